@@ -1,0 +1,147 @@
+"""Domain models passed between pipeline stages (and, later, returned by LLM providers).
+
+These are the edges of the pipeline: every asset returns one of them, every provider
+consumes/produces them. Pydantic validates at each boundary.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Language = Literal["en", "ko"]
+TemplateName = Literal["short", "long", "square"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceItem(Frozen):
+    """One article/video from a source, normalised."""
+
+    id: str = Field(description="Stable content-item id (the Dagster partition key).")
+    project: str
+    source: str = Field(description="Feed file path or URL it came from.")
+    url: str
+    title: str
+    text: str = Field(description="Plain text body (HTML stripped).")
+    published_at: datetime | None = None
+    author: str | None = None
+    media_links: list[str] = Field(default_factory=list)
+
+
+class ContentAnalysis(Frozen):
+    language: Language
+    word_count: int
+    sentences: list[str] = Field(description="All sentences of the text, in order.")
+    summary: list[str] = Field(description="Extractive summary: the most central sentences, in order.")
+    keywords: list[str]
+    topic: str = Field(description="A short topic label.")
+
+
+class SafetyFinding(Frozen):
+    rule: Literal["blocked_term", "pii_email", "pii_phone", "pii_rrn", "profanity", "media"]
+    detail: str
+    excerpt: str = ""
+
+
+class SafetyVerdict(Frozen):
+    passed: bool
+    findings: list[SafetyFinding] = Field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(f"{f.rule}: {f.detail}" for f in self.findings) or "ok"
+
+
+class TopicSelection(Frozen):
+    selected: bool
+    score: float
+    reason: str
+    template: TemplateName = "short"
+    channels: list[str] = Field(default_factory=lambda: ["local"])
+
+
+class Scene(Frozen):
+    narration: str = Field(min_length=1, description="What the voice says in this scene.")
+    on_screen_text: str = Field(min_length=1, description="Short headline shown on the visual.")
+    visual_query: str = Field(description="Keywords to find or generate the visual.")
+
+
+class Script(Frozen):
+    """The script schema: the local writer and any LLM provider must return exactly this."""
+
+    title: str = Field(min_length=1, max_length=100)
+    hook: str = Field(min_length=1)
+    scenes: list[Scene] = Field(min_length=3, max_length=6)
+    call_to_action: str = Field(min_length=1)
+    hashtags: list[str] = Field(min_length=1, max_length=10)
+    description: str
+    language: Language
+
+    def spoken_parts(self) -> list[str]:
+        """Narration in speaking order: hook, each scene, call to action."""
+        return [self.hook, *(s.narration for s in self.scenes), self.call_to_action]
+
+
+class CaptionCue(Frozen):
+    text: str
+    start: float = Field(ge=0, description="Seconds from the start of the video.")
+    end: float
+
+
+class NarrationSegment(Frozen):
+    """Speech for one part of the script (hook, a scene, or the call to action)."""
+
+    text: str
+    audio_key: str = Field(description="Storage key of a mono WAV file.")
+    start: float
+    duration: float
+    cues: list[CaptionCue]
+
+
+class Narration(Frozen):
+    language: Language
+    voice: str
+    audio_key: str = Field(description="Storage key of the full narration WAV.")
+    duration: float
+    segments: list[NarrationSegment]
+
+    @property
+    def cues(self) -> list[CaptionCue]:
+        return [c for s in self.segments for c in s.cues]
+
+
+class SceneVisual(Frozen):
+    image_key: str
+    origin: Literal["generated", "library"]
+    matched_file: str | None = None
+
+
+class Visuals(Frozen):
+    width: int
+    height: int
+    scenes: list[SceneVisual] = Field(description="One per narration segment, same order.")
+
+
+class RenderedVideo(Frozen):
+    video_key: str
+    thumbnail_key: str
+    duration: float
+    width: int
+    height: int
+    fps: float
+    size_bytes: int
+    render_seconds: float
+    template: TemplateName
+    cached: bool = False
+
+
+class Publication(Frozen):
+    channel: str
+    status: Literal["published", "awaiting_approval"]
+    url: str | None = None
+    published_at: datetime | None = None

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import dagster as dg
+
+from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSelection
+
+
+class LLMResource(dg.ConfigurableResource, ABC):
+    """Language work: content analysis and script writing."""
+
+    @abstractmethod
+    def analyze(self, item: SourceItem) -> ContentAnalysis: ...
+
+    @abstractmethod
+    def write_script(
+        self, item: SourceItem, analysis: ContentAnalysis, selection: TopicSelection
+    ) -> Script: ...

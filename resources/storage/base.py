@@ -1,0 +1,63 @@
+"""Storage capability: content-addressed media files.
+
+Keys look like ``narration/ab/ab12….wav``: the name is a fingerprint of everything that
+determines the file, so an unchanged input finds its output already stored and is
+never recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+
+def fingerprint(*parts: Any) -> str:
+    """Stable sha256 of JSON-serialisable parts (pydantic models via ``model_dump``)."""
+
+    def encode(value: Any) -> Any:
+        if hasattr(value, "model_dump"):
+            return value.model_dump(mode="json")
+        if isinstance(value, Path):
+            return str(value)
+        return value
+
+    payload = json.dumps([encode(p) for p in parts], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def content_key(namespace: str, digest: str, suffix: str) -> str:
+    return f"{namespace}/{digest[:2]}/{digest}{suffix}"
+
+
+class StorageResource(dg.ConfigurableResource, ABC):
+    """Where media lives. Keys are relative POSIX paths."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def local_path(self, key: str) -> Path:
+        """A readable local path for ``key`` (remote stores download to a cache)."""
+
+    @abstractmethod
+    def size(self, key: str) -> int: ...
+
+    @abstractmethod
+    @contextmanager
+    def writing(self, key: str) -> Iterator[Path]:
+        """Yield a temp path to write; on success it becomes ``key`` atomically."""
+
+    def put_bytes(self, key: str, data: bytes) -> str:
+        with self.writing(key) as tmp:
+            tmp.write_bytes(data)
+        return key
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.local_path(key).read_bytes()

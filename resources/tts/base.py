@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import dagster as dg
+from pydantic import BaseModel
+
+from autoclip_core.schemas import CaptionCue, Language
+
+
+class SpeechClip(BaseModel):
+    """Synthesised speech for a list of caption phrases; cue times are relative to the clip."""
+
+    duration: float
+    sample_rate: int
+    cues: list[CaptionCue]
+
+
+class TTSResource(dg.ConfigurableResource, ABC):
+    """Text to speech. Implementations write a mono 16-bit PCM WAV."""
+
+    @abstractmethod
+    def voice_for(self, language: Language) -> str:
+        """The voice id used for ``language`` (part of cache fingerprints)."""
+
+    @abstractmethod
+    def synthesize(self, phrases: list[str], language: Language, out_wav: Path) -> SpeechClip:
+        """Speak ``phrases`` in order into ``out_wav``; one caption cue per phrase."""
