@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from functools import cache
 from pathlib import Path
 
@@ -16,12 +17,10 @@ class FontNotFoundError(RuntimeError):
 def fonts_dir() -> Path:
     """Directory holding NanumGothic*.ttf (pip wheel first, then Debian's fonts-nanum)."""
     candidates: list[Path] = []
-    try:
-        import koreanize_matplotlib
-
-        candidates.append(Path(koreanize_matplotlib.__file__).parent / "fonts")
-    except ImportError:
-        pass
+    # Importing koreanize_matplotlib needs matplotlib; we only want its font files.
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    if spec is not None and spec.origin:
+        candidates.append(Path(spec.origin).parent / "fonts")
     candidates.append(Path("/usr/share/fonts/truetype/nanum"))
     for folder in candidates:
         if (folder / "NanumGothic.ttf").is_file():
