@@ -142,6 +142,6 @@ class RenderedVideo(Frozen):
 
 class Publication(Frozen):
     channel: str
-    status: Literal["published", "awaiting_approval"]
+    status: Literal["published"]
     url: str | None = None
     published_at: datetime | None = None

@@ -33,8 +33,15 @@ class Settings(BaseSettings):
     renderer_provider: Literal["ffmpeg"] = "ffmpeg"
     publisher_provider: Literal["local"] = "local"
     storage_provider: Literal["filesystem"] = "filesystem"
+    feeds: str = Field(
+        default="", description="Comma-separated feed paths/URLs the feed sensor watches."
+    )
     render_threads: int = Field(default=2, ge=1, le=16, description="Pinned x264 threads.")
     default_project: str = Field(default="demo", description="Project slug used by the demo.")
+
+    @property
+    def feed_list(self) -> list[str]:
+        return [f.strip() for f in self.feeds.split(",") if f.strip()]
 
     @cached_property
     def root(self) -> Path:

@@ -1,0 +1,48 @@
+# AutoClip — every command sets itself up (.venv, packages, test services).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export AUTOCLIP_DATA_DIR ?= $(CURDIR)/data
+FEED ?= autoclip_core/samples/sample_feed.rss.xml
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test dev lint bench-pipeline clean
+
+help:
+	@echo "make demo [FEED=path|url]  sample feed -> published mp4s (local providers, SQLite)"
+	@echo "make test                  lint + full test suite (starts PostgreSQL itself)"
+	@echo "make dev                   Dagster webserver + daemon on http://127.0.0.1:3000"
+	@echo "make bench-pipeline        per-item pipeline time, split per asset"
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	# NanumGothic TTFs (Hangul captions); the wheel's matplotlib hook is not needed.
+	$(BIN)/pip install -q --no-deps koreanize-matplotlib==0.1.1
+	touch $@
+
+demo: setup
+	$(BIN)/autoclip demo --feed "$(FEED)"
+
+test: setup
+	$(BIN)/ruff check .
+	bash scripts/with-test-services.sh $(BIN)/pytest -q $(PYTEST_ARGS)
+
+dev: setup
+	mkdir -p $(AUTOCLIP_DATA_DIR)/dagster
+	test -f $(AUTOCLIP_DATA_DIR)/dagster/dagster.yaml || cp dagster.yaml $(AUTOCLIP_DATA_DIR)/dagster/
+	DAGSTER_HOME=$(AUTOCLIP_DATA_DIR)/dagster AUTOCLIP_FEEDS=$${AUTOCLIP_FEEDS-$(CURDIR)/$(FEED)} \
+		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${DAGSTER_PORT:-3000}
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench-pipeline: setup
+	$(BIN)/python bench/pipeline.py
+
+clean:
+	rm -rf $(AUTOCLIP_DATA_DIR) .pytest_cache

@@ -1,0 +1,19 @@
+"""The ``autoclip`` command."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    commands = {"demo": "autoclip_assets.demo"}
+    if not args or args[0] not in commands:
+        print(f"usage: autoclip {{{','.join(commands)}}} [options]", file=sys.stderr)
+        return 2
+    module = __import__(commands[args[0]], fromlist=["main"])
+    return module.main(args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The Dagster code location: assets, checks, jobs, sensors and resources.
+
+Resources are chosen from settings when definitions load (``@dg.definitions``), so
+importing this module reads no environment and opens nothing.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from autoclip_assets.analysis import content_analysis, safety_precheck, topic_selection
+from autoclip_assets.ingest import source_item
+from autoclip_assets.jobs import content_job, publish_job
+from autoclip_assets.media import narration, scene_images, video
+from autoclip_assets.publishing import publication, safety_postcheck
+from autoclip_assets.scripting import script
+from autoclip_core.settings import Settings, get_settings
+from resources.registry import build_resources
+from sensors.approvals import approval_sensor
+from sensors.feeds import FeedSources, feed_sensor
+from sensors.run_status import run_status_sensors
+
+ASSETS = [source_item, content_analysis, topic_selection, script, narration, scene_images, video,
+          publication]
+CHECKS = [safety_precheck, safety_postcheck]
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=CHECKS,
+        jobs=[content_job, publish_job],
+        sensors=[feed_sensor, approval_sensor, *run_status_sensors],
+        resources={
+            **build_resources(settings),
+            "feed_sources": FeedSources(feeds=settings.feed_list, project=settings.default_project),
+        },
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(get_settings())

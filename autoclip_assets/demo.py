@@ -1,0 +1,142 @@
+"""`autoclip demo`: a feed → finished, published videos, on local providers.
+
+Runs each item's ``content_job`` in process against the persistent instance under
+``$AUTOCLIP_DATA_DIR/dagster`` (so every run shows up later in ``make dev``) and keeps
+the app database's states current through the same ``sync_run`` the sensors use.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+from dagster import DagsterRunStatus
+
+from autoclip_assets.definitions import build_definitions
+from autoclip_assets.partitions import content_items
+from autoclip_core.feeds import SAMPLE_FEED, FeedError, read_feed
+from autoclip_core.fetch import FetchError
+from autoclip_core.media.probe import probe
+from autoclip_core.schemas import RenderedVideo, Script
+from autoclip_core.settings import Settings
+from autoclip_core.store import ContentStore
+from sensors.run_status import sync_run
+
+DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
+
+
+@dataclass
+class ItemOutcome:
+    content_id: str
+    title: str
+    state: str
+    reason: str | None
+    seconds: float
+    step_seconds: dict[str, float]
+    video_path: Path | None = None
+    language: str | None = None
+
+
+def prepare_instance(settings: Settings) -> dg.DagsterInstance:
+    """The persistent local instance: DAGSTER_HOME inside the data dir, with our dagster.yaml."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    if DAGSTER_YAML.is_file() and not (home / "dagster.yaml").is_file():
+        shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    return {
+        s.step_key: round((s.end_time or 0) - (s.start_time or 0), 2)
+        for s in instance.get_run_step_stats(run_id)
+        if s.start_time and s.end_time
+    }
+
+
+def run_item(defs: dg.Definitions, instance: dg.DagsterInstance, store: ContentStore,
+             content_id: str) -> ItemOutcome:
+    job = defs.resolve_job_def("content_job")
+    started = time.perf_counter()
+    result = job.execute_in_process(instance=instance, partition_key=content_id,
+                                    raise_on_error=False)
+    seconds = time.perf_counter() - started
+    run = instance.get_run_by_id(result.run_id)
+    assert run is not None
+    sync_run(store, instance, run, DagsterRunStatus.STARTED)
+    sync_run(store, instance, run, run.status)
+    status = store.status(content_id)
+    outcome = ItemOutcome(content_id, store.source_item(content_id).title, status.state,
+                          status.reason, seconds, step_seconds(instance, result.run_id))
+    if result.success:
+        video: RenderedVideo = result.output_for_node("video")
+        script: Script = result.output_for_node("script")
+        outcome.language = script.language
+        outcome.video_path = (Path(status.published_url.removeprefix("file://"))
+                              if status.published_url else None)
+        if outcome.video_path is None or not outcome.video_path.is_file():
+            outcome.video_path = Path(defs.resources["storage"].local_path(video.video_key))
+    return outcome
+
+
+def run_demo(feed: str, settings: Settings) -> int:
+    print(f"AutoClip demo — data dir {settings.root}")
+    store = ContentStore(settings.app_database_url)
+    store.migrate()
+    store.ensure_project(settings.default_project)
+    try:
+        items = read_feed(feed, project=settings.default_project)
+    except (FeedError, FetchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    new = sum(store.register_item(item) for item in items)
+    print(f"feed {feed}: {len(items)} items ({new} new)")
+    instance = prepare_instance(settings)
+    ids = [item.id for item in items]
+    instance.add_dynamic_partitions(content_items.name, [
+        k for k in ids if not instance.has_dynamic_partition(content_items.name, k)
+    ])
+    defs = build_definitions(settings)
+    outcomes: list[ItemOutcome] = []
+    for n, item in enumerate(items, 1):
+        print(f"[{n}/{len(items)}] {item.id}: {item.title[:70]}", flush=True)
+        outcome = run_item(defs, instance, store, item.id)
+        outcomes.append(outcome)
+        steps = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.step_seconds.items())
+        print(f"    → {outcome.state} in {outcome.seconds:.1f} s ({steps})", flush=True)
+        if outcome.reason:
+            print(f"    reason: {outcome.reason}")
+    return report(outcomes)
+
+
+def report(outcomes: list[ItemOutcome]) -> int:
+    made = [o for o in outcomes if o.video_path is not None]
+    if made:
+        print(f"\nmedian per item: {statistics.median(o.seconds for o in made):.1f} s")
+    print("\nVideos:")
+    for o in made:
+        assert o.video_path is not None
+        info = probe(o.video_path)
+        size = f"{info.video.width}x{info.video.height}" if info.video else "no video"
+        print(f"{o.video_path}  {info.duration:.1f}s  {size}  {o.language}")
+    failed = [o for o in outcomes if o.video_path is None]
+    for o in failed:
+        print(f"not made: {o.content_id} ({o.state}): {o.reason}")
+    return 0 if made and not failed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="autoclip demo", description=__doc__)
+    parser.add_argument("--feed", default=str(SAMPLE_FEED),
+                        help="feed file path or http(s) URL (default: the bundled sample feed)")
+    args = parser.parse_args(argv)
+    return run_demo(args.feed, Settings())

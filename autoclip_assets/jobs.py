@@ -1,0 +1,21 @@
+import dagster as dg
+
+from autoclip_assets.partitions import content_items
+
+PIPELINE_ASSETS = dg.AssetSelection.groups("ingest", "analysis", "script", "media", "publish")
+
+content_job = dg.define_asset_job(
+    "content_job",
+    selection=PIPELINE_ASSETS,
+    partitions_def=content_items,
+    executor_def=dg.in_process_executor,
+    description="One content item from source to publication (stops at review when required).",
+)
+
+publish_job = dg.define_asset_job(
+    "publish_job",
+    selection=dg.AssetSelection.assets("publication"),
+    partitions_def=content_items,
+    executor_def=dg.in_process_executor,
+    description="Publish an approved, rendered item.",
+)

@@ -1,0 +1,273 @@
+"""Stage 4: narration, visuals and the rendered video.
+
+Every file is stored under a content-addressed key: an unchanged input finds its file
+already made (rerunning ``video`` after a template change does not redo narration).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+import wave
+from pathlib import Path
+
+import dagster as dg
+from PIL import Image
+
+from autoclip_assets.partitions import RETRY, content_items
+from autoclip_core.fonts import fonts_dir
+from autoclip_core.nlp.phrases import split_caption_phrases
+from autoclip_core.schemas import (
+    CaptionCue,
+    Language,
+    Narration,
+    NarrationSegment,
+    RenderedVideo,
+    SceneVisual,
+    Script,
+    TopicSelection,
+    Visuals,
+)
+from resources.renderer.base import PlanScene, RendererResource, RenderPlan
+from resources.storage.base import StorageResource, content_key, fingerprint
+from resources.tts.base import SpeechClip, TTSResource
+from resources.visuals.base import SceneCard, VisualsResource
+
+TEMPLATE_SIZES: dict[str, tuple[int, int]] = {
+    "short": (1080, 1920),
+    "long": (1920, 1080),
+    "square": (1080, 1080),
+}
+CAPTION_CHARS: dict[Language, int] = {"en": 30, "ko": 16}
+
+
+# narration ----------------------------------------------------------------------------------
+
+
+def speak_part(
+    text: str, language: Language, tts: TTSResource, storage: StorageResource
+) -> tuple[str, SpeechClip, bool]:
+    """Speech for one script part, from storage when this exact speech was made before."""
+    phrases = split_caption_phrases(text, language, CAPTION_CHARS[language])
+    digest = fingerprint("speech", type(tts).__name__, tts.model_dump(), language, phrases)
+    wav_key = content_key("narration", digest, ".wav")
+    meta_key = content_key("narration", digest, ".json")
+    if storage.exists(wav_key) and storage.exists(meta_key):
+        return wav_key, SpeechClip.model_validate_json(storage.read_bytes(meta_key)), True
+    with storage.writing(wav_key) as tmp:
+        clip = tts.synthesize(phrases, language, tmp)
+    storage.put_bytes(meta_key, clip.model_dump_json().encode())
+    return wav_key, clip, False
+
+
+def concatenate_wavs(paths: list[Path], out: Path) -> None:
+    with wave.open(str(out), "wb") as writer:
+        for i, path in enumerate(paths):
+            with wave.open(str(path), "rb") as reader:
+                if i == 0:
+                    writer.setparams(reader.getparams())
+                writer.writeframes(reader.readframes(reader.getnframes()))
+
+
+def wav_duration(path: Path) -> float:
+    with wave.open(str(path), "rb") as reader:
+        return reader.getnframes() / reader.getframerate()
+
+
+@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media")
+def narration(
+    context: dg.AssetExecutionContext, script: Script, tts: TTSResource, storage: StorageResource
+) -> Narration:
+    """Speech for the hook, every scene and the call to action, with caption timings."""
+    segments: list[NarrationSegment] = []
+    reused = 0
+    cursor = 0.0
+    for part in script.spoken_parts():
+        key, clip, cached = speak_part(part, script.language, tts, storage)
+        reused += cached
+        # Measure the real file: its length, not the estimate, drives the timeline.
+        duration = wav_duration(storage.local_path(key))
+        cues = [
+            CaptionCue(text=c.text, start=round(cursor + c.start, 3), end=round(cursor + c.end, 3))
+            for c in clip.cues
+        ]
+        segments.append(
+            NarrationSegment(text=part, audio_key=key, start=round(cursor, 3),
+                             duration=round(duration, 3), cues=cues)
+        )
+        cursor += duration
+    full_key = content_key("narration", fingerprint("full", [s.audio_key for s in segments]), ".wav")
+    if not storage.exists(full_key):
+        with storage.writing(full_key) as tmp:
+            concatenate_wavs([storage.local_path(s.audio_key) for s in segments], tmp)
+    result = Narration(
+        language=script.language,
+        voice=tts.voice_for(script.language),
+        audio_key=full_key,
+        duration=round(wav_duration(storage.local_path(full_key)), 3),
+        segments=segments,
+    )
+    context.add_output_metadata(
+        {
+            "language": result.language,
+            "voice": result.voice,
+            "duration_s": result.duration,
+            "segments": len(segments),
+            "segment_durations_s": ", ".join(f"{s.duration:.2f}" for s in segments),
+            "caption_cues": len(result.cues),
+            "reused_from_storage": reused,
+            "size_bytes": storage.size(full_key),
+        }
+    )
+    return result
+
+
+# visuals ------------------------------------------------------------------------------------
+
+
+def scene_cards(script: Script, width: int, height: int) -> list[SceneCard]:
+    """One card per spoken part: a title card, each scene, an end card."""
+    heads = [(script.title, script.title), *((s.on_screen_text, s.visual_query) for s in script.scenes),
+             (script.call_to_action, " ".join(script.hashtags))]
+    total = len(heads)
+    return [
+        SceneCard(headline=headline, query=query, keywords=query.split(), title=script.title,
+                  language=script.language, index=i, total=total, width=width, height=height)
+        for i, (headline, query) in enumerate(heads, 1)
+    ]
+
+
+@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media")
+def scene_images(
+    context: dg.AssetExecutionContext,
+    script: Script,
+    topic_selection: TopicSelection,
+    visuals: VisualsResource,
+    storage: StorageResource,
+) -> Visuals:
+    """One image per spoken part (title card, scenes, end card) at the template's size."""
+    width, height = TEMPLATE_SIZES[topic_selection.template]
+    made: list[SceneVisual] = []
+    reused = 0
+    for card in scene_cards(script, width, height):
+        key = content_key(
+            "visuals", fingerprint("card", visuals.fingerprint_inputs(), card), ".png"
+        )
+        origin_key = key + ".json"
+        if storage.exists(key) and storage.exists(origin_key):
+            made.append(SceneVisual.model_validate_json(storage.read_bytes(origin_key)))
+            reused += 1
+            continue
+        with storage.writing(key) as tmp:
+            result = visuals.scene_image(card, tmp)
+        visual = SceneVisual(image_key=key, origin=result.origin, matched_file=result.matched_file)
+        storage.put_bytes(origin_key, visual.model_dump_json().encode())
+        made.append(visual)
+    context.add_output_metadata(
+        {
+            "images": len(made),
+            "size": f"{width}x{height}",
+            "from_library": sum(v.origin == "library" for v in made),
+            "reused_from_storage": reused,
+            "total_bytes": sum(storage.size(v.image_key) for v in made),
+        }
+    )
+    return Visuals(width=width, height=height, scenes=made)
+
+
+# video --------------------------------------------------------------------------------------
+
+
+def render_plan(narration: Narration, visuals: Visuals, storage: StorageResource) -> RenderPlan:
+    """Scenes timed by the narration, alternating slow zoom in/out."""
+    if len(visuals.scenes) != len(narration.segments):
+        raise ValueError(
+            f"{len(visuals.scenes)} visuals for {len(narration.segments)} narration segments"
+        )
+    scenes = []
+    for i, (segment, visual) in enumerate(zip(narration.segments, visuals.scenes, strict=True)):
+        zoom = (1.0, 1.12) if i % 2 == 0 else (1.12, 1.0)
+        scenes.append(PlanScene(image=storage.local_path(visual.image_key), start=segment.start,
+                                duration=segment.duration, zoom_from=zoom[0], zoom_to=zoom[1]))
+    return RenderPlan(
+        width=visuals.width,
+        height=visuals.height,
+        scenes=scenes,
+        audio=storage.local_path(narration.audio_key),
+        captions=narration.cues,
+        fonts_dir=fonts_dir(),
+    )
+
+
+def thumbnail_markdown(path: Path, width: int = 216) -> str:
+    with Image.open(path) as image:
+        image.thumbnail((width, width * 2))
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, "JPEG", quality=80)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return f"![thumbnail](data:image/jpeg;base64,{data})"
+
+
+@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media")
+def video(
+    context: dg.AssetExecutionContext,
+    narration: Narration,
+    scene_images: Visuals,
+    topic_selection: TopicSelection,
+    renderer: RendererResource,
+    storage: StorageResource,
+) -> RenderedVideo:
+    """The H.264/AAC mp4: visuals with slow zoom, narration and burned-in captions."""
+    plan = render_plan(narration, scene_images, storage)
+    digest = fingerprint(
+        "video", type(renderer).__name__, renderer.model_dump(), topic_selection.template,
+        narration.audio_key, [v.image_key for v in scene_images.scenes], plan.captions,
+        [s.model_dump(exclude={"image"}) for s in plan.scenes],
+    )
+    video_key = content_key("video", digest, ".mp4")
+    thumb_key = content_key("video", digest, ".jpg")
+    stats_key = content_key("video", digest, ".json")
+    cached = all(storage.exists(k) for k in (video_key, thumb_key, stats_key))
+    if cached:
+        render_seconds = json.loads(storage.read_bytes(stats_key))["render_seconds"]
+    else:
+        last_logged = [-1]
+
+        def progress(fraction: float) -> None:
+            decile = int(fraction * 10)
+            if decile > last_logged[0]:
+                last_logged[0] = decile
+                context.log.info(f"rendering {context.partition_key}: {fraction:.0%}")
+
+        started = time.perf_counter()
+        with storage.writing(video_key) as tmp_video, storage.writing(thumb_key) as tmp_thumb:
+            renderer.render(plan, tmp_video, tmp_thumb, progress)
+        render_seconds = round(time.perf_counter() - started, 2)
+        storage.put_bytes(stats_key, json.dumps({"render_seconds": render_seconds}).encode())
+    result = RenderedVideo(
+        video_key=video_key,
+        thumbnail_key=thumb_key,
+        duration=plan.duration,
+        width=plan.width,
+        height=plan.height,
+        fps=plan.fps,
+        size_bytes=storage.size(video_key),
+        render_seconds=render_seconds,
+        template=topic_selection.template,
+        cached=cached,
+    )
+    context.add_output_metadata(
+        {
+            "path": dg.MetadataValue.path(str(storage.local_path(video_key))),
+            "duration_s": round(result.duration, 2),
+            "resolution": f"{result.width}x{result.height}",
+            "size_bytes": result.size_bytes,
+            "render_seconds": result.render_seconds,
+            "realtime_factor": round(result.duration / max(render_seconds, 1e-6), 2),
+            "reused_from_storage": cached,
+            "preview": dg.MetadataValue.md(thumbnail_markdown(storage.local_path(thumb_key))),
+        }
+    )
+    return result

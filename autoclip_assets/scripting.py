@@ -1,0 +1,45 @@
+"""Stage 3: the script."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from autoclip_assets.partitions import RETRY, content_items
+from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSelection
+from resources.llm.base import LLMResource
+
+
+def spoken_words(script: Script) -> int:
+    return sum(len(part.split()) for part in script.spoken_parts())
+
+
+@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="script")
+def script(
+    context: dg.AssetExecutionContext,
+    source_item: SourceItem,
+    content_analysis: ContentAnalysis,
+    topic_selection: TopicSelection,
+    llm: LLMResource,
+) -> Script:
+    """Title, hook, 3–6 scenes, call to action, hashtags and description."""
+    result = Script.model_validate(
+        llm.write_script(source_item, content_analysis, topic_selection).model_dump()
+    )
+    context.add_output_metadata(
+        {
+            "language": result.language,
+            "title": result.title,
+            "scenes": len(result.scenes),
+            "spoken_words": spoken_words(result),
+            "hashtags": " ".join(result.hashtags),
+            "script": dg.MetadataValue.md(
+                "\n".join(
+                    [f"**Hook:** {result.hook}"]
+                    + [f"{i}. *{s.on_screen_text}* — {s.narration}"
+                       for i, s in enumerate(result.scenes, 1)]
+                    + [f"**CTA:** {result.call_to_action}"]
+                )
+            ),
+        }
+    )
+    return result

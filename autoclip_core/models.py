@@ -1,0 +1,114 @@
+"""App database models (SQLAlchemy 2). Migrations live in ``autoclip_core/migrations``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from autoclip_core.states import ContentState, JobState
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    review_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    default_template: Mapped[str] = mapped_column(String(32), default="short")
+    channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["local"])
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    contents: Mapped[list[ContentItem]] = relationship(back_populates="project")
+
+
+class ContentItem(Base):
+    """One content item = one Dagster partition (``id`` is the partition key)."""
+
+    __tablename__ = "content_items"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, doc="The normalised SourceItem.")
+    language: Mapped[str | None] = mapped_column(String(8))
+    state: Mapped[ContentState] = mapped_column(String(20), default=ContentState.DRAFT, index=True)
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    video_key: Mapped[str | None] = mapped_column(Text)
+    published_url: Mapped[str | None] = mapped_column(Text)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    project: Mapped[Project] = relationship(back_populates="contents")
+    jobs: Mapped[list[Job]] = relationship(back_populates="content", order_by="Job.created_at")
+    events: Mapped[list[ContentEvent]] = relationship(
+        back_populates="content", order_by="ContentEvent.id"
+    )
+
+
+class Job(Base):
+    """One Dagster run for a content item."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    content_id: Mapped[str] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[str] = mapped_column(String(64), unique=True)
+    job_name: Mapped[str] = mapped_column(String(100))
+    state: Mapped[JobState] = mapped_column(String(20), default=JobState.PENDING)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    content: Mapped[ContentItem] = relationship(back_populates="jobs")
+
+
+class ContentEvent(Base):
+    """Audit trail of content state transitions."""
+
+    __tablename__ = "content_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    content_id: Mapped[str] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), index=True
+    )
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    content: Mapped[ContentItem] = relationship(back_populates="events")

@@ -1,0 +1,244 @@
+"""The app database as the pipeline sees it: content items, projects, jobs and states.
+
+Every state change goes through here, so the state machine is enforced in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from autoclip_core.models import ContentEvent, ContentItem, Job, Project, utcnow
+from autoclip_core.schemas import SourceItem
+from autoclip_core.states import (
+    ContentState,
+    JobState,
+    check_content_transition,
+    check_job_transition,
+)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class UnknownContentError(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    id: str
+    slug: str
+    review_required: bool
+    blocked_terms: tuple[str, ...]
+    default_template: str
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ContentStatus:
+    id: str
+    state: ContentState
+    reason: str | None
+    approved_at: datetime | None
+    published_url: str | None
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+class ContentStore:
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest Alembic revision."""
+        command.upgrade(alembic_config(self.url), "head")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # projects -----------------------------------------------------------------------------
+
+    def ensure_project(
+        self,
+        slug: str,
+        *,
+        name: str | None = None,
+        review_required: bool | None = None,
+        blocked_terms: list[str] | None = None,
+    ) -> ProjectSettings:
+        with self.session() as s:
+            project = s.scalar(select(Project).where(Project.slug == slug))
+            if project is None:
+                project = Project(slug=slug, name=name or slug, blocked_terms=[], channels=["local"])
+                s.add(project)
+            if review_required is not None:
+                project.review_required = review_required
+            if blocked_terms is not None:
+                project.blocked_terms = list(blocked_terms)
+            s.flush()
+            return _project_settings(project)
+
+    def project_of(self, content_id: str) -> ProjectSettings:
+        with self.session() as s:
+            return _project_settings(self._content(s, content_id).project)
+
+    # content items ------------------------------------------------------------------------
+
+    def register_item(self, item: SourceItem) -> bool:
+        """Store a new item in ``draft``; False if it was already known."""
+        with self.session() as s:
+            if s.get(ContentItem, item.id) is not None:
+                return False
+            project = s.scalar(select(Project).where(Project.slug == item.project))
+            if project is None:
+                raise LookupError(f"unknown project {item.project!r}")
+            content = ContentItem(
+                id=item.id,
+                project_id=project.id,
+                source=item.source,
+                url=item.url,
+                title=item.title,
+                payload=item.model_dump(mode="json"),
+                state=ContentState.DRAFT,
+            )
+            s.add(content)
+            s.add(ContentEvent(content=content, from_state=None, to_state=ContentState.DRAFT))
+            return True
+
+    def source_item(self, content_id: str) -> SourceItem:
+        with self.session() as s:
+            return SourceItem.model_validate(self._content(s, content_id).payload)
+
+    def status(self, content_id: str) -> ContentStatus:
+        with self.session() as s:
+            c = self._content(s, content_id)
+            return ContentStatus(c.id, ContentState(c.state), c.state_reason, c.approved_at,
+                                 c.published_url)
+
+    def set_state(self, content_id: str, target: ContentState, reason: str | None = None) -> None:
+        with self.session() as s:
+            self._transition(self._content(s, content_id), target, reason)
+
+    def update_content(self, content_id: str, *, language: str | None = None,
+                       video_key: str | None = None) -> None:
+        with self.session() as s:
+            c = self._content(s, content_id)
+            if language is not None:
+                c.language = language
+            if video_key is not None:
+                c.video_key = video_key
+
+    def mark_published(self, content_id: str, url: str) -> None:
+        with self.session() as s:
+            c = self._content(s, content_id)
+            c.published_url = url
+
+    def approve(self, content_id: str, by: str) -> None:
+        with self.session() as s:
+            c = self._content(s, content_id)
+            if c.state not in (ContentState.READY, ContentState.FAILED_UPLOAD):
+                raise ValueError(f"only a ready item can be approved; {content_id} is {c.state}")
+            c.approved_at = utcnow()
+            c.approved_by = by
+
+    def approved_awaiting_publication(self) -> list[ContentStatus]:
+        with self.session() as s:
+            rows = s.scalars(
+                select(ContentItem).where(
+                    ContentItem.state == ContentState.READY, ContentItem.approved_at.is_not(None)
+                )
+            )
+            return [ContentStatus(c.id, ContentState(c.state), c.state_reason, c.approved_at,
+                                  c.published_url) for c in rows]
+
+    def events(self, content_id: str) -> list[tuple[str | None, str, str | None]]:
+        with self.session() as s:
+            return [(e.from_state, e.to_state, e.reason)
+                    for e in self._content(s, content_id).events]
+
+    # jobs -----------------------------------------------------------------------------------
+
+    def record_job(self, *, run_id: str, content_id: str, job_name: str, state: JobState,
+                   error: str | None = None) -> None:
+        """Create or advance the job row of a Dagster run (idempotent per state)."""
+        with self.session() as s:
+            job = s.scalar(select(Job).where(Job.run_id == run_id))
+            if job is None:
+                job = Job(run_id=run_id, content_id=content_id, job_name=job_name,
+                          state=JobState.PENDING)
+                s.add(job)
+            if job.state != state:
+                if job.state == JobState.PENDING and state != JobState.RUNNING:
+                    job.state = JobState.RUNNING  # the start event was missed
+                    job.started_at = utcnow()
+                check_job_transition(JobState(job.state), state)
+                job.state = state
+            if state == JobState.RUNNING and job.started_at is None:
+                job.started_at = utcnow()
+            if state in (JobState.COMPLETED, JobState.FAILED):
+                job.finished_at = job.finished_at or utcnow()
+                job.error = error
+
+    def jobs(self, content_id: str) -> list[tuple[str, str, str, str | None]]:
+        with self.session() as s:
+            return [(j.run_id, j.job_name, j.state, j.error)
+                    for j in self._content(s, content_id).jobs]
+
+    # internals ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _content(s: Session, content_id: str) -> ContentItem:
+        content = s.get(ContentItem, content_id)
+        if content is None:
+            raise UnknownContentError(f"no content item {content_id!r}")
+        return content
+
+    @staticmethod
+    def _transition(content: ContentItem, target: ContentState, reason: str | None) -> None:
+        current = ContentState(content.state)
+        if current == target:
+            content.state_reason = reason
+            return
+        check_content_transition(current, target)
+        content.state = target
+        content.state_reason = reason
+        content.events.append(ContentEvent(from_state=current, to_state=target, reason=reason))
+
+
+def _project_settings(p: Project) -> ProjectSettings:
+    return ProjectSettings(p.id, p.slug, p.review_required, tuple(p.blocked_terms or ()),
+                           p.default_template, tuple(p.channels or ("local",)))

@@ -1,0 +1,65 @@
+"""The local channel: published videos are files plus a JSON index (a feed) in a folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from resources.publisher.base import PublishReceipt, PublisherResource, PublishRequest
+
+_INDEX_LOCK = threading.Lock()
+
+
+class LocalChannelPublisher(PublisherResource):
+    """Publishes to ``<root>/<channel>/``: ``<content_id>.mp4``, ``.jpg`` and ``index.json``."""
+
+    root: str
+
+    def channel_dir(self, channel: str) -> Path:
+        if not channel or "/" in channel or channel.startswith("."):
+            raise ValueError(f"invalid channel name {channel!r}")
+        return Path(self.root) / channel
+
+    def index(self, channel: str) -> list[dict[str, object]]:
+        path = self.channel_dir(channel) / "index.json"
+        if not path.is_file():
+            return []
+        return json.loads(path.read_text(encoding="utf-8"))["videos"]
+
+    def publish(self, request: PublishRequest) -> PublishReceipt:
+        folder = self.channel_dir(request.channel)
+        folder.mkdir(parents=True, exist_ok=True)
+        video = folder / f"{request.content_id}.mp4"
+        thumbnail = folder / f"{request.content_id}{request.thumbnail.suffix}"
+        _copy_atomically(request.video, video)
+        _copy_atomically(request.thumbnail, thumbnail)
+        now = datetime.now(UTC)
+        entry = {
+            "id": request.content_id,
+            "title": request.title,
+            "description": request.description,
+            "hashtags": request.hashtags,
+            "language": request.language,
+            "video": video.name,
+            "thumbnail": thumbnail.name,
+            "published_at": now.isoformat(),
+        }
+        with _INDEX_LOCK:
+            videos = [v for v in self.index(request.channel) if v["id"] != request.content_id]
+            videos.insert(0, entry)
+            index = folder / "index.json"
+            tmp = index.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps({"channel": request.channel, "videos": videos},
+                                      ensure_ascii=False, indent=2), encoding="utf-8")
+            os.replace(tmp, index)
+        return PublishReceipt(url=video.resolve().as_uri(), published_at=now)
+
+
+def _copy_atomically(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)

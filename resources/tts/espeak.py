@@ -1,0 +1,248 @@
+"""Local text to speech with eSpeak NG, driven through ctypes.
+
+The ``espeakng-loader`` wheel bundles libespeak-ng and its voice data, so nothing needs to be
+installed system-wide.
+
+Every phrase is spoken by a freshly loaded, private copy of the library. libespeak-ng keeps
+hidden state between utterances (the pitch-flutter phase and the roughness cycle counter of its
+wave generator) that no API call resets, so the same text would otherwise sound slightly
+different depending on what was spoken before it in the process. A fresh instance per phrase
+makes the audio a pure function of (text, voice, rate, pitch), which caching relies on. Loading
+costs a few milliseconds, and it also makes the provider safe after ``fork``: no engine state
+survives between phrases.
+
+Word events are not used for timing (eSpeak drops some Korean ones). Each caption phrase is
+synthesised on its own, its silence trimmed, and the cue times come from sample counts.
+"""
+
+from __future__ import annotations
+
+import _ctypes
+import array
+import ctypes
+import os
+import shutil
+import tempfile
+import threading
+import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import espeakng_loader
+from pydantic import Field
+
+from autoclip_core.schemas import CaptionCue, Language
+from resources.tts.base import SpeechClip, TTSResource
+
+# Constants from espeak-ng's speak_lib.h.
+_AUDIO_OUTPUT_SYNCHRONOUS = 0x02
+_INITIALIZE_DONT_EXIT = 0x8000
+_CHARS_UTF8 = 0x01
+_POS_CHARACTER = 1
+_PARAMETER_RATE = 1
+_PARAMETER_PITCH = 3
+_EE_OK = 0
+_EE_NOT_FOUND = 2
+
+# eSpeak pads speech with exact zeros, so a low threshold finds the speech edges precisely.
+_SILENCE_THRESHOLD = 64
+_MIN_SPEECH_S = 0.05
+_SENTENCE_ENDINGS = (".", "!", "?", "…", "。", "\uff01", "\uff1f")  # + full-width ! ?
+
+_SynthCallback = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+)
+
+# The library also touches process-wide state (the C locale), so one phrase at a time.
+_engine_lock = threading.Lock()
+
+
+def _replace_lock_in_forked_child() -> None:
+    """A thread of the parent may have held the lock at fork time; the child starts unlocked."""
+    global _engine_lock
+    _engine_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_replace_lock_in_forked_child)
+
+
+class EspeakTTS(TTSResource):
+    """Offline speech with eSpeak NG; one caption cue per phrase, timed from sample counts."""
+
+    rate_wpm: int = Field(default=165, ge=80, le=450, description="Speaking rate, words/minute.")
+    pitch: int = Field(default=50, ge=0, le=100, description="Base pitch, 0-100 (50 = normal).")
+    voice_en: str = Field(default="en-us", description="eSpeak voice for English.")
+    voice_ko: str = Field(default="ko", description="eSpeak voice for Korean.")
+    phrase_gap_s: float = Field(default=0.12, ge=0, description="Silence between phrases.")
+    sentence_gap_s: float = Field(
+        default=0.3, ge=0, description="Silence after a phrase that ends a sentence."
+    )
+    edge_pad_s: float = Field(
+        default=0.15, ge=0, description="Silence before the first and after the last phrase."
+    )
+
+    def voice_for(self, language: Language) -> str:
+        voices = {"en": self.voice_en, "ko": self.voice_ko}
+        if language not in voices:
+            raise ValueError(f"no eSpeak voice for language {language!r}")
+        return voices[language]
+
+    def synthesize(self, phrases: list[str], language: Language, out_wav: Path) -> SpeechClip:
+        voice = self.voice_for(language)
+        spoken = [phrase.strip() for phrase in phrases if phrase.strip()]
+        if not spoken:
+            raise ValueError("nothing to synthesise: every phrase is empty")
+        sample_rate = 0
+        speech: list[array.array[int]] = []
+        for phrase in spoken:
+            samples, sample_rate = _speak(phrase, voice, self.rate_wpm, self.pitch)
+            speech.append(_audible_part(samples, sample_rate, phrase, voice))
+        audio, cues = self._lay_out(spoken, speech, sample_rate)
+        _write_wav(out_wav, audio, sample_rate)
+        return SpeechClip(duration=len(audio) / sample_rate, sample_rate=sample_rate, cues=cues)
+
+    def _lay_out(
+        self, phrases: list[str], speech: list[array.array[int]], sample_rate: int
+    ) -> tuple[array.array[int], list[CaptionCue]]:
+        """Concatenate the phrases' speech with pads and gaps; cue each phrase where it lands."""
+        audio = _silence(self.edge_pad_s, sample_rate)
+        cues: list[CaptionCue] = []
+        for index, (phrase, samples) in enumerate(zip(phrases, speech, strict=True)):
+            if index:
+                audio.extend(_silence(self._gap_after(phrases[index - 1]), sample_rate))
+            start = len(audio)
+            audio.extend(samples)
+            cues.append(
+                CaptionCue(text=phrase, start=start / sample_rate, end=len(audio) / sample_rate)
+            )
+        audio.extend(_silence(self.edge_pad_s, sample_rate))
+        return audio, cues
+
+    def _gap_after(self, phrase: str) -> float:
+        return self.sentence_gap_s if phrase.endswith(_SENTENCE_ENDINGS) else self.phrase_gap_s
+
+
+def _speak(text: str, voice: str, rate_wpm: int, pitch: int) -> tuple[array.array[int], int]:
+    """Raw 16-bit mono samples of ``text`` (silence included) and their sample rate."""
+    chunks: list[bytes] = []
+
+    def collect(wav: ctypes._Pointer[ctypes.c_short], num_samples: int, _events: int) -> int:
+        if num_samples > 0:
+            chunks.append(ctypes.string_at(wav, num_samples * 2))
+        return 0  # 0 = continue synthesis
+
+    callback = _SynthCallback(collect)
+    encoded = text.encode("utf-8")
+    with _engine_lock, _fresh_engine() as (lib, sample_rate):
+        lib.espeak_SetSynthCallback(callback)
+        _select_voice(lib, voice)
+        _check(lib.espeak_SetParameter(_PARAMETER_RATE, rate_wpm, 0), "set the rate")
+        _check(lib.espeak_SetParameter(_PARAMETER_PITCH, pitch, 0), "set the pitch")
+        _check(
+            lib.espeak_Synth(
+                encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+            ),
+            "synthesise",
+        )
+        _check(lib.espeak_Synchronize(), "finish synthesis")
+    return array.array("h", b"".join(chunks)), sample_rate
+
+
+@contextmanager
+def _fresh_engine() -> Iterator[tuple[ctypes.CDLL, int]]:
+    """A newly loaded private libespeak-ng, initialised for synchronous output, and its rate."""
+    lib = _load_private_library_copy()
+    try:
+        _declare_signatures(lib)
+        sample_rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(),
+            _INITIALIZE_DONT_EXIT,
+        )
+        if sample_rate <= 0:
+            raise RuntimeError("libespeak-ng failed to initialise (voice data missing?)")
+        try:
+            yield lib, sample_rate
+        finally:
+            lib.espeak_Terminate()
+    finally:
+        _ctypes.dlclose(lib._handle)
+
+
+def _load_private_library_copy() -> ctypes.CDLL:
+    """Load libespeak-ng from a new file, so the loader maps a new instance with pristine state.
+
+    Loading the bundled path itself would return the already-loaded instance whenever anything
+    else in the process holds it. The copy is deleted right away; its mapping stays valid.
+    """
+    bundled = Path(espeakng_loader.get_library_path())
+    with tempfile.TemporaryDirectory(prefix="autoclip-espeak-") as folder:
+        private_copy = Path(folder) / bundled.name
+        shutil.copyfile(bundled, private_copy)
+        return ctypes.CDLL(str(private_copy))
+
+
+def _declare_signatures(lib: ctypes.CDLL) -> None:
+    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    lib.espeak_Initialize.restype = ctypes.c_int
+    lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
+    lib.espeak_SetSynthCallback.restype = None
+    lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+    lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.espeak_Synth.argtypes = [
+        ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+        ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+    ]
+    lib.espeak_Synchronize.argtypes = []
+    lib.espeak_Terminate.argtypes = []
+
+
+def _select_voice(lib: ctypes.CDLL, voice: str) -> None:
+    status = lib.espeak_SetVoiceByName(voice.encode("utf-8"))
+    if status == _EE_NOT_FOUND:
+        raise ValueError(f"unknown eSpeak voice {voice!r}")
+    _check(status, f"select voice {voice!r}")
+
+
+def _check(status: int, action: str) -> None:
+    if status != _EE_OK:
+        raise RuntimeError(f"libespeak-ng could not {action} (espeak_ERROR {status})")
+
+
+def _audible_part(
+    samples: array.array[int], sample_rate: int, phrase: str, voice: str
+) -> array.array[int]:
+    """``samples`` without leading and trailing silence; error if nothing audible remains."""
+    bounds = _loud_bounds(samples)
+    if bounds is None or bounds[1] - bounds[0] + 1 < _MIN_SPEECH_S * sample_rate:
+        raise ValueError(f"eSpeak voice {voice!r} produced no audible speech for {phrase!r}")
+    first, last = bounds
+    return samples[first : last + 1]
+
+
+def _loud_bounds(samples: array.array[int]) -> tuple[int, int] | None:
+    """Indices of the first and last sample above the silence threshold (None if there are none)."""
+    loud = (i for i, sample in enumerate(samples) if abs(sample) > _SILENCE_THRESHOLD)
+    first = next(loud, None)
+    if first is None:
+        return None
+    last = next(
+        i for i in range(len(samples) - 1, first - 1, -1) if abs(samples[i]) > _SILENCE_THRESHOLD
+    )
+    return first, last
+
+
+def _silence(seconds: float, sample_rate: int) -> array.array[int]:
+    return array.array("h", bytes(2 * round(seconds * sample_rate)))
+
+
+def _write_wav(path: Path, samples: array.array[int], sample_rate: int) -> None:
+    """Mono 16-bit PCM, written to a temporary name first so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with partial.open("wb") as file, wave.open(file, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        wav.writeframes(samples.tobytes())
+    os.replace(partial, path)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import dagster as dg
+
+from autoclip_assets.jobs import publish_job
+from resources.app_database import AppDatabase
+
+
+@dg.sensor(job=publish_job, minimum_interval_seconds=10,
+           default_status=dg.DefaultSensorStatus.RUNNING)
+def approval_sensor(context: dg.SensorEvaluationContext, app_db: AppDatabase) -> dg.SensorResult:
+    """Publishes items that a reviewer approved (ready + approved in the app database)."""
+    requests = [
+        dg.RunRequest(
+            partition_key=item.id,
+            # one run per approval: re-approving after a failed upload publishes again
+            run_key=f"publish:{item.id}:{item.approved_at.isoformat() if item.approved_at else ''}",
+            tags={"autoclip/trigger": "approval"},
+        )
+        for item in app_db.store.approved_awaiting_publication()
+    ]
+    return dg.SensorResult(run_requests=requests)

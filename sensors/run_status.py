@@ -1,0 +1,103 @@
+"""Keep content and job states in the app database current with Dagster runs.
+
+``sync_run`` is the one place that maps a run's status onto the seed's state machine;
+the run-status sensors below call it (and so does the demo after in-process runs).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus
+
+from autoclip_assets.jobs import content_job, publish_job
+from autoclip_core.states import ContentState, JobState
+from autoclip_core.store import ContentStore, UnknownContentError
+from resources.app_database import AppDatabase
+
+PIPELINE_JOBS = {"content_job", "publish_job"}
+RUN_TO_JOB_STATE = {
+    DagsterRunStatus.QUEUED: JobState.PENDING,
+    DagsterRunStatus.STARTED: JobState.RUNNING,
+    DagsterRunStatus.SUCCESS: JobState.COMPLETED,
+    DagsterRunStatus.FAILURE: JobState.FAILED,
+    DagsterRunStatus.CANCELED: JobState.FAILED,
+}
+
+
+def failure_reason(instance: DagsterInstance, run_id: str) -> str:
+    """Why a run failed, in words: failed blocking checks first, then step errors."""
+    reasons: list[str] = []
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.get_dagster_event().event_specific_data
+        if evaluation is not None and not evaluation.passed:
+            reasons.append(evaluation.description or f"check {evaluation.check_name} failed")
+    if reasons:
+        return "; ".join(reasons)
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
+        data = record.get_dagster_event().step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            reasons.append(data.user_failure_data.description)
+        elif data.error is not None:
+            cause = data.error.cause or data.error
+            reasons.append(f"{record.step_key}: {cause.message.strip()}")
+    return "; ".join(reasons) or "run failed"
+
+
+def materialized(instance: DagsterInstance, run_id: str, asset: str) -> bool:
+    return any(
+        record.get_dagster_event().asset_key == dg.AssetKey(asset)
+        for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    )
+
+
+def sync_run(store: ContentStore, instance: DagsterInstance, run: DagsterRun,
+             status: DagsterRunStatus) -> None:
+    content_id = run.tags.get("dagster/partition")
+    if run.job_name not in PIPELINE_JOBS or not content_id or status not in RUN_TO_JOB_STATE:
+        return
+    try:
+        current = store.status(content_id).state
+    except UnknownContentError:
+        return
+    publishing = run.job_name == "publish_job"
+    error = failure_reason(instance, run.run_id) if status == DagsterRunStatus.FAILURE else None
+    if status == DagsterRunStatus.CANCELED:
+        error = "run canceled"
+    store.record_job(run_id=run.run_id, content_id=content_id, job_name=run.job_name,
+                     state=RUN_TO_JOB_STATE[status], error=error)
+    if status == DagsterRunStatus.STARTED and not publishing and current != ContentState.PROCESSING:
+        store.set_state(content_id, ContentState.PROCESSING)
+    elif status == DagsterRunStatus.SUCCESS:
+        if not publishing:
+            store.set_state(content_id, ContentState.READY)
+        if materialized(instance, run.run_id, "publication"):
+            store.set_state(content_id, ContentState.PUBLISHED)
+    elif error is not None:
+        if publishing:
+            store.set_state(content_id, ContentState.FAILED_UPLOAD, error)
+        else:
+            if current != ContentState.PROCESSING:  # failed before the start was seen
+                store.set_state(content_id, ContentState.PROCESSING)
+            store.set_state(content_id, ContentState.FAILED, error)
+
+
+def _status_sensor(status: DagsterRunStatus) -> dg.RunStatusSensorDefinition:
+    @dg.run_status_sensor(
+        name=f"content_run_{status.value.lower()}_sensor",
+        run_status=status,
+        monitored_jobs=[content_job, publish_job],
+        minimum_interval_seconds=5,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Records {status.value} content runs in the app database.",
+    )
+    def _sensor(context: dg.RunStatusSensorContext, app_db: AppDatabase) -> None:
+        sync_run(app_db.store, context.instance, context.dagster_run, status)
+
+    return _sensor
+
+
+run_status_sensors = [
+    _status_sensor(status)
+    for status in (DagsterRunStatus.QUEUED, DagsterRunStatus.STARTED, DagsterRunStatus.SUCCESS,
+                   DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+]
