@@ -20,8 +20,16 @@ from sensors.approvals import approval_sensor
 from sensors.feeds import FeedSources, feed_sensor
 from sensors.run_status import run_status_sensors
 
-ASSETS = [source_item, content_analysis, topic_selection, script, narration, scene_images, video,
-          publication]
+ASSETS = [
+    source_item,
+    content_analysis,
+    topic_selection,
+    script,
+    narration,
+    scene_images,
+    video,
+    publication,
+]
 CHECKS = [safety_precheck, safety_postcheck]
 
 

@@ -61,26 +61,35 @@ def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
     }
 
 
-def run_item(defs: dg.Definitions, instance: dg.DagsterInstance, store: ContentStore,
-             content_id: str) -> ItemOutcome:
+def run_item(
+    defs: dg.Definitions, instance: dg.DagsterInstance, store: ContentStore, content_id: str
+) -> ItemOutcome:
     job = defs.resolve_job_def("content_job")
     started = time.perf_counter()
-    result = job.execute_in_process(instance=instance, partition_key=content_id,
-                                    raise_on_error=False)
+    result = job.execute_in_process(
+        instance=instance, partition_key=content_id, raise_on_error=False
+    )
     seconds = time.perf_counter() - started
     run = instance.get_run_by_id(result.run_id)
     assert run is not None
     sync_run(store, instance, run, DagsterRunStatus.STARTED)
     sync_run(store, instance, run, run.status)
     status = store.status(content_id)
-    outcome = ItemOutcome(content_id, store.source_item(content_id).title, status.state,
-                          status.reason, seconds, step_seconds(instance, result.run_id))
+    outcome = ItemOutcome(
+        content_id,
+        store.source_item(content_id).title,
+        status.state,
+        status.reason,
+        seconds,
+        step_seconds(instance, result.run_id),
+    )
     if result.success:
         video: RenderedVideo = result.output_for_node("video")
         script: Script = result.output_for_node("script")
         outcome.language = script.language
-        outcome.video_path = (Path(status.published_url.removeprefix("file://"))
-                              if status.published_url else None)
+        outcome.video_path = (
+            Path(status.published_url.removeprefix("file://")) if status.published_url else None
+        )
         if outcome.video_path is None or not outcome.video_path.is_file():
             outcome.video_path = Path(defs.resources["storage"].local_path(video.video_key))
     return outcome
@@ -100,9 +109,10 @@ def run_demo(feed: str, settings: Settings) -> int:
     print(f"feed {feed}: {len(items)} items ({new} new)")
     instance = prepare_instance(settings)
     ids = [item.id for item in items]
-    instance.add_dynamic_partitions(content_items.name, [
-        k for k in ids if not instance.has_dynamic_partition(content_items.name, k)
-    ])
+    instance.add_dynamic_partitions(
+        content_items.name,
+        [k for k in ids if not instance.has_dynamic_partition(content_items.name, k)],
+    )
     defs = build_definitions(settings)
     outcomes: list[ItemOutcome] = []
     for n, item in enumerate(items, 1):
@@ -136,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="autoclip demo", description=__doc__)
-    parser.add_argument("--feed", default=str(SAMPLE_FEED),
-                        help="feed file path or http(s) URL (default: the bundled sample feed)")
+    parser.add_argument(
+        "--feed",
+        default=str(SAMPLE_FEED),
+        help="feed file path or http(s) URL (default: the bundled sample feed)",
+    )
     args = parser.parse_args(argv)
     return run_demo(args.feed, Settings())

@@ -94,11 +94,18 @@ def narration(
             for c in clip.cues
         ]
         segments.append(
-            NarrationSegment(text=part, audio_key=key, start=round(cursor, 3),
-                             duration=round(duration, 3), cues=cues)
+            NarrationSegment(
+                text=part,
+                audio_key=key,
+                start=round(cursor, 3),
+                duration=round(duration, 3),
+                cues=cues,
+            )
         )
         cursor += duration
-    full_key = content_key("narration", fingerprint("full", [s.audio_key for s in segments]), ".wav")
+    full_key = content_key(
+        "narration", fingerprint("full", [s.audio_key for s in segments]), ".wav"
+    )
     if not storage.exists(full_key):
         with storage.writing(full_key) as tmp:
             concatenate_wavs([storage.local_path(s.audio_key) for s in segments], tmp)
@@ -129,12 +136,24 @@ def narration(
 
 def scene_cards(script: Script, width: int, height: int) -> list[SceneCard]:
     """One card per spoken part: a title card, each scene, an end card."""
-    heads = [(script.title, script.title), *((s.on_screen_text, s.visual_query) for s in script.scenes),
-             (script.call_to_action, " ".join(script.hashtags))]
+    heads = [
+        (script.title, script.title),
+        *((s.on_screen_text, s.visual_query) for s in script.scenes),
+        (script.call_to_action, " ".join(script.hashtags)),
+    ]
     total = len(heads)
     return [
-        SceneCard(headline=headline, query=query, keywords=query.split(), title=script.title,
-                  language=script.language, index=i, total=total, width=width, height=height)
+        SceneCard(
+            headline=headline,
+            query=query,
+            keywords=query.split(),
+            title=script.title,
+            language=script.language,
+            index=i,
+            total=total,
+            width=width,
+            height=height,
+        )
         for i, (headline, query) in enumerate(heads, 1)
     ]
 
@@ -189,8 +208,15 @@ def render_plan(narration: Narration, visuals: Visuals, storage: StorageResource
     scenes = []
     for i, (segment, visual) in enumerate(zip(narration.segments, visuals.scenes, strict=True)):
         zoom = (1.0, 1.12) if i % 2 == 0 else (1.12, 1.0)
-        scenes.append(PlanScene(image=storage.local_path(visual.image_key), start=segment.start,
-                                duration=segment.duration, zoom_from=zoom[0], zoom_to=zoom[1]))
+        scenes.append(
+            PlanScene(
+                image=storage.local_path(visual.image_key),
+                start=segment.start,
+                duration=segment.duration,
+                zoom_from=zoom[0],
+                zoom_to=zoom[1],
+            )
+        )
     return RenderPlan(
         width=visuals.width,
         height=visuals.height,
@@ -222,8 +248,13 @@ def video(
     """The H.264/AAC mp4: visuals with slow zoom, narration and burned-in captions."""
     plan = render_plan(narration, scene_images, storage)
     digest = fingerprint(
-        "video", type(renderer).__name__, renderer.model_dump(), topic_selection.template,
-        narration.audio_key, [v.image_key for v in scene_images.scenes], plan.captions,
+        "video",
+        type(renderer).__name__,
+        renderer.model_dump(),
+        topic_selection.template,
+        narration.audio_key,
+        [v.image_key for v in scene_images.scenes],
+        plan.captions,
         [s.model_dump(exclude={"image"}) for s in plan.scenes],
     )
     video_key = content_key("video", digest, ".mp4")

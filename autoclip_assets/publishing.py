@@ -30,8 +30,9 @@ CAPTION_COVERAGE_MIN = 0.6
 """At least this share of the narration time must carry a caption."""
 
 
-def audit_video(rendered: RenderedVideo, narration: Narration, storage: StorageResource
-                ) -> tuple[list[SafetyFinding], dict[str, dg.RawMetadataValue]]:
+def audit_video(
+    rendered: RenderedVideo, narration: Narration, storage: StorageResource
+) -> tuple[list[SafetyFinding], dict[str, dg.RawMetadataValue]]:
     """Probe the file and list what is wrong with it (empty list: nothing)."""
     path = storage.local_path(rendered.video_key)
     findings: list[SafetyFinding] = []
@@ -47,8 +48,10 @@ def audit_video(rendered: RenderedVideo, narration: Narration, storage: StorageR
     if info.video is None:
         fail("no video stream")
     elif (info.video.width, info.video.height) != (rendered.width, rendered.height):
-        fail(f"resolution {info.video.width}x{info.video.height}, "
-             f"expected {rendered.width}x{rendered.height}")
+        fail(
+            f"resolution {info.video.width}x{info.video.height}, "
+            f"expected {rendered.width}x{rendered.height}"
+        )
     if info.audio is None:
         fail("no audio stream")
     low, high = DURATION_RANGE_S
@@ -91,12 +94,21 @@ def safety_postcheck(
 ) -> dg.AssetCheckResult:
     findings, metadata = audit_video(video, narration, storage)
     project = app_db.store.project_of(context.run.tags["dagster/partition"])
-    script_text = "\n".join([script.title, *script.spoken_parts(), script.description,
-                             *(s.on_screen_text for s in script.scenes)])
-    script_verdict = check_text(script_text, blocked_terms=list(project.blocked_terms),
-                                language=script.language)
-    verdict = SafetyVerdict(passed=not findings and script_verdict.passed,
-                            findings=[*findings, *script_verdict.findings])
+    script_text = "\n".join(
+        [
+            script.title,
+            *script.spoken_parts(),
+            script.description,
+            *(s.on_screen_text for s in script.scenes),
+        ]
+    )
+    script_verdict = check_text(
+        script_text, blocked_terms=list(project.blocked_terms), language=script.language
+    )
+    verdict = SafetyVerdict(
+        passed=not findings and script_verdict.passed,
+        findings=[*findings, *script_verdict.findings],
+    )
     return dg.AssetCheckResult(
         passed=verdict.passed,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -144,8 +156,12 @@ def publication(
     ]
     app_db.store.mark_published(content_id, receipts[0].url)
     yield dg.Output(
-        Publication(channel=", ".join(topic_selection.channels), status="published",
-                    url=receipts[0].url, published_at=receipts[0].published_at),
+        Publication(
+            channel=", ".join(topic_selection.channels),
+            status="published",
+            url=receipts[0].url,
+            published_at=receipts[0].published_at,
+        ),
         metadata={
             "channels": ", ".join(topic_selection.channels),
             "url": dg.MetadataValue.url(receipts[0].url),

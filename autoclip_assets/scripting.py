@@ -35,8 +35,10 @@ def script(
             "script": dg.MetadataValue.md(
                 "\n".join(
                     [f"**Hook:** {result.hook}"]
-                    + [f"{i}. *{s.on_screen_text}* — {s.narration}"
-                       for i, s in enumerate(result.scenes, 1)]
+                    + [
+                        f"{i}. *{s.on_screen_text}* — {s.narration}"
+                        for i, s in enumerate(result.scenes, 1)
+                    ]
                     + [f"**CTA:** {result.call_to_action}"]
                 )
             ),

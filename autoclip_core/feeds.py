@@ -110,7 +110,9 @@ def read_feed(location: str, *, project: str) -> list[SourceItem]:
     return parse_feed(load_feed_bytes(location), project=project, source=location)
 
 
-def _entry_to_item(entry: feedparser.FeedParserDict, *, project: str, source: str) -> SourceItem | None:
+def _entry_to_item(
+    entry: feedparser.FeedParserDict, *, project: str, source: str
+) -> SourceItem | None:
     title = html_to_text(entry.get("title", "")).replace("\n\n", " ").strip()
     bodies = [c.get("value", "") for c in entry.get("content", [])]
     body = max(bodies, key=len) if bodies else entry.get("summary", "")

@@ -52,8 +52,13 @@ def _is_public(addr: IPAddress) -> bool:
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
     return not (
-        addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_multicast
-        or addr.is_reserved or addr.is_unspecified or not addr.is_global
+        addr.is_private
+        or addr.is_loopback
+        or addr.is_link_local
+        or addr.is_multicast
+        or addr.is_reserved
+        or addr.is_unspecified
+        or not addr.is_global
     )
 
 
@@ -69,8 +74,9 @@ def check_url(url: str) -> None:
     if host in hosts:
         return
     try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
-                                   type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(
+            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
     except socket.gaierror as exc:
         raise FetchError(f"cannot resolve {host!r}: {exc}", retryable=True) from exc
     for info in infos:
@@ -88,8 +94,9 @@ def fetch_bytes(url: str, *, max_bytes: int, timeout_s: float = 20.0) -> bytes:
     """GET ``url`` following redirects safely; at most ``max_bytes`` within ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
-    with httpx.Client(follow_redirects=False, timeout=timeout,
-                      headers={"User-Agent": USER_AGENT}) as client:
+    with httpx.Client(
+        follow_redirects=False, timeout=timeout, headers={"User-Agent": USER_AGENT}
+    ) as client:
         for _ in range(MAX_REDIRECTS + 1):
             check_url(url)
             try:
@@ -98,8 +105,10 @@ def fetch_bytes(url: str, *, max_bytes: int, timeout_s: float = 20.0) -> bytes:
                         url = urljoin(url, response.headers["location"])
                         continue
                     if response.status_code >= 400:
-                        raise FetchError(f"GET {url} → HTTP {response.status_code}",
-                                         retryable=response.status_code in (429, 500, 502, 503, 504))
+                        raise FetchError(
+                            f"GET {url} → HTTP {response.status_code}",
+                            retryable=response.status_code in (429, 500, 502, 503, 504),
+                        )
                     declared = int(response.headers.get("content-length") or 0)
                     if declared > max_bytes:
                         raise FetchError(f"GET {url}: body of {declared} bytes exceeds {max_bytes}")
@@ -110,7 +119,9 @@ def fetch_bytes(url: str, *, max_bytes: int, timeout_s: float = 20.0) -> bytes:
                         if total > max_bytes:
                             raise FetchError(f"GET {url}: body exceeds {max_bytes} bytes")
                         if time.monotonic() > deadline:
-                            raise FetchError(f"GET {url}: slower than {timeout_s} s", retryable=True)
+                            raise FetchError(
+                                f"GET {url}: slower than {timeout_s} s", retryable=True
+                            )
                         chunks.append(chunk)
                     return b"".join(chunks)
             except httpx.TimeoutException as exc:

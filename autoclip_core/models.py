@@ -53,7 +53,9 @@ class ContentItem(Base):
     __tablename__ = "content_items"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
     source: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)

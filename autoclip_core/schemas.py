@@ -37,7 +37,9 @@ class ContentAnalysis(Frozen):
     language: Language
     word_count: int
     sentences: list[str] = Field(description="All sentences of the text, in order.")
-    summary: list[str] = Field(description="Extractive summary: the most central sentences, in order.")
+    summary: list[str] = Field(
+        description="Extractive summary: the most central sentences, in order."
+    )
     keywords: list[str]
     topic: str = Field(description="A short topic label.")
 

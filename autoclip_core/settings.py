@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     env: Environment = "local"
     data_dir: Path = Field(default=Path("data"), description="Root of all local state.")
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL of the app database; SQLite under data_dir if unset."
+        default=None,
+        description="SQLAlchemy URL of the app database; SQLite under data_dir if unset.",
     )
     redis_url: str | None = Field(default=None, description="Redis for cache/rate limits.")
     media_library_dir: Path | None = Field(

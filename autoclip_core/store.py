@@ -103,7 +103,9 @@ class ContentStore:
         with self.session() as s:
             project = s.scalar(select(Project).where(Project.slug == slug))
             if project is None:
-                project = Project(slug=slug, name=name or slug, blocked_terms=[], channels=["local"])
+                project = Project(
+                    slug=slug, name=name or slug, blocked_terms=[], channels=["local"]
+                )
                 s.add(project)
             if review_required is not None:
                 project.review_required = review_required
@@ -146,15 +148,17 @@ class ContentStore:
     def status(self, content_id: str) -> ContentStatus:
         with self.session() as s:
             c = self._content(s, content_id)
-            return ContentStatus(c.id, ContentState(c.state), c.state_reason, c.approved_at,
-                                 c.published_url)
+            return ContentStatus(
+                c.id, ContentState(c.state), c.state_reason, c.approved_at, c.published_url
+            )
 
     def set_state(self, content_id: str, target: ContentState, reason: str | None = None) -> None:
         with self.session() as s:
             self._transition(self._content(s, content_id), target, reason)
 
-    def update_content(self, content_id: str, *, language: str | None = None,
-                       video_key: str | None = None) -> None:
+    def update_content(
+        self, content_id: str, *, language: str | None = None, video_key: str | None = None
+    ) -> None:
         with self.session() as s:
             c = self._content(s, content_id)
             if language is not None:
@@ -182,24 +186,37 @@ class ContentStore:
                     ContentItem.state == ContentState.READY, ContentItem.approved_at.is_not(None)
                 )
             )
-            return [ContentStatus(c.id, ContentState(c.state), c.state_reason, c.approved_at,
-                                  c.published_url) for c in rows]
+            return [
+                ContentStatus(
+                    c.id, ContentState(c.state), c.state_reason, c.approved_at, c.published_url
+                )
+                for c in rows
+            ]
 
     def events(self, content_id: str) -> list[tuple[str | None, str, str | None]]:
         with self.session() as s:
-            return [(e.from_state, e.to_state, e.reason)
-                    for e in self._content(s, content_id).events]
+            return [
+                (e.from_state, e.to_state, e.reason) for e in self._content(s, content_id).events
+            ]
 
     # jobs -----------------------------------------------------------------------------------
 
-    def record_job(self, *, run_id: str, content_id: str, job_name: str, state: JobState,
-                   error: str | None = None) -> None:
+    def record_job(
+        self,
+        *,
+        run_id: str,
+        content_id: str,
+        job_name: str,
+        state: JobState,
+        error: str | None = None,
+    ) -> None:
         """Create or advance the job row of a Dagster run (idempotent per state)."""
         with self.session() as s:
             job = s.scalar(select(Job).where(Job.run_id == run_id))
             if job is None:
-                job = Job(run_id=run_id, content_id=content_id, job_name=job_name,
-                          state=JobState.PENDING)
+                job = Job(
+                    run_id=run_id, content_id=content_id, job_name=job_name, state=JobState.PENDING
+                )
                 s.add(job)
             if job.state != state:
                 if job.state == JobState.PENDING and state != JobState.RUNNING:
@@ -215,8 +232,9 @@ class ContentStore:
 
     def jobs(self, content_id: str) -> list[tuple[str, str, str, str | None]]:
         with self.session() as s:
-            return [(j.run_id, j.job_name, j.state, j.error)
-                    for j in self._content(s, content_id).jobs]
+            return [
+                (j.run_id, j.job_name, j.state, j.error) for j in self._content(s, content_id).jobs
+            ]
 
     # internals ------------------------------------------------------------------------------
 
@@ -240,5 +258,11 @@ class ContentStore:
 
 
 def _project_settings(p: Project) -> ProjectSettings:
-    return ProjectSettings(p.id, p.slug, p.review_required, tuple(p.blocked_terms or ()),
-                           p.default_template, tuple(p.channels or ("local",)))
+    return ProjectSettings(
+        p.id,
+        p.slug,
+        p.review_required,
+        tuple(p.blocked_terms or ()),
+        p.default_template,
+        tuple(p.channels or ("local",)),
+    )

@@ -1,10 +1,12 @@
-"""Provider selection: one place that maps settings (env vars) to resource instances.
+"""Provider selection: the one place that maps settings (env vars) to resource instances.
 
-Called when definitions load, never at import time.
+Called when definitions load, never at import time. Each capability has a table of its
+providers; ``Settings`` only accepts names that appear here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
@@ -18,17 +20,34 @@ from resources.storage.filesystem import FilesystemStorage
 from resources.tts.espeak import EspeakTTS
 from resources.visuals.local import LocalVisuals
 
+Factory = Callable[[Settings], dg.ConfigurableResource]
+
+PROVIDERS: dict[str, dict[str, Factory]] = {
+    "llm": {"local": lambda s: LocalLLM()},
+    "tts": {"espeak": lambda s: EspeakTTS()},
+    "visuals": {
+        "local": lambda s: LocalVisuals(
+            library_dir=str(s.media_library_dir) if s.media_library_dir else None
+        )
+    },
+    "renderer": {"ffmpeg": lambda s: FFmpegRenderer(threads=s.render_threads)},
+    "publisher": {"local": lambda s: LocalChannelPublisher(root=str(s.root / "channels"))},
+    "storage": {"filesystem": lambda s: FilesystemStorage(root=str(s.media_dir))},
+}
+
 
 def build_resources(settings: Settings) -> dict[str, Any]:
-    root = settings.root
-    library = str(settings.media_library_dir) if settings.media_library_dir else None
-    return {
-        "app_db": AppDatabase(url=settings.app_database_url),
-        "llm": LocalLLM(),
-        "tts": EspeakTTS(),
-        "visuals": LocalVisuals(library_dir=library),
-        "renderer": FFmpegRenderer(threads=settings.render_threads),
-        "publisher": LocalChannelPublisher(root=str(root / "channels")),
-        "storage": FilesystemStorage(root=str(settings.media_dir)),
-        "io_manager": dg.FilesystemIOManager(base_dir=str(root / "io")),
+    chosen = {
+        "llm": settings.llm_provider,
+        "tts": settings.tts_provider,
+        "visuals": settings.visuals_provider,
+        "renderer": settings.renderer_provider,
+        "publisher": settings.publisher_provider,
+        "storage": settings.storage_provider,
     }
+    resources: dict[str, Any] = {
+        capability: PROVIDERS[capability][name](settings) for capability, name in chosen.items()
+    }
+    resources["app_db"] = AppDatabase(url=settings.app_database_url)
+    resources["io_manager"] = dg.FilesystemIOManager(base_dir=str(settings.root / "io"))
+    return resources

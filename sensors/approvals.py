@@ -6,8 +6,9 @@ from autoclip_assets.jobs import publish_job
 from resources.app_database import AppDatabase
 
 
-@dg.sensor(job=publish_job, minimum_interval_seconds=10,
-           default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=publish_job, minimum_interval_seconds=10, default_status=dg.DefaultSensorStatus.RUNNING
+)
 def approval_sensor(context: dg.SensorEvaluationContext, app_db: AppDatabase) -> dg.SensorResult:
     """Publishes items that a reviewer approved (ready + approved in the app database)."""
     requests = [

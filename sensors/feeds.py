@@ -16,10 +16,12 @@ class FeedSources(dg.ConfigurableResource):
     project: str
 
 
-@dg.sensor(job=content_job, minimum_interval_seconds=300,
-           default_status=dg.DefaultSensorStatus.RUNNING)
-def feed_sensor(context: dg.SensorEvaluationContext, app_db: AppDatabase,
-                feed_sources: FeedSources) -> dg.SensorResult | dg.SkipReason:
+@dg.sensor(
+    job=content_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING
+)
+def feed_sensor(
+    context: dg.SensorEvaluationContext, app_db: AppDatabase, feed_sources: FeedSources
+) -> dg.SensorResult | dg.SkipReason:
     """New feed entries become content items (draft), partitions and content runs."""
     store = app_db.store
     store.ensure_project(feed_sources.project)

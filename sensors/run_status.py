@@ -50,8 +50,9 @@ def materialized(instance: DagsterInstance, run_id: str, asset: str) -> bool:
     )
 
 
-def sync_run(store: ContentStore, instance: DagsterInstance, run: DagsterRun,
-             status: DagsterRunStatus) -> None:
+def sync_run(
+    store: ContentStore, instance: DagsterInstance, run: DagsterRun, status: DagsterRunStatus
+) -> None:
     content_id = run.tags.get("dagster/partition")
     if run.job_name not in PIPELINE_JOBS or not content_id or status not in RUN_TO_JOB_STATE:
         return
@@ -63,8 +64,13 @@ def sync_run(store: ContentStore, instance: DagsterInstance, run: DagsterRun,
     error = failure_reason(instance, run.run_id) if status == DagsterRunStatus.FAILURE else None
     if status == DagsterRunStatus.CANCELED:
         error = "run canceled"
-    store.record_job(run_id=run.run_id, content_id=content_id, job_name=run.job_name,
-                     state=RUN_TO_JOB_STATE[status], error=error)
+    store.record_job(
+        run_id=run.run_id,
+        content_id=content_id,
+        job_name=run.job_name,
+        state=RUN_TO_JOB_STATE[status],
+        error=error,
+    )
     if status == DagsterRunStatus.STARTED and not publishing and current != ContentState.PROCESSING:
         store.set_state(content_id, ContentState.PROCESSING)
     elif status == DagsterRunStatus.SUCCESS:
@@ -98,6 +104,11 @@ def _status_sensor(status: DagsterRunStatus) -> dg.RunStatusSensorDefinition:
 
 run_status_sensors = [
     _status_sensor(status)
-    for status in (DagsterRunStatus.QUEUED, DagsterRunStatus.STARTED, DagsterRunStatus.SUCCESS,
-                   DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+    for status in (
+        DagsterRunStatus.QUEUED,
+        DagsterRunStatus.STARTED,
+        DagsterRunStatus.SUCCESS,
+        DagsterRunStatus.FAILURE,
+        DagsterRunStatus.CANCELED,
+    )
 ]

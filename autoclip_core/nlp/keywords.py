@@ -24,7 +24,8 @@ KOREAN_KEYWORD_TAGS = KOREAN_NOUN_TAGS | {"SL"}
 # Nouns that Kiwi tags correctly but that say nothing about the story.
 KOREAN_GENERIC_NOUNS = frozenset(
     "기자 뉴스 오늘 어제 내일 이번 지난 관련 경우 정도 이후 이전 당시 가운데 사진 제공 "
-    "무단 전재 재배포 금지 저작권 특파원 통신 이날".split()
+    "무단 전재 재배포 금지 저작권 특파원 통신 이날 "
+    "월요일 화요일 수요일 목요일 금요일 토요일 일요일".split()
 )
 BIGRAM_BONUS = 1.5  # a repeated phrase ("subway fares") beats its single words
 MIN_BIGRAM_COUNT = 2

@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from resources.publisher.base import PublishReceipt, PublisherResource, PublishRequest
+from resources.publisher.base import PublisherResource, PublishReceipt, PublishRequest
 
 _INDEX_LOCK = threading.Lock()
 
@@ -53,8 +53,12 @@ class LocalChannelPublisher(PublisherResource):
             videos.insert(0, entry)
             index = folder / "index.json"
             tmp = index.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps({"channel": request.channel, "videos": videos},
-                                      ensure_ascii=False, indent=2), encoding="utf-8")
+            tmp.write_text(
+                json.dumps(
+                    {"channel": request.channel, "videos": videos}, ensure_ascii=False, indent=2
+                ),
+                encoding="utf-8",
+            )
             os.replace(tmp, index)
         return PublishReceipt(url=video.resolve().as_uri(), published_at=now)
 

@@ -28,7 +28,9 @@ def fingerprint(*parts: Any) -> str:
             return str(value)
         return value
 
-    payload = json.dumps([encode(p) for p in parts], sort_keys=True, ensure_ascii=False, default=str)
+    payload = json.dumps(
+        [encode(p) for p in parts], sort_keys=True, ensure_ascii=False, default=str
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -3,13 +3,12 @@
 The ``espeakng-loader`` wheel bundles libespeak-ng and its voice data, so nothing needs to be
 installed system-wide.
 
-Every phrase is spoken by a freshly loaded, private copy of the library. libespeak-ng keeps
+Every ``synthesize`` call loads its own fresh, private copy of the library. libespeak-ng keeps
 hidden state between utterances (the pitch-flutter phase and the roughness cycle counter of its
 wave generator) that no API call resets, so the same text would otherwise sound slightly
-different depending on what was spoken before it in the process. A fresh instance per phrase
-makes the audio a pure function of (text, voice, rate, pitch), which caching relies on. Loading
-costs a few milliseconds, and it also makes the provider safe after ``fork``: no engine state
-survives between phrases.
+different depending on what the process spoke before. A fresh instance per call makes the WAV a
+pure function of the inputs and settings, which caching relies on. Loading costs a few
+milliseconds, and it also makes the provider safe after ``fork``: no engine state outlives a call.
 
 Word events are not used for timing (eSpeak drops some Korean ones). Each caption phrase is
 synthesised on its own, its silence trimmed, and the cue times come from sample counts.
@@ -93,11 +92,11 @@ class EspeakTTS(TTSResource):
         spoken = [phrase.strip() for phrase in phrases if phrase.strip()]
         if not spoken:
             raise ValueError("nothing to synthesise: every phrase is empty")
-        sample_rate = 0
-        speech: list[array.array[int]] = []
-        for phrase in spoken:
-            samples, sample_rate = _speak(phrase, voice, self.rate_wpm, self.pitch)
-            speech.append(_audible_part(samples, sample_rate, phrase, voice))
+        raw, sample_rate = _speak_each(spoken, voice, self.rate_wpm, self.pitch)
+        speech = [
+            _audible_part(samples, sample_rate, phrase, voice)
+            for phrase, samples in zip(spoken, raw, strict=True)
+        ]
         audio, cues = self._lay_out(spoken, speech, sample_rate)
         _write_wav(out_wav, audio, sample_rate)
         return SpeechClip(duration=len(audio) / sample_rate, sample_rate=sample_rate, cues=cues)
@@ -123,30 +122,38 @@ class EspeakTTS(TTSResource):
         return self.sentence_gap_s if phrase.endswith(_SENTENCE_ENDINGS) else self.phrase_gap_s
 
 
-def _speak(text: str, voice: str, rate_wpm: int, pitch: int) -> tuple[array.array[int], int]:
-    """Raw 16-bit mono samples of ``text`` (silence included) and their sample rate."""
+def _speak_each(
+    phrases: list[str], voice: str, rate_wpm: int, pitch: int
+) -> tuple[list[array.array[int]], int]:
+    """Raw 16-bit mono samples (silence included) of each phrase, and their sample rate."""
     chunks: list[bytes] = []
 
-    def collect(wav: ctypes._Pointer[ctypes.c_short], num_samples: int, _events: int) -> int:
+    def collect(wav: ctypes._Pointer[ctypes.c_short], num_samples: int, _events: int | None) -> int:
         if num_samples > 0:
             chunks.append(ctypes.string_at(wav, num_samples * 2))
         return 0  # 0 = continue synthesis
 
     callback = _SynthCallback(collect)
-    encoded = text.encode("utf-8")
+    spoken: list[array.array[int]] = []
     with _engine_lock, _fresh_engine() as (lib, sample_rate):
         lib.espeak_SetSynthCallback(callback)
         _select_voice(lib, voice)
         _check(lib.espeak_SetParameter(_PARAMETER_RATE, rate_wpm, 0), "set the rate")
         _check(lib.espeak_SetParameter(_PARAMETER_PITCH, pitch, 0), "set the pitch")
-        _check(
-            lib.espeak_Synth(
-                encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
-            ),
-            "synthesise",
-        )
-        _check(lib.espeak_Synchronize(), "finish synthesis")
-    return array.array("h", b"".join(chunks)), sample_rate
+        for phrase in phrases:
+            chunks.clear()
+            _synthesise(lib, phrase)
+            spoken.append(array.array("h", b"".join(chunks)))
+    return spoken, sample_rate
+
+
+def _synthesise(lib: ctypes.CDLL, text: str) -> None:
+    encoded = text.encode("utf-8")
+    status = lib.espeak_Synth(
+        encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+    )
+    _check(status, f"synthesise {text!r}")
+    _check(lib.espeak_Synchronize(), "finish synthesis")
 
 
 @contextmanager
@@ -156,7 +163,9 @@ def _fresh_engine() -> Iterator[tuple[ctypes.CDLL, int]]:
     try:
         _declare_signatures(lib)
         sample_rate = lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(),
+            _AUDIO_OUTPUT_SYNCHRONOUS,
+            0,
+            espeakng_loader.get_data_path().encode(),
             _INITIALIZE_DONT_EXIT,
         )
         if sample_rate <= 0:
@@ -190,8 +199,14 @@ def _declare_signatures(lib: ctypes.CDLL) -> None:
     lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
     lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
     lib.espeak_Synth.argtypes = [
-        ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-        ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.c_uint,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
     ]
     lib.espeak_Synchronize.argtypes = []
     lib.espeak_Terminate.argtypes = []

@@ -36,4 +36,4 @@ class VisualsResource(dg.ConfigurableResource, ABC):
 
     @abstractmethod
     def scene_image(self, card: SceneCard, out_path: Path) -> VisualResult:
-        """Write a ``card.width``×``card.height`` PNG/JPEG for the scene to ``out_path``."""
+        """Write a ``card.width`` x ``card.height`` PNG/JPEG for the scene to ``out_path``."""

@@ -29,6 +29,8 @@ from resources.visuals.base import SceneCard, VisualResult, VisualsResource
 
 log = dg.get_dagster_logger(__name__)
 
+RGB = tuple[int, int, int]
+
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
 
@@ -48,7 +50,8 @@ PALETTES: tuple[tuple[str, str], ...] = (
     ("#3d2c1e", "#b0652a"),
 )
 
-WHITE = (255, 255, 255)
+WHITE: RGB = (255, 255, 255)
+INK: RGB = (20, 24, 36)
 ELLIPSIS = "…"
 
 # Layout, as fractions of the frame (``unit`` is the shorter side).
@@ -69,6 +72,22 @@ QUERY_WEIGHT = 1
 TERM_SEPARATORS = re.compile(r"[\s\-_.,;:/|#]+")
 QUERY_STOPWORDS = frozenset({"the", "and", "for", "with", "from", "into", "about", "over"})
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+KOREAN_PARTICLES = (
+    "에서",
+    "으로",
+    "이",
+    "가",
+    "은",
+    "는",
+    "을",
+    "를",
+    "의",
+    "에",
+    "로",
+    "와",
+    "과",
+    "도",
+)
 
 
 class LocalVisuals(VisualsResource):
@@ -175,12 +194,21 @@ def image_terms(path: Path) -> set[str]:
     return terms
 
 
+def without_particle(term: str) -> str:
+    """'드론이' → '드론': a Korean word without its trailing particle (if a stem is left)."""
+    for particle in KOREAN_PARTICLES:
+        if term.endswith(particle) and len(term) - len(particle) >= 2:
+            return term[: -len(particle)]
+    return term
+
+
 def term_matches(term: str, image_terms_: set[str]) -> bool:
     """Latin terms match whole words; Korean ones as substrings (either way, for particles)."""
     if not HANGUL.search(term):
         return term in image_terms_
+    stem = without_particle(term)
     return any(
-        term in candidate or (len(candidate) >= 2 and candidate in term)
+        stem in candidate or (len(candidate) >= 2 and candidate in term)
         for candidate in image_terms_
         if HANGUL.search(candidate)
     )
@@ -230,32 +258,30 @@ def digest(*parts: object) -> bytes:
     return hashlib.sha256("\0".join(map(str, parts)).encode()).digest()
 
 
-def hex_to_rgb(colour: str) -> tuple[int, int, int]:
+def hex_to_rgb(colour: str) -> RGB:
     value = int(colour.removeprefix("#"), 16)
     return (value >> 16) & 255, (value >> 8) & 255, value & 255
 
 
-def shift_hue(colour: tuple[int, int, int], degrees: float) -> tuple[int, int, int]:
+def shift_hue(colour: RGB, degrees: float) -> RGB:
     hue, lightness, saturation = colorsys.rgb_to_hls(*(c / 255 for c in colour))
     red, green, blue = colorsys.hls_to_rgb((hue + degrees / 360) % 1, lightness, saturation)
     return round(red * 255), round(green * 255), round(blue * 255)
 
 
-def mix(a: tuple[int, int, int], b: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
-    r, g, bl = (round(x + (y - x) * amount) for x, y in zip(a, b, strict=True))
-    return r, g, bl
+def mix(a: RGB, b: RGB, amount: float) -> RGB:
+    red, green, blue = (round(x + (y - x) * amount) for x, y in zip(a, b, strict=True))
+    return red, green, blue
 
 
-def scene_colours(title: str, index: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+def scene_colours(title: str, index: int) -> tuple[RGB, RGB]:
     """The title's palette, hue-shifted by up to ±12° depending on the scene."""
     start, end = PALETTES[digest("palette", title)[0] % len(PALETTES)]
     shift = (digest("shift", title, index)[0] / 255 - 0.5) * 24
     return shift_hue(hex_to_rgb(start), shift), shift_hue(hex_to_rgb(end), shift)
 
 
-def diagonal_gradient(
-    size: tuple[int, int], start: tuple[int, int, int], end: tuple[int, int, int]
-) -> Image.Image:
+def diagonal_gradient(size: tuple[int, int], start: RGB, end: RGB) -> Image.Image:
     """``start`` in the top-left corner blending smoothly to ``end`` in the bottom-right."""
     vertical = Image.linear_gradient("L").resize(size, Image.Resampling.BILINEAR)
     left_to_right = Image.linear_gradient("L").rotate(90)
@@ -268,13 +294,11 @@ def diagonal_gradient(
 class Blob:
     centre: tuple[float, float]  # fractions of width, height
     radius: float  # fraction of the shorter side
-    colour: tuple[int, int, int]
+    colour: RGB
     alpha: int
 
 
-def scene_blobs(
-    title: str, index: int, start: tuple[int, int, int], end: tuple[int, int, int]
-) -> list[Blob]:
+def scene_blobs(title: str, index: int, start: RGB, end: RGB) -> list[Blob]:
     """Three to four big soft shapes, placed by the scene's hash, tinted from its palette."""
     seed = digest("blobs", title, index)
     tints = (mix(end, WHITE, 0.3), mix(start, WHITE, 0.15), mix(end, WHITE, 0.2), start)
@@ -308,7 +332,8 @@ def designed_background(title: str, index: int, size: tuple[int, int]) -> Image.
     """Gradient and blobs, drawn at quarter size (all soft, so nothing is lost) and scaled up."""
     small = (max(1, size[0] // 4), max(1, size[1] // 4))
     start, end = scene_colours(title, index)
-    background = draw_blobs(diagonal_gradient(small, start, end), scene_blobs(title, index, start, end))
+    gradient = diagonal_gradient(small, start, end)
+    background = draw_blobs(gradient, scene_blobs(title, index, start, end))
     return background.resize(size, Image.Resampling.BICUBIC)
 
 
@@ -334,9 +359,9 @@ def block_height(line_count: int, font: Font) -> int:
     return round((line_count - 1) * font.size * LINE_SPACING) + ascent + descent
 
 
-def fit_headline(headline: str, max_width: float, max_height: float, unit: int) -> tuple[
-    Font, list[str]
-]:
+def fit_headline(
+    headline: str, max_width: float, max_height: float, unit: int
+) -> tuple[Font, list[str]]:
     """The largest font whose wrapped lines fit the box; at the minimum size, lines are cut."""
     size = round(unit * HEADLINE_SIZE_MAX)
     smallest = max(8, round(unit * HEADLINE_SIZE_MIN))
@@ -365,6 +390,13 @@ class PlacedText:
     xy: tuple[int, int]  # left, top of the ascender line (PIL anchor "la")
     font: Font
 
+    def moved_down(self, pixels: int) -> PlacedText:
+        return PlacedText(self.text, (self.xy[0], self.xy[1] + pixels), self.font)
+
+
+def draw_placed(draw: ImageDraw.ImageDraw, placed: PlacedText, fill: int | tuple[int, ...]) -> None:
+    draw.text(placed.xy, placed.text, font=placed.font, fill=fill, anchor="la")
+
 
 @dataclass(frozen=True)
 class CardLayout:
@@ -374,36 +406,48 @@ class CardLayout:
     headline: list[PlacedText]
 
 
+def place_pill(
+    label: str, left: int, top: int, unit: int
+) -> tuple[tuple[int, int, int, int], PlacedText]:
+    """The pill's box and its label, with the box's top-left corner at (``left``, ``top``)."""
+    font = load_font(round(unit * PILL_SIZE), bold=True)
+    pad_x, pad_y = round(font.size * 0.8), round(font.size * 0.42)
+    ascent, descent = font.getmetrics()
+    box = (
+        left,
+        top,
+        left + round(text_width(label, font)) + 2 * pad_x,
+        top + ascent + descent + 2 * pad_y,
+    )
+    return box, PlacedText(label, (left + pad_x, top + pad_y), font)
+
+
 def layout_card(card: SceneCard) -> CardLayout:
-    """Where the title, the ``index/total`` pill and the headline lines go."""
+    """Where the title, the ``index/total`` pill and the headline lines go.
+
+    Pill and headline form one group, centred between the title and the caption zone
+    (the bottom ``FREE_BOTTOM`` of the frame), which nothing enters.
+    """
     width, height = card.width, card.height
     unit = min(width, height)
     top = max(round(unit * MARGIN), round(height * TOP_BAND))
-
     max_width = width * HEADLINE_WIDTH
     left = round((width - max_width) / 2)
+    gap = round(unit * 0.035)
 
     title_font = load_font(round(unit * TITLE_SIZE), bold=False)
     title = PlacedText(ellipsize(card.title, title_font, max_width), (left, top), title_font)
 
-    font, lines = fit_headline(card.headline, max_width, height * HEADLINE_MAX_HEIGHT, unit)
-    text_height = block_height(len(lines), font)
-
-    pill_font = load_font(round(unit * PILL_SIZE), bold=True)
-    label = f"{card.index}/{card.total}"
-    pad_x, pad_y = round(pill_font.size * 0.8), round(pill_font.size * 0.42)
-    ascent, descent = pill_font.getmetrics()
-    pill_width = round(text_width(label, pill_font)) + 2 * pad_x
-    pill_height = ascent + descent + 2 * pad_y
-    gap = round(unit * 0.035)
-
     region_top = top + block_height(1, title_font) + gap
     region_bottom = round(height * (1 - FREE_BOTTOM))
-    group_height = pill_height + gap + text_height
-    group_top = max(region_top, region_top + (region_bottom - region_top - group_height) // 2)
+    label = f"{card.index}/{card.total}"
+    pill_height = place_pill(label, 0, 0, unit)[0][3]
+    room = min(height * HEADLINE_MAX_HEIGHT, region_bottom - region_top - pill_height - gap)
+    font, lines = fit_headline(card.headline, max_width, room, unit)
 
-    pill_box = (left, group_top, left + pill_width, group_top + pill_height)
-    pill_label = PlacedText(label, (left + pad_x, group_top + pad_y), pill_font)
+    group_height = pill_height + gap + block_height(len(lines), font)
+    group_top = max(region_top, region_top + (region_bottom - region_top - group_height) // 2)
+    pill_box, pill_label = place_pill(label, left, group_top, unit)
     text_top = group_top + pill_height + gap
     line_step = font.size * LINE_SPACING
     headline = [
@@ -419,8 +463,7 @@ def text_shadow(size: tuple[int, int], layout: CardLayout, unit: int) -> Image.I
     draw = ImageDraw.Draw(mask)
     offset = max(1, round(unit * 0.004))
     for placed in (layout.title, *layout.headline):
-        x, y = placed.xy
-        draw.text((x, y + offset), placed.text, font=placed.font, fill=255, anchor="la")
+        draw_placed(draw, placed.moved_down(offset), 255)
     left, top, right, bottom = layout.pill_box
     draw.rounded_rectangle(
         (left, top + offset, right, bottom + offset), radius=(bottom - top) // 2, fill=140
@@ -440,14 +483,12 @@ def draw_text_overlay(background: Image.Image, card: SceneCard) -> Image.Image:
     canvas = shadowed.convert("RGBA")
     overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
-    draw.text(layout.title.xy, layout.title.text, font=layout.title.font, fill=(*WHITE, 200))
+    draw_placed(draw, layout.title, (*WHITE, 200))
     pill_height = layout.pill_box[3] - layout.pill_box[1]
     draw.rounded_rectangle(layout.pill_box, radius=pill_height // 2, fill=(*WHITE, 235))
-    draw.text(
-        layout.pill_label.xy, layout.pill_label.text, font=layout.pill_label.font, fill=(20, 24, 36, 255)
-    )
+    draw_placed(draw, layout.pill_label, (*INK, 255))
     for line in layout.headline:
-        draw.text(line.xy, line.text, font=line.font, fill=(*WHITE, 255), anchor="la")
+        draw_placed(draw, line, (*WHITE, 255))
     return Image.alpha_composite(canvas, overlay).convert("RGB")
 
 

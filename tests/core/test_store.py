@@ -9,8 +9,14 @@ from autoclip_core.store import ContentStore, UnknownContentError
 
 
 def make_item(project: str = "p", n: int = 1) -> SourceItem:
-    return SourceItem(id=f"{project}-{n:012d}", project=project, source="feed.xml",
-                      url=f"https://news.example.org/{n}", title=f"Story {n}", text="Body text.")
+    return SourceItem(
+        id=f"{project}-{n:012d}",
+        project=project,
+        source="feed.xml",
+        url=f"https://news.example.org/{n}",
+        title=f"Story {n}",
+        text="Body text.",
+    )
 
 
 def test_migration_creates_the_app_tables(store: ContentStore) -> None:
@@ -53,19 +59,26 @@ def test_job_rows_advance_and_tolerate_a_missed_start(store: ContentStore) -> No
     store.ensure_project("p")
     item = make_item()
     store.register_item(item)
-    store.record_job(run_id="r1", content_id=item.id, job_name="content_job",
-                     state=JobState.PENDING)
-    store.record_job(run_id="r1", content_id=item.id, job_name="content_job",
-                     state=JobState.RUNNING)
-    store.record_job(run_id="r1", content_id=item.id, job_name="content_job",
-                     state=JobState.COMPLETED)
-    store.record_job(run_id="r2", content_id=item.id, job_name="content_job",
-                     state=JobState.FAILED, error="boom")
-    assert store.jobs(item.id) == [("r1", "content_job", "completed", None),
-                                   ("r2", "content_job", "failed", "boom")]
+    store.record_job(
+        run_id="r1", content_id=item.id, job_name="content_job", state=JobState.PENDING
+    )
+    store.record_job(
+        run_id="r1", content_id=item.id, job_name="content_job", state=JobState.RUNNING
+    )
+    store.record_job(
+        run_id="r1", content_id=item.id, job_name="content_job", state=JobState.COMPLETED
+    )
+    store.record_job(
+        run_id="r2", content_id=item.id, job_name="content_job", state=JobState.FAILED, error="boom"
+    )
+    assert store.jobs(item.id) == [
+        ("r1", "content_job", "completed", None),
+        ("r2", "content_job", "failed", "boom"),
+    ]
     with pytest.raises(InvalidTransitionError):
-        store.record_job(run_id="r1", content_id=item.id, job_name="content_job",
-                         state=JobState.RUNNING)
+        store.record_job(
+            run_id="r1", content_id=item.id, job_name="content_job", state=JobState.RUNNING
+        )
 
 
 def test_only_ready_items_can_be_approved(store: ContentStore) -> None:

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from resources.publisher.base import PublishRequest
+from resources.publisher.local import LocalChannelPublisher
+
+
+def request(tmp_path: Path, content_id: str = "demo-1") -> PublishRequest:
+    video = tmp_path / "in.mp4"
+    thumb = tmp_path / "in.jpg"
+    video.write_bytes(b"mp4 bytes")
+    thumb.write_bytes(b"jpg bytes")
+    return PublishRequest(
+        content_id=content_id,
+        channel="local",
+        video=video,
+        thumbnail=thumb,
+        title="Title",
+        description="About it",
+        hashtags=["#news"],
+        language="en",
+    )
+
+
+def test_publishing_copies_the_files_and_indexes_them(tmp_path: Path) -> None:
+    publisher = LocalChannelPublisher(root=str(tmp_path / "channels"))
+    receipt = publisher.publish(request(tmp_path))
+    folder = tmp_path / "channels" / "local"
+    assert (folder / "demo-1.mp4").read_bytes() == b"mp4 bytes"
+    assert receipt.url == (folder / "demo-1.mp4").resolve().as_uri()
+    index = json.loads((folder / "index.json").read_text())
+    assert [v["id"] for v in index["videos"]] == ["demo-1"]
+    assert index["videos"][0]["title"] == "Title"
+
+
+def test_republishing_replaces_the_entry_and_newest_comes_first(tmp_path: Path) -> None:
+    publisher = LocalChannelPublisher(root=str(tmp_path / "channels"))
+    publisher.publish(request(tmp_path, "a"))
+    publisher.publish(request(tmp_path, "b"))
+    publisher.publish(request(tmp_path, "a"))
+    assert [v["id"] for v in publisher.index("local")] == ["a", "b"]
+
+
+def test_channel_names_cannot_be_paths(tmp_path: Path) -> None:
+    publisher = LocalChannelPublisher(root=str(tmp_path))
+    with pytest.raises(ValueError, match="invalid channel"):
+        publisher.channel_dir("../etc")
