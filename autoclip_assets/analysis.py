@@ -1,6 +1,7 @@
 """Stage 2: analysis, the safety pre-check and topic selection/routing."""
 
-from __future__ import annotations
+
+from typing import Any
 
 import dagster as dg
 
@@ -33,7 +34,7 @@ def content_analysis(
     return analysis
 
 
-def verdict_metadata(verdict: SafetyVerdict) -> dict[str, dg.RawMetadataValue]:
+def verdict_metadata(verdict: SafetyVerdict) -> dict[str, Any]:
     return {
         "verdict": "pass" if verdict.passed else "fail",
         "reason": verdict.reason,

@@ -1,6 +1,5 @@
 """The ``autoclip`` command."""
 
-from __future__ import annotations
 
 import sys
 

@@ -4,7 +4,6 @@ Resources are chosen from settings when definitions load (``@dg.definitions``), 
 importing this module reads no environment and opens nothing.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -5,7 +5,6 @@ Runs each item's ``content_job`` in process against the persistent instance unde
 the app database's states current through the same ``sync_run`` the sensors use.
 """
 
-from __future__ import annotations
 
 import os
 import shutil

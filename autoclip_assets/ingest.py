@@ -1,6 +1,5 @@
 """Stage 1: the source item, as stored in the app database by ingestion."""
 
-from __future__ import annotations
 
 import dagster as dg
 

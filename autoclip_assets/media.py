@@ -4,7 +4,6 @@ Every file is stored under a content-addressed key: an unchanged input finds its
 already made (rerunning ``video`` after a template change does not redo narration).
 """
 
-from __future__ import annotations
 
 import base64
 import io

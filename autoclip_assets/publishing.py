@@ -1,8 +1,8 @@
 """Stage 5: the post-render audit and publication (after approval when the project asks)."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 
@@ -32,7 +32,7 @@ CAPTION_COVERAGE_MIN = 0.6
 
 def audit_video(
     rendered: RenderedVideo, narration: Narration, storage: StorageResource
-) -> tuple[list[SafetyFinding], dict[str, dg.RawMetadataValue]]:
+) -> tuple[list[SafetyFinding], dict[str, Any]]:
     """Probe the file and list what is wrong with it (empty list: nothing)."""
     path = storage.local_path(rendered.video_key)
     findings: list[SafetyFinding] = []
@@ -66,7 +66,7 @@ def audit_video(
     coverage = captioned / narration.duration if narration.duration else 0.0
     if coverage < CAPTION_COVERAGE_MIN:
         fail(f"captions cover {coverage:.0%} of the narration")
-    metadata: dict[str, dg.RawMetadataValue] = {
+    metadata: dict[str, Any] = {
         "probed_duration_s": round(info.duration, 2),
         "probed_resolution": f"{info.video.width}x{info.video.height}" if info.video else "none",
         "audio": info.audio.codec if info.audio else "none",
@@ -85,12 +85,12 @@ def audit_video(
     "and the script re-checked by the safety rules.",
 )
 def safety_postcheck(
+    context: dg.AssetCheckExecutionContext,
     video: RenderedVideo,
     narration: Narration,
     script: Script,
     storage: StorageResource,
     app_db: AppDatabase,
-    context: dg.AssetCheckExecutionContext,
 ) -> dg.AssetCheckResult:
     findings, metadata = audit_video(video, narration, storage)
     project = app_db.store.project_of(context.run.tags["dagster/partition"])

@@ -1,6 +1,5 @@
 """Stage 3: the script."""
 
-from __future__ import annotations
 
 import dagster as dg
 

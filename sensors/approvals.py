@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 import dagster as dg
 
 from autoclip_assets.jobs import publish_job

@@ -27,7 +27,6 @@ KOREAN_GENERIC_NOUNS = frozenset(
     "무단 전재 재배포 금지 저작권 특파원 통신 이날 "
     "월요일 화요일 수요일 목요일 금요일 토요일 일요일".split()
 )
-BIGRAM_BONUS = 1.5  # a repeated phrase ("subway fares") beats its single words
 MIN_BIGRAM_COUNT = 2
 
 
@@ -42,10 +41,6 @@ class _Term:
         self.spellings[spelling] += 1
 
     @property
-    def count(self) -> int:
-        return sum(self.spellings.values())
-
-    @property
     def spelling(self) -> str:
         # Most frequent surface form; Counter keeps first-seen order on ties.
         return self.spellings.most_common(1)[0][0]
@@ -54,13 +49,13 @@ class _Term:
 def extract_keywords(text: str, language: Language, k: int = 8) -> list[str]:
     """Up to ``k`` keywords, best first; a term sharing a word with a better one is skipped."""
     terms = _korean_terms(text) if language == "ko" else _english_terms(text)
-    ranked = sorted(terms.values(), key=lambda term: (-term.score, term.first))
+    ranked = sorted(terms.items(), key=lambda item: (-item[1].score, item[1].first))
     keywords: list[str] = []
     taken: set[str] = set()
-    for term in ranked:
+    for key, term in ranked:
         if len(keywords) == k:
             break
-        term_words = set(term.spelling.lower().split())
+        term_words = set(key.split())
         if term_words & taken:
             continue
         keywords.append(term.spelling)
@@ -84,59 +79,56 @@ def _korean_terms(text: str) -> dict[str, _Term]:
 
 def _korean_candidates(tokens: list[Token], text: str) -> list[tuple[int, str]]:
     """(offset, form) of keyword morphemes, with proper-noun compounds joined."""
-    candidates: list[tuple[int, str]] = []
-    run: list[Token] = []
-    for token in [*tokens, None]:
-        if (
-            token is not None
-            and token.tag in KOREAN_NOUN_TAGS
-            and run
-            and token.start == run[-1].end
-        ):
-            run.append(token)
+    runs: list[list[Token]] = []  # nouns written together, or a single Latin word
+    for token in tokens:
+        if token.tag not in KOREAN_KEYWORD_TAGS:
             continue
-        if len(run) > 1 and any(t.tag == "NNP" for t in run):
+        previous = runs[-1][-1] if runs else None
+        if (
+            previous is not None
+            and token.tag in KOREAN_NOUN_TAGS
+            and previous.tag in KOREAN_NOUN_TAGS
+            and previous.end == token.start
+        ):
+            runs[-1].append(token)
+        else:
+            runs.append([token])
+    candidates: list[tuple[int, str]] = []
+    for run in runs:
+        if len(run) > 1 and any(token.tag == "NNP" for token in run):
             candidates.append((run[0].start, text[run[0].start : run[-1].end]))
         else:
-            candidates.extend((t.start, t.form) for t in run)
-        run = []
-        if token is None:
-            break
-        if token.tag in KOREAN_NOUN_TAGS:
-            run = [token]
-        elif token.tag in KOREAN_KEYWORD_TAGS:
-            candidates.append((token.start, token.form))
+            candidates.extend((token.start, token.form) for token in run)
     return candidates
 
 
 def _english_terms(text: str) -> dict[str, _Term]:
+    """Unigrams, and two-word phrases that occur at least twice. A phrase takes the weight
+    of both its words, which then no longer count on their own."""
     stop = english.stopwords()
-    words = [(m.start(), english.words(m.group())[0]) for m in english.WORD.finditer(text)]
-    unigrams: dict[str, _Term] = {}
-    bigrams: dict[str, _Term] = {}
-    previous: tuple[int, str] | None = None
-    for offset, word in words:
-        lower = word.lower()
-        if lower in stop or len(lower) < 3:
-            previous = None
+    tokens = [
+        (match.start(), word, english.singular(word.lower()))
+        for match in english.WORD.finditer(text)
+        if (word := english.words(match.group())[0]).lower() not in stop and len(word) > 2
+    ]
+    pairs = [
+        i
+        for i in range(len(tokens) - 1)
+        if text[tokens[i][0] + len(tokens[i][1]) : tokens[i + 1][0]].isspace()
+    ]
+    pair_counts = Counter(f"{tokens[i][2]} {tokens[i + 1][2]}" for i in pairs)
+    terms: dict[str, _Term] = {}
+    in_phrase: set[int] = set()
+    # Most frequent phrases first: in "raises subway fares", "subway fares" wins.
+    for i in sorted(pairs, key=lambda i: -pair_counts[f"{tokens[i][2]} {tokens[i + 1][2]}"]):
+        key = f"{tokens[i][2]} {tokens[i + 1][2]}"
+        if pair_counts[key] < MIN_BIGRAM_COUNT or {i, i + 1} & in_phrase:
             continue
-        weight = _position_weight(offset, len(text))
-        key = english.singular(lower)
-        unigrams.setdefault(key, _Term(first=offset)).add(word, weight)
-        if previous is not None and _adjacent(text, previous, offset):
-            prev_offset, prev_word = previous
-            pair = f"{english.singular(prev_word.lower())} {key}"
-            bigrams.setdefault(pair, _Term(first=prev_offset)).add(f"{prev_word} {word}", weight)
-        previous = (offset, word)
-    terms = dict(unigrams)
-    for key, term in bigrams.items():
-        if term.count >= MIN_BIGRAM_COUNT:
-            term.score *= BIGRAM_BONUS
-            terms[key] = term
+        (start, first, _), (second_start, second, _) = tokens[i], tokens[i + 1]
+        weight = _position_weight(start, len(text)) + _position_weight(second_start, len(text))
+        terms.setdefault(key, _Term(first=start)).add(f"{first} {second}", weight)
+        in_phrase |= {i, i + 1}
+    for i, (start, word, key) in enumerate(tokens):
+        if i not in in_phrase:
+            terms.setdefault(key, _Term(first=start)).add(word, _position_weight(start, len(text)))
     return terms
-
-
-def _adjacent(text: str, previous: tuple[int, str], offset: int) -> bool:
-    """True when only spaces separate the previous word from this one (no punctuation)."""
-    prev_offset, prev_word = previous
-    return text[prev_offset + len(prev_word) : offset].isspace()

@@ -68,11 +68,9 @@ def _balanced_lines(words: list[str], limit: int) -> list[str]:
     pieces = [piece for word in words for piece in _cut_word(word, limit)]
     needed = len(_greedy_lines(pieces, limit))
     total = len(" ".join(pieces))
-    for width in range(math.ceil(total / needed), limit + 1):
-        lines = _greedy_lines(pieces, width)
-        if len(lines) <= needed:
-            return lines
-    return _greedy_lines(pieces, limit)
+    # Narrowest width that still needs no more lines; at the latest, ``limit`` itself.
+    widths = range(math.ceil(total / needed), limit + 1)
+    return next(lines for w in widths if len(lines := _greedy_lines(pieces, w)) <= needed)
 
 
 def _cut_word(word: str, limit: int) -> list[str]:

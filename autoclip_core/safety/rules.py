@@ -5,6 +5,10 @@ international "+" numbers); Korean resident registration numbers (주민등록�
 phone and RRN patterns demand a phone-like shape (a Korean mobile prefix, separators
 in 3-3-4 / 2-4-4 groups, or a leading "+") so years, prices, dates and counts in news
 copy do not match. Excerpts show the surrounding text with personal data masked.
+
+Profanity: word lists in ``lists/`` (see their headers). English entries match whole
+words only, so "Scunthorpe" and "assessment" pass; Korean entries match inside words,
+since particles attach to them, but never across a space.
 """
 
 from __future__ import annotations
@@ -117,7 +121,11 @@ def _excerpt(text: str, start: int, end: int) -> str:
 def _blocked_terms(text: str, terms: list[str]) -> Iterator[_Match]:
     """Case-insensitive; a term starting/ending with a Latin letter or digit must start/end
     a word there ("coin" does not match "bitcoin"), Korean terms match inside words."""
-    for term in dict.fromkeys(" ".join(t.split()) for t in terms if t.strip()):
+    unique: dict[str, str] = {}
+    for raw in terms:
+        if term := " ".join(raw.split()):
+            unique.setdefault(term.lower(), term)
+    for term in unique.values():
         for match in _term_pattern(term).finditer(text):
             yield _Match("blocked_term", match.start(), match.end(), f'"{term}"', term.lower())
 

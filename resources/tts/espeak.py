@@ -53,7 +53,7 @@ _SynthCallback = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
 )
 
-# The library also touches process-wide state (the C locale), so one phrase at a time.
+# Loading and initialising also touch process-wide state (the C locale): one call at a time.
 _engine_lock = threading.Lock()
 
 

@@ -32,9 +32,14 @@ def test_written_file_appears_atomically_under_its_key(tmp_path: Path) -> None:
 
 def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     storage = FilesystemStorage(root=str(tmp_path))
-    with pytest.raises(RuntimeError), storage.writing("video/aa/aa.mp4") as tmp:
-        tmp.write_bytes(b"partial")
-        raise RuntimeError("render crashed")
+
+    def crashing_render() -> None:
+        with storage.writing("video/aa/aa.mp4") as tmp:
+            tmp.write_bytes(b"partial")
+            raise RuntimeError("render crashed")
+
+    with pytest.raises(RuntimeError):
+        crashing_render()
     assert not storage.exists("video/aa/aa.mp4")
     assert list((tmp_path / "video" / "aa").iterdir()) == []
 
