@@ -26,7 +26,8 @@ def fonts_dir() -> Path:
         if (folder / "NanumGothic.ttf").is_file():
             return folder
     raise FontNotFoundError(
-        "NanumGothic not found: pip install --no-deps koreanize-matplotlib (or apt install fonts-nanum)"
+        "NanumGothic not found: pip install --no-deps koreanize-matplotlib "
+        "(or apt install fonts-nanum)"
     )
 
 
