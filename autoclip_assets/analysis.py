@@ -44,6 +44,7 @@ def verdict_metadata(verdict: SafetyVerdict) -> dict[str, Any]:
 
 @dg.asset_check(
     asset=content_analysis,
+    partitions_def=content_items,
     blocking=True,
     additional_ins={"source_item": dg.AssetIn("source_item")},
     description="Blocked topics/words of the project, PII and profanity (ko/en).",

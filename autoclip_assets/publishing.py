@@ -79,6 +79,7 @@ def audit_video(
 
 @dg.asset_check(
     asset=video,
+    partitions_def=content_items,
     blocking=True,
     additional_ins={"narration": dg.AssetIn("narration"), "script": dg.AssetIn("script")},
     description="Probe of the render (duration, streams, resolution, loudness, captions) "
