@@ -7,13 +7,15 @@ export AUTOCLIP_DATA_DIR ?= $(CURDIR)/data
 FEED ?= autoclip_core/samples/sample_feed.rss.xml
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test dev lint bench-pipeline clean
+.PHONY: help setup demo test dev lint bench-pipeline api bench-api clean
 
 help:
 	@echo "make demo [FEED=path|url]  sample feed -> published mp4s (local providers, SQLite)"
 	@echo "make test                  lint + full test suite (starts PostgreSQL itself)"
 	@echo "make dev                   Dagster webserver + daemon on http://127.0.0.1:3000"
 	@echo "make bench-pipeline        per-item pipeline time, split per asset"
+	@echo "make api                   the API on http://127.0.0.1:$${AUTOCLIP_API_PORT:-8000}/api/v1 (migrates first)"
+	@echo "make bench-api             API latency under load (PostgreSQL + Redis, wrk)"
 
 setup: $(VENV)/.installed
 
@@ -43,6 +45,13 @@ lint: setup
 
 bench-pipeline: setup
 	$(BIN)/python bench/pipeline.py
+
+api: setup
+	$(BIN)/python -m autoclip_api migrate
+	$(BIN)/python -m autoclip_api serve --host 127.0.0.1 --port $${AUTOCLIP_API_PORT:-8000}
+
+bench-api: setup
+	bash scripts/with-test-services.sh $(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(AUTOCLIP_DATA_DIR) .pytest_cache

@@ -15,9 +15,10 @@ from autoclip_assets.publishing import publication, safety_postcheck
 from autoclip_assets.scripting import script
 from autoclip_core.settings import Settings, get_settings
 from resources.registry import build_resources
+from schedules.daily_batch import build_daily_batch_schedules
 from sensors.approvals import approval_sensor
-from sensors.feeds import FeedSources, feed_sensor
 from sensors.run_status import run_status_sensors
+from sensors.sources import FeedSources, build_sources_sensor, sources_config
 
 ASSETS = [
     source_item,
@@ -37,7 +38,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=ASSETS,
         asset_checks=CHECKS,
         jobs=[content_job, publish_job],
-        sensors=[feed_sensor, approval_sensor, *run_status_sensors],
+        sensors=[
+            build_sources_sensor(sources_config(settings)),
+            approval_sensor,
+            *run_status_sensors,
+        ],
+        schedules=build_daily_batch_schedules(sources_config(settings)),
         resources={
             **build_resources(settings),
             "feed_sources": FeedSources(feeds=settings.feed_list, project=settings.default_project),

@@ -31,6 +31,15 @@ class SourceItem(Frozen):
     published_at: datetime | None = None
     author: str | None = None
     media_links: list[str] = Field(default_factory=list)
+    # Set by ingestion's normalisation (autoclip_core.ingest.normalize); optional so that
+    # items stored before it still load.
+    language: str | None = Field(default=None, description="Detected language code, e.g. ko.")
+    canonical_url: str | None = Field(
+        default=None, description="URL with tracking parameters, fragments etc. removed."
+    )
+    fingerprint: str | None = Field(
+        default=None, description="64-bit simhash of the text (16 hex digits), for near-dupes."
+    )
 
 
 class ContentAnalysis(Frozen):

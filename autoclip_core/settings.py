@@ -9,10 +9,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "test", "prod"]
+
+# Values that must never sign tokens outside local mode.
+PLACEHOLDER_SECRETS = frozenset(
+    {"changethis", "changeme", "change-me", "change_me", "secret", "jwt-secret", "placeholder"}
+)
+MIN_SECRET_LENGTH = 32
+# OWASP Password Storage Cheat Sheet, argon2id minimum: m=19 MiB, t=2, p=1.
+OWASP_ARGON2_MIN = {"password_hash_memory_kib": 19 * 1024, "password_hash_time_cost": 2}
 
 
 class Settings(BaseSettings):
@@ -37,12 +45,85 @@ class Settings(BaseSettings):
     feeds: str = Field(
         default="", description="Comma-separated feed paths/URLs the feed sensor watches."
     )
+    sources_file: Path | None = Field(
+        default=None,
+        description="JSON/YAML file of projects and their sources (autoclip_core.ingest.config).",
+    )
     render_threads: int = Field(default=2, ge=1, le=16, description="Pinned x264 threads.")
     default_project: str = Field(default="demo", description="Project slug used by the demo.")
+
+    # API (autoclip_api) ------------------------------------------------------------------
+    api_host: str = Field(default="127.0.0.1", description="Interface `make api` binds.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port of `make api`.")
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 key of access/refresh tokens. Required outside local mode; "
+        "local mode generates one under data_dir/secrets.",
+    )
+    jwt_issuer: str = "autoclip"
+    jwt_audience: str = "autoclip-api"
+    cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed by CORS (none: closed)."
+    )
+    password_hash_time_cost: int = Field(default=3, ge=1, description="argon2id t.")
+    password_hash_memory_kib: int = Field(default=64 * 1024, ge=8, description="argon2id m.")
+    password_hash_parallelism: int = Field(default=4, ge=1, description="argon2id p.")
+    api_rate_limit_per_minute: int = Field(
+        default=1200, ge=1, description="Requests per user per minute over the whole API."
+    )
+    auth_rate_limit_per_minute: int = Field(
+        default=60, ge=1, description="Register/login/refresh/OAuth calls per IP per minute."
+    )
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_authorization_endpoint: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_endpoint: str = "https://oauth2.googleapis.com/token"
+    google_issuer: str = "https://accounts.google.com"
+    oauth_redirect_uris: str = Field(
+        default="", description="Comma-separated redirect URIs the OAuth flow may return to."
+    )
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _refuse_placeholder_secret(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if value is None or info.data.get("env", "local") == "local":
+            return value
+        raw = value.get_secret_value()
+        if raw.strip().lower() in PLACEHOLDER_SECRETS or len(raw) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"AUTOCLIP_JWT_SECRET is a placeholder or shorter than {MIN_SECRET_LENGTH} "
+                "characters; set a random secret (e.g. `openssl rand -base64 48`)"
+            )
+        return value
+
+    @field_validator("password_hash_memory_kib", "password_hash_time_cost")
+    @classmethod
+    def _argon2_at_least_owasp(cls, value: int, info: ValidationInfo) -> int:
+        minimum = OWASP_ARGON2_MIN[info.field_name or ""]
+        if value < minimum and info.data.get("env", "local") != "test":
+            raise ValueError(f"{info.field_name} below the OWASP minimum ({minimum})")
+        return value
+
+    @field_validator("google_authorization_endpoint", "google_token_endpoint")
+    @classmethod
+    def _oauth_endpoints_use_tls(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("env", "local") == "prod" and not value.startswith("https://"):
+            raise ValueError(f"{info.field_name} must be an https:// URL in prod")
+        return value
 
     @property
     def feed_list(self) -> list[str]:
         return [f.strip() for f in self.feeds.split(",") if f.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def oauth_redirect_uri_list(self) -> list[str]:
+        return [u.strip() for u in self.oauth_redirect_uris.split(",") if u.strip()]
 
     @cached_property
     def root(self) -> Path:

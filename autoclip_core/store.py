@@ -5,7 +5,7 @@ Every state change goes through here, so the state machine is enforced in one pl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -235,6 +235,86 @@ class ContentStore:
             return [
                 (j.run_id, j.job_name, j.state, j.error) for j in self._content(s, content_id).jobs
             ]
+
+    # ingestion (autoclip_core.ingest) ----------------------------------------------------------
+    # Canonical URL and fingerprint live in ContentItem.payload (the SourceItem JSON); no
+    # schema change. Items stored before ingestion set them fall back to their URL column.
+
+    def known_item_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are already stored."""
+        wanted = list(dict.fromkeys(ids))
+        known: set[str] = set()
+        with self.session() as s:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                known.update(s.scalars(select(ContentItem.id).where(ContentItem.id.in_(chunk))))
+        return known
+
+    def dedupe_rows(
+        self, project: str, since: datetime
+    ) -> list[tuple[str, str, str | None, str | None]]:
+        """(id, url, canonical URL, fingerprint) of a project's items stored since ``since``."""
+        with self.session() as s:
+            rows = s.execute(
+                select(
+                    ContentItem.id,
+                    ContentItem.url,
+                    ContentItem.payload["canonical_url"].as_string(),
+                    ContentItem.payload["fingerprint"].as_string(),
+                )
+                .join(Project, ContentItem.project_id == Project.id)
+                .where(Project.slug == project, ContentItem.created_at >= since)
+                .order_by(ContentItem.created_at)
+            ).all()
+        return [(i, url, canonical, fp) for i, url, canonical, fp in rows]
+
+    def register_new_items(self, items: Iterable[SourceItem]) -> list[str]:
+        """Store the items not yet known in ``draft``, in one transaction; their ids."""
+        items = list(items)
+        known = self.known_item_ids(item.id for item in items)
+        added: list[str] = []
+        with self.session() as s:
+            projects: dict[str, Project] = {}
+            for item in items:
+                if item.id in known:
+                    continue
+                project = projects.get(item.project)
+                if project is None:
+                    project = s.scalar(select(Project).where(Project.slug == item.project))
+                    if project is None:
+                        raise LookupError(f"unknown project {item.project!r}")
+                    projects[item.project] = project
+                content = ContentItem(
+                    id=item.id,
+                    project_id=project.id,
+                    source=item.source,
+                    url=item.url,
+                    title=item.title,
+                    payload=item.model_dump(mode="json"),
+                    state=ContentState.DRAFT,
+                )
+                s.add(content)
+                s.add(ContentEvent(content=content, from_state=None, to_state=ContentState.DRAFT))
+                known.add(item.id)
+                added.append(item.id)
+        return added
+
+    def items_in_states(
+        self, project: str, states: Iterable[ContentState], since: datetime
+    ) -> list[tuple[SourceItem, datetime]]:
+        """A project's items in ``states`` stored since ``since``: (item, stored at)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(ContentItem.payload, ContentItem.created_at)
+                .join(Project, ContentItem.project_id == Project.id)
+                .where(
+                    Project.slug == project,
+                    ContentItem.state.in_([str(state) for state in states]),
+                    ContentItem.created_at >= since,
+                )
+                .order_by(ContentItem.created_at)
+            ).all()
+        return [(SourceItem.model_validate(payload), created) for payload, created in rows]
 
     # internals ------------------------------------------------------------------------------
 

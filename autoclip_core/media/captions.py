@@ -128,8 +128,8 @@ def _non_overlapping(cues: Sequence[CaptionCue]) -> list[CaptionCue]:
     """Cues in time order, each ending no later than the next starts; empty ones dropped."""
     ordered = sorted((c for c in cues if c.text.strip()), key=lambda c: c.start)
     trimmed: list[CaptionCue] = []
-    for cue, following in zip(ordered, [*ordered[1:], None], strict=True):
-        end = min(cue.end, following.start) if following else cue.end
+    for i, cue in enumerate(ordered):
+        end = min(cue.end, ordered[i + 1].start) if i + 1 < len(ordered) else cue.end
         if end > cue.start:
             trimmed.append(cue.model_copy(update={"end": end}))
     return trimmed
@@ -247,4 +247,3 @@ def write_ass(
     script = build_ass(cues, width, height, font_family=font_family, font_file=font_file)
     path.write_text(script, encoding="utf-8")
     return path
-

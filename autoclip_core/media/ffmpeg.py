@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import imageio_ffmpeg
 
@@ -77,8 +78,9 @@ def run_ffmpeg(
     duration_s: float | None = None,
     progress: ProgressCallback | None = None,
     timeout_s: float = 600.0,
+    cwd: Path | None = None,
 ) -> FFmpegRun:
-    """Run ``ffmpeg <args>``; report progress against ``duration_s`` (seconds of output).
+    """Run ``ffmpeg <args>`` in ``cwd``; report progress against ``duration_s`` seconds of output.
 
     Raises FFmpegError (with ffmpeg's last stderr lines) on a non-zero exit or when the
     run takes longer than ``timeout_s``; the process is killed in that case.
@@ -88,6 +90,7 @@ def run_ffmpeg(
     stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
     process = subprocess.Popen(
         command,
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -126,7 +126,8 @@ def _check_complete(path: Path, extents: dict[int, _StreamExtent]) -> None:
     for index, extent in extents.items():
         if extent.corrupt_packets:
             raise CorruptMediaError(
-                f"{path}: stream {index} has {extent.corrupt_packets} corrupt packets"
+                f"{path}: damaged or truncated, stream {index} has "
+                f"{extent.corrupt_packets} corrupt packets"
             )
         if extent.declared_end is None:
             continue

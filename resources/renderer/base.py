@@ -35,6 +35,9 @@ class RenderPlan(BaseModel):
     captions: list[CaptionCue]
     font_family: str = "NanumGothic"
     fonts_dir: Path
+    crossfade: float = Field(
+        default=0.33, ge=0, description="Seconds of cross-dissolve between scenes; 0 cuts."
+    )
 
     @property
     def duration(self) -> float:

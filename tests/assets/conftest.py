@@ -45,6 +45,7 @@ def make_pipeline(root: Path) -> Iterator[Pipeline]:
     store = ContentStore(settings.app_database_url)
     store.migrate()
     store.ensure_project("demo")
+    (root / "dagster").mkdir(parents=True, exist_ok=True)
     with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
         yield Pipeline(settings, store, instance, build_definitions(settings))
     store.engine.dispose()

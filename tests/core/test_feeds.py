@@ -79,3 +79,148 @@ def test_oversize_feed_file_is_refused(tmp_path: Path, monkeypatch: pytest.Monke
 def test_missing_feed_file_is_an_error() -> None:
     with pytest.raises(FeedError, match="not found"):
         read_feed("/nonexistent/feed.xml", project="p")
+
+
+# --- encodings, hostile and malformed feeds -------------------------------------------------
+
+KOREAN_RSS = """<?xml version="1.0" encoding="{encoding}"?>
+<rss version="2.0"><channel><title>한국 뉴스</title>
+<item><guid>kr-1</guid><title>서울 지하철 요금 인상</title><link>https://news.example.kr/1</link>
+<description>서울시는 다음 달부터 지하철 기본요금을 150원 인상한다고 밝혔다.</description></item>
+<item><guid>kr-2</guid><title>똠방각하, 뷁: 확장 완성형 글자</title><link>https://news.example.kr/2</link>
+<description>CP949에만 있는 글자: 똠, 뷁, 햏.</description></item>
+</channel></rss>"""
+
+
+@pytest.mark.parametrize("declared", ["EUC-KR", "euc-kr", "CP949", "ks_c_5601-1987"])
+def test_korean_legacy_encodings_are_read(declared: str) -> None:
+    data = KOREAN_RSS.format(encoding=declared).encode("cp949")
+    items = parse_feed(data, project="p", source="kr.xml")
+    assert items[0].title == "서울 지하철 요금 인상"
+    # CP949-only syllables in a feed that says EUC-KR
+    assert items[1].title == "똠방각하, 뷁: 확장 완성형 글자"
+    assert "햏" in items[1].text
+
+
+def test_utf8_with_bom_is_read() -> None:
+    data = b"\xef\xbb\xbf" + KOREAN_RSS.format(encoding="utf-8").encode()
+    assert parse_feed(data, project="p", source="bom.xml")[0].title == "서울 지하철 요금 인상"
+
+
+def test_utf16_is_read() -> None:
+    data = KOREAN_RSS.format(encoding="utf-16").encode("utf-16")
+    assert parse_feed(data, project="p", source="u16.xml")[0].title == "서울 지하철 요금 인상"
+
+
+def test_a_wrong_declared_encoding_falls_back_to_what_decodes() -> None:
+    data = KOREAN_RSS.format(encoding="utf-8").encode("cp949")  # says UTF-8, is CP949
+    assert parse_feed(data, project="p", source="liar.xml")[0].title == "서울 지하철 요금 인상"
+
+
+def test_the_http_charset_is_used_when_the_document_declares_none() -> None:
+    data = KOREAN_RSS.format(encoding="x").replace('<?xml version="1.0" encoding="x"?>', "")
+    items = parse_feed(data.encode("cp949"), project="p", source="h.xml", charset="euc-kr")
+    assert items[0].title == "서울 지하철 요금 인상"
+
+
+def test_html_in_titles_is_reduced_to_text_and_links_must_be_http() -> None:
+    data = b"""<rss version="2.0"><channel><title>t</title>
+    <item><title>&lt;b&gt;Bold&lt;/b&gt; &amp;amp; &lt;script&gt;alert(1)&lt;/script&gt;news</title>
+    <link>javascript:alert(1)</link><description>Body text here.</description></item>
+    </channel></rss>"""
+    [item] = parse_feed(data, project="p", source="s")
+    assert item.title == "Bold & news"
+    assert item.url == ""
+
+
+def test_duplicate_guids_and_missing_fields_are_handled() -> None:
+    data = b"""<rss version="2.0"><channel><title>t</title>
+    <item><guid>same</guid><title>First</title><description>One.</description></item>
+    <item><guid>same</guid><title>Second copy</title><description>Two.</description></item>
+    <item><guid>no-title</guid>
+      <description>A body without a title becomes the title.</description></item>
+    <item><guid>empty</guid></item>
+    </channel></rss>"""
+    items = parse_feed(data, project="p", source="s")
+    assert [i.title for i in items] == ["First", "A body without a title becomes the title."]
+
+
+def test_bare_ampersands_are_repaired_not_mangled() -> None:
+    data = b"""<rss version="2.0"><channel><title>t</title>
+    <item><title>AT&T and R&D</title><description>Fish & chips.</description></item>
+    </channel></rss>"""
+    [item] = parse_feed(data, project="p", source="s")
+    assert (item.title, item.text) == ("AT&T and R&D", "Fish & chips.")
+
+
+def test_invalid_control_characters_are_dropped() -> None:
+    data = b"""<rss version="2.0"><channel><title>t</title>
+    <item><title>Bad\x0b char\x00s</title><description>Text\x1f here.</description></item>
+    </channel></rss>"""
+    [item] = parse_feed(data, project="p", source="s")
+    assert item.title == "Bad chars"
+
+
+def test_rss1_rdf_feeds_are_read() -> None:
+    from tests.fakes.feeds import rdf
+
+    data = rdf([("https://rdf.example.com/a", "RDF story", "Text of the RDF story.")])
+    [item] = parse_feed(data, project="p", source="rdf.xml")
+    assert (item.title, item.url) == ("RDF story", "https://rdf.example.com/a")
+
+
+def test_media_links_come_from_media_content_thumbnails_and_enclosures() -> None:
+    data = b"""<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>t</title>
+    <item><title>With media</title><description>Text.</description>
+    <media:content url="https://cdn.example.com/a.jpg"/>
+    <media:thumbnail url="https://cdn.example.com/t.jpg"/>
+    <enclosure url="https://cdn.example.com/a.mp3" type="audio/mpeg" length="1"/>
+    <media:content url="javascript:alert(1)"/></item></channel></rss>"""
+    [item] = parse_feed(data, project="p", source="s")
+    assert item.media_links == [
+        "https://cdn.example.com/a.jpg",
+        "https://cdn.example.com/t.jpg",
+        "https://cdn.example.com/a.mp3",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["QUADRATIC_BLOWUP", "EXTERNAL_DTD", "PARAMETER_ENTITY", "MALFORMED_WITH_DOCTYPE"]
+)
+def test_more_xml_attacks_are_refused(name: str) -> None:
+    from tests.fakes import feeds
+
+    with pytest.raises(FeedError, match="refused"):
+        parse_feed(getattr(feeds, name), project="p", source=f"{name}.xml")
+
+
+def test_an_oversize_document_is_refused_before_parsing() -> None:
+    with pytest.raises(FeedError, match="larger than 1024 bytes"):
+        parse_feed(b"<rss>" + b" " * 2000 + b"</rss>", project="p", source="s", max_bytes=1024)
+
+
+def test_headline_only_entries_are_kept_when_text_is_not_required() -> None:
+    data = b"""<rss version="2.0"><channel><title>t</title>
+    <item><title>Headline</title><link>https://news.example.com/h</link></item>
+    </channel></rss>"""
+    with pytest.raises(FeedError, match="title and text"):
+        parse_feed(data, project="p", source="s")
+    [item] = parse_feed(data, project="p", source="s", require_text=False)
+    assert (item.title, item.text, item.url) == ("Headline", "", "https://news.example.com/h")
+
+
+def test_a_feed_url_is_read_through_the_guarded_fetcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes.net import forbid_outside_connections, running_server
+    from tests.fakes.server import Reply
+
+    forbid_outside_connections(monkeypatch)
+    with running_server() as server:
+        data = KOREAN_RSS.format(encoding="x").replace('<?xml version="1.0" encoding="x"?>', "")
+        headers = {"Content-Type": "text/xml; charset=euc-kr"}
+        url = server.route("/kr", Reply(body=data.encode("cp949"), headers=headers))
+        from autoclip_core.fetch import FetchRefusedError
+
+        with pytest.raises(FetchRefusedError, match="non-public address"):
+            read_feed(url, project="p")
+        monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "127.0.0.1")
+        assert read_feed(url, project="p")[0].title == "서울 지하철 요금 인상"

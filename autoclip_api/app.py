@@ -1,0 +1,163 @@
+"""The FastAPI app, from the ``create_app()`` factory (``uvicorn --factory ...``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from autoclip_api.auth.dependencies import RouteGuard
+from autoclip_api.auth.endpoints import router as auth_router
+from autoclip_api.context import ApiContext
+from autoclip_api.core.errors import ApiError
+from autoclip_api.core.logs import install_redaction
+from autoclip_api.core.middleware import (
+    MAX_BODY_BYTES,
+    BodySizeLimitMiddleware,
+    ObservabilityMiddleware,
+    SecurityHeadersMiddleware,
+)
+from autoclip_api.health.endpoints import build_router as build_health_router
+from autoclip_api.organizations.endpoints import router as organizations_router
+from autoclip_api.projects.endpoints import router as projects_router
+from autoclip_api.users.endpoints import router as users_router
+from autoclip_core.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    install_redaction()
+    api = ApiContext.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        api.close()
+
+    app = FastAPI(
+        title="AutoClip API",
+        version="1",
+        summary="Feeds in, short videos out: identity, organisations and projects.",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.api = api
+
+    v1 = APIRouter(prefix=API_PREFIX)
+    for router in (auth_router, users_router, organizations_router, projects_router):
+        v1.include_router(router)
+    v1.include_router(build_health_router())
+    app.include_router(v1)
+    app.include_router(build_health_router(), include_in_schema=False)  # probes at the root too
+    _document_policies(app)
+
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+
+    # Added innermost first: security headers wrap everything, errors and preflights included.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origin_list,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        expose_headers=["Retry-After"],
+        allow_credentials=False,
+        max_age=600,
+    )
+    app.add_middleware(ObservabilityMiddleware, metrics=api.metrics, templates=RouteTemplates(app))
+    app.add_middleware(SecurityHeadersMiddleware, docs_path=f"{API_PREFIX}/docs")
+    return app
+
+
+def api_routes(app: FastAPI) -> Iterator[tuple[str, set[str], APIRoute, Dependant]]:
+    """Every API route as served: full path template, methods, route, effective dependant."""
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            yield (
+                context.path_format or route.path,
+                set(context.methods or ()),
+                route,
+                context.dependant,
+            )
+
+
+def route_policy(dependant: Dependant) -> str | None:
+    """The policy a route's guard declares (None: the route declares none)."""
+    pending = list(dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        if isinstance(dependency.call, RouteGuard):
+            return dependency.call.policy
+        pending.extend(dependency.dependencies)
+    return None
+
+
+class RouteTemplates:
+    """Route object → full path template (``/api/v1/projects/{project_id}``) for logs/metrics."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._templates: dict[int, str] | None = None
+
+    def __call__(self, route: object) -> str:
+        if self._templates is None:
+            self._templates = {id(r): path for path, _, r, _ in api_routes(self.app)}
+        return self._templates.get(id(route)) or getattr(route, "path", None) or "<unmatched>"
+
+
+def _document_policies(app: FastAPI) -> None:
+    """Each operation's guard, in OpenAPI as ``x-permission`` and in its description."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path, methods, _, dependant in api_routes(app):
+            policy = route_policy(dependant)
+            for method in methods:
+                operation = schema.get("paths", {}).get(path, {}).get(method.lower())
+                if operation is not None and policy is not None:
+                    operation["x-permission"] = policy
+                    text = operation.get("description", "")
+                    operation["description"] = f"{text}\n\n**Requires:** `{policy}`".strip()
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _error(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    return _error(exc.status_code, exc.detail, exc.headers)
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return _error(exc.status_code, exc.detail, dict(exc.headers or {}))
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 with where and what, but never the submitted value (it may be a password)."""
+    errors = [
+        {"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
+        for e in exc.errors()
+    ]
+    return _error(422, errors)

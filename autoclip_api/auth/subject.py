@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autoclip_api.auth.permissions import Permission, Role, permissions_of
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSubject:
+    """Who is calling: the user, their login (``sid``) and their current role in the token's org."""
+
+    user_id: str
+    session_id: str
+    org_id: str | None
+    role: Role | None
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_of(self.role)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+@dataclass(frozen=True, slots=True)
+class OrgAccess:
+    """A subject acting on the organisation named in the path, with its role there."""
+
+    subject: AuthSubject
+    org_id: str
+    role: Role

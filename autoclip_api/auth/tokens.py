@@ -1,0 +1,127 @@
+"""Access and refresh tokens (JWT, HS256, algorithm pinned on decode)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import jwt
+
+from autoclip_api.auth.permissions import Role, sorted_permissions
+
+ALGORITHM = "HS256"
+ACCESS_TTL = timedelta(minutes=15)
+REFRESH_TTL = timedelta(days=7)
+TokenType = Literal["access", "refresh"]
+_REQUIRED = {
+    "access": ["sub", "sid", "typ", "iss", "aud", "exp", "iat"],
+    "refresh": ["sub", "sid", "jti", "typ", "iss", "aud", "exp", "iat"],
+}
+
+
+class InvalidTokenError(Exception):
+    """Any reason a token is not accepted; the API answers all of them with one 401."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: str
+    session_id: str
+    org_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshClaims:
+    user_id: str
+    session_id: str
+    jti: str
+    expires_at: datetime
+
+
+class TokenCodec:
+    def __init__(self, secret: str, *, issuer: str, audience: str) -> None:
+        if len(secret) < 32:
+            raise ValueError("token secret shorter than 32 characters")
+        self._secret = secret
+        self.issuer = issuer
+        self.audience = audience
+
+    def access_token(
+        self,
+        *,
+        user_id: str,
+        session_id: str,
+        org_id: str | None,
+        role: Role | None,
+        now: datetime,
+    ) -> str:
+        return self._encode(
+            {
+                "sub": user_id,
+                "org_id": org_id,
+                "role": role.value if role else None,
+                "permissions": sorted_permissions(role),
+                "sid": session_id,
+                "jti": secrets.token_hex(8),
+                "typ": "access",
+                "iat": now,
+                "exp": now + ACCESS_TTL,
+            }
+        )
+
+    def refresh_token(
+        self, *, user_id: str, session_id: str, jti: str, expires_at: datetime, now: datetime
+    ) -> str:
+        return self._encode(
+            {
+                "sub": user_id,
+                "sid": session_id,
+                "jti": jti,
+                "typ": "refresh",
+                "iat": now,
+                "exp": expires_at,
+            }
+        )
+
+    def decode_access(self, token: str) -> AccessClaims:
+        claims = self._decode(token, "access")
+        org_id = claims.get("org_id")
+        if org_id is not None and not isinstance(org_id, str):
+            raise InvalidTokenError("bad org_id claim")
+        return AccessClaims(claims["sub"], claims["sid"], org_id)
+
+    def decode_refresh(self, token: str) -> RefreshClaims:
+        claims = self._decode(token, "refresh")
+        if not isinstance(claims["jti"], str):
+            raise InvalidTokenError("bad jti claim")
+        return RefreshClaims(
+            claims["sub"], claims["sid"], claims["jti"], _from_timestamp(claims["exp"])
+        )
+
+    def _encode(self, claims: dict[str, Any]) -> str:
+        claims = {**claims, "iss": self.issuer, "aud": self.audience}
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def _decode(self, token: str, typ: TokenType) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": _REQUIRED[typ], "strict_aud": True},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidTokenError(type(exc).__name__) from exc
+        if claims.get("typ") != typ:
+            raise InvalidTokenError(f"not an {typ} token")
+        if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("sid"), str):
+            raise InvalidTokenError("bad sub/sid claim")
+        return claims
+
+
+def _from_timestamp(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value), tz=UTC)

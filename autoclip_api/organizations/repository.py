@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from autoclip_core.models import Membership, Organization, User
+
+
+class OrganizationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, org: Organization) -> Organization:
+        self.session.add(org)
+        self.session.flush()
+        return org
+
+    def lock(self, org_id: str) -> Organization | None:
+        """The organisation row, locked: membership changes of one org happen one at a time."""
+        return self.session.scalar(
+            select(Organization).where(Organization.id == org_id).with_for_update()
+        )
+
+    def delete_many(self, org_ids: Sequence[str]) -> None:
+        if org_ids:
+            self.session.execute(delete(Organization).where(Organization.id.in_(org_ids)))
+
+    def list_for_user(self, user_id: str) -> list[tuple[Organization, str]]:
+        """The user's organisations with the user's role in each, oldest membership first."""
+        rows = self.session.execute(
+            select(Organization, Membership.role)
+            .join(Membership, Membership.org_id == Organization.id)
+            .where(Membership.user_id == user_id)
+            .order_by(Membership.created_at, Organization.id)
+        )
+        return [(org, role) for org, role in rows]
+
+
+class MembershipRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def role_of(self, user_id: str, org_id: str) -> str | None:
+        return self.session.scalar(
+            select(Membership.role).where(
+                Membership.user_id == user_id, Membership.org_id == org_id
+            )
+        )
+
+    def get(self, org_id: str, user_id: str) -> Membership | None:
+        return self.session.get(Membership, (user_id, org_id))
+
+    def first_of_user(self, user_id: str, org_id: str | None = None) -> Membership | None:
+        statement = select(Membership).where(Membership.user_id == user_id)
+        if org_id is not None:
+            statement = statement.where(Membership.org_id == org_id)
+        return self.session.scalar(
+            statement.order_by(Membership.created_at, Membership.org_id).limit(1)
+        )
+
+    def of_user(self, user_id: str) -> Sequence[Membership]:
+        return self.session.scalars(select(Membership).where(Membership.user_id == user_id)).all()
+
+    def members(self, org_id: str) -> list[tuple[Membership, User]]:
+        rows = self.session.execute(
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.org_id == org_id)
+            .order_by(Membership.created_at, User.id)
+        )
+        return [(membership, user) for membership, user in rows]
+
+    def count(self, org_id: str, *, role: str | None = None, excluding: str | None = None) -> int:
+        statement = select(func.count()).select_from(Membership).where(Membership.org_id == org_id)
+        if role is not None:
+            statement = statement.where(Membership.role == role)
+        if excluding is not None:
+            statement = statement.where(Membership.user_id != excluding)
+        return self.session.scalar(statement) or 0
+
+    def add(self, membership: Membership) -> Membership:
+        self.session.add(membership)
+        self.session.flush()
+        return membership
+
+    def delete(self, org_id: str, user_id: str) -> None:
+        self.session.execute(
+            delete(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
+        )

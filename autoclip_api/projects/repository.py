@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Row, Select, Table, delete, false, func, select
+from sqlalchemy.orm import Session
+
+from autoclip_api.auth.subject import AuthSubject
+from autoclip_api.core.types import is_hex_id
+from autoclip_core.models import Project
+
+PROJECTS = cast(Table, Project.__table__)
+# Lists select plain columns (Core rows, no ORM objects): they are the hot path.
+LIST_COLUMNS = tuple(
+    PROJECTS.c[name]
+    for name in (
+        "id",
+        "org_id",
+        "slug",
+        "name",
+        "description",
+        "language",
+        "timezone",
+        "review_required",
+        "created_at",
+        "updated_at",
+    )
+)
+
+
+class ProjectRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @staticmethod
+    def get_readable_statement(subject: AuthSubject, *columns: ColumnElement[Any]) -> Select[Any]:
+        """THE tenant scope: the projects the subject's organisation owns (as ORM objects, or
+        the given columns). Every read, update and delete of a project starts here, so another
+        organisation's project is invisible (a 404, exactly like a missing one) and never
+        listed.
+        """
+        statement = select(*columns) if columns else select(Project)
+        if subject.org_id is None:
+            return statement.where(false())
+        return statement.where(PROJECTS.c.org_id == subject.org_id)
+
+    def list(
+        self, subject: AuthSubject, *, limit: int, offset: int
+    ) -> tuple[Sequence[Row[Any]], int]:
+        """A page of plain rows, oldest first, and the total."""
+        statement = (
+            self.get_readable_statement(subject, *LIST_COLUMNS, func.count().over().label("total"))
+            .order_by(PROJECTS.c.created_at, PROJECTS.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = self.session.execute(statement).all()
+        if rows:
+            return rows, int(rows[0].total)
+        if offset == 0:
+            return rows, 0
+        total = self.session.scalar(self.get_readable_statement(subject, func.count()))
+        return rows, int(total or 0)
+
+    def get(self, subject: AuthSubject, project_id: str) -> Project | None:
+        if not is_hex_id(project_id):
+            return None
+        return self.session.scalar(
+            self.get_readable_statement(subject).where(PROJECTS.c.id == project_id)
+        )
+
+    def add(self, project: Project) -> Project:
+        self.session.add(project)
+        self.session.flush()
+        return project
+
+    def delete(self, project: Project) -> None:
+        """Deletes in SQL; the database cascades the project's content items, jobs, events."""
+        self.session.execute(delete(PROJECTS).where(PROJECTS.c.id == project.id))

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from autoclip_api.auth.schemas import NewPassword, Password
+from autoclip_api.core.types import Name, ReadSchema, Schema
+
+
+class Me(ReadSchema):
+    id: str
+    email: str
+    name: str
+    org_id: str | None = Field(description="The organisation of this session.")
+    role: str | None = Field(description="Current role there (read on every request).")
+    permissions: list[str]
+
+
+class MeUpdate(Schema):
+    name: Name | None = None
+    password: NewPassword | None = Field(
+        default=None, description="New password; needs current_password. Ends other sessions."
+    )
+    current_password: Password | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> MeUpdate:
+        for field in ("name", "password"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from autoclip_api.auth.permissions import Role, sorted_permissions
+from autoclip_api.auth.repository import AuthSessionRepository
+from autoclip_api.auth.subject import AuthSubject
+from autoclip_api.context import ApiContext
+from autoclip_api.core.errors import Conflict, Forbidden, Unauthorized
+from autoclip_api.organizations.repository import MembershipRepository, OrganizationRepository
+from autoclip_api.users.repository import UserRepository
+from autoclip_api.users.schemas import Me, MeUpdate
+from autoclip_core.models import User, utcnow
+
+logger = logging.getLogger("autoclip_api.users")
+
+
+class UserService:
+    def me(self, session: Session, subject: AuthSubject) -> Me:
+        return self._me(self._user(session, subject), subject)
+
+    def update_me(
+        self, session: Session, api: ApiContext, subject: AuthSubject, data: MeUpdate
+    ) -> Me:
+        user = self._user(session, subject)
+        now = utcnow()
+        if data.name is not None:
+            user.name = data.name
+        if data.password is not None:
+            if user.password_hash is not None and not (
+                data.current_password is not None
+                and api.passwords.verify(user.password_hash, data.current_password)
+            ):
+                raise Forbidden("current_password is missing or wrong")
+            user.password_hash = api.passwords.hash(data.password)
+            AuthSessionRepository(session).revoke_all(
+                user.id, reason="password_changed", now=now, keep=subject.session_id
+            )
+        user.updated_at = now
+        session.commit()
+        return self._me(user, subject)
+
+    def delete_me(self, session: Session, subject: AuthSubject) -> None:
+        """Removes the user, their sessions and memberships, and the organisations only they
+        belong to (with those organisations' projects). Refused while the user is the last
+        owner of an organisation that has other members.
+        """
+        memberships = MembershipRepository(session)
+        sole_member_orgs: list[str] = []
+        for membership in memberships.of_user(subject.user_id):
+            OrganizationRepository(session).lock(membership.org_id)
+            others = memberships.count(membership.org_id, excluding=subject.user_id)
+            if others == 0:
+                sole_member_orgs.append(membership.org_id)
+                continue
+            other_owners = memberships.count(
+                membership.org_id, role=Role.OWNER, excluding=subject.user_id
+            )
+            if membership.role == Role.OWNER and other_owners == 0:
+                session.rollback()
+                raise Conflict(
+                    f"You are the last owner of organisation {membership.org_id}, which has "
+                    "other members: make another member owner first"
+                )
+        OrganizationRepository(session).delete_many(sole_member_orgs)
+        UserRepository(session).delete(subject.user_id)
+        session.commit()
+        logger.info(
+            "deleted user=%s with %d sole-member organisations",
+            subject.user_id,
+            len(sole_member_orgs),
+        )
+
+    @staticmethod
+    def _user(session: Session, subject: AuthSubject) -> User:
+        user = UserRepository(session).get(subject.user_id)
+        if user is None:
+            raise Unauthorized("Invalid or expired token")
+        return user
+
+    @staticmethod
+    def _me(user: User, subject: AuthSubject) -> Me:
+        return Me(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            org_id=subject.org_id,
+            role=subject.role.value if subject.role else None,
+            permissions=sorted_permissions(subject.role),
+        )
+
+
+user_service = UserService()

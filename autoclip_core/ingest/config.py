@@ -1,0 +1,315 @@
+"""The sources file: which projects ingest what, how often, and when their daily batch runs.
+
+Named by ``AUTOCLIP_SOURCES_FILE`` (JSON, or YAML for any other suffix); read when the
+Dagster definitions load. Until projects and sources live in the app database this file
+is the single place they are configured. ``AUTOCLIP_FEEDS`` still works: its feeds join
+the default project as RSS sources (``with_legacy_feeds``).
+
+Example (YAML)::
+
+    projects:
+      - slug: news-ko
+        timezone: Asia/Seoul
+        auto_generate: false          # new items wait for the daily batch
+        daily_batch: {at: "09:00", top_n: 3}
+        topic_weights: {경제: 1.0, 스포츠: 0.3}
+        sources:
+          - {id: yonhap, type: rss, url: "https://example.kr/rss.xml", poll_interval: 15m}
+          - {id: channel, type: youtube, channel_id: UCxxxxxxxxxxxxxxxxxxxxxx,
+             api_key_env: YOUTUBE_API_KEY}
+          - id: wire
+            type: json_api
+            url: https://api.example.com/v1/articles
+            auth: {header: Authorization, secret_env: WIRE_TOKEN, prefix: "Bearer "}
+            mapping: {items: data.articles, id: id, title: headline, text: body,
+                      url: links.web, published: published_at, media: "images[].url"}
+          - {id: inbox, type: drop_folder, path: /srv/autoclip/inbox}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+MAX_CONFIG_BYTES = 1024 * 1024
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+SOURCE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+PROJECT_SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+
+
+class SourcesConfigError(ValueError):
+    """The sources file is missing, unreadable or invalid; the message says where."""
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"15m"``, ``"2h"`` or ``"1d"``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 90, '90s', '15m', '2h')")
+    return float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuthHeader(_Model):
+    """A header whose value is a secret read from an environment variable at fetch time."""
+
+    header: str = Field(default="Authorization", pattern=r"^[A-Za-z0-9-]{1,64}$")
+    secret_env: str = Field(pattern=ENV_NAME)
+    prefix: str = Field(default="", max_length=32)
+
+
+class _Source(_Model):
+    id: str = Field(pattern=SOURCE_ID)
+    poll_interval: float = Field(default=900.0, description="Seconds between polls.")
+    enabled: bool = True
+
+    @field_validator("poll_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        seconds = parse_duration(value)
+        if seconds < 10:
+            raise ValueError("poll_interval must be at least 10 seconds")
+        return seconds
+
+
+class RssSource(_Source):
+    type: Literal["rss"] = "rss"
+    url: str = Field(description="http(s) URL, or a local file path (development).")
+    full_text: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Fetch the linked article: for teasers only, always, never."
+    )
+    auth: AuthHeader | None = None
+
+
+class YoutubeSource(_Source):
+    type: Literal["youtube"] = "youtube"
+    channel_id: str = Field(pattern=r"^UC[A-Za-z0-9_-]{22}$")
+    api_key_env: str | None = Field(
+        default=None,
+        pattern=ENV_NAME,
+        description="Env var holding a Data API v3 key; when set (and present) the API is used "
+        "instead of the channel's Atom feed.",
+    )
+    api_method: Literal["playlist_items", "search"] = Field(
+        default="playlist_items",
+        description="playlistItems on the uploads playlist (1 quota unit) or search (100).",
+    )
+    transcripts: bool = True
+    transcript_languages: list[str] = Field(default_factory=lambda: ["ko", "en"])
+
+
+class JsonMapping(_Model):
+    """Where things are in a JSON API's response: dotted paths, ``[]`` maps over a list."""
+
+    items: str = Field(default="", description="Path of the list of items ('' = the root).")
+    id: str = "id"
+    title: str = "title"
+    text: str = "text"
+    url: str = "url"
+    published: str | None = "published_at"
+    author: str | None = None
+    media: str | None = None
+    language: str | None = None
+    next_page: str | None = Field(default=None, description="Path of the next page's URL.")
+
+
+class JsonApiSource(_Source):
+    type: Literal["json_api"] = "json_api"
+    url: str
+    mapping: JsonMapping = Field(default_factory=JsonMapping)
+    auth: AuthHeader | None = None
+    max_pages: int = Field(default=3, ge=1, le=50)
+
+
+class DropFolderSource(_Source):
+    type: Literal["drop_folder"] = "drop_folder"
+    path: Path
+    poll_interval: float = 30.0
+    mapping: JsonMapping = Field(default_factory=JsonMapping)
+
+
+Source = Annotated[
+    RssSource | YoutubeSource | JsonApiSource | DropFolderSource, Field(discriminator="type")
+]
+
+
+class DailyBatch(_Model):
+    at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    top_n: int = Field(default=3, ge=1, le=100)
+    lookback_hours: float = Field(default=24.0, gt=0, le=24 * 14)
+
+    @property
+    def cron(self) -> str:
+        hour, minute = self.at.split(":")
+        return f"{int(minute)} {int(hour)} * * *"
+
+
+class ProjectConfig(_Model):
+    slug: str = Field(pattern=PROJECT_SLUG)
+    name: str | None = None
+    timezone: str = "UTC"
+    auto_generate: bool = Field(
+        default=False, description="Request a content run for every new item at once."
+    )
+    daily_batch: DailyBatch | None = None
+    topic_weights: dict[str, float] = Field(default_factory=dict)
+    sources: list[Source] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("topic_weights")
+    @classmethod
+    def _weights_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for term, weight in value.items():
+            if not 0 <= weight <= 1:
+                raise ValueError(f"topic weight of {term!r} must be within 0..1")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_source_ids(self) -> ProjectConfig:
+        ids = [s.id for s in self.sources]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate source ids in project {self.slug!r}: {dupes}")
+        return self
+
+
+class Limits(_Model):
+    max_feed_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_article_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    fetch_timeout_s: float = Field(default=20.0, gt=0, le=300)
+    tick_budget_s: float = Field(
+        default=40.0, gt=0, le=600, description="Wall time one sensor tick may spend polling."
+    )
+    max_workers: int = Field(default=8, ge=1, le=64)
+    per_host_concurrency: int = Field(default=2, ge=1, le=16)
+    max_enrich_per_source: int = Field(
+        default=10, ge=0, description="Articles/transcripts fetched per source per tick."
+    )
+    max_backoff_s: float = Field(default=6 * 3600.0, gt=0)
+    max_drop_file_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+
+class YoutubeEndpoints(_Model):
+    """Base URLs of YouTube's public endpoints (tests point them at a local fake)."""
+
+    feed_base_url: str = "https://www.youtube.com"
+    api_base_url: str = "https://www.googleapis.com"
+    watch_base_url: str = "https://www.youtube.com"
+
+
+class DedupeSettings(_Model):
+    window_days: float = Field(default=14.0, gt=0, description="Compare with items this recent.")
+    max_distance: int = Field(
+        default=24, ge=0, le=64, description="Simhash bits (of 128) that may differ."
+    )
+
+
+class SourcesConfig(_Model):
+    projects: list[ProjectConfig] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
+    youtube: YoutubeEndpoints = Field(default_factory=YoutubeEndpoints)
+    dedupe: DedupeSettings = Field(default_factory=DedupeSettings)
+
+    @model_validator(mode="after")
+    def _unique_projects(self) -> SourcesConfig:
+        slugs = [p.slug for p in self.projects]
+        dupes = sorted({s for s in slugs if slugs.count(s) > 1})
+        if dupes:
+            raise ValueError(f"duplicate project slugs: {dupes}")
+        return self
+
+    def project(self, slug: str) -> ProjectConfig | None:
+        return next((p for p in self.projects if p.slug == slug), None)
+
+    @property
+    def source_count(self) -> int:
+        return sum(len(p.sources) for p in self.projects)
+
+
+def source_key(project: str, source_id: str) -> str:
+    """The key of a source's state in the sensor cursor."""
+    return f"{project}/{source_id}"
+
+
+def legacy_source_id(feed: str) -> str:
+    return f"feed-{hashlib.sha256(feed.encode()).hexdigest()[:10]}"
+
+
+def with_legacy_feeds(config: SourcesConfig, feeds: list[str], project: str) -> SourcesConfig:
+    """``AUTOCLIP_FEEDS`` folded in: each feed an RSS source of ``project`` (polled every 5 min).
+
+    A project created this way auto-generates (the old feed sensor's behaviour); a project
+    that the sources file already defines keeps its own settings and gains the feeds.
+    """
+    if not feeds:
+        return config
+    legacy = [
+        RssSource(id=legacy_source_id(feed), url=feed, poll_interval=300.0) for feed in feeds
+    ]
+    existing = config.project(project)
+    if existing is None:
+        created = ProjectConfig(slug=project, auto_generate=True, sources=legacy)
+        projects = [*config.projects, created]
+    else:
+        known = {s.id for s in existing.sources}
+        merged = existing.model_copy(
+            update={"sources": [*existing.sources, *(s for s in legacy if s.id not in known)]}
+        )
+        projects = [merged if p.slug == project else p for p in config.projects]
+    return config.model_copy(update={"projects": projects})
+
+
+def parse_sources_config(raw: dict[str, Any], *, origin: str = "sources file") -> SourcesConfig:
+    try:
+        return SourcesConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SourcesConfigError(f"{origin} is invalid: {problems}") from None
+
+
+def load_sources_config(path: Path | str) -> SourcesConfig:
+    """Read and validate a sources file (JSON for ``.json``, YAML otherwise)."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise SourcesConfigError(f"sources file not found: {path}")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise SourcesConfigError(f"sources file larger than {MAX_CONFIG_BYTES} bytes: {path}")
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise SourcesConfigError(f"sources file {path} cannot be parsed: {exc}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SourcesConfigError(f"sources file {path} must hold a mapping at the top")
+    return parse_sources_config(raw, origin=f"sources file {path}")
+
+
+def configured_sources(sources_file: Path | None) -> SourcesConfig:
+    """The sources file's configuration, or an empty one when no file is set."""
+    return load_sources_config(sources_file) if sources_file else SourcesConfig()

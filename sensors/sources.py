@@ -1,0 +1,101 @@
+"""``sources_sensor``: every configured source, polled when due, into content items.
+
+One sensor evaluates all due sources (``autoclip_core.ingest.engine``): new items become
+``draft`` content items in the app database and dynamic partitions of ``content_items``;
+projects that auto-generate also get a ``content_job`` run per new item (``run_key`` =
+the item id, so an item never runs twice from here). Per-source state — ETag /
+Last-Modified, last error, consecutive failures, back-off — lives in the cursor (JSON).
+
+Sources come from the sources file (``AUTOCLIP_SOURCES_FILE``, read when definitions
+load) plus the legacy ``AUTOCLIP_FEEDS`` list bound as the ``feed_sources`` resource.
+"""
+
+import dagster as dg
+from pydantic import Field
+
+from autoclip_assets.jobs import content_job
+from autoclip_assets.partitions import content_items
+from autoclip_core.ingest.config import SourcesConfig, configured_sources, with_legacy_feeds
+from autoclip_core.ingest.engine import IngestEngine, TickOutcome
+from autoclip_core.ingest.state import IngestCursor
+from autoclip_core.settings import Settings
+from resources.app_database import AppDatabase
+
+SENSOR_INTERVAL_SECONDS = 30
+
+
+class FeedSources(dg.ConfigurableResource):
+    """``AUTOCLIP_FEEDS``: feeds (paths or URLs) watched for ``project`` (auto-generating)."""
+
+    feeds: list[str] = Field(default_factory=list)
+    project: str = "demo"
+
+
+def sources_config(settings: Settings) -> SourcesConfig:
+    """The sources file named in the settings (empty without one); errors name the file."""
+    return configured_sources(settings.sources_file)
+
+
+def run_requests(outcome: TickOutcome, config: SourcesConfig) -> list[dg.RunRequest]:
+    auto = {p.slug for p in config.projects if p.auto_generate}
+    return [
+        dg.RunRequest(
+            partition_key=new.item_id,
+            run_key=new.item_id,
+            tags={
+                "autoclip/trigger": "sensor",
+                "autoclip/project": new.project,
+                "autoclip/source": new.source,
+            },
+        )
+        for new in (*outcome.new_items, *outcome.recovered)
+        if new.project in auto
+    ]
+
+
+def build_sources_sensor(
+    config: SourcesConfig, *, minimum_interval_seconds: int = SENSOR_INTERVAL_SECONDS
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="sources_sensor",
+        job=content_job,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Polls every due source; new items become drafts, partitions and runs.",
+    )
+    def sources_sensor(
+        context: dg.SensorEvaluationContext, app_db: AppDatabase, feed_sources: FeedSources
+    ) -> dg.SensorResult:
+        effective = with_legacy_feeds(config, list(feed_sources.feeds), feed_sources.project)
+        if not effective.source_count:
+            return dg.SensorResult(skip_reason="no sources configured", cursor=context.cursor)
+        engine = IngestEngine(
+            effective,
+            app_db.store,
+            existing_partitions=lambda: set(
+                context.instance.get_dynamic_partitions(content_items.name)
+            ),
+        )
+        outcome = engine.tick(IngestCursor.loads(context.cursor))
+        for report in outcome.reports:
+            if report.status in ("failed", "deferred"):
+                context.log.warning(report.line())
+            else:
+                context.log.info(report.line())
+        keys = outcome.partition_keys
+        requests = run_requests(outcome, effective)
+        cursor = outcome.cursor.dumps()
+        if not keys:
+            polled = len(outcome.reports)
+            failed = sum(r.status == "failed" for r in outcome.reports)
+            return dg.SensorResult(
+                skip_reason=f"no new items ({polled} sources polled, {failed} failed)",
+                cursor=cursor,
+            )
+        return dg.SensorResult(
+            run_requests=requests,
+            dynamic_partitions_requests=[content_items.build_add_request(keys)],
+            cursor=cursor,
+        )
+
+    return sources_sensor

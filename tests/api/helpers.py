@@ -1,0 +1,98 @@
+"""Small helpers over the HTTP API (tests call the API as clients do)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        return jwt.decode(self.access_token, options={"verify_signature": False})
+
+    @property
+    def user_id(self) -> str:
+        return str(self.claims["sub"])
+
+    @property
+    def org_id(self) -> str:
+        return str(self.claims["org_id"])
+
+
+class ApiClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.http, name)
+
+    async def register(
+        self, *, email: str | None = None, password: str = PASSWORD, org_name: str = "Acme"
+    ) -> Account:
+        email = email or f"user{next(_counter)}@example.com"
+        response = await self.http.post(
+            "/api/v1/auth/register",
+            json={"email": email, "password": password, "name": "Test User", "org_name": org_name},
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return Account(email, password, body["access_token"], body["refresh_token"])
+
+    async def login(self, account: Account, *, org_id: str | None = None) -> Account:
+        payload: dict[str, Any] = {"email": account.email, "password": account.password}
+        if org_id is not None:
+            payload["org_id"] = org_id
+        response = await self.http.post("/api/v1/auth/login", json=payload)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return Account(account.email, account.password, body["access_token"], body["refresh_token"])
+
+    async def member(self, owner: Account, role: str, *, org_id: str | None = None) -> Account:
+        """A new user added to the owner's organisation with ``role``, signed in there."""
+        user = await self.register()
+        org_id = org_id or owner.org_id
+        response = await self.http.post(
+            f"/api/v1/orgs/{org_id}/members",
+            json={"email": user.email, "role": role},
+            headers=owner.headers,
+        )
+        assert response.status_code == 201, response.text
+        return await self.login(user, org_id=org_id)
+
+    async def project(self, account: Account, name: str = "Daily news") -> dict[str, Any]:
+        response = await self.http.post(
+            "/api/v1/projects", json={"name": name}, headers=account.headers
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+
+def forge(secret: str, claims: dict[str, Any], *, algorithm: str = "HS256") -> str:
+    now = datetime.now(UTC)
+    base = {
+        "iss": "autoclip",
+        "aud": "autoclip-api",
+        "iat": now,
+        "exp": now + timedelta(minutes=15),
+        "typ": "access",
+    }
+    return jwt.encode({**base, **claims}, secret, algorithm=algorithm)

@@ -1,0 +1,251 @@
+"""Google sign-in (authorization code + PKCE) against a fake identity provider on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import create_engine, update
+
+from autoclip_api.auth.oauth import GoogleProvider, OAuthRejectedError, pkce_pair
+from autoclip_core.models import OAuthState
+from tests.api.conftest import client_for
+from tests.api.fakes.google_idp import CLIENT_ID, CLIENT_SECRET, FakeGoogle, running_fake_google
+from tests.api.helpers import ApiClient
+
+pytestmark = pytest.mark.anyio
+
+REDIRECT_URI = "http://127.0.0.1:5173/auth/callback"
+
+
+@pytest.fixture
+def google() -> Iterator[FakeGoogle]:
+    with running_fake_google() as idp:
+        yield idp
+
+
+@pytest.fixture
+async def oauth_client(
+    app_factory: Callable[..., FastAPI], google: FakeGoogle
+) -> AsyncIterator[ApiClient]:
+    app = app_factory(
+        google_client_id=CLIENT_ID,
+        google_client_secret=CLIENT_SECRET,
+        google_authorization_endpoint=google.authorization_endpoint,
+        google_token_endpoint=google.token_endpoint,
+        oauth_redirect_uris=f"{REDIRECT_URI},https://app.autoclip.example/cb",
+    )
+    async with client_for(app) as http:
+        yield ApiClient(http)
+
+
+async def _authorize(client: ApiClient) -> tuple[str, str]:
+    response = await client.post(
+        "/api/v1/auth/oauth/google/authorize", json={"redirect_uri": REDIRECT_URI}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["authorization_url"], body["state"]
+
+
+def _consent(authorization_url: str) -> tuple[str, str]:
+    """The browser at the provider: follow the URL, read code and state off the redirect."""
+    response = httpx.get(authorization_url, follow_redirects=False)
+    assert response.status_code == 302, response.text
+    location = urlsplit(response.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
+    query = parse_qs(location.query)
+    return query["code"][0], query["state"][0]
+
+
+async def _sign_in(client: ApiClient) -> httpx.Response:
+    url, state = await _authorize(client)
+    code, returned_state = _consent(url)
+    assert returned_state == state
+    return await client.post("/api/v1/auth/oauth/google", json={"code": code, "state": state})
+
+
+async def test_authorization_url_carries_pkce_s256_state_and_nonce(
+    oauth_client: ApiClient, google: FakeGoogle
+) -> None:
+    url, state = await _authorize(oauth_client)
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == google.authorization_endpoint
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert query["response_type"] == "code"
+    assert query["client_id"] == CLIENT_ID
+    assert query["redirect_uri"] == REDIRECT_URI
+    assert query["code_challenge_method"] == "S256"
+    assert len(query["code_challenge"]) == 43
+    assert query["state"] == state
+    assert len(query["nonce"]) >= 20
+    assert set(query["scope"].split()) == {"openid", "email", "profile"}
+    assert CLIENT_SECRET not in url
+
+
+async def test_new_google_user_gets_an_account_and_an_org(
+    oauth_client: ApiClient, google: FakeGoogle
+) -> None:
+    response = await _sign_in(oauth_client)
+    assert response.status_code == 200, response.text
+    tokens = response.json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    me = (await oauth_client.get("/api/v1/users/me", headers=headers)).json()
+    assert me["email"] == "grace@gmail.example"
+    assert me["name"] == "Grace Hopper"
+    assert me["role"] == "owner"
+    orgs = (await oauth_client.get("/api/v1/orgs", headers=headers)).json()["items"]
+    assert [o["name"] for o in orgs] == ["Grace Hopper's organisation"]
+    # the token exchange sent the verifier and the secret over the back channel
+    exchange = google.token_requests[-1]
+    assert exchange["code_verifier"]
+    assert exchange["client_secret"] == CLIENT_SECRET
+    # signing in again reuses the account (and opens a new session)
+    again = (await _sign_in(oauth_client)).json()
+    claims = jwt.decode(again["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == me["id"]
+    assert (
+        claims["sid"]
+        != jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
+    )
+    # an OAuth-only account has no password to sign in with
+    login = await oauth_client.post(
+        "/api/v1/auth/login", json={"email": me["email"], "password": "anything at all"}
+    )
+    assert login.status_code == 401
+
+
+async def test_existing_user_with_the_verified_email_is_linked(
+    oauth_client: ApiClient, google: FakeGoogle
+) -> None:
+    account = await oauth_client.register(email="grace@gmail.example")
+    response = await _sign_in(oauth_client)
+    assert response.status_code == 200
+    claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == account.user_id
+    assert claims["org_id"] == account.org_id
+
+
+async def test_unverified_email_is_refused(oauth_client: ApiClient, google: FakeGoogle) -> None:
+    google.user.email_verified = False
+    response = await _sign_in(oauth_client)
+    assert response.status_code == 401
+
+
+async def test_pkce_is_enforced_a_wrong_verifier_fails(
+    oauth_client: ApiClient, google: FakeGoogle, pg_url: str
+) -> None:
+    url, state = await _authorize(oauth_client)
+    code, _ = _consent(url)
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:  # an attacker holding the code but not the verifier
+        conn.execute(update(OAuthState).values(code_verifier=pkce_pair()[0]))
+    engine.dispose()
+    response = await oauth_client.post(
+        "/api/v1/auth/oauth/google", json={"code": code, "state": state}
+    )
+    assert response.status_code == 401
+    assert response.json() == {"detail": "OAuth sign-in failed"}
+
+
+async def test_state_is_single_use_and_must_be_known(
+    oauth_client: ApiClient, google: FakeGoogle
+) -> None:
+    url, state = await _authorize(oauth_client)
+    code, _ = _consent(url)
+    forged = await oauth_client.post(
+        "/api/v1/auth/oauth/google", json={"code": code, "state": "made-up-state"}
+    )
+    assert forged.status_code == 401
+    ok = await oauth_client.post("/api/v1/auth/oauth/google", json={"code": code, "state": state})
+    assert ok.status_code == 200
+    replay = await oauth_client.post(
+        "/api/v1/auth/oauth/google", json={"code": code, "state": state}
+    )
+    assert replay.status_code == 401
+    assert replay.json() == {"detail": "Unknown or expired OAuth state"}
+
+
+async def test_redirect_uri_must_be_registered(oauth_client: ApiClient) -> None:
+    response = await oauth_client.post(
+        "/api/v1/auth/oauth/google/authorize", json={"redirect_uri": "https://evil.example/cb"}
+    )
+    assert response.status_code == 400
+
+
+async def test_unknown_or_unconfigured_provider_is_404(
+    oauth_client: ApiClient, client: ApiClient
+) -> None:
+    response = await oauth_client.post(
+        "/api/v1/auth/oauth/github/authorize", json={"redirect_uri": REDIRECT_URI}
+    )
+    assert response.status_code == 404
+    # an app without Google credentials does not offer Google
+    response = await client.post(
+        "/api/v1/auth/oauth/google/authorize", json={"redirect_uri": REDIRECT_URI}
+    )
+    assert response.status_code == 404
+    response = await client.post("/api/v1/auth/oauth/google", json={"code": "c", "state": "s"})
+    assert response.status_code == 404
+
+
+async def test_provider_outage_is_502(oauth_client: ApiClient, google: FakeGoogle) -> None:
+    google.token_status = 503
+    response = await _sign_in(oauth_client)
+    assert response.status_code == 502
+    assert response.json() == {"detail": "Identity provider unavailable"}
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"aud": "someone-else.apps.googleusercontent.com"},
+        {"iss": "https://evil.example"},
+        {"nonce": "replayed-nonce"},
+        {"exp": 1_000_000_000},
+    ],
+)
+async def test_id_token_claims_are_checked(
+    oauth_client: ApiClient, google: FakeGoogle, override: dict[str, object]
+) -> None:
+    google.id_token_overrides = override
+    response = await _sign_in(oauth_client)
+    assert response.status_code == 401
+
+
+def test_id_token_transform_is_pure_and_strict() -> None:
+    provider = GoogleProvider(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        authorization_endpoint="https://idp.example/auth",
+        token_endpoint="https://idp.example/token",
+    )
+    now = datetime.now(UTC)
+    claims = {
+        "iss": "accounts.google.com",  # Google also uses the bare host
+        "aud": CLIENT_ID,
+        "sub": "42",
+        "email": "Ada@Example.com",
+        "email_verified": True,
+        "nonce": "n0nce",
+        "exp": int(now.timestamp()) + 60,
+    }
+    token = jwt.encode(claims, "k" * 32, algorithm="HS256")
+    identity = provider.identity_from_token_response({"id_token": token}, nonce="n0nce", now=now)
+    assert (identity.subject, identity.email, identity.email_verified, identity.name) == (
+        "42",
+        "ada@example.com",
+        True,
+        "ada@example.com",
+    )
+    for payload in ({}, {"id_token": 5}, {"id_token": "not-a-jwt"}):
+        with pytest.raises(OAuthRejectedError):
+            provider.identity_from_token_response(payload, nonce="n0nce", now=now)
+    multi = jwt.encode({**claims, "aud": [CLIENT_ID, "other"]}, "k" * 32, algorithm="HS256")
+    with pytest.raises(OAuthRejectedError, match="another party"):
+        provider.identity_from_token_response({"id_token": multi}, nonce="n0nce", now=now)

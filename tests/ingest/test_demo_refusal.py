@@ -1,0 +1,38 @@
+"""`make demo FEED=<url>` goes through the guarded fetcher and exits non-zero when refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autoclip_assets.demo import run_demo
+from autoclip_core.settings import Settings
+from tests.fakes.server import FakeServer, Reply
+
+
+@pytest.mark.parametrize(
+    ("feed", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "non-public address 169.254.169.254"),
+        ("http://2130706433/feed.xml", "non-public address 127.0.0.1"),
+        ("file:///etc/passwd", "feed file not found"),
+    ],
+)
+def test_a_refused_feed_exits_non_zero_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], feed: str, reason: str
+) -> None:
+    assert run_demo(feed, Settings(data_dir=tmp_path)) == 2
+    assert reason in capsys.readouterr().err
+
+
+def test_a_redirect_into_the_private_network_is_refused_too(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fake_server: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "127.0.0.1")
+    url = fake_server.route("/feed", Reply(status=302, headers={"Location": "http://10.0.0.1/"}))
+    assert run_demo(url, Settings(data_dir=tmp_path)) == 2
+    assert "non-public address 10.0.0.1" in capsys.readouterr().err

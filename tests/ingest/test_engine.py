@@ -1,0 +1,377 @@
+"""One ingestion tick end to end: fake servers → engine → app database (SQLite)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autoclip_core.ingest.config import SourcesConfig, parse_sources_config
+from autoclip_core.ingest.engine import IngestEngine, TickOutcome
+from autoclip_core.ingest.state import IngestCursor
+from autoclip_core.store import ContentStore
+from tests.fakes.feeds import BILLION_LAUGHS, article_text, rss, rss_feed, rss_item
+from tests.fakes.server import FakeServer, Reply, Request, conditional
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[ContentStore]:
+    s = ContentStore(f"sqlite:///{tmp_path / 'app.db'}")
+    s.migrate()
+    yield s
+    s.engine.dispose()
+
+
+def config(sources: list[dict[str, Any]], **extra: Any) -> SourcesConfig:
+    project = {"slug": "news", "auto_generate": True, "sources": sources}
+    return parse_sources_config({"projects": [project], **extra})
+
+
+def tick(
+    cfg: SourcesConfig, store: ContentStore, cursor: IngestCursor | None = None, now: datetime = T0
+) -> TickOutcome:
+    # through JSON, as the sensor stores it
+    raw = cursor.dumps() if cursor else None
+    return IngestEngine(cfg, store).tick(IngestCursor.loads(raw), now=now)
+
+
+def report(outcome: TickOutcome, key: str):  # type: ignore[no-untyped-def]
+    return next(r for r in outcome.reports if r.key == key)
+
+
+pytestmark = pytest.mark.usefixtures("allow_loopback")
+
+
+def test_the_same_story_from_three_sources_is_registered_once(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    fake_server.route("/a.xml", Reply(body=rss_feed(5, prefix="a")))
+    # the same five texts syndicated under another site's URLs
+    fake_server.route("/b.xml", Reply(body=rss_feed(5, prefix="a", host="mirror.example.org")))
+    # story a/2 again, from an API, its URL decorated with tracking parameters
+    story = {"id": "x", "title": "Same story", "text": "Short teaser, different words.",
+             "url": "https://www.news.example.com/a/2/?utm_source=api"}  # fmt: skip
+    fake_server.route("/api", Reply(body=f'{{"items": [{__import__("json").dumps(story)}]}}'
+                                    .encode()))  # fmt: skip
+    cfg = config([
+        {"id": "a", "type": "rss", "url": fake_server.url("/a.xml")},
+        {"id": "b", "type": "rss", "url": fake_server.url("/b.xml")},
+        {"id": "api", "type": "json_api", "url": fake_server.url("/api"),
+         "mapping": {"items": "items"}},
+    ])  # fmt: skip
+    outcome = tick(cfg, store)
+    assert len(outcome.new_items) == 5
+    assert {n.source for n in outcome.new_items} == {"news/a"}
+    assert report(outcome, "news/b").duplicates == 5  # near-duplicate texts
+    assert report(outcome, "news/api").duplicates == 1  # same canonical URL
+    item = store.source_item(outcome.new_items[0].item_id)
+    assert item.canonical_url == "https://news.example.com/a/0"
+    assert item.language == "en"
+    assert item.fingerprint is not None
+
+
+def test_a_failing_source_backs_off_exponentially_and_recovers(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    broken = {"ok": False}
+
+    def flaky(request: Request) -> Reply:
+        return Reply(body=rss_feed(2, prefix="f", seed=1)) if broken["ok"] else Reply(status=503)
+
+    fake_server.route("/good.xml", Reply(body=rss_feed(2, prefix="g")))
+    fake_server.route("/flaky.xml", flaky)
+    cfg = config([
+        {"id": "good", "type": "rss", "url": fake_server.url("/good.xml"), "poll_interval": 60},
+        {"id": "flaky", "type": "rss", "url": fake_server.url("/flaky.xml"), "poll_interval": 60},
+    ])  # fmt: skip
+    first = tick(cfg, store)
+    assert len(first.new_items) == 2  # the good source is not held back
+    state = first.cursor.sources["news/flaky"]
+    assert state.failures == 1
+    assert state.last_error is not None
+    assert "HTTP 503" in state.last_error
+    assert state.last_checked_at == T0
+    assert state.next_due_at == T0 + timedelta(seconds=120)
+    second = tick(cfg, store, first.cursor, T0 + timedelta(seconds=60))
+    assert [r.key for r in second.reports] == ["news/good"]  # flaky is not due yet
+    third = tick(cfg, store, second.cursor, T0 + timedelta(seconds=120))
+    assert third.cursor.sources["news/flaky"].failures == 2
+    assert third.cursor.sources["news/flaky"].next_due_at == T0 + timedelta(seconds=120 + 240)
+    broken["ok"] = True
+    fourth = tick(cfg, store, third.cursor, T0 + timedelta(seconds=360))
+    recovered = fourth.cursor.sources["news/flaky"]
+    assert (recovered.failures, recovered.last_error, recovered.last_new) == (0, None, 2)
+    assert recovered.last_success_at == T0 + timedelta(seconds=360)
+
+
+def test_retry_after_lengthens_the_back_off(fake_server: FakeServer, store: ContentStore) -> None:
+    fake_server.route("/busy.xml", Reply(status=429, headers={"Retry-After": "3600"}))
+    cfg = config([{"id": "busy", "type": "rss", "url": fake_server.url("/busy.xml")}])
+    outcome = tick(cfg, store)
+    assert outcome.cursor.sources["news/busy"].next_due_at == T0 + timedelta(seconds=3600)
+
+
+def test_back_off_is_capped(fake_server: FakeServer, store: ContentStore) -> None:
+    fake_server.route("/down.xml", Reply(status=500))
+    cfg = config(
+        [{"id": "down", "type": "rss", "url": fake_server.url("/down.xml"), "poll_interval": 600}],
+        limits={"max_backoff_s": 3600},
+    )
+    cursor, now = None, T0
+    for _ in range(6):
+        outcome = tick(cfg, store, cursor, now)
+        cursor = outcome.cursor
+        due = cursor.sources["news/down"].next_due_at
+        assert due is not None
+        assert due - now <= timedelta(seconds=3600)
+        now = due
+    assert cursor.sources["news/down"].failures == 6
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "non-public address 169.254.169.254"),
+        ("http://[::1]:1/feed", "non-public address ::1"),
+        ("file:///etc/passwd", "feed file not found"),
+    ],
+)
+def test_refused_sources_show_why(
+    store: ContentStore, monkeypatch: pytest.MonkeyPatch, url: str, message: str
+) -> None:
+    monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "")
+    outcome = tick(config([{"id": "evil", "type": "rss", "url": url}]), store)
+    error = outcome.cursor.sources["news/evil"].last_error
+    assert error is not None
+    assert message in error
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (BILLION_LAUGHS, "unsafe XML"),
+        (b"<rss><channel><item>", "not well-formed"),
+        (b'{"json": "not a feed"}', "not well-formed"),
+        (rss_feed(50), "exceeds 4096"),
+    ],
+)
+def test_hostile_or_broken_feeds_register_nothing(
+    fake_server: FakeServer, store: ContentStore, body: bytes, message: str
+) -> None:
+    fake_server.route("/feed.xml", Reply(body=body))
+    cfg = config([{"id": "f", "type": "rss", "url": fake_server.url("/feed.xml")}],
+                 limits={"max_feed_bytes": 4096})  # fmt: skip
+    outcome = tick(cfg, store)
+    assert outcome.new_items == []
+    error = outcome.cursor.sources["news/f"].last_error
+    assert error is not None
+    assert message in error
+
+
+def test_unchanged_feeds_answer_304_and_register_nothing(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    fake_server.route("/feed.xml", conditional(rss_feed(3), '"v1"'))
+    cfg = config([{"id": "f", "type": "rss", "url": fake_server.url("/feed.xml"),
+                   "poll_interval": 60}])  # fmt: skip
+    first = tick(cfg, store)
+    assert first.cursor.sources["news/f"].etag == '"v1"'
+    second = tick(cfg, store, first.cursor, T0 + timedelta(minutes=1))
+    assert report(second, "news/f").status == "not_modified"
+    assert second.new_items == []
+    assert fake_server.hits("/feed.xml")[1].headers["if-none-match"] == '"v1"'
+    assert second.cursor.sources["news/f"].next_due_at == T0 + timedelta(minutes=2)
+
+
+def _teaser_feed(server: FakeServer, count: int) -> None:
+    items = []
+    for n in range(count):
+        article = (
+            f"<html><head><title>A{n}</title></head><body><article><h1>Story {n}</h1>"
+            + "".join(f"<p>{p}</p>" for p in article_text(500 + n, 300).split("\n\n"))
+            + "</article></body></html>"
+        )
+        url = server.route(f"/article/{n}", Reply(body=article.encode(),
+                           headers={"Content-Type": "text/html"}))  # fmt: skip
+        items.append(rss_item(f"t{n}", f"Story {n}", f"Teaser of story {n} …", link=url))
+    server.route("/teasers.xml", conditional(rss(items).encode(), '"t1"'))
+
+
+def test_teasers_get_full_text_only_when_new_and_within_the_per_tick_cap(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    _teaser_feed(fake_server, 3)
+    cfg = config([{"id": "t", "type": "rss", "url": fake_server.url("/teasers.xml"),
+                   "poll_interval": 900}], limits={"max_enrich_per_source": 2})  # fmt: skip
+    first = tick(cfg, store)
+    assert len(first.new_items) == 2
+    assert report(first, "news/t").held_back == 1
+    state = first.cursor.sources["news/t"]
+    assert state.etag is None  # not advanced: the held-back item must come again
+    assert state.next_due_at == T0 + timedelta(seconds=60)
+    text = store.source_item(first.new_items[0].item_id).text
+    assert len(text.split()) >= 250
+    second = tick(cfg, store, first.cursor, T0 + timedelta(seconds=60))
+    assert len(second.new_items) == 1
+    assert second.cursor.sources["news/t"].etag == '"t1"'
+    assert [len(fake_server.hits(f"/article/{n}")) for n in range(3)] == [1, 1, 1]
+
+
+def test_headlines_whose_article_cannot_be_read_are_skipped(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    feed = rss([
+        "<item><guid>h1</guid><title>Headline only</title>"
+        f"<link>{fake_server.url('/missing')}</link></item>",
+        rss_item("full", "Full story", article_text(9)),
+    ])  # fmt: skip
+    fake_server.route("/h.xml", Reply(body=feed.encode()))
+    outcome = tick(config([{"id": "h", "type": "rss", "url": fake_server.url("/h.xml")}]), store)
+    assert len(outcome.new_items) == 1
+    assert report(outcome, "news/h").skipped == 1
+    assert "HTTP 404" in (outcome.cursor.sources["news/h"].last_warning or "")
+
+
+def test_a_slow_source_does_not_hold_up_the_tick(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    body = rss_feed(2, prefix="slow")
+    fake_server.route("/slow.xml", Reply(body=body, chunk_size=len(body) // 20, chunk_delay=0.2))
+    fake_server.route("/fast.xml", Reply(body=rss_feed(2, prefix="fast", seed=1)))
+    cfg = config(
+        [{"id": "slow", "type": "rss", "url": fake_server.url("/slow.xml")},
+         {"id": "fast", "type": "rss", "url": fake_server.url("/fast.xml")}],
+        limits={"tick_budget_s": 1.0},
+    )  # fmt: skip
+    started = time.monotonic()
+    outcome = tick(cfg, store)
+    assert time.monotonic() - started < 2.5
+    assert [n.source for n in outcome.new_items] == ["news/fast", "news/fast"]
+    assert report(outcome, "news/slow").status == "deferred"
+    assert outcome.cursor.sources["news/slow"].next_due_at is None  # still due next tick
+
+
+def test_one_host_never_gets_more_than_the_per_host_limit(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    lock = threading.Lock()
+    in_flight = {"now": 0, "max": 0}
+
+    def counted(request: Request) -> Reply:
+        with lock:
+            in_flight["now"] += 1
+            in_flight["max"] = max(in_flight["max"], in_flight["now"])
+        time.sleep(0.15)
+        with lock:
+            in_flight["now"] -= 1
+        n = int(request.path.strip("/f.xml"))
+        return Reply(body=rss_feed(1, prefix=f"f{n}", seed=n))
+
+    sources = []
+    for n in range(8):
+        fake_server.route(f"/f{n}.xml", counted)
+        sources.append({"id": f"s{n}", "type": "rss", "url": fake_server.url(f"/f{n}.xml")})
+    outcome = tick(config(sources, limits={"per_host_concurrency": 2, "max_workers": 8}), store)
+    assert len(outcome.new_items) == 8
+    assert in_flight["max"] == 2
+
+
+def test_items_stored_without_a_partition_are_recovered(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    fake_server.route("/feed.xml", Reply(body=rss_feed(2)))
+    cfg = config([{"id": "f", "type": "rss", "url": fake_server.url("/feed.xml"),
+                   "poll_interval": 60}])  # fmt: skip
+    first = tick(cfg, store)  # pretend its SensorResult was lost: no partitions were added
+    engine = IngestEngine(cfg, store, existing_partitions=lambda: {first.new_items[0].item_id})
+    again = engine.tick(first.cursor, now=T0 + timedelta(minutes=1))
+    assert again.new_items == []
+    assert [n.item_id for n in again.recovered] == [first.new_items[1].item_id]
+
+
+def test_sources_removed_from_the_configuration_leave_the_cursor(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    fake_server.route("/feed.xml", Reply(body=rss_feed(1)))
+    old = config([{"id": "gone", "type": "rss", "url": fake_server.url("/feed.xml")}])
+    cursor = tick(old, store).cursor
+    new = config([{"id": "kept", "type": "rss", "url": fake_server.url("/feed.xml")}])
+    assert set(tick(new, store, cursor).cursor.sources) == {"news/kept"}
+
+
+def test_a_near_duplicate_of_an_earlier_item_is_caught_later(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    text = article_text(77, 400)
+    fake_server.route("/one.xml", Reply(body=rss([rss_item("o1", "Original", text)]).encode()))
+    copy = "Via our partners. " + text.replace("city", "town", 2) + " All rights reserved."
+    fake_server.route("/two.xml", Reply(body=rss([
+        rss_item("c1", "Copy", copy, link="https://other.example.net/c1")]).encode()))  # fmt: skip
+    first = tick(config([{"id": "one", "type": "rss", "url": fake_server.url("/one.xml")}]), store)
+    assert len(first.new_items) == 1
+    later = tick(
+        config([{"id": "two", "type": "rss", "url": fake_server.url("/two.xml")}]),
+        store,
+        now=T0 + timedelta(days=1),
+    )
+    assert later.new_items == []
+    assert report(later, "news/two").duplicates == 1
+
+
+def test_youtube_and_drop_folder_sources_in_one_tick(
+    fake_server: FakeServer, store: ContentStore, tmp_path: Path
+) -> None:
+    from tests.fakes.youtube import FakeYouTube, Video
+
+    channel = "UC" + "y" * 22
+    youtube = FakeYouTube(fake_server, channel, [
+        Video("dQw4w9WgXcQ", "Transit video", "Short description.",
+              transcript=("en", [f"Caption line {n} about the new subway." for n in range(30)])),
+    ])  # fmt: skip
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    # the same video pushed again through the drop folder, under a youtu.be link
+    (inbox / "push.json").write_text(
+        '{"items": [{"id": "p1", "title": "Pushed", "text": "Body.",'
+        ' "url": "https://youtu.be/dQw4w9WgXcQ?si=x"},'
+        ' {"id": "p2", "title": "Other push", "text": "Another body."}]}'
+    )
+    cfg = config(
+        [{"id": "yt", "type": "youtube", "channel_id": channel},
+         {"id": "inbox", "type": "drop_folder", "path": str(inbox)}],
+        youtube=youtube.endpoints.model_dump(),
+    )  # fmt: skip
+    outcome = tick(cfg, store)
+    items = [store.source_item(n.item_id) for n in outcome.new_items]
+    assert len(items) == 2
+    assert "Other push" in {i.title for i in items}
+    watch = [i for i in items if i.canonical_url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"]
+    assert len(watch) == 1  # the video counts once, whichever source came first
+    assert sum(r.duplicates for r in outcome.reports) == 1
+    assert (inbox / "processed" / "push.json").exists()
+
+
+def test_a_youtube_transcript_becomes_the_items_text(
+    fake_server: FakeServer, store: ContentStore
+) -> None:
+    from tests.fakes.youtube import FakeYouTube, Video
+
+    channel = "UC" + "z" * 22
+    lines = [f"Caption line {n} about the new subway." for n in range(30)]
+    youtube = FakeYouTube(fake_server, channel, [
+        Video("dQw4w9WgXcQ", "Transit video", "Short description.", transcript=("en", lines)),
+    ])  # fmt: skip
+    cfg = config([{"id": "yt", "type": "youtube", "channel_id": channel}],
+                 youtube=youtube.endpoints.model_dump())  # fmt: skip
+    [new] = tick(cfg, store).new_items
+    video = store.source_item(new.item_id)
+    assert video.text.startswith("Caption line 0 about the new subway.")
+    assert video.language == "en"
+    assert video.fingerprint is not None

@@ -1,0 +1,183 @@
+"""``sources_sensor`` through ``build_sensor_context(cursor=…)``: run requests, partition
+requests and cursors; feeds, APIs and errors served from a local fake server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from autoclip_assets.jobs import content_job
+from autoclip_core.feeds import SAMPLES
+from autoclip_core.ingest.config import SourcesConfig, parse_sources_config
+from autoclip_core.states import ContentState
+from autoclip_core.store import ContentStore
+from resources.app_database import AppDatabase
+from schedules.daily_batch import build_daily_batch_schedules
+from sensors.sources import FeedSources, build_sources_sensor
+from tests.fakes.feeds import rss_feed
+from tests.fakes.server import FakeServer, Reply, conditional
+
+
+class Harness:
+    def __init__(self, tmp_path: Path, instance: dg.DagsterInstance) -> None:
+        self.url = f"sqlite:///{tmp_path / 'app.db'}"
+        self.instance = instance
+
+    @property
+    def store(self) -> ContentStore:
+        return AppDatabase(url=self.url).store
+
+    def evaluate(
+        self,
+        config: SourcesConfig | None = None,
+        *,
+        feeds: list[str] | None = None,
+        cursor: str | None = None,
+    ) -> dg.SensorResult:
+        sensor = build_sources_sensor(config or SourcesConfig())
+        context = dg.build_sensor_context(
+            instance=self.instance,
+            cursor=cursor,
+            resources={
+                "app_db": AppDatabase(url=self.url),
+                "feed_sources": FeedSources(feeds=feeds or [], project="demo"),
+            },
+        )
+        result = sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        for request in result.dynamic_partitions_requests or []:  # what the daemon would do
+            self.instance.add_dynamic_partitions(
+                request.partitions_def_name, list(request.partition_keys or [])
+            )
+        return result
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    with dg.instance_for_test() as instance:
+        yield Harness(tmp_path, instance)
+
+
+def rss_project(urls: dict[str, str], **project: Any) -> SourcesConfig:
+    sources = [{"id": k, "type": "rss", "url": v, "poll_interval": 60} for k, v in urls.items()]
+    return parse_sources_config(
+        {"projects": [{"slug": "news", "auto_generate": True, **project, "sources": sources}]}
+    )
+
+
+def test_new_feed_items_become_drafts_partitions_and_runs(harness: Harness) -> None:
+    first = harness.evaluate(feeds=[str(SAMPLES / "sample_feed.rss.xml")])
+    keys = [r.partition_key for r in first.run_requests or []]
+    assert len(keys) == 5
+    assert [r.run_key for r in first.run_requests or []] == keys
+    assert first.run_requests[0].tags["autoclip/trigger"] == "sensor"  # type: ignore[index]
+    [add] = first.dynamic_partitions_requests or []
+    assert add.partitions_def_name == "content_items"
+    assert list(add.partition_keys or []) == keys
+    assert all(harness.store.status(k).state == ContentState.DRAFT for k in keys)
+    cursor = json.loads(first.cursor or "")
+    [(key, state)] = cursor["sources"].items()
+    assert key.startswith("demo/feed-")
+    assert state["last_new"] == 5
+    again = harness.evaluate(feeds=[str(SAMPLES / "sample_feed.rss.xml")], cursor=first.cursor)
+    assert not again.run_requests  # not due yet, and nothing new anyway
+    assert again.skip_reason is not None
+
+
+def test_same_articles_in_rss_and_atom_are_registered_once(harness: Harness) -> None:
+    result = harness.evaluate(
+        feeds=[str(SAMPLES / "sample_feed.rss.xml"), str(SAMPLES / "sample_feed.atom.xml")]
+    )
+    assert len(result.run_requests or []) == 5
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_broken_source_keeps_its_error_in_the_cursor_without_stopping_others(
+    harness: Harness, fake_server: FakeServer
+) -> None:
+    config = rss_project({
+        "broken": fake_server.route("/broken.xml", Reply(body=b"<rss><channel><item>")),
+        "down": fake_server.route("/down.xml", Reply(status=502)),
+        "good": fake_server.route("/good.xml", Reply(body=rss_feed(3))),
+    })  # fmt: skip
+    result = harness.evaluate(config)
+    assert len(result.run_requests or []) == 3
+    sources = json.loads(result.cursor or "")["sources"]
+    assert "not well-formed" in sources["news/broken"]["last_error"]
+    assert "HTTP 502" in sources["news/down"]["last_error"]
+    assert sources["news/down"]["failures"] == 1
+    assert sources["news/down"]["next_due_at"] > sources["news/good"]["next_due_at"]
+    assert "last_error" not in sources["news/good"]  # defaults are left out of the cursor
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_an_unchanged_feed_is_a_cheap_skip(harness: Harness, fake_server: FakeServer) -> None:
+    config = rss_project({"f": fake_server.route("/f.xml", conditional(rss_feed(2), '"1"'))})
+    first = harness.evaluate(config)
+    cursor = json.loads(first.cursor or "")
+    cursor["sources"]["news/f"]["next_due_at"] = "2000-01-01T00:00:00Z"  # make it due again
+    second = harness.evaluate(config, cursor=json.dumps(cursor))
+    assert not second.run_requests
+    assert "1 sources polled, 0 failed" in (second.skip_reason.skip_message or "")  # type: ignore[union-attr]
+    assert fake_server.hits("/f.xml")[1].headers["if-none-match"] == '"1"'
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_projects_without_auto_generate_get_partitions_and_drafts_but_no_runs(
+    harness: Harness, fake_server: FakeServer
+) -> None:
+    config = rss_project({"f": fake_server.route("/f.xml", Reply(body=rss_feed(4)))},
+                         auto_generate=False)  # fmt: skip
+    result = harness.evaluate(config)
+    assert result.run_requests == []
+    [add] = result.dynamic_partitions_requests or []
+    assert len(add.partition_keys or []) == 4
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_burst_of_500_items_is_requested_in_one_tick_and_left_to_the_run_queue(
+    harness: Harness, fake_server: FakeServer
+) -> None:
+    feed = Reply(body=rss_feed(500, words=120))  # full texts: nothing to fetch per item
+    config = rss_project({"burst": fake_server.route("/burst.xml", feed)})
+    result = harness.evaluate(config)
+    requests = result.run_requests or []
+    assert len(requests) == 500
+    assert len({r.run_key for r in requests}) == 500
+    assert all(r.tags["autoclip/trigger"] == "sensor" for r in requests)  # limited in dagster.yaml
+
+
+def test_a_corrupt_cursor_starts_afresh(harness: Harness) -> None:
+    result = harness.evaluate(feeds=[str(SAMPLES / "sample_feed.rss.xml")], cursor="{not json")
+    assert len(result.run_requests or []) == 5
+
+
+def test_without_sources_the_sensor_skips(harness: Harness) -> None:
+    result = harness.evaluate()
+    assert result.skip_reason is not None
+    assert "no sources configured" in (result.skip_reason.skip_message or "")
+
+
+def test_sensor_and_schedules_load_in_definitions_with_their_resources(tmp_path: Path) -> None:
+    config = parse_sources_config({"projects": [
+        {"slug": "ko", "timezone": "Asia/Seoul", "daily_batch": {"at": "09:00"},
+         "sources": [{"id": "f", "type": "rss", "url": "https://feeds.example.com/rss"}]},
+    ]})  # fmt: skip
+    defs = dg.Definitions(
+        jobs=[content_job],
+        sensors=[build_sources_sensor(config)],
+        schedules=build_daily_batch_schedules(config),
+        resources={
+            "app_db": AppDatabase(url=f"sqlite:///{tmp_path / 'app.db'}"),
+            "feed_sources": FeedSources(),
+        },
+    )
+    with dg.instance_for_test():  # Dagster keeps a global ref to the last test instance
+        dg.Definitions.validate_loadable(defs)
+    assert defs.resolve_sensor_def("sources_sensor").job_name == "content_job"
+    assert defs.resolve_schedule_def("daily_batch_ko_schedule").execution_timezone == "Asia/Seoul"
