@@ -7,7 +7,7 @@ export AUTOCLIP_DATA_DIR ?= $(CURDIR)/data
 FEED ?= autoclip_core/samples/sample_feed.rss.xml
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test dev lint bench-pipeline api bench-api clean
+.PHONY: help setup demo test dev lint bench-pipeline bench-ingest api bench-api clean
 
 help:
 	@echo "make demo [FEED=path|url]  sample feed -> published mp4s (local providers, SQLite)"
@@ -15,6 +15,7 @@ help:
 	@echo "make dev                   Dagster webserver + daemon on http://127.0.0.1:3000"
 	@echo "make bench-pipeline        per-item pipeline time, split per asset"
 	@echo "make api                   the API on http://127.0.0.1:$${AUTOCLIP_API_PORT:-8000}/api/v1 (migrates first)"
+	@echo "make bench-ingest          ingestion throughput and 100-source sensor tick"
 	@echo "make bench-api             API latency under load (PostgreSQL + Redis, wrk)"
 
 setup: $(VENV)/.installed
@@ -45,6 +46,9 @@ lint: setup
 
 bench-pipeline: setup
 	$(BIN)/python bench/pipeline.py
+
+bench-ingest: setup
+	$(BIN)/python bench/ingest.py
 
 api: setup
 	$(BIN)/python -m autoclip_api migrate

@@ -1,6 +1,5 @@
 """Stage 2: analysis, the safety pre-check and topic selection/routing."""
 
-
 from typing import Any
 
 import dagster as dg
@@ -15,7 +14,7 @@ MIN_WORDS = {"en": 120, "ko": 80}
 """Shorter items don't carry a 30-60 s short."""
 
 
-@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="analysis")
+@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="analysis", pool="llm")
 def content_analysis(
     context: dg.AssetExecutionContext, source_item: SourceItem, llm: LLMResource
 ) -> ContentAnalysis:

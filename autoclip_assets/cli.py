@@ -1,6 +1,5 @@
 """The ``autoclip`` command."""
 
-
 import sys
 
 

@@ -4,7 +4,6 @@ Resources are chosen from settings when definitions load (``@dg.definitions``), 
 importing this module reads no environment and opens nothing.
 """
 
-
 import dagster as dg
 
 from autoclip_assets.analysis import content_analysis, safety_precheck, topic_selection

@@ -5,7 +5,6 @@ Runs each item's ``content_job`` in process against the persistent instance unde
 the app database's states current through the same ``sync_run`` the sensors use.
 """
 
-
 import os
 import shutil
 import statistics
@@ -27,6 +26,7 @@ from autoclip_core.settings import Settings
 from autoclip_core.store import ContentStore
 from sensors.run_status import sync_run
 
+DEMO_TAG = "autoclip/trigger"
 DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
 
@@ -49,7 +49,22 @@ def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     if DAGSTER_YAML.is_file() and not (home / "dagster.yaml").is_file():
         shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
+    instance = dg.DagsterInstance.get()
+    release_interrupted_demo_runs(instance)
+    return instance
+
+
+def release_interrupted_demo_runs(instance: dg.DagsterInstance) -> None:
+    """A demo killed mid-run (Ctrl-C) leaves its run 'started', holding its pool slot."""
+    stale = instance.get_runs(
+        dg.RunsFilter(
+            statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING],
+            tags={DEMO_TAG: "demo"},
+        )
+    )
+    for run in stale:
+        instance.report_run_failed(run, "interrupted: the demo process that ran it ended")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
 def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
@@ -66,7 +81,10 @@ def run_item(
     job = defs.resolve_job_def("content_job")
     started = time.perf_counter()
     result = job.execute_in_process(
-        instance=instance, partition_key=content_id, raise_on_error=False
+        instance=instance,
+        partition_key=content_id,
+        raise_on_error=False,
+        tags={DEMO_TAG: "demo"},
     )
     seconds = time.perf_counter() - started
     run = instance.get_run_by_id(result.run_id)

@@ -1,6 +1,5 @@
 """Stage 1: the source item, as stored in the app database by ingestion."""
 
-
 import dagster as dg
 
 from autoclip_assets.partitions import RETRY, content_items

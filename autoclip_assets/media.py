@@ -4,7 +4,6 @@ Every file is stored under a content-addressed key: an unchanged input finds its
 already made (rerunning ``video`` after a template change does not redo narration).
 """
 
-
 import base64
 import io
 import json
@@ -75,7 +74,7 @@ def wav_duration(path: Path) -> float:
         return reader.getnframes() / reader.getframerate()
 
 
-@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media")
+@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media", pool="tts")
 def narration(
     context: dg.AssetExecutionContext, script: Script, tts: TTSResource, storage: StorageResource
 ) -> Narration:
@@ -157,7 +156,7 @@ def scene_cards(script: Script, width: int, height: int) -> list[SceneCard]:
     ]
 
 
-@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media")
+@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media", pool="visuals")
 def scene_images(
     context: dg.AssetExecutionContext,
     script: Script,
@@ -235,7 +234,7 @@ def thumbnail_markdown(path: Path, width: int = 216) -> str:
     return f"![thumbnail](data:image/jpeg;base64,{data})"
 
 
-@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media")
+@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media", pool="renderer")
 def video(
     context: dg.AssetExecutionContext,
     narration: Narration,

@@ -1,6 +1,5 @@
 """Stage 5: the post-render audit and publication (after approval when the project asks)."""
 
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -123,6 +122,7 @@ def safety_postcheck(
     retry_policy=RETRY,
     group_name="publish",
     output_required=False,
+    pool="publisher",
 )
 def publication(
     context: dg.AssetExecutionContext,

@@ -1,6 +1,5 @@
 """Stage 3: the script."""
 
-
 import dagster as dg
 
 from autoclip_assets.partitions import RETRY, content_items
@@ -12,7 +11,7 @@ def spoken_words(script: Script) -> int:
     return sum(len(part.split()) for part in script.spoken_parts())
 
 
-@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="script")
+@dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="script", pool="llm")
 def script(
     context: dg.AssetExecutionContext,
     source_item: SourceItem,
