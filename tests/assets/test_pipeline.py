@@ -179,8 +179,13 @@ def test_korean_item_speaks_and_captions_in_hangul(
     from PIL import ImageFont
 
     font = ImageFont.truetype(str(font_path(bold=True)), 48)
-    notdef = font.getmask("\uffff").tobytes()
-    assert all(font.getmask(ch).tobytes() != notdef for ch in hangul)
+
+    def glyph(ch: str) -> bytes:
+        mask = font.getmask(ch)
+        return bytes(mask) + bytes(mask.size)
+
+    notdef = glyph("\uffff")
+    assert all(glyph(ch) != notdef for ch in hangul)
 
     video: RenderedVideo = result.output_for_node("video")
     path = pipeline.defs.resources["storage"].local_path(video.video_key)
@@ -236,7 +241,7 @@ def test_pii_stops_the_item_at_the_precheck_with_the_reason(
 def test_project_blocked_terms_stop_the_item(
     pipeline: Pipeline, sample_items: dict[str, SourceItem]
 ) -> None:
-    pipeline.store.ensure_project("strict", blocked_terms=["grocery"])
+    pipeline.store.ensure_project("strict", blocked_terms=["heat pump"])
     item = sample_items["en"].model_copy(update={"id": "strict-000000000001", "project": "strict"})
     content_id = pipeline.add(item)
     run_and_sync(pipeline, "content_job", content_id)
