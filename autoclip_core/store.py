@@ -28,6 +28,9 @@ from autoclip_core.states import (
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+JOB_ORDER = {JobState.PENDING: 0, JobState.RUNNING: 1, JobState.COMPLETED: 2, JobState.FAILED: 2}
+
+
 class UnknownContentError(LookupError):
     pass
 
@@ -209,8 +212,12 @@ class ContentStore:
         job_name: str,
         state: JobState,
         error: str | None = None,
-    ) -> None:
-        """Create or advance the job row of a Dagster run (idempotent per state)."""
+    ) -> bool:
+        """Create or advance the job row of a Dagster run; True if its state changed.
+
+        Run-status sensors may see a run's events out of order (a ``queued`` tick after the
+        ``started`` one): a stale, earlier state is ignored, a missed one is filled in.
+        """
         with self.session() as s:
             job = s.scalar(select(Job).where(Job.run_id == run_id))
             if job is None:
@@ -218,17 +225,21 @@ class ContentStore:
                     run_id=run_id, content_id=content_id, job_name=job_name, state=JobState.PENDING
                 )
                 s.add(job)
-            if job.state != state:
-                if job.state == JobState.PENDING and state != JobState.RUNNING:
-                    job.state = JobState.RUNNING  # the start event was missed
-                    job.started_at = utcnow()
-                check_job_transition(JobState(job.state), state)
-                job.state = state
-            if state == JobState.RUNNING and job.started_at is None:
-                job.started_at = utcnow()
+                s.flush()
+                if state == JobState.PENDING:
+                    return True
+            current = JobState(job.state)
+            if JOB_ORDER[state] <= JOB_ORDER[current]:
+                return False
+            if current == JobState.PENDING and state != JobState.RUNNING:
+                current = JobState.RUNNING  # the start event was missed
+            check_job_transition(current, state)
+            job.state = state
+            job.started_at = job.started_at or utcnow()
             if state in (JobState.COMPLETED, JobState.FAILED):
-                job.finished_at = job.finished_at or utcnow()
+                job.finished_at = utcnow()
                 job.error = error
+            return True
 
     def jobs(self, content_id: str) -> list[tuple[str, str, str, str | None]]:
         with self.session() as s:

@@ -63,27 +63,29 @@ def sync_run(
     error = failure_reason(instance, run.run_id) if status == DagsterRunStatus.FAILURE else None
     if status == DagsterRunStatus.CANCELED:
         error = "run canceled"
-    store.record_job(
+    advanced = store.record_job(
         run_id=run.run_id,
         content_id=content_id,
         job_name=run.job_name,
         state=RUN_TO_JOB_STATE[status],
         error=error,
     )
-    if status == DagsterRunStatus.STARTED and not publishing and current != ContentState.PROCESSING:
+    if not advanced or status == DagsterRunStatus.QUEUED:
+        return  # a repeated or stale event: the state already reflects it
+    if publishing:
+        if status == DagsterRunStatus.SUCCESS and materialized(instance, run.run_id, "publication"):
+            store.set_state(content_id, ContentState.PUBLISHED)
+        elif error is not None:
+            store.set_state(content_id, ContentState.FAILED_UPLOAD, error)
+        return
+    if current != ContentState.PROCESSING:  # started, or finished before its start was seen
         store.set_state(content_id, ContentState.PROCESSING)
-    elif status == DagsterRunStatus.SUCCESS:
-        if not publishing:
-            store.set_state(content_id, ContentState.READY)
+    if status == DagsterRunStatus.SUCCESS:
+        store.set_state(content_id, ContentState.READY)
         if materialized(instance, run.run_id, "publication"):
             store.set_state(content_id, ContentState.PUBLISHED)
     elif error is not None:
-        if publishing:
-            store.set_state(content_id, ContentState.FAILED_UPLOAD, error)
-        else:
-            if current != ContentState.PROCESSING:  # failed before the start was seen
-                store.set_state(content_id, ContentState.PROCESSING)
-            store.set_state(content_id, ContentState.FAILED, error)
+        store.set_state(content_id, ContentState.FAILED, error)
 
 
 def _status_sensor(status: DagsterRunStatus) -> dg.RunStatusSensorDefinition:
