@@ -17,7 +17,7 @@ The whole video is one generated filter graph, no per-frame Python:
 
 Frame timing is exact: scene boundaries are rounded to the frame grid and the video has
 ``round(narration seconds * fps)`` frames. Output is byte-for-byte repeatable: threads
-are pinned and x264's threaded lookahead is off (see ``_arguments``).
+are pinned and x264 uses sliced threads (see ``_arguments``).
 """
 
 from __future__ import annotations
@@ -131,19 +131,28 @@ def scene_chain(index: int, clip: SceneClip, plan: RenderPlan) -> str:
     Its ``in`` counts frames from 1.
     """
     w, h = plan.width, plan.height
+    still = (
+        f"[{index}:v]scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,"
+        f"crop={w}:{h},setsar=1,format=yuv420p"
+    )
+    if clip.zoom_from == clip.zoom_to:  # a fixed zoom is applied once, before repeating
+        return f"{still},{_perspective(clip, w, h, 'init')},{_repeat(clip, plan)}[zoomed{index}]"
+    return f"{still},{_repeat(clip, plan)},{_perspective(clip, w, h, 'frame')}[zoomed{index}]"
+
+
+def _repeat(clip: SceneClip, plan: RenderPlan) -> str:
+    return f"loop=loop={clip.frames - 1}:size=1:start=0,settb=1/{plan.fps},setpts=N"
+
+
+def _perspective(clip: SceneClip, w: int, h: int, evaluate: str) -> str:
     zoom = clip.zoom_expression("in-1")
     cx, cy = (w - 1) / 2, (h - 1) / 2
     left, top = f"({cx:g}-{cx:g}/{zoom})", f"({cy:g}-{cy:g}/{zoom})"
     right, bottom = f"({left}+{w}/{zoom})", f"({top}+{h}/{zoom})"
-    corners = (
-        f"x0='{left}':y0='{top}':x1='{right}':y1='{top}':"
-        f"x2='{left}':y2='{bottom}':x3='{right}':y3='{bottom}'"
-    )
     return (
-        f"[{index}:v]scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,"
-        f"crop={w}:{h},setsar=1,format=yuv420p,"
-        f"loop=loop={clip.frames - 1}:size=1:start=0,settb=1/{plan.fps},setpts=N,"
-        f"perspective={corners}:interpolation=linear:eval=frame[zoomed{index}]"
+        f"perspective=x0='{left}':y0='{top}':x1='{right}':y1='{top}':"
+        f"x2='{left}':y2='{bottom}':x3='{right}':y3='{bottom}':"
+        f"interpolation=linear:eval={evaluate}"
     )
 
 
@@ -237,9 +246,19 @@ def validate_plan(plan: RenderPlan, thumbnail: Path) -> float:
         _check_image(scene.image)
     if not plan.audio.is_file():
         raise RenderError(f"narration audio not found: {plan.audio}")
-    if plan.captions and not plan.fonts_dir.is_dir():
-        raise RenderError(f"fonts directory not found: {plan.fonts_dir}")
     return _audio_seconds(plan.audio)
+
+
+def caption_font(plan: RenderPlan) -> Path | None:
+    """The TTF libass will use for the captions (None without captions)."""
+    if not plan.captions:
+        return None
+    if not plan.fonts_dir.is_dir():
+        raise RenderError(f"fonts directory not found: {plan.fonts_dir}")
+    try:
+        return find_font_file(plan.fonts_dir, plan.font_family)
+    except FileNotFoundError as exc:
+        raise RenderError(str(exc)) from exc
 
 
 class FFmpegRenderer(RendererResource):
@@ -258,12 +277,13 @@ class FFmpegRenderer(RendererResource):
         self, plan: RenderPlan, out_mp4: Path, thumbnail: Path, progress: ProgressFn | None = None
     ) -> RenderStats:
         audio_seconds = validate_plan(plan, thumbnail)
+        font_file = caption_font(plan)
         frames = total_frames(audio_seconds, plan.fps)
         clips = scene_clips(plan, frames)
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="autoclip-render-") as tmp:
             workdir = Path(tmp)
-            graph = self._write_inputs(plan, clips, workdir)
+            graph = self._write_inputs(plan, clips, workdir, font_file)
             args = self._arguments(plan, clips, graph, out_mp4.resolve(), thumbnail.resolve())
             out_mp4.parent.mkdir(parents=True, exist_ok=True)
             thumbnail.parent.mkdir(parents=True, exist_ok=True)
@@ -276,13 +296,17 @@ class FFmpegRenderer(RendererResource):
                     cwd=workdir,
                 )
             except FFmpegError as exc:
+                out_mp4.unlink(missing_ok=True)
+                thumbnail.unlink(missing_ok=True)
                 raise RenderError(f"rendering {out_mp4.name} failed: {exc}") from exc
         return RenderStats(render_seconds=time.perf_counter() - started, command=run.command)
 
-    def _write_inputs(self, plan: RenderPlan, clips: list[SceneClip], workdir: Path) -> Path:
+    def _write_inputs(
+        self, plan: RenderPlan, clips: list[SceneClip], workdir: Path, font_file: Path | None
+    ) -> Path:
         """Write the captions and the graph script into ``workdir``; return the graph."""
         captions = None
-        if plan.captions:
+        if font_file is not None:
             (workdir / "fonts").symlink_to(plan.fonts_dir.resolve(), target_is_directory=True)
             write_ass(
                 workdir / "captions.ass",
@@ -290,7 +314,7 @@ class FFmpegRenderer(RendererResource):
                 plan.width,
                 plan.height,
                 font_family=plan.font_family,
-                font_file=find_font_file(plan.fonts_dir, plan.font_family),
+                font_file=font_file,
             )
             captions = "captions.ass"
         graph = workdir / "graph.txt"
@@ -307,9 +331,10 @@ class FFmpegRenderer(RendererResource):
     ) -> list[str]:
         inputs = [arg for clip in clips for arg in ("-i", str(clip.image.resolve()))]
         audio_index = len(clips)
-        # x264's threaded lookahead decides frame types from whatever frames have arrived,
-        # so the output would depend on timing; sync-lookahead=0 makes it repeatable.
-        pinned = f"threads={self.threads}:sync-lookahead=0"
+        # Frame threads make x264's lookahead depend on when frames arrive from the filter
+        # graph, so renders differ run to run; sliced threads (each frame split across the
+        # threads) are repeatable and, measured at 2 threads, within 10% of their speed.
+        pinned = f"threads={self.threads}:sliced-threads=1"
         x264_params = ":".join(filter(None, [pinned, self.x264_params]))
         return [
             "-y",

@@ -232,6 +232,31 @@ def test_missing_or_broken_narration_is_a_render_error_naming_it(folder: Path) -
             FFmpegRenderer().render(broken, folder / "x.mp4", folder / "x.png")
 
 
+def test_plans_that_cannot_render_fail_before_ffmpeg_runs(folder: Path) -> None:
+    plan = make_plan(folder, captions=[ENGLISH_CUE])
+    late = plan.scenes[2].model_copy(update={"start": AUDIO_SECONDS + 1})
+    zoom_out = plan.scenes[0].model_copy(update={"zoom_to": 0.9})
+    broken = {
+        "NoSuchFont": plan.model_copy(update={"font_family": "NoSuchFont"}),
+        "gets no frames": plan.model_copy(update={"scenes": [*plan.scenes[:2], late]}),
+        "zoom below 1": plan.model_copy(update={"scenes": [zoom_out, *plan.scenes[1:]]}),
+        "size must be positive and even": plan.model_copy(update={"width": 361}),
+    }
+    for message, bad in broken.items():
+        with pytest.raises(RenderError, match=message):
+            FFmpegRenderer().render(bad, folder / "x.mp4", folder / "x.png")
+    with pytest.raises(RenderError, match="thumbnail must be one of"):
+        FFmpegRenderer().render(plan, folder / "x.mp4", folder / "x.gif")
+
+
+def test_a_scene_with_a_fixed_zoom_renders(folder: Path) -> None:
+    plan = make_plan(folder, captions=[])
+    fixed = [scene.model_copy(update={"zoom_from": 1.05, "zoom_to": 1.05}) for scene in plan.scenes]
+    rendered = render(plan.model_copy(update={"scenes": fixed}), folder, "fixed")
+    media = probe(rendered.video)
+    assert media.duration == pytest.approx(AUDIO_SECONDS, abs=0.1)
+
+
 def test_scene_clips_cover_every_frame_and_overlap_only_for_dissolves(folder: Path) -> None:
     plan = make_plan(folder, captions=[])
     frames = total_frames(AUDIO_SECONDS, FPS)
