@@ -13,7 +13,8 @@ The whole video is one generated filter graph, no per-frame Python:
   through ``xfade`` (which works in 4:4:4, so converting every frame would cost
   ~10 ms each), the rest is concatenated untouched;
 * captions are burned in by libass (``ass``) from an ASS file we lay out ourselves;
-* one ``split`` branch picks the thumbnail frame, written by a second output.
+* the thumbnail is then cut from the finished mp4 by a short second call (a second output
+  on a ``split`` branch stalled the whole graph for 40+ s at the thumbnail's frame).
 
 Frame timing is exact: scene boundaries are rounded to the frame grid and the video has
 ``round(narration seconds * fps)`` frames. Output is byte-for-byte repeatable: threads
@@ -196,18 +197,16 @@ def thumbnail_frame(plan: RenderPlan, frames: int) -> int:
 
 
 def filter_graph(plan: RenderPlan, clips: list[SceneClip], *, captions: str | None) -> str:
-    """The whole graph: ``[vout]`` is the video, ``[thumb]`` the thumbnail frame.
+    """The whole graph: ``[vout]`` is the video.
 
     One graph, not one per scene: ffmpeg would run separate graphs on separate threads,
     but ``concat`` reads its inputs one after another and that deadlocks them.
     """
-    frames = clips[-1].first + clips[-1].frames
     burn = f",ass=filename={captions}:fontsdir=fonts" if captions else ""
     chains = [
         *(scene_chain(i, clip, plan) for i, clip in enumerate(clips)),
         *video_chains(plan, clips),
-        f"[joined]null{burn},split=2[vout][vthumb]",
-        f"[vthumb]select='eq(n,{thumbnail_frame(plan, frames)})'[thumb]",
+        f"[joined]null{burn}[vout]",
     ]
     return ";\n".join(chains) + "\n"
 
@@ -284,7 +283,7 @@ class FFmpegRenderer(RendererResource):
         with tempfile.TemporaryDirectory(prefix="autoclip-render-") as tmp:
             workdir = Path(tmp)
             graph = self._write_inputs(plan, clips, workdir, font_file)
-            args = self._arguments(plan, clips, graph, out_mp4.resolve(), thumbnail.resolve())
+            args = self._arguments(plan, clips, graph, out_mp4.resolve())
             out_mp4.parent.mkdir(parents=True, exist_ok=True)
             thumbnail.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -295,6 +294,8 @@ class FFmpegRenderer(RendererResource):
                     timeout_s=self.timeout_s,
                     cwd=workdir,
                 )
+                frame = thumbnail_frame(plan, frames)
+                self._write_thumbnail(out_mp4, (frame - 0.5) / plan.fps, thumbnail)
             except FFmpegError as exc:
                 out_mp4.unlink(missing_ok=True)
                 thumbnail.unlink(missing_ok=True)
@@ -327,7 +328,6 @@ class FFmpegRenderer(RendererResource):
         clips: list[SceneClip],
         graph: Path,
         out_mp4: Path,
-        thumbnail: Path,
     ) -> list[str]:
         inputs = [arg for clip in clips for arg in ("-i", str(clip.image.resolve()))]
         audio_index = len(clips)
@@ -358,12 +358,19 @@ class FFmpegRenderer(RendererResource):
             *BITEXACT_ARGS,
             "-f", "mp4",
             str(out_mp4),
-            # the thumbnail
-            "-map", "[thumb]",
-            "-frames:v", "1",
-            "-update", "1",
-            *THUMBNAIL_CODECS[thumbnail.suffix.lower()],
-            *BITEXACT_ARGS,
-            "-f", "image2",
-            str(thumbnail),
         ]  # fmt: skip
+
+    def _write_thumbnail(self, video: Path, seconds: float, thumbnail: Path) -> None:
+        """The first frame of ``video`` at or after ``seconds``."""
+        run_ffmpeg(
+            [
+                "-y", "-loglevel", "error",
+                "-ss", f"{max(seconds, 0):.4f}",
+                "-i", str(video.resolve()),
+                "-frames:v", "1", "-update", "1",
+                *THUMBNAIL_CODECS[thumbnail.suffix.lower()],
+                *BITEXACT_ARGS,
+                "-f", "image2", str(thumbnail.resolve()),
+            ],
+            timeout_s=120,
+        )  # fmt: skip
