@@ -131,17 +131,7 @@ class ContentStore:
             project = s.scalar(select(Project).where(Project.slug == item.project))
             if project is None:
                 raise LookupError(f"unknown project {item.project!r}")
-            content = ContentItem(
-                id=item.id,
-                project_id=project.id,
-                source=item.source,
-                url=item.url,
-                title=item.title,
-                payload=item.model_dump(mode="json"),
-                state=ContentState.DRAFT,
-            )
-            s.add(content)
-            s.add(ContentEvent(content=content, from_state=None, to_state=ContentState.DRAFT))
+            _add_draft(s, item, project)
             return True
 
     def source_item(self, content_id: str) -> SourceItem:
@@ -295,17 +285,7 @@ class ContentStore:
                     if project is None:
                         raise LookupError(f"unknown project {item.project!r}")
                     projects[item.project] = project
-                content = ContentItem(
-                    id=item.id,
-                    project_id=project.id,
-                    source=item.source,
-                    url=item.url,
-                    title=item.title,
-                    payload=item.model_dump(mode="json"),
-                    state=ContentState.DRAFT,
-                )
-                s.add(content)
-                s.add(ContentEvent(content=content, from_state=None, to_state=ContentState.DRAFT))
+                _add_draft(s, item, project)
                 known.add(item.id)
                 added.append(item.id)
         return added
@@ -346,6 +326,21 @@ class ContentStore:
         content.state = target
         content.state_reason = reason
         content.events.append(ContentEvent(from_state=current, to_state=target, reason=reason))
+
+
+def _add_draft(s: Session, item: SourceItem, project: Project) -> None:
+    """A new content item in ``draft``, with the first entry of its audit trail."""
+    content = ContentItem(
+        id=item.id,
+        project_id=project.id,
+        source=item.source,
+        url=item.url,
+        title=item.title,
+        payload=item.model_dump(mode="json"),
+        state=ContentState.DRAFT,
+    )
+    s.add(content)
+    s.add(ContentEvent(content=content, from_state=None, to_state=ContentState.DRAFT))
 
 
 def _project_settings(p: Project) -> ProjectSettings:
