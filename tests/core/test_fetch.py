@@ -24,24 +24,10 @@ from autoclip_core.fetch import (
     fetch_bytes,
     ip_literal,
 )
-from tests.fakes.net import forbid_outside_connections, running_server
+from tests.fakes.fixtures import _loopback_only, allow_loopback, fake_server
 from tests.fakes.server import FakeServer, Reply, conditional, gzipped, redirect
 
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    forbid_outside_connections(monkeypatch)
-
-
-@pytest.fixture
-def fake_server() -> Iterator[FakeServer]:
-    with running_server() as server:
-        yield server
-
-
-@pytest.fixture
-def allow_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "127.0.0.1")
+__all__ = ["_loopback_only", "allow_loopback", "fake_server"]  # fixtures used here
 
 
 # --- address policy ------------------------------------------------------------------------
