@@ -104,16 +104,9 @@ class AuthService:
             created_at=now,
             updated_at=now,
         )
-        org = Organization(id=new_id(), name=data.org_name, created_at=now)
-        try:
-            users.add(user)
-            OrganizationRepository(session).add(org)
-            MembershipRepository(session).add(
-                Membership(user_id=user.id, org_id=org.id, role=Role.OWNER, created_at=now)
-            )
-        except IntegrityError:
-            session.rollback()
-            raise Conflict("Email already registered") from None
+        org = _add_owner_with_org(
+            session, users, user, data.org_name, now, conflict="Email already registered"
+        )
         pair = self._open_session(session, api, user.id, org.id, Role.OWNER, now)
         session.commit()
         api.metrics.auth_events.labels("register").inc()
@@ -317,18 +310,10 @@ class AuthService:
             created_at=now,
             updated_at=now,
         )
-        org = Organization(
-            id=new_id(), name=f"{identity.name}'s organisation"[:200], created_at=now
+        _add_owner_with_org(
+            session, users, user, f"{identity.name}'s organisation"[:200], now,
+            conflict="Account created concurrently; sign in again",
         )
-        try:
-            users.add(user)
-            OrganizationRepository(session).add(org)
-            MembershipRepository(session).add(
-                Membership(user_id=user.id, org_id=org.id, role=Role.OWNER, created_at=now)
-            )
-        except IntegrityError:
-            session.rollback()
-            raise Conflict("Account created concurrently; sign in again") from None
         return user
 
     # internals ------------------------------------------------------------------------------
@@ -401,3 +386,26 @@ def _sha256(value: str) -> str:
 
 
 auth_service = AuthService()
+
+
+def _add_owner_with_org(
+    session: Session,
+    users: UserRepository,
+    user: User,
+    org_name: str,
+    now: datetime,
+    *,
+    conflict: str,
+) -> Organization:
+    """Add a new user with a new organisation they own; Conflict if the user already exists."""
+    org = Organization(id=new_id(), name=org_name, created_at=now)
+    try:
+        users.add(user)
+        OrganizationRepository(session).add(org)
+        MembershipRepository(session).add(
+            Membership(user_id=user.id, org_id=org.id, role=Role.OWNER, created_at=now)
+        )
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(conflict) from None
+    return org
