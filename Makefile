@@ -7,7 +7,7 @@ export AUTOCLIP_DATA_DIR ?= $(CURDIR)/data
 FEED ?= autoclip_core/samples/sample_feed.rss.xml
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test dev lint bench-pipeline bench-ingest api bench-api clean
+.PHONY: help setup demo test dev lint bench-pipeline bench-ingest api bench-api bench-render clean
 
 help:
 	@echo "make demo [FEED=path|url]  sample feed -> published mp4s (local providers, SQLite)"
@@ -17,6 +17,8 @@ help:
 	@echo "make api                   the API on http://127.0.0.1:$${AUTOCLIP_API_PORT:-8000}/api/v1 (migrates first)"
 	@echo "make bench-ingest          ingestion throughput and 100-source sensor tick"
 	@echo "make bench-api             API latency under load (PostgreSQL + Redis, wrk)"
+	@echo "make bench-render          30 s 9:16 short: our engine vs MoviePy vs encode-only floor"
+	@echo "                            (BENCH_ARGS=\"--skip-moviepy --repeat 3 --keep DIR\")"
 
 setup: $(VENV)/.installed
 
@@ -58,6 +60,20 @@ api: setup
 
 bench-api: setup
 	bash scripts/with-test-services.sh $(BIN)/python bench/api.py
+
+# MoviePy 2.2 pins Pillow<12, so the bench extra gets its own venv (inside .venv/, ignored by
+# git): installing it into .venv would downgrade the project's Pillow.
+BENCH_VENV := $(VENV)/bench-moviepy
+BENCH_ARGS ?=
+
+$(BENCH_VENV)/.installed: pyproject.toml | $(VENV)/.installed
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q $$($(BIN)/python -c "import tomllib; \
+		print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['bench']))")
+	touch $@
+
+bench-render: setup $(BENCH_VENV)/.installed
+	$(BIN)/python bench/render.py --moviepy-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
 
 clean:
 	rm -rf $(AUTOCLIP_DATA_DIR) .pytest_cache

@@ -15,8 +15,16 @@ import dagster as dg
 from PIL import Image
 
 from autoclip_assets.partitions import RETRY, content_items
-from autoclip_core.fonts import fonts_dir
+from autoclip_core.media.music import write_music_bed
+from autoclip_core.media.probe import probe
+from autoclip_core.media.transcript import SIDECAR_SUFFIX, Transcript, words_from_cues
 from autoclip_core.nlp.phrases import split_caption_phrases
+from autoclip_core.renderscript.model import RenderScript
+from autoclip_core.renderscript.templates import (
+    build_render_script,
+    load_template,
+    repeat_element,
+)
 from autoclip_core.schemas import (
     CaptionCue,
     Language,
@@ -28,16 +36,11 @@ from autoclip_core.schemas import (
     TopicSelection,
     Visuals,
 )
-from resources.renderer.base import PlanScene, RendererResource, RenderPlan
+from resources.renderer.base import RendererResource
 from resources.storage.base import StorageResource, content_key, fingerprint
 from resources.tts.base import SpeechClip, TTSResource
 from resources.visuals.base import SceneCard, VisualsResource
 
-TEMPLATE_SIZES: dict[str, tuple[int, int]] = {
-    "short": (1080, 1920),
-    "long": (1920, 1080),
-    "square": (1080, 1080),
-}
 CAPTION_CHARS: dict[Language, int] = {"en": 30, "ko": 16}
 
 
@@ -133,11 +136,14 @@ def narration(
 
 
 def scene_cards(script: Script, width: int, height: int) -> list[SceneCard]:
-    """One card per spoken part: a title card, each scene, an end card."""
+    """One card per spoken part: a title card, each scene, an end card.
+
+    The title and end cards are backgrounds only: the template sets their text.
+    """
     heads = [
-        (script.title, script.title),
+        ("", script.title),
         *((s.on_screen_text, s.visual_query) for s in script.scenes),
-        (script.call_to_action, " ".join(script.hashtags)),
+        ("", " ".join(script.hashtags)),
     ]
     total = len(heads)
     return [
@@ -165,7 +171,8 @@ def scene_images(
     storage: StorageResource,
 ) -> Visuals:
     """One image per spoken part (title card, scenes, end card) at the template's size."""
-    width, height = TEMPLATE_SIZES[topic_selection.template]
+    template = load_template(topic_selection.template)
+    width, height = template["width"], template["height"]
     made: list[SceneVisual] = []
     reused = 0
     for card in scene_cards(script, width, height):
@@ -196,33 +203,60 @@ def scene_images(
 
 # video --------------------------------------------------------------------------------------
 
+MUSIC_KEY = "music/ambient-bed-v1.wav"
 
-def render_plan(narration: Narration, visuals: Visuals, storage: StorageResource) -> RenderPlan:
-    """Scenes timed by the narration, alternating slow zoom in/out."""
-    if len(visuals.scenes) != len(narration.segments):
+
+def music_bed(storage: StorageResource) -> Path:
+    """The synthesised background-music loop, made once per storage."""
+    if not storage.exists(MUSIC_KEY):
+        with storage.writing(MUSIC_KEY) as tmp:
+            write_music_bed(tmp)
+    return storage.local_path(MUSIC_KEY)
+
+
+def narration_with_transcript(narration: Narration, storage: StorageResource) -> Path:
+    """The narration WAV, with the word-timing sidecar the local renderer's captions read."""
+    sidecar = narration.audio_key + SIDECAR_SUFFIX
+    if not storage.exists(sidecar):
+        words = Transcript(words=words_from_cues(narration.cues))
+        storage.put_bytes(sidecar, words.model_dump_json().encode())
+    return storage.local_path(narration.audio_key)
+
+
+def template_modifications(
+    script: Script, narration: Narration, visuals: Visuals, storage: StorageResource
+) -> dict[str, object]:
+    """Fill the template: title card, one ``Scene`` per scene, end card, voice and music."""
+    if len(visuals.scenes) != len(narration.segments) or len(narration.segments) < 3:
         raise ValueError(
             f"{len(visuals.scenes)} visuals for {len(narration.segments)} narration segments"
         )
-    scenes = []
-    for i, (segment, visual) in enumerate(zip(narration.segments, visuals.scenes, strict=True)):
-        zoom = (1.0, 1.12) if i % 2 == 0 else (1.12, 1.0)
-        scenes.append(
-            PlanScene(
-                image=storage.local_path(visual.image_key),
-                start=segment.start,
-                duration=segment.duration,
-                zoom_from=zoom[0],
-                zoom_to=zoom[1],
-            )
-        )
-    return RenderPlan(
-        width=visuals.width,
-        height=visuals.height,
-        scenes=scenes,
-        audio=storage.local_path(narration.audio_key),
-        captions=narration.cues,
-        fonts_dir=fonts_dir(),
-    )
+    hook, *scenes, end = narration.segments
+    images = [str(storage.local_path(v.image_key)) for v in visuals.scenes]
+    modifications: dict[str, object] = {
+        "Title-Card.duration": hook.duration,
+        "Title-Background": images[0],
+        "Title": script.title,
+        "End-Card.time": end.start,
+        "End-Card.duration": end.duration,
+        "End-Background": images[-1],
+        "End-Text": script.call_to_action,
+        "Narration": str(narration_with_transcript(narration, storage)),
+        "Music": str(music_bed(storage)),
+    }
+    for n, (segment, image) in enumerate(zip(scenes, images[1:-1], strict=True), 1):
+        modifications[f"Scene-{n}.source"] = image
+        modifications[f"Scene-{n}.time"] = segment.start
+        modifications[f"Scene-{n}.duration"] = segment.duration
+    return modifications
+
+
+def render_script(
+    template: str, script: Script, narration: Narration, visuals: Visuals, storage: StorageResource
+) -> RenderScript:
+    """The built-in ``template`` with as many scenes as the script, filled in."""
+    data = repeat_element(load_template(template), "Scene", len(script.scenes))
+    return build_render_script(data, template_modifications(script, narration, visuals, storage))
 
 
 def thumbnail_markdown(path: Path, width: int = 216) -> str:
@@ -237,23 +271,21 @@ def thumbnail_markdown(path: Path, width: int = 216) -> str:
 @dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media", pool="renderer")
 def video(
     context: dg.AssetExecutionContext,
+    script: Script,
     narration: Narration,
     scene_images: Visuals,
     topic_selection: TopicSelection,
     renderer: RendererResource,
     storage: StorageResource,
 ) -> RenderedVideo:
-    """The H.264/AAC mp4: visuals with slow zoom, narration and burned-in captions."""
-    plan = render_plan(narration, scene_images, storage)
+    """The H.264/AAC mp4: the project's template filled with this item's media and text."""
+    render = render_script(topic_selection.template, script, narration, scene_images, storage)
     digest = fingerprint(
         "video",
         type(renderer).__name__,
         renderer.model_dump(),
-        topic_selection.template,
-        narration.audio_key,
-        [v.image_key for v in scene_images.scenes],
-        plan.captions,
-        [s.model_dump(exclude={"image"}) for s in plan.scenes],
+        render.model_dump(mode="json"),
+        narration.cues,
     )
     video_key = content_key("video", digest, ".mp4")
     thumb_key = content_key("video", digest, ".jpg")
@@ -272,16 +304,22 @@ def video(
 
         started = time.perf_counter()
         with storage.writing(video_key) as tmp_video, storage.writing(thumb_key) as tmp_thumb:
-            renderer.render(plan, tmp_video, tmp_thumb, progress)
+            renderer.render(
+                render,
+                tmp_video,
+                media_dir=storage.local_path(narration.audio_key).parent,
+                snapshot=tmp_thumb,
+                progress=progress,
+            )
         render_seconds = round(time.perf_counter() - started, 2)
         storage.put_bytes(stats_key, json.dumps({"render_seconds": render_seconds}).encode())
     result = RenderedVideo(
         video_key=video_key,
         thumbnail_key=thumb_key,
-        duration=plan.duration,
-        width=plan.width,
-        height=plan.height,
-        fps=plan.fps,
+        duration=probe(storage.local_path(video_key)).duration,
+        width=render.width,
+        height=render.height,
+        fps=render.frame_rate,
         size_bytes=storage.size(video_key),
         render_seconds=render_seconds,
         template=topic_selection.template,

@@ -1,0 +1,160 @@
+"""Audio elements → one stereo 48 kHz mix, measured for loudness normalisation.
+
+A short ffmpeg pass before the video: every audio element (and the sound of video
+elements) is trimmed, looped, faded, set to its ``volume`` and delayed to its time; an
+element with ``duck_under`` goes through ``sidechaincompress`` keyed by that voice, so
+music dips while someone speaks. The mix is written as a float WAV and measured by
+``loudnorm``; the video pass then applies the measured, linear loudness correction to
+−14 LUFS integrated (true peak ≤ −1.5 dBTP), the level YouTube and TikTok normalise to.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from autoclip_core.media.ffmpeg import run_ffmpeg
+from autoclip_core.media.probe import probe
+from autoclip_core.renderscript.model import AudioElement, VideoElement
+from resources.renderer.ffmpeg.timeline import Placed, percent
+
+SAMPLE_RATE = 48_000
+TARGET_LUFS = -14.0
+TARGET_TRUE_PEAK = -1.5
+TARGET_LRA = 11.0
+DUCK = "sidechaincompress=threshold=0.02:ratio=8:attack=15:release=350:makeup=1"
+_JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
+
+
+@dataclass(frozen=True)
+class AudioMix:
+    wav: Path
+    normalise: str | None
+    """The ``-af`` filter that brings the mix to −14 LUFS (None for silence)."""
+
+
+def _sounding(placed: list[Placed], origin: float = 0.0) -> list[tuple[Placed, float]]:
+    """Audio-bearing elements with their absolute start, compositions included."""
+    out: list[tuple[Placed, float]] = []
+    for item in placed:
+        if isinstance(item.element, AudioElement):
+            out.append((item, origin + item.start))
+        elif isinstance(item.element, VideoElement) and item.media is not None:
+            out.append((item, origin + item.start))
+        if item.children:
+            out.extend(_sounding(item.children, origin + item.start))
+    return out
+
+
+def _has_audio(item: Placed) -> bool:
+    assert item.media is not None
+    return probe(item.media).audio is not None
+
+
+def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: float) -> AudioMix:
+    """Render the mix to ``workdir/mix.wav`` and measure it."""
+    wav = workdir / "mix.wav"
+    sources = [
+        (item, start)
+        for item, start in _sounding(placed)
+        if isinstance(item.element, AudioElement) or _has_audio(item)
+    ]
+    sources = [(i, s) for i, s in sources if percent(i.element.volume, 1.0) > 0]
+    if not sources:
+        run_ffmpeg(
+            [
+                "-y", "-loglevel", "error",
+                "-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo",
+                "-t", f"{duration:.6f}", "-c:a", "pcm_f32le", str(wav),
+            ],
+            timeout_s=timeout_s,
+        )  # fmt: skip
+        return AudioMix(wav, None)
+    inputs: list[str] = []
+    chains: list[str] = []
+    labels: dict[str, str] = {}
+    by_name = {i.element.name: n for n, (i, _) in enumerate(sources) if i.element.name}
+    for n, (item, start) in enumerate(sources):
+        element = item.element
+        assert isinstance(element, AudioElement | VideoElement)
+        assert item.media is not None
+        if element.loop:
+            inputs += ["-stream_loop", "-1"]
+        if element.trim_start:
+            inputs += ["-ss", f"{element.trim_start:.3f}"]
+        inputs += ["-i", str(item.media)]
+        length = item.duration
+        steps = [
+            f"aresample={SAMPLE_RATE}",
+            "aformat=sample_fmts=fltp:channel_layouts=stereo",
+            f"atrim=duration={length:.6f}",
+            "asetpts=PTS-STARTPTS",
+            f"volume={percent(element.volume, 1.0):.4f}",
+        ]
+        if element.audio_fade_in:
+            steps.append(f"afade=t=in:st=0:d={min(element.audio_fade_in, length):.4f}")
+        if element.audio_fade_out:
+            fade = min(element.audio_fade_out, length)
+            steps.append(f"afade=t=out:st={length - fade:.4f}:d={fade:.4f}")
+        steps.append(f"adelay=delays={round(start * 1000)}:all=1")
+        steps.append(f"apad=whole_dur={duration:.6f}")
+        chains.append(f"[{n}:a]{','.join(steps)}[a{n}]")
+        labels[str(n)] = f"a{n}"
+    voices = {
+        by_name[i.element.duck_under]
+        for i, _ in sources
+        if isinstance(i.element, AudioElement) and i.element.duck_under
+    }
+    for voice in voices:
+        users = [
+            n for n, (i, _) in enumerate(sources)
+            if isinstance(i.element, AudioElement) and i.element.duck_under
+            and by_name[i.element.duck_under] == voice
+        ]  # fmt: skip
+        outs = [f"a{voice}mix"] + [f"a{voice}key{u}" for u in users]
+        chains.append(f"[a{voice}]asplit={len(outs)}" + "".join(f"[{o}]" for o in outs))
+        labels[str(voice)] = outs[0]
+        for user, key in zip(users, outs[1:], strict=True):
+            chains.append(f"[{labels[str(user)]}][{key}]{DUCK}[a{user}ducked]")
+            labels[str(user)] = f"a{user}ducked"
+    mixed = "".join(f"[{labels[str(n)]}]" for n in range(len(sources)))
+    chains.append(
+        f"{mixed}amix=inputs={len(sources)}:duration=longest:normalize=0:dropout_transition=0,"
+        f"atrim=duration={duration:.6f},asplit=2[mix][measure]"
+    )
+    chains.append(
+        f"[measure]loudnorm=I={TARGET_LUFS}:TP={TARGET_TRUE_PEAK}:LRA={TARGET_LRA}:"
+        "print_format=json[measured]"
+    )
+    graph = workdir / "audio_graph.txt"
+    graph.write_text(";\n".join(chains) + "\n", encoding="utf-8")
+    run = run_ffmpeg(
+        [
+            "-y", "-loglevel", "info",
+            *inputs,
+            "-/filter_complex", graph.name,
+            "-map", "[mix]", "-c:a", "pcm_f32le", str(wav),
+            "-map", "[measured]", "-f", "null", "-",
+        ],
+        timeout_s=timeout_s,
+        cwd=workdir,
+    )  # fmt: skip
+    return AudioMix(wav, _normaliser("\n".join(run.stderr_tail)))
+
+
+def _normaliser(stderr: str) -> str | None:
+    """The second-pass ``loudnorm`` with the first pass's measurements (linear gain)."""
+    blocks = _JSON_BLOCK.findall(stderr)
+    if not blocks:
+        return None
+    measured = json.loads(blocks[-1])
+    if measured["input_i"] in ("-inf", "inf") or float(measured["input_i"]) < -70:
+        return None  # silence: nothing to normalise
+    return (
+        f"loudnorm=I={TARGET_LUFS}:TP={TARGET_TRUE_PEAK}:LRA={TARGET_LRA}:"
+        f"measured_I={measured['input_i']}:measured_TP={measured['input_tp']}:"
+        f"measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}:"
+        f"offset={measured['target_offset']}:linear=true,aresample={SAMPLE_RATE}"
+    )

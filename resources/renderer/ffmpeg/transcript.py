@@ -1,0 +1,207 @@
+"""Captions from an audio element's transcript → ASS events burned in by libass.
+
+Locally there is no speech recogniser, so the words' times come from a sidecar next to the
+audio file (``autoclip_core.media.transcript``); Creatomate transcribes by itself.
+
+``transcript_split``: ``line`` shows groups of words of at most
+``transcript_maximum_length`` characters (a pause of ``PAUSE_BREAK`` s also ends one),
+``word`` one word at a time. ``transcript_effect``: ``highlight`` colours the spoken word
+with ``transcript_color``, ``karaoke`` sweeps that colour through each word as it is
+spoken, ``fade`` fades each word in as it starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PIL import ImageFont
+
+from autoclip_core.media.captions import ass_escape, ass_timestamp, cell_ratio
+from autoclip_core.media.transcript import Word, read_transcript
+from autoclip_core.renderscript.model import AudioElement, TextElement
+from autoclip_core.text_layout import wrap_text
+from resources.renderer.ffmpeg.raster import ass_color, font_file, is_bold, parse_color
+from resources.renderer.ffmpeg.timeline import Placed, length, percent
+
+DEFAULT_MAXIMUM_LENGTH = 32
+PAUSE_BREAK = 0.6
+LINGER = 0.4
+"""Seconds a group stays up after its last word when nothing follows at once."""
+FADE_MS = 150
+SENTENCE_ENDS = (".", "!", "?", "。", "…", ":", ";")
+
+
+def _groups(words: list[Word], split: str, maximum: int) -> list[list[Word]]:
+    if split == "word":
+        return [[word] for word in words]
+    groups: list[list[Word]] = []
+    for word in words:
+        current = groups[-1] if groups else None
+        if (
+            current is None
+            or len(" ".join(w.text for w in current)) + 1 + len(word.text) > maximum
+            or word.start - current[-1].end > PAUSE_BREAK
+            or current[-1].text.endswith(SENTENCE_ENDS)
+        ):
+            groups.append([word])
+        else:
+            current.append(word)
+    return groups
+
+
+def _alignment(x_share: float, y_share: float) -> int:
+    column = 0 if x_share < 1 / 3 else (1 if x_share < 2 / 3 else 2)
+    row = 6 if y_share < 1 / 3 else (3 if y_share < 2 / 3 else 0)
+    return row + column + 1
+
+
+class CaptionTrack:
+    """The ASS style and events of one transcript text element."""
+
+    def __init__(
+        self, item: Placed, audio: Placed, frame: tuple[int, int], style_name: str
+    ) -> None:
+        element = item.element
+        assert isinstance(element, TextElement)
+        assert isinstance(audio.element, AudioElement)
+        assert audio.media is not None
+        self.item, self.element, self.audio, self.frame = item, element, audio, frame
+        self.style_name = style_name
+        self.transcript = read_transcript(audio.media, f"{item.where}.transcript_source")
+        self.font_file = font_file(element.font_family, is_bold(element), item.where)
+        default_size = 0.065 * min(frame)
+        self.em = length(element.font_size, item.box.height, frame, default_size)
+        self.ratio = cell_ratio(self.font_file)
+
+    def style_line(self) -> str:
+        e = self.element
+        primary = ass_color(e.fill_color or "#ffffff")
+        highlight = ass_color(e.transcript_color or "#ffd400")
+        outline = ass_color(e.stroke_color or "#000000")
+        back = ass_color(e.background_color or "#00000000")
+        stroke = length(e.stroke_width, self.item.box.width, self.frame, 0) if e.stroke_color else 0
+        boxed = e.background_color is not None and parse_color(e.background_color)[3] > 0
+        if e.transcript_effect == "karaoke":  # sung = primary, not yet sung = secondary
+            primary, secondary = highlight, primary
+        else:
+            secondary = highlight
+        fields = [
+            self.style_name, e.font_family, f"{self.em * self.ratio:.1f}",
+            primary, secondary, back if boxed else outline, back,
+            "-1" if is_bold(e) else "0", "0", "0", "0", "100", "100", "0", "0",
+            "3" if boxed else "1", f"{stroke / 2:.1f}", "0", "5", "0", "0", "0", "1",
+        ]  # fmt: skip
+        return "Style: " + ",".join(fields)
+
+    def _wrap(self, text: str) -> list[str]:
+        font = ImageFont.truetype(str(self.font_file), size=self.em)
+        return wrap_text(text, font, self.item.box.width)
+
+    def _position(self) -> str:
+        box = self.item.box
+        xa, ya = percent(self.element.x_alignment, 0.5), percent(self.element.y_alignment, 0.5)
+        x, y = box.x + box.width * xa, box.y + box.height * ya
+        return f"{{\\an{_alignment(xa, ya)}\\pos({x:.0f},{y:.0f})}}"
+
+    def _audio_time(self, seconds: float) -> float:
+        trim = getattr(self.audio.element, "trim_start", None) or 0.0
+        return self.audio.start + seconds - trim
+
+    def events(self) -> list[str]:
+        e = self.element
+        maximum = e.transcript_maximum_length or DEFAULT_MAXIMUM_LENGTH
+        words = [
+            w.model_copy(
+                update={"start": self._audio_time(w.start), "end": self._audio_time(w.end)}
+            )
+            for w in self.transcript.words
+        ]
+        words = [w for w in words if w.end > self.item.start and w.start < self.item.end]
+        groups = _groups(words, e.transcript_split or "line", maximum)
+        lines: list[str] = []
+        for n, group in enumerate(groups):
+            following = groups[n + 1][0].start if n + 1 < len(groups) else None
+            end = group[-1].end + LINGER
+            if following is not None:
+                end = min(end, following) if following > group[-1].end else group[-1].end
+            end = min(end, self.item.end)
+            lines.extend(self._group_events(group, group[0].start, max(end, group[0].start)))
+        return lines
+
+    def _dialogue(self, start: float, end: float, text: str) -> str:
+        return (
+            f"Dialogue: 0,{ass_timestamp(start)},{ass_timestamp(end)},{self.style_name},,0,0,0,,"
+            f"{self._position()}{text}"
+        )
+
+    def _layout(self, group: list[Word]) -> list[list[int]]:
+        """Indices of the group's words per wrapped line."""
+        lines = self._wrap(" ".join(w.text for w in group))
+        out: list[list[int]] = []
+        index = 0
+        for line in lines:
+            count = len(line.split())
+            out.append(list(range(index, index + count)))
+            index += count
+        if index < len(group):  # a word split inside: keep the rest on the last line
+            out[-1].extend(range(index, len(group)))
+        return out
+
+    def _text(self, group: list[Word], word_markup: list[str]) -> str:
+        return r"\N".join(
+            " ".join(word_markup[i] for i in line if i < len(group)) for line in self._layout(group)
+        )
+
+    def _group_events(self, group: list[Word], start: float, end: float) -> list[str]:
+        effect = self.element.transcript_effect
+        plain = [ass_escape(w.text) for w in group]
+        if effect is None:
+            return [self._dialogue(start, end, self._text(group, plain))]
+        if effect == "karaoke":
+            marks = []
+            for i, word in enumerate(group):
+                until = group[i + 1].start if i + 1 < len(group) else word.end
+                marks.append(f"{{\\kf{max(round((until - word.start) * 100), 1)}}}{plain[i]}")
+            return [self._dialogue(start, end, self._text(group, marks))]
+        if effect == "fade":
+            marks = []
+            for i, word in enumerate(group):
+                at = round((word.start - start) * 1000)
+                fade_in = f"{{\\alpha&HFF&\\t({at},{at + FADE_MS},\\alpha&H00&)}}"
+                marks.append(f"{fade_in}{plain[i]}{{\\alpha&H00&}}")
+            return [self._dialogue(start, end, self._text(group, marks))]
+        bgr = ass_color(self.element.transcript_color or "#ffd400")[4:]
+        highlight = f"{{\\1c&H{bgr}&}}"
+        events = []
+        for i, word in enumerate(group):
+            window_start = start if i == 0 else word.start
+            window_end = group[i + 1].start if i + 1 < len(group) else end
+            if window_end - window_start <= 0:
+                continue
+            marks = list(plain)
+            marks[i] = f"{highlight}{plain[i]}{{\\r}}"
+            events.append(self._dialogue(window_start, window_end, self._text(group, marks)))
+        return events
+
+
+def build_captions_ass(tracks: Sequence[CaptionTrack], frame: tuple[int, int]) -> str:
+    header = [
+        "[Script Info]",
+        "ScriptType: v4.00+",
+        f"PlayResX: {frame[0]}",
+        f"PlayResY: {frame[1]}",
+        "WrapStyle: 2",
+        "ScaledBorderAndShadow: yes",
+        "YCbCr Matrix: None",
+        "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
+        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
+        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
+        *(track.style_line() for track in tracks),
+        "",
+        "[Events]",
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+    ]
+    events = [line for track in tracks for line in track.events()]
+    return "\n".join([*header, *events]) + "\n"
