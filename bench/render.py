@@ -559,6 +559,15 @@ def floor_command(ffmpeg: str, still: Path, audio: Path, out: Path) -> list[str]
     ]  # fmt: skip
 
 
+def reencode_command(ffmpeg: str, video: Path, out: Path) -> list[str]:
+    """Decode ``video`` and encode its frames again with the engine's x264 settings."""
+    command = floor_command(ffmpeg, video, video, out)
+    graph = command.index("-filter_complex")
+    del command[graph : graph + 2]
+    command[command.index("[v]")] = "0:v"
+    return command
+
+
 def run_measured(command: list[str], log: Path) -> Measured:
     """Run ``command`` (output to ``log``); wall time and the peak RSS of its process tree."""
     with log.open("wb") as out:
@@ -570,9 +579,9 @@ def run_measured(command: list[str], log: Path) -> Measured:
     return Measured(wall, usage.ru_maxrss / 1024, process.returncode, log)
 
 
-def checked(name: str, run: Measured, out: Path) -> Measured:
+def checked(name: str, run: Measured, out: Path | None) -> Measured:
     """``run`` if it succeeded and wrote ``out``; otherwise exit showing its log's tail."""
-    if run.returncode == 0 and out.is_file():
+    if run.returncode == 0 and (out is None or out.is_file()):
         return run
     tail = run.log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
     print(f"{name} FAILED (exit {run.returncode}); last lines of {run.log}:", *tail, sep="\n  ")
@@ -591,14 +600,18 @@ def describe(path: Path) -> str:
     return f"{media.duration:.2f} s{video}, {media.size_bytes / 1e6:.1f} MB"
 
 
-def measure(name: str, command: list[str], out: Path, work: Path, repeat: int) -> list[Measured]:
+def measure(
+    name: str, command: list[str], out: Path | None, work: Path, repeat: int
+) -> list[Measured]:
     runs = []
     for n in range(1, repeat + 1):
-        out.unlink(missing_ok=True)
+        if out is not None:
+            out.unlink(missing_ok=True)
         run = checked(name, run_measured(command, work / f"{name}-{n}.log"), out)
+        wrote = f" → {out.name} ({describe(out)})" if out is not None else ""
         print(
             f"{name:8} run {n}/{repeat}: {run.wall_s:7.2f} s wall, peak RSS "
-            f"{run.peak_rss_mb:5.0f} MB → {out.name} ({describe(out)})",
+            f"{run.peak_rss_mb:5.0f} MB{wrote}",
             flush=True,
         )
         runs.append(run)
@@ -674,6 +687,18 @@ def bench(args: argparse.Namespace, work: Path) -> None:
     floor = measure("floor", floor_cmd, floor_out, work, args.repeat)
     print(f"  floor: {' '.join(floor_cmd[floor_cmd.index('-c:v') : -3])}")
 
+    # The same encoder over OUR frames (decoded from ours.mp4, decode time subtracted): what
+    # encoding moving pictures costs by itself, the floor for any engine at these settings.
+    decode_cmd = [ffmpeg, "-y", "-loglevel", "error", "-i", str(ours_out), "-f", "null", "-"]
+    decode = measure("decode", decode_cmd, None, work, args.repeat)
+    moving_out = work / "moving-floor.mp4"
+    moving_cmd = reencode_command(ffmpeg, ours_out, moving_out)
+    moving = measure("moving", moving_cmd, moving_out, work, args.repeat)
+    moving_floor_s = statistics.median(r.wall_s for r in moving) - statistics.median(
+        r.wall_s for r in decode
+    )
+    print(f"  encode of our own frames (decode subtracted): {moving_floor_s:.2f} s")
+
     moviepy: Measured | None = None
     if not args.skip_moviepy:
         python = args.moviepy_python or (
@@ -700,6 +725,8 @@ def bench(args: argparse.Namespace, work: Path) -> None:
         "realtime_factor": round(VIDEO_S / ours_s, 2),
         "vs_floor": round(ours_s / floor_s, 2),
         "peak_rss_mb": round(max(r.peak_rss_mb for r in ours)),
+        "moving_floor_wall_s": round(moving_floor_s, 2),
+        "moving_floor_vs_floor": round(moving_floor_s / floor_s, 2),
     }
     movie = (
         f", moviepy {moviepy.wall_s / MOVIEPY_VIDEO_S:.2f} s"

@@ -213,6 +213,11 @@ class TimelineBuilder:
     def _own_duration(self, item: Placed) -> float | None:
         """The element's length when it does not depend on its parent; else None."""
         element = item.element
+        inner_end = None
+        if isinstance(element, CompositionElement):
+            inner = Box(0, 0, item.box.width, item.box.height)
+            where = f"{item.where}.elements"
+            item.children, inner_end = self._place(element.elements, where, inner)
         if isinstance(element.duration, int | float):
             return float(element.duration)
         if isinstance(element, VideoElement | AudioElement):
@@ -225,13 +230,7 @@ class TimelineBuilder:
             raise TemplateError(
                 f"{item.where}.duration", "'media' is only for video and audio elements"
             )
-        if isinstance(element, CompositionElement):
-            inner = Box(0, 0, item.box.width, item.box.height)
-            item.children, inner_end = self._place(
-                element.elements, f"{item.where}.elements", inner
-            )
-            return inner_end
-        return None
+        return inner_end
 
     def _finish(self, placed: list[Placed], parent_end: float) -> None:
         """Open ends run to ``parent_end``; children get their composition's length."""
