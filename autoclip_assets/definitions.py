@@ -7,17 +7,20 @@ importing this module reads no environment and opens nothing.
 import dagster as dg
 
 from autoclip_assets.analysis import content_analysis, safety_precheck, topic_selection
+from autoclip_assets.analytics import performance
 from autoclip_assets.ingest import source_item
-from autoclip_assets.jobs import content_job, publish_job
+from autoclip_assets.jobs import content_job, performance_job, publish_job
 from autoclip_assets.media import narration, scene_images, video
 from autoclip_assets.publishing import publication, safety_postcheck
 from autoclip_assets.scripting import script
 from autoclip_core.settings import Settings, get_settings
 from resources.registry import build_resources
 from schedules.daily_batch import build_daily_batch_schedules
+from schedules.performance import performance_schedule
 from sensors.approvals import approval_sensor
 from sensors.run_status import run_status_sensors
 from sensors.sources import FeedSources, build_sources_sensor, sources_config
+from sensors.webhook import webhook_items_sensor
 
 ASSETS = [
     source_item,
@@ -28,6 +31,7 @@ ASSETS = [
     scene_images,
     video,
     publication,
+    performance,
 ]
 CHECKS = [safety_precheck, safety_postcheck]
 
@@ -36,13 +40,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
-        jobs=[content_job, publish_job],
+        jobs=[content_job, publish_job, performance_job],
         sensors=[
             build_sources_sensor(sources_config(settings)),
+            webhook_items_sensor,
             approval_sensor,
             *run_status_sensors,
         ],
-        schedules=build_daily_batch_schedules(sources_config(settings)),
+        schedules=[*build_daily_batch_schedules(sources_config(settings)), performance_schedule],
         resources={
             **build_resources(settings),
             "feed_sources": FeedSources(feeds=settings.feed_list, project=settings.default_project),

@@ -19,3 +19,11 @@ publish_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
     description="Publish an approved, rendered item.",
 )
+
+performance_job = dg.define_asset_job(
+    "performance_job",
+    selection=dg.AssetSelection.assets("performance"),
+    partitions_def=content_items,
+    executor_def=dg.in_process_executor,
+    description="Refresh a published item's performance numbers (daily).",
+)

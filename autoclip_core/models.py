@@ -10,12 +10,14 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -162,10 +164,65 @@ class Project(Base):
     blocked_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
     default_template: Mapped[str] = mapped_column(String(32), default="short")
     channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["local"])
+    auto_generate: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        server_default=false(),
+        doc="Request a content run for every new item at once (else drafts wait for the "
+        "daily batch or a person). The sources file sets it for the projects it defines.",
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), onupdate=utcnow)
 
     contents: Mapped[list[ContentItem]] = relationship(back_populates="project")
+
+
+class Source(Base):
+    """Where a project's items come from — and the one home of each source's health.
+
+    ``origin`` says who defines it: ``api`` (created through the API; polled ones are read
+    by the sources sensor from here) or ``file`` (mirrored from the sources file on every
+    sensor tick, under a deterministic id; the file stays their definition). Kinds:
+    ``rss``/``atom``/``youtube``/``json_api``/``drop_folder`` are polled, ``webhook`` is
+    pushed to (HMAC-signed; its signing key is derived from the server secret and
+    ``secret_nonce``, so the database alone cannot forge a push).
+
+    The health columns are written by whoever ingests for the source (the sensor's tick,
+    the webhook endpoint); the fetch position (ETag, Last-Modified, a reader's cursor) stays
+    in the sensor cursor, which commits atomically with the tick's partition requests.
+    """
+
+    __tablename__ = "sources"
+    __table_args__ = (Index("ix_sources_project_id_created_at", "project_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    origin: Mapped[str] = mapped_column(String(8), default="api")
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(Text)
+    config: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, doc="Kind-specific settings (channel id, JSON mapping, ...)."
+    )
+    poll_interval_s: Mapped[float | None] = mapped_column(
+        Float, doc="Seconds between polls; NULL for pushed (webhook) sources."
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    secret_nonce: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), doc="When the definition last changed (not its health)."
+    )
+    # health
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_warning: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_new: Mapped[int] = mapped_column(Integer, default=0)
+    last_duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    total_new: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ContentItem(Base):
@@ -178,6 +235,11 @@ class ContentItem(Base):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
     source: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="SET NULL"),
+        index=True,
+        doc="The source row that pushed the item (webhook); NULL for polled items.",
+    )
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, doc="The normalised SourceItem.")
@@ -235,3 +297,28 @@ class ContentEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     content: Mapped[ContentItem] = relationship(back_populates="events")
+
+
+class PerformanceSnapshot(Base):
+    """A published video's numbers on one channel at one time (the daily ``performance`` run).
+
+    A table of its own, not content events: events are the audit trail of state changes,
+    these are a time series of counters read by analytics.
+    """
+
+    __tablename__ = "performance_snapshots"
+    __table_args__ = (
+        Index("ix_performance_snapshots_content_id_captured_at", "content_id", "captured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    content_id: Mapped[str] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    likes: Mapped[int] = mapped_column(Integer, default=0)
+    comments: Mapped[int] = mapped_column(Integer, default=0)
+    shares: Mapped[int] = mapped_column(Integer, default=0)
+    watch_time_s: Mapped[float] = mapped_column(Float, default=0.0)
+    captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -5,18 +5,28 @@ Every state change goes through here, so the state machine is enforced in one pl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, overload
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from autoclip_core.models import ContentEvent, ContentItem, Job, Project, utcnow
+from autoclip_core.models import (
+    ContentEvent,
+    ContentItem,
+    Job,
+    PerformanceSnapshot,
+    Project,
+    Source,
+    utcnow,
+)
 from autoclip_core.schemas import SourceItem
 from autoclip_core.states import (
     ContentState,
@@ -43,6 +53,88 @@ class ProjectSettings:
     blocked_terms: tuple[str, ...]
     default_template: str
     channels: tuple[str, ...]
+    timezone: str = "UTC"
+    auto_generate: bool = False
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """How a source is doing (columns of ``sources``); written after each poll or push."""
+
+    last_checked_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_warning: str | None = None
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = None
+    last_new: int = 0
+    last_duplicates: int = 0
+    total_new: int = 0
+
+
+HEALTH_COLUMNS = tuple(f.name for f in fields(SourceHealth))
+
+
+@dataclass(frozen=True)
+class SourceDefinition:
+    """What a source is (a row of ``sources`` without its health)."""
+
+    id: str
+    kind: str
+    name: str
+    url: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    poll_interval_s: float | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class FileProject:
+    """A project of the sources file with its sources, as mirrored into the database."""
+
+    slug: str
+    name: str | None
+    timezone: str
+    auto_generate: bool
+    sources: tuple[SourceDefinition, ...]
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    definition: SourceDefinition
+    project: ProjectSettings
+    origin: str
+    health: SourceHealth
+    secret_nonce: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+
+@dataclass(frozen=True)
+class PushedItem:
+    """A content item a webhook pushed in: (id, project slug, source row, stored at)."""
+
+    id: str
+    project: str
+    source_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PerformanceSample:
+    """One channel's numbers for a published video at ``captured_at``."""
+
+    channel: str
+    url: str | None
+    published_at: datetime | None
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    watch_time_s: float
+    captured_at: datetime
 
 
 @dataclass(frozen=True)
@@ -52,6 +144,17 @@ class ContentStatus:
     reason: str | None
     approved_at: datetime | None
     published_url: str | None
+
+
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
+def aware(value: datetime | None) -> datetime | None:
+    """Stored times are UTC; SQLite hands them back naive."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def make_engine(url: str) -> Engine:
@@ -77,12 +180,18 @@ def alembic_config(url: str) -> Config:
 
 
 class ContentStore:
-    def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
+    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+        """A store on the database at ``url``; with ``engine``, on that (shared) engine."""
+        if engine is None and url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = engine if engine is not None else make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def on_engine(cls, engine: Engine) -> ContentStore:
+        """A store sharing an existing engine (the API's): no pool of its own."""
+        return cls(engine.url.render_as_string(hide_password=False), engine=engine)
 
     def migrate(self) -> None:
         """Bring the schema to the latest Alembic revision."""
@@ -102,20 +211,40 @@ class ContentStore:
         name: str | None = None,
         review_required: bool | None = None,
         blocked_terms: list[str] | None = None,
+        timezone: str | None = None,
+        auto_generate: bool | None = None,
     ) -> ProjectSettings:
+        """The project of ``slug``, created when missing; the given settings applied."""
         with self.session() as s:
-            project = s.scalar(select(Project).where(Project.slug == slug))
-            if project is None:
-                project = Project(
-                    slug=slug, name=name or slug, blocked_terms=[], channels=["local"]
-                )
-                s.add(project)
-            if review_required is not None:
-                project.review_required = review_required
-            if blocked_terms is not None:
-                project.blocked_terms = list(blocked_terms)
+            project = _ensure_project(
+                s,
+                slug,
+                name=name,
+                review_required=review_required,
+                blocked_terms=blocked_terms,
+                timezone=timezone,
+                auto_generate=auto_generate,
+            )
             s.flush()
             return _project_settings(project)
+
+    def projects(self) -> list[ProjectSettings]:
+        with self.session() as s:
+            return [_project_settings(p) for p in s.scalars(select(Project).order_by(Project.slug))]
+
+    def auto_generating(self, slugs: Iterable[str]) -> set[str]:
+        """Which of these projects request a content run for every new item."""
+        wanted = sorted(set(slugs))
+        if not wanted:
+            return set()
+        with self.session() as s:
+            return set(
+                s.scalars(
+                    select(Project.slug).where(
+                        Project.slug.in_(wanted), Project.auto_generate.is_(True)
+                    )
+                )
+            )
 
     def project_of(self, content_id: str) -> ProjectSettings:
         with self.session() as s:
@@ -269,9 +398,24 @@ class ContentStore:
             ).all()
         return [(i, url, canonical, fp) for i, url, canonical, fp in rows]
 
-    def register_new_items(self, items: Iterable[SourceItem]) -> list[str]:
-        """Store the items not yet known in ``draft``, in one transaction; their ids."""
+    def register_new_items(
+        self, items: Iterable[SourceItem], *, source_id: str | None = None
+    ) -> list[str]:
+        """Store the items not yet known in ``draft``, in one transaction; their ids.
+
+        ``source_id`` names the ``sources`` row that pushed them (webhook). When a concurrent
+        writer stored one of the items first, the batch is retried once without it.
+        """
         items = list(items)
+        for attempt in (1, 2):
+            try:
+                return self._register(items, source_id)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _register(self, items: list[SourceItem], source_id: str | None) -> list[str]:
         known = self.known_item_ids(item.id for item in items)
         added: list[str] = []
         with self.session() as s:
@@ -285,10 +429,37 @@ class ContentStore:
                     if project is None:
                         raise LookupError(f"unknown project {item.project!r}")
                     projects[item.project] = project
-                _add_draft(s, item, project)
+                _add_draft(s, item, project, source_id)
                 known.add(item.id)
                 added.append(item.id)
         return added
+
+    def pushed_items_since(self, since: datetime, *, limit: int = 1000) -> list[PushedItem]:
+        """Items pushed by a webhook and stored at or after ``since``, oldest first."""
+        with self.session() as s:
+            rows = s.execute(
+                select(ContentItem.id, Project.slug, ContentItem.source_id, ContentItem.created_at)
+                .join(Project, ContentItem.project_id == Project.id)
+                .where(ContentItem.source_id.is_not(None), ContentItem.created_at >= since)
+                .order_by(ContentItem.created_at, ContentItem.id)
+                .limit(limit)
+            ).all()
+        return [PushedItem(i, slug, str(sid), aware(at)) for i, slug, sid, at in rows]
+
+    def published_item_ids(self, project: str) -> list[str]:
+        """A project's items in ``published``, oldest first."""
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(ContentItem.id)
+                    .join(Project, ContentItem.project_id == Project.id)
+                    .where(
+                        Project.slug == project,
+                        ContentItem.state == ContentState.PUBLISHED,
+                    )
+                    .order_by(ContentItem.created_at, ContentItem.id)
+                )
+            )
 
     def items_in_states(
         self, project: str, states: Iterable[ContentState], since: datetime
@@ -306,6 +477,146 @@ class ContentStore:
                 .order_by(ContentItem.created_at)
             ).all()
         return [(SourceItem.model_validate(payload), created) for payload, created in rows]
+
+    # sources (autoclip_core.ingest.catalog, the webhook) ----------------------------------------
+
+    def sync_file_sources(self, projects: Sequence[FileProject]) -> None:
+        """Mirror the sources file: its projects' settings, and its sources as ``file`` rows.
+
+        Rows of sources no longer in the file are deleted; health is left as it is.
+        """
+        with self.session() as s:
+            wanted: dict[str, tuple[Project, SourceDefinition]] = {}
+            for spec in projects:
+                project = _ensure_project(
+                    s,
+                    spec.slug,
+                    name=spec.name,
+                    timezone=spec.timezone,
+                    auto_generate=spec.auto_generate,
+                )
+                for definition in spec.sources:
+                    wanted[definition.id] = (project, definition)
+            s.flush()
+            rows = {row.id: row for row in s.scalars(select(Source).where(Source.origin == "file"))}
+            for row_id, row in rows.items():
+                if row_id not in wanted:
+                    s.delete(row)
+            for row_id, (project, d) in wanted.items():
+                row = rows.get(row_id)
+                if row is None:
+                    row = Source(id=row_id, origin="file", project_id=project.id)
+                    s.add(row)
+                values = {
+                    "project_id": project.id,
+                    "kind": d.kind,
+                    "name": d.name,
+                    "url": d.url,
+                    "config": d.config,
+                    "poll_interval_s": d.poll_interval_s,
+                    "enabled": d.enabled,
+                }
+                changes = {c: v for c, v in values.items() if getattr(row, c, None) != v}
+                for column, value in changes.items():
+                    setattr(row, column, value)
+                if changes and row_id in rows:
+                    row.updated_at = utcnow()
+
+    def sources(
+        self,
+        *,
+        origin: str | None = None,
+        kinds: Iterable[str] | None = None,
+        project: str | None = None,
+    ) -> list[SourceRecord]:
+        """Sources with their project and health, oldest first (optionally filtered)."""
+        statement = select(Source, Project).join(Project, Source.project_id == Project.id)
+        if origin is not None:
+            statement = statement.where(Source.origin == origin)
+        if kinds is not None:
+            statement = statement.where(Source.kind.in_(list(kinds)))
+        if project is not None:
+            statement = statement.where(Project.slug == project)
+        with self.session() as s:
+            rows = s.execute(statement.order_by(Source.created_at, Source.id)).all()
+            return [_source_record(source, project_row) for source, project_row in rows]
+
+    def source(self, source_id: str) -> SourceRecord | None:
+        with self.session() as s:
+            row = s.execute(
+                select(Source, Project)
+                .join(Project, Source.project_id == Project.id)
+                .where(Source.id == source_id)
+            ).first()
+            return None if row is None else _source_record(*row)
+
+    def source_health(self, ids: Iterable[str]) -> dict[str, SourceHealth]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        columns = [getattr(Source, c) for c in HEALTH_COLUMNS]
+        with self.session() as s:
+            rows = s.execute(select(Source.id, *columns).where(Source.id.in_(wanted))).all()
+        return {row[0]: _health(dict(zip(HEALTH_COLUMNS, row[1:], strict=True))) for row in rows}
+
+    def save_source_health(self, health: Mapping[str, SourceHealth]) -> None:
+        """Write the health of these sources (missing rows — deleted meanwhile — are skipped)."""
+        if not health:
+            return
+        with self.session() as s:
+            for row in s.scalars(select(Source).where(Source.id.in_(sorted(health)))):
+                for column, value in asdict(health[row.id]).items():
+                    if getattr(row, column) != value:
+                        setattr(row, column, value)
+
+    def record_push(
+        self, source_id: str, *, new: int, duplicates: int, warning: str | None = None
+    ) -> None:
+        """A webhook delivery was taken in: its counts become the source's health."""
+        now = utcnow()
+        with self.session() as s:
+            row = s.get(Source, source_id)
+            if row is None:
+                return
+            row.last_checked_at = row.last_success_at = now
+            row.last_error = None
+            row.last_warning = warning[:500] if warning else None
+            row.consecutive_failures = 0
+            row.last_new, row.last_duplicates = new, duplicates
+            row.total_new = (row.total_new or 0) + new
+
+    # performance -------------------------------------------------------------------------------
+
+    def record_performance(self, content_id: str, samples: Iterable[PerformanceSample]) -> int:
+        """Store one snapshot per sample; how many."""
+        with self.session() as s:
+            self._content(s, content_id)
+            rows = [PerformanceSnapshot(content_id=content_id, **asdict(x)) for x in samples]
+            s.add_all(rows)
+            return len(rows)
+
+    def performance(self, content_id: str) -> list[PerformanceSample]:
+        """A content item's snapshots, oldest first."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(PerformanceSnapshot)
+                .where(PerformanceSnapshot.content_id == content_id)
+                .order_by(PerformanceSnapshot.captured_at, PerformanceSnapshot.id)
+            )
+            return [
+                PerformanceSample(
+                    channel=r.channel,
+                    url=r.url,
+                    published_at=aware(r.published_at),
+                    views=r.views,
+                    likes=r.likes,
+                    comments=r.comments,
+                    shares=r.shares,
+                    watch_time_s=r.watch_time_s,
+                    captured_at=aware(r.captured_at),
+                )
+                for r in rows
+            ]
 
     # internals ------------------------------------------------------------------------------
 
@@ -328,11 +639,73 @@ class ContentStore:
         content.events.append(ContentEvent(from_state=current, to_state=target, reason=reason))
 
 
-def _add_draft(s: Session, item: SourceItem, project: Project) -> None:
+def _ensure_project(
+    s: Session,
+    slug: str,
+    *,
+    name: str | None = None,
+    review_required: bool | None = None,
+    blocked_terms: list[str] | None = None,
+    timezone: str | None = None,
+    auto_generate: bool | None = None,
+) -> Project:
+    project = s.scalar(select(Project).where(Project.slug == slug))
+    if project is None:
+        project = Project(slug=slug, name=name or slug, blocked_terms=[], channels=["local"])
+        s.add(project)
+    updates = {
+        "review_required": review_required,
+        "blocked_terms": None if blocked_terms is None else list(blocked_terms),
+        "timezone": timezone,
+        "auto_generate": auto_generate,
+    }
+    for column, value in updates.items():
+        if value is not None and getattr(project, column) != value:
+            setattr(project, column, value)
+    return project
+
+
+def _health(values: Mapping[str, Any]) -> SourceHealth:
+    return SourceHealth(
+        **{
+            **values,
+            "last_checked_at": aware(values["last_checked_at"]),
+            "last_success_at": aware(values["last_success_at"]),
+            "next_poll_at": aware(values["next_poll_at"]),
+            "consecutive_failures": values["consecutive_failures"] or 0,
+            "last_new": values["last_new"] or 0,
+            "last_duplicates": values["last_duplicates"] or 0,
+            "total_new": values["total_new"] or 0,
+        }
+    )
+
+
+def _source_record(source: Source, project: Project) -> SourceRecord:
+    return SourceRecord(
+        definition=SourceDefinition(
+            id=source.id,
+            kind=source.kind,
+            name=source.name,
+            url=source.url,
+            config=dict(source.config or {}),
+            poll_interval_s=source.poll_interval_s,
+            enabled=source.enabled,
+        ),
+        project=_project_settings(project),
+        origin=source.origin,
+        health=_health({c: getattr(source, c) for c in HEALTH_COLUMNS}),
+        secret_nonce=source.secret_nonce,
+    )
+
+
+def _add_draft(
+    s: Session, item: SourceItem, project: Project, source_id: str | None = None
+) -> None:
     """A new content item in ``draft``, with the first entry of its audit trail."""
     content = ContentItem(
         id=item.id,
         project_id=project.id,
+        source_id=source_id,
         source=item.source,
         url=item.url,
         title=item.title,
@@ -351,4 +724,6 @@ def _project_settings(p: Project) -> ProjectSettings:
         tuple(p.blocked_terms or ()),
         p.default_template,
         tuple(p.channels or ("local",)),
+        p.timezone or "UTC",
+        bool(p.auto_generate),
     )

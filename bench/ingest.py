@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -170,10 +171,12 @@ def bench_sensor(server: FakeServer, root: Path, pools: dict[str, list[str]]) ->
             return result.cursor or ""
 
         cursor = tick("cold_tick_s", None)
-        state = json.loads(cursor)
-        for value in state["sources"].values():
-            value["next_due_at"] = "2000-01-01T00:00:00Z"  # everything due again
-        cursor = tick("all_304_tick_s", json.dumps(state))
+        store = AppDatabase(url=db_url).store
+        past = datetime(2000, 1, 1, tzinfo=UTC)
+        store.save_source_health(  # everything due again: health lives in the sources table
+            {r.id: replace(r.health, next_poll_at=past) for r in store.sources(project="many")}
+        )
+        cursor = tick("all_304_tick_s", cursor)
         tick("idle_tick_s", cursor)
     return {
         "sources": SOURCES,

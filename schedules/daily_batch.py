@@ -7,8 +7,8 @@ already published) and requests a ``content_job`` run for the top N. The run key
 item's id, so the batch never generates an item twice. (``build_schedule_from_partitioned_job``
 refuses dynamic partitions, so the schedule lists its keys itself.)
 
-A second daily schedule refreshing analytics/performance is not defined yet: no
-performance asset or job exists to run.
+The second daily schedule of a project, refreshing the performance of its published
+items, is ``schedules.performance``.
 """
 
 import re
@@ -60,7 +60,8 @@ def build_daily_batch_schedule(project: ProjectConfig) -> dg.ScheduleDefinition:
         if not drafts:
             return dg.SkipReason(f"{slug}: no draft items in the last {batch.lookback_hours:g} h")
         published = [
-            item for item, _ in store.items_in_states(
+            item
+            for item, _ in store.items_in_states(
                 slug, [ContentState.PUBLISHED], now - NOVELTY_WINDOW
             )
         ]

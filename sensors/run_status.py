@@ -4,7 +4,6 @@
 the run-status sensors below call it (and so does the demo after in-process runs).
 """
 
-
 import dagster as dg
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus
 

@@ -1,14 +1,18 @@
-"""``sources_sensor``: every configured source, polled when due, into content items.
+"""``sources_sensor``: every source, polled when due, into content items.
 
 One sensor evaluates all due sources (``autoclip_core.ingest.engine``): new items become
 ``draft`` content items in the app database and dynamic partitions of ``content_items``;
-projects that auto-generate also get a ``content_job`` run per new item (``run_key`` =
-the item id, so an item never runs twice from here). Per-source state — ETag /
-Last-Modified, last error, consecutive failures, back-off — lives in the cursor (JSON).
+projects that auto-generate (``projects.auto_generate``) also get a ``content_job`` run per
+new item (``run_key`` = the item id, so an item never runs twice from here). Each source's
+health — last error, consecutive failures, back-off, when it is due — lives in the
+``sources`` table; its fetch position (ETag / Last-Modified) in the cursor (JSON).
 
 Sources come from the sources file (``AUTOCLIP_SOURCES_FILE``, read when definitions
-load) plus the legacy ``AUTOCLIP_FEEDS`` list bound as the ``feed_sources`` resource.
+load), the legacy ``AUTOCLIP_FEEDS`` list bound as the ``feed_sources`` resource, and the
+polled sources created through the API (read from the ``sources`` table on every tick).
 """
+
+from collections.abc import Iterable
 
 import dagster as dg
 from pydantic import Field
@@ -16,9 +20,10 @@ from pydantic import Field
 from autoclip_assets.jobs import content_job
 from autoclip_assets.partitions import content_items
 from autoclip_core.ingest.config import SourcesConfig, configured_sources, with_legacy_feeds
-from autoclip_core.ingest.engine import IngestEngine, TickOutcome
+from autoclip_core.ingest.engine import IngestEngine, NewItem, TickOutcome
 from autoclip_core.ingest.state import IngestCursor
 from autoclip_core.settings import Settings
+from autoclip_core.store import ContentStore
 from resources.app_database import AppDatabase
 
 SENSOR_INTERVAL_SECONDS = 30
@@ -36,8 +41,16 @@ def sources_config(settings: Settings) -> SourcesConfig:
     return configured_sources(settings.sources_file)
 
 
-def run_requests(outcome: TickOutcome, config: SourcesConfig) -> list[dg.RunRequest]:
-    auto = {p.slug for p in config.projects if p.auto_generate}
+def content_run_requests(store: ContentStore, new_items: Iterable[NewItem]) -> list[dg.RunRequest]:
+    """A ``content_job`` run per new item of a project that auto-generates.
+
+    The one rule for every way items arrive (polled, pushed): the project's
+    ``auto_generate`` in the app database (the sources file sets it for its projects).
+    Every such run is tagged ``autoclip/trigger=sensor``, so a burst of them shares the
+    run-queue limit of dagster.yaml; ``autoclip/source`` names the source.
+    """
+    new_items = list(new_items)
+    auto = store.auto_generating(new.project for new in new_items)
     return [
         dg.RunRequest(
             partition_key=new.item_id,
@@ -48,9 +61,13 @@ def run_requests(outcome: TickOutcome, config: SourcesConfig) -> list[dg.RunRequ
                 "autoclip/source": new.source,
             },
         )
-        for new in (*outcome.new_items, *outcome.recovered)
+        for new in new_items
         if new.project in auto
     ]
+
+
+def run_requests(outcome: TickOutcome, store: ContentStore) -> list[dg.RunRequest]:
+    return content_run_requests(store, (*outcome.new_items, *outcome.recovered))
 
 
 def build_sources_sensor(
@@ -67,8 +84,6 @@ def build_sources_sensor(
         context: dg.SensorEvaluationContext, app_db: AppDatabase, feed_sources: FeedSources
     ) -> dg.SensorResult:
         effective = with_legacy_feeds(config, list(feed_sources.feeds), feed_sources.project)
-        if not effective.source_count:
-            return dg.SensorResult(skip_reason="no sources configured", cursor=context.cursor)
         engine = IngestEngine(
             effective,
             app_db.store,
@@ -77,13 +92,17 @@ def build_sources_sensor(
             ),
         )
         outcome = engine.tick(IngestCursor.loads(context.cursor))
+        for problem in outcome.problems:
+            context.log.warning(problem)
+        if not outcome.configured:
+            return dg.SensorResult(skip_reason="no sources configured", cursor=context.cursor)
         for report in outcome.reports:
             if report.status in ("failed", "deferred"):
                 context.log.warning(report.line())
             else:
                 context.log.info(report.line())
         keys = outcome.partition_keys
-        requests = run_requests(outcome, effective)
+        requests = run_requests(outcome, app_db.store)
         cursor = outcome.cursor.dumps()
         if not keys:
             polled = len(outcome.reports)

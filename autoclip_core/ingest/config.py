@@ -1,9 +1,11 @@
 """The sources file: which projects ingest what, how often, and when their daily batch runs.
 
 Named by ``AUTOCLIP_SOURCES_FILE`` (JSON, or YAML for any other suffix); read when the
-Dagster definitions load. Until projects and sources live in the app database this file
-is the single place they are configured. ``AUTOCLIP_FEEDS`` still works: its feeds join
-the default project as RSS sources (``with_legacy_feeds``).
+Dagster definitions load. The file defines its projects and their sources (mirrored into
+the app database's ``projects`` and ``sources`` tables on every sensor tick, see
+``catalog``); projects and sources created through the API live in the database only.
+``AUTOCLIP_FEEDS`` still works: its feeds join the default project as RSS sources
+(``with_legacy_feeds``).
 
 Example (YAML)::
 

@@ -1,4 +1,5 @@
-"""The drop folder: the webhook's stand-in until the API has one.
+"""The drop folder: items pushed as files, for setups without the API (the API's signed
+webhook, ``autoclip_core.ingest.webhook``, is the networked way to push items).
 
 Drop a JSON file in the folder (write it under another name, then rename it to
 ``*.json``, so a half-written file is never read): one item object, a list of them, or

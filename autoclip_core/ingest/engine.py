@@ -9,9 +9,13 @@
 3. **Enrich** the rest (article full text, transcripts) in the same bounded pool, at most
    ``max_enrich_per_source`` per source per tick. When items are held back the source's
    ETag/Last-Modified are not advanced, so the next poll sees them again.
-4. **Normalise, de-duplicate, register**: canonical URL, language, fingerprint; then the
-   project's index (recent stored items + this tick's) decides; new items are stored in
-   ``draft`` in one transaction per project.
+4. **Normalise, de-duplicate, register** (``intake.screen``): canonical URL, language,
+   fingerprint; then the project's index (recent stored items + this tick's) decides; new
+   items are stored in ``draft`` in one transaction per project.
+
+The sources are the file's plus those created through the API (``catalog``); each one's
+health (errors, back-off, when it is due) is read from the ``sources`` table before the
+tick and written back after it, its fetch position travels in the cursor.
 
 Every failure is caught per source and recorded on its state — one broken source never
 stops the others. The tick never raises for a source's sake.
@@ -30,8 +34,8 @@ from urllib.parse import urlsplit
 
 from autoclip_core.feeds import FeedError
 from autoclip_core.fetch import FetchError, FetchRefusedError
+from autoclip_core.ingest.catalog import AnySource, load_catalog
 from autoclip_core.ingest.config import (
-    DropFolderSource,
     JsonApiSource,
     ProjectConfig,
     RssSource,
@@ -41,8 +45,9 @@ from autoclip_core.ingest.config import (
 )
 from autoclip_core.ingest.dedupe import DedupeIndex
 from autoclip_core.ingest.drop_folder import poll_drop_folder
+from autoclip_core.ingest.intake import load_index, screen
 from autoclip_core.ingest.json_api import poll_json_api
-from autoclip_core.ingest.normalize import canonical_url, normalize_item
+from autoclip_core.ingest.normalize import canonical_url
 from autoclip_core.ingest.poll import Candidate, PollContext, PollResult, SourceError
 from autoclip_core.ingest.rss import poll_rss
 from autoclip_core.ingest.state import (
@@ -54,9 +59,8 @@ from autoclip_core.ingest.state import (
 )
 from autoclip_core.ingest.youtube import poll_youtube
 from autoclip_core.schemas import SourceItem
-from autoclip_core.store import ContentStore
+from autoclip_core.store import ContentStore, SourceHealth
 
-AnySource = RssSource | YoutubeSource | JsonApiSource | DropFolderSource
 RETRY_DEFERRED_S = 60.0
 
 
@@ -101,6 +105,10 @@ class TickOutcome:
     recovered: list[NewItem] = field(default_factory=list)
     """Stored earlier but never added as a partition (e.g. a tick that crashed midway)."""
     reports: list[SourceReport] = field(default_factory=list)
+    configured: int = 0
+    """Enabled sources (the file's and the API's) this tick considered."""
+    problems: list[str] = field(default_factory=list)
+    """Sources left out of the tick, and why (an API source whose row is not valid)."""
 
     @property
     def partition_keys(self) -> list[str]:
@@ -174,10 +182,9 @@ class _Indexes:
 
     def of(self, project: str) -> DedupeIndex:
         if project not in self._indexes:
-            index = DedupeIndex(self.max_distance)
-            for item_id, url, canonical, fingerprint in self.store.dedupe_rows(project, self.since):
-                index.add(item_id, canonical or canonical_url(url) or None, fingerprint)
-            self._indexes[project] = index
+            self._indexes[project] = load_index(
+                self.store, project, since=self.since, max_distance=self.max_distance
+            )
         return self._indexes[project]
 
 
@@ -204,22 +211,26 @@ class IngestEngine:
         started = time.monotonic()
         deadline = started + self.limits.tick_budget_s
         outcome = TickOutcome(cursor=cursor)
+        catalog = load_catalog(self.config, self.store)  # also creates the file's projects
+        outcome.problems = catalog.problems
         configured = {
             source_key(p.slug, s.id): (p, s)
-            for p in self.config.projects
+            for p in catalog.config.projects
             for s in p.sources
             if s.enabled
         }
+        outcome.configured = len(configured)
         for stale in set(cursor.sources) - set(configured):
             del cursor.sources[stale]
+        health = self.store.source_health(catalog.row_ids[key] for key in configured)
+        for key in configured:
+            cursor.state(key).apply_health(health.get(catalog.row_ids[key], SourceHealth()))
         due = sorted(
             (key for key in configured if cursor.state(key).is_due(now)),
             key=lambda k: (cursor.state(k).next_due_at or now, k),
         )
         if not due:
             return outcome
-        for project in {configured[k][0].slug: configured[k][0] for k in due}.values():
-            self.store.ensure_project(project.slug, name=project.name)
 
         limiter = _HostLimiter(self.limits.per_host_concurrency)
         pool = ThreadPoolExecutor(max_workers=self.limits.max_workers, thread_name_prefix="ingest")
@@ -229,6 +240,9 @@ class IngestEngine:
         finally:
             # Never wait for stragglers: each ends by its own fetch timeout; results ignored.
             pool.shutdown(wait=False, cancel_futures=True)
+        self.store.save_source_health(
+            {catalog.row_ids[p.key]: cursor.state(p.key).health() for p in polled}
+        )
         return outcome
 
     # phase 1: poll ----------------------------------------------------------------------
@@ -375,20 +389,14 @@ class IngestEngine:
             index = indexes.of(project)
             for raw in items:
                 report.handled.add(raw.id)
-                try:
-                    item = normalize_item(raw)
-                except Exception as exc:  # a hostile item must not end the tick
+                verdict = screen(raw, index)
+                if verdict.status == "skipped":
                     report.skipped += 1
-                    report.notes.append(f"{raw.id}: not normalised ({type(exc).__name__})")
-                    continue
-                if not item.text.strip() or not item.title.strip():
-                    report.skipped += 1
-                    continue
-                if index.match(item.id, item.canonical_url, item.fingerprint) is not None:
+                    report.notes.append(f"{raw.id}: {verdict.reason}")
+                elif verdict.status == "duplicate":
                     report.duplicates += 1
-                    continue
-                index.add(item.id, item.canonical_url, item.fingerprint)
-                batches.setdefault(project, []).append((key, item))
+                else:
+                    batches.setdefault(project, []).append((key, verdict.item))
         for project, pairs in batches.items():
             added = set(self.store.register_new_items(item for _, item in pairs))
             for key, item in pairs:

@@ -1,10 +1,18 @@
-"""Per-source state, kept as JSON in the sensor cursor (no database table).
+"""Per-source state during a tick, and where each part of it is kept.
 
-For each source (key ``project/source``): the validators of the last response (ETag,
-Last-Modified), a small source-specific cursor, when it was last checked and last
-succeeded, its last error and consecutive failures, and when it is due next. A failing
-source backs off exponentially — ``poll_interval × 2^failures``, at most ``max_backoff_s``
-(or longer when the server sent ``Retry-After``) — without holding back the others.
+For each source (key ``project/source``) the state has two parts:
+
+- its **fetch position** — the validators of the last response (ETag, Last-Modified) and a
+  small source-specific cursor — kept as JSON in the sensor cursor: it must advance
+  atomically with the tick's partition requests (a lost tick re-reads the same entries and
+  recovers their partitions);
+- its **health** — when it was last checked and last succeeded, its last error and
+  consecutive failures, when it is due next, counts — kept in the ``sources`` table
+  (``autoclip_core.ingest.catalog``), where the API reads it.
+
+A failing source backs off exponentially — ``poll_interval × 2^failures``, at most
+``max_backoff_s`` (or longer when the server sent ``Retry-After``) — without holding back
+the others.
 """
 
 from __future__ import annotations
@@ -15,7 +23,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from autoclip_core.store import SourceHealth
+
 CURSOR_VERSION = 1
+POSITION_FIELDS = frozenset({"etag", "last_modified", "cursor"})
+"""What of a source's state the sensor cursor keeps (the rest is its health, in the table)."""
 
 
 class SourceState(BaseModel):
@@ -41,6 +53,31 @@ class SourceState(BaseModel):
     def is_due(self, now: datetime) -> bool:
         return self.next_due_at is None or self.next_due_at <= now
 
+    def apply_health(self, health: SourceHealth) -> None:
+        """Take the health part from the ``sources`` table."""
+        self.last_checked_at = health.last_checked_at
+        self.last_success_at = health.last_success_at
+        self.last_error = health.last_error
+        self.last_warning = health.last_warning
+        self.failures = health.consecutive_failures
+        self.next_due_at = health.next_poll_at
+        self.last_new = health.last_new
+        self.last_duplicates = health.last_duplicates
+        self.total_new = health.total_new
+
+    def health(self) -> SourceHealth:
+        return SourceHealth(
+            last_checked_at=self.last_checked_at,
+            last_success_at=self.last_success_at,
+            last_error=self.last_error,
+            last_warning=self.last_warning,
+            consecutive_failures=self.failures,
+            next_poll_at=self.next_due_at,
+            last_new=self.last_new,
+            last_duplicates=self.last_duplicates,
+            total_new=self.total_new,
+        )
+
 
 class IngestCursor(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -54,9 +91,15 @@ class IngestCursor(BaseModel):
         return self.sources[key]
 
     def dumps(self) -> str:
-        """Compact JSON: fields at their defaults are left out."""
-        data = self.model_dump(mode="json", exclude_defaults=True)
-        data["version"] = self.version
+        """Compact JSON of the fetch positions (health is in the table); defaults left out."""
+        positions = {
+            key: state.model_dump(mode="json", exclude_defaults=True, include=POSITION_FIELDS)
+            for key, state in self.sources.items()
+        }
+        data = {
+            "version": self.version,
+            "sources": {key: position for key, position in positions.items() if position},
+        }
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod

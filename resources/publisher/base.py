@@ -1,3 +1,5 @@
+"""The publisher capability: put a rendered video on a channel, and read back how it does."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -5,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from autoclip_core.schemas import Language
 
@@ -26,6 +28,21 @@ class PublishReceipt(BaseModel):
     published_at: datetime
 
 
+class VideoStats(BaseModel):
+    """A published video's numbers on one channel, as the channel reports them now."""
+
+    channel: str
+    content_id: str
+    url: str | None = None
+    published_at: datetime | None = None
+    views: int = Field(default=0, ge=0)
+    likes: int = Field(default=0, ge=0)
+    comments: int = Field(default=0, ge=0)
+    shares: int = Field(default=0, ge=0)
+    watch_time_s: float = Field(default=0.0, ge=0, description="Total watch time, seconds.")
+    captured_at: datetime
+
+
 class PublishError(RuntimeError):
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
@@ -35,3 +52,8 @@ class PublishError(RuntimeError):
 class PublisherResource(dg.ConfigurableResource, ABC):
     @abstractmethod
     def publish(self, request: PublishRequest) -> PublishReceipt: ...
+
+    @abstractmethod
+    def video_stats(self, channel: str, content_id: str) -> VideoStats:
+        """The numbers of a video published on ``channel``; ``PublishError`` when the
+        channel does not have it (``retryable`` when the channel could not be asked)."""

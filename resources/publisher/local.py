@@ -1,4 +1,8 @@
-"""The local channel: published videos are files plus a JSON index (a feed) in a folder."""
+"""The local channel: published videos are files plus a JSON index (a feed) in a folder.
+
+It has no audience: its statistics are real but zero — views, likes, comments, shares and
+watch time are 0 — with the URL and publication time from its index.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,13 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from resources.publisher.base import PublisherResource, PublishReceipt, PublishRequest
+from resources.publisher.base import (
+    PublisherResource,
+    PublishError,
+    PublishReceipt,
+    PublishRequest,
+    VideoStats,
+)
 
 _INDEX_LOCK = threading.Lock()
 
@@ -60,7 +70,24 @@ class LocalChannelPublisher(PublisherResource):
                 encoding="utf-8",
             )
             os.replace(tmp, index)
-        return PublishReceipt(url=video.resolve().as_uri(), published_at=now)
+        return PublishReceipt(url=self.video_url(request.channel, video.name), published_at=now)
+
+    def video_url(self, channel: str, file_name: str) -> str:
+        return (self.channel_dir(channel) / file_name).resolve().as_uri()
+
+    def video_stats(self, channel: str, content_id: str) -> VideoStats:
+        entry = next((v for v in self.index(channel) if v["id"] == content_id), None)
+        if entry is None:
+            raise PublishError(
+                f"{content_id} is not published on the local channel {channel!r}", retryable=False
+            )
+        return VideoStats(
+            channel=channel,
+            content_id=content_id,
+            url=self.video_url(channel, str(entry["video"])),
+            published_at=datetime.fromisoformat(str(entry["published_at"])),
+            captured_at=datetime.now(UTC),
+        )
 
 
 def _copy_atomically(src: Path, dst: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,9 @@ import pytest
 from autoclip_assets.jobs import content_job
 from autoclip_core.feeds import SAMPLES
 from autoclip_core.ingest.config import SourcesConfig, parse_sources_config
+from autoclip_core.models import Source
 from autoclip_core.states import ContentState
-from autoclip_core.store import ContentStore
+from autoclip_core.store import ContentStore, SourceRecord
 from resources.app_database import AppDatabase
 from schedules.daily_batch import build_daily_batch_schedules
 from sensors.sources import FeedSources, build_sources_sensor
@@ -31,6 +34,15 @@ class Harness:
     @property
     def store(self) -> ContentStore:
         return AppDatabase(url=self.url).store
+
+    def source(self, project: str, name: str) -> SourceRecord:
+        """A source's row (its definition and health) in the ``sources`` table."""
+        [record] = [r for r in self.store.sources(project=project) if r.definition.name == name]
+        return record
+
+    def make_due(self, record: SourceRecord) -> None:
+        past = datetime(2000, 1, 1, tzinfo=UTC)
+        self.store.save_source_health({record.id: replace(record.health, next_poll_at=past)})
 
     def evaluate(
         self,
@@ -80,10 +92,11 @@ def test_new_feed_items_become_drafts_partitions_and_runs(harness: Harness) -> N
     assert add.partitions_def_name == "content_items"
     assert list(add.partition_keys or []) == keys
     assert all(harness.store.status(k).state == ContentState.DRAFT for k in keys)
-    cursor = json.loads(first.cursor or "")
-    [(key, state)] = cursor["sources"].items()
-    assert key.startswith("demo/feed-")
-    assert state["last_new"] == 5
+    [record] = harness.store.sources(project="demo")
+    assert (record.origin, record.definition.kind) == ("file", "rss")
+    assert record.definition.name.startswith("feed-")
+    assert record.health.last_new == 5
+    assert record.health.next_poll_at is not None
     again = harness.evaluate(feeds=[str(SAMPLES / "sample_feed.rss.xml")], cursor=first.cursor)
     assert not again.run_requests  # not due yet, and nothing new anyway
     assert again.skip_reason is not None
@@ -107,21 +120,24 @@ def test_a_broken_source_keeps_its_error_in_the_cursor_without_stopping_others(
     })  # fmt: skip
     result = harness.evaluate(config)
     assert len(result.run_requests or []) == 3
-    sources = json.loads(result.cursor or "")["sources"]
-    assert "not well-formed" in sources["news/broken"]["last_error"]
-    assert "HTTP 502" in sources["news/down"]["last_error"]
-    assert sources["news/down"]["failures"] == 1
-    assert sources["news/down"]["next_due_at"] > sources["news/good"]["next_due_at"]
-    assert "last_error" not in sources["news/good"]  # defaults are left out of the cursor
+    broken, down, good = (harness.source("news", n).health for n in ("broken", "down", "good"))
+    assert "not well-formed" in (broken.last_error or "")
+    assert "HTTP 502" in (down.last_error or "")
+    assert down.consecutive_failures == 1
+    assert down.next_poll_at is not None
+    assert good.next_poll_at is not None
+    assert down.next_poll_at > good.next_poll_at
+    assert good.last_error is None
+    assert json.loads(result.cursor or "")["sources"] == {}  # no ETags: nothing to keep
 
 
 @pytest.mark.usefixtures("allow_loopback")
 def test_an_unchanged_feed_is_a_cheap_skip(harness: Harness, fake_server: FakeServer) -> None:
     config = rss_project({"f": fake_server.route("/f.xml", conditional(rss_feed(2), '"1"'))})
     first = harness.evaluate(config)
-    cursor = json.loads(first.cursor or "")
-    cursor["sources"]["news/f"]["next_due_at"] = "2000-01-01T00:00:00Z"  # make it due again
-    second = harness.evaluate(config, cursor=json.dumps(cursor))
+    assert json.loads(first.cursor or "")["sources"] == {"news/f": {"etag": '"1"'}}
+    harness.make_due(harness.source("news", "f"))
+    second = harness.evaluate(config, cursor=first.cursor)
     assert not second.run_requests
     assert "1 sources polled, 0 failed" in (second.skip_reason.skip_message or "")  # type: ignore[union-attr]
     assert fake_server.hits("/f.xml")[1].headers["if-none-match"] == '"1"'
@@ -181,3 +197,50 @@ def test_sensor_and_schedules_load_in_definitions_with_their_resources(tmp_path:
         dg.Definitions.validate_loadable(defs)
     assert defs.resolve_sensor_def("sources_sensor").job_name == "content_job"
     assert defs.resolve_schedule_def("daily_batch_ko_schedule").execution_timezone == "Asia/Seoul"
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_polled_sources_created_through_the_api_are_polled_from_the_table(
+    harness: Harness, fake_server: FakeServer
+) -> None:
+    store = harness.store
+    project = store.ensure_project("api-project", auto_generate=True, timezone="Asia/Seoul")
+    feed = fake_server.route("/api.xml", conditional(rss_feed(3), '"a"'))
+    with store.session() as s:
+        s.add(Source(id="a" * 32, project_id=project.id, origin="api", kind="atom",
+                     name="Wire", url=feed, config={"full_text": "never"}, poll_interval_s=60.0,
+                     enabled=True))  # fmt: skip
+        s.add(Source(id="b" * 32, project_id=project.id, origin="api", kind="webhook",
+                     name="CMS", config={}, enabled=True, secret_nonce="n"))  # fmt: skip
+        s.add(Source(id="c" * 32, project_id=project.id, origin="api", kind="rss",
+                     name="Broken row", url=feed, config={"mapping": 1},
+                     poll_interval_s=60.0, enabled=True))  # fmt: skip
+        s.add(Source(id="d" * 32, project_id=project.id, origin="api", kind="rss",
+                     name="A server file", url=str(SAMPLES / "sample_feed.rss.xml"), config={},
+                     poll_interval_s=60.0, enabled=True))  # fmt: skip
+    result = harness.evaluate()
+    requests = result.run_requests or []
+    assert len(requests) == 3
+    assert {r.tags["autoclip/source"] for r in requests} == {f"api-project/{'a' * 32}"}
+    wire = store.source("a" * 32)
+    assert wire is not None
+    assert wire.health.last_new == 3
+    assert store.source("b" * 32).health.last_checked_at is None  # type: ignore[union-attr]
+    for left_out in ("c" * 32, "d" * 32):  # an invalid row; a local path: never polled
+        assert store.source(left_out).health.last_checked_at is None  # type: ignore[union-attr]
+    positions = json.loads(result.cursor or "")["sources"]
+    assert positions == {f"api-project/{'a' * 32}": {"etag": '"a"'}}
+
+
+def test_sources_removed_from_the_file_leave_the_table(harness: Harness) -> None:
+    sample = str(SAMPLES / "sample_feed.rss.xml")
+    both = parse_sources_config({"projects": [{"slug": "news", "sources": [
+        {"id": "one", "type": "rss", "url": sample}, {"id": "two", "type": "rss", "url": sample},
+    ]}]})  # fmt: skip
+    harness.evaluate(both)
+    assert [r.definition.name for r in harness.store.sources(project="news")] == ["one", "two"]
+    one = parse_sources_config(
+        {"projects": [{"slug": "news", "sources": [{"id": "one", "type": "rss", "url": sample}]}]}
+    )
+    harness.evaluate(one)
+    assert [r.definition.name for r in harness.store.sources(project="news")] == ["one"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from resources.publisher.base import PublishRequest
+from resources.publisher.base import PublishError, PublishRequest
 from resources.publisher.local import LocalChannelPublisher
 
 
@@ -49,3 +49,25 @@ def test_channel_names_cannot_be_paths(tmp_path: Path) -> None:
     publisher = LocalChannelPublisher(root=str(tmp_path))
     with pytest.raises(ValueError, match="invalid channel"):
         publisher.channel_dir("../etc")
+
+
+def test_stats_of_a_published_video_are_real_zeros_with_its_url_and_time(tmp_path: Path) -> None:
+    publisher = LocalChannelPublisher(root=str(tmp_path / "channels"))
+    receipt = publisher.publish(request(tmp_path))
+    stats = publisher.video_stats("local", "demo-1")
+    assert (stats.channel, stats.content_id) == ("local", "demo-1")
+    assert stats.url == receipt.url
+    assert stats.published_at == receipt.published_at
+    assert (stats.views, stats.likes, stats.comments, stats.shares, stats.watch_time_s) == (
+        0, 0, 0, 0, 0.0)  # fmt: skip
+    assert stats.captured_at >= receipt.published_at
+
+
+def test_stats_of_a_video_the_channel_does_not_have_are_a_final_error(tmp_path: Path) -> None:
+    publisher = LocalChannelPublisher(root=str(tmp_path / "channels"))
+    publisher.publish(request(tmp_path, "other"))
+    with pytest.raises(PublishError, match="not published") as raised:
+        publisher.video_stats("local", "demo-1")
+    assert raised.value.retryable is False
+    with pytest.raises(PublishError):
+        publisher.video_stats("empty-channel", "demo-1")

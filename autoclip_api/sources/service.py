@@ -1,0 +1,307 @@
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+
+from autoclip_api.auth.subject import AuthSubject
+from autoclip_api.context import ApiContext
+from autoclip_api.core.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+)
+from autoclip_api.core.ratelimit import LimiterUnavailable
+from autoclip_api.core.secrets import jwt_secret
+from autoclip_api.core.types import is_hex_id
+from autoclip_api.projects.repository import ProjectRepository
+from autoclip_api.projects.service import PROJECT_NOT_FOUND
+from autoclip_api.sources import signature
+from autoclip_api.sources.repository import SourceRepository
+from autoclip_api.sources.schemas import (
+    ItemsPush,
+    PushedItemResult,
+    PushResult,
+    SourceCreate,
+    SourceCreated,
+    SourceList,
+    SourceRead,
+    WebhookSourceCreate,
+)
+from autoclip_core.ingest.catalog import source_from_row
+from autoclip_core.ingest.config import DedupeSettings, SourcesConfigError, configured_sources
+from autoclip_core.ingest.webhook import take_in_push
+from autoclip_core.models import Project, Source, new_id, utcnow
+from autoclip_core.store import HEALTH_COLUMNS, ContentStore, SourceRecord
+
+logger = logging.getLogger("autoclip_api.sources")
+
+SOURCE_NOT_FOUND = "Source not found"
+API_PREFIX = "/api/v1"
+REPLAY_WINDOW_SECONDS = 2 * signature.TOLERANCE_SECONDS + 60
+"""A signature is remembered for longer than its timestamp can be accepted."""
+_STATUS = {"new": "accepted", "duplicate": "duplicate", "skipped": "skipped"}
+
+
+class SignatureRejected(ApiError):
+    """401 for a delivery whose signature is missing, expired or wrong."""
+
+    status_code = 401
+    default_detail = "Invalid signature"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(
+            detail, headers={"WWW-Authenticate": 'AutoClip-HMAC-SHA256 realm="webhook"'}
+        )
+
+
+def push_path(project_id: str, source_id: str) -> str:
+    return f"{API_PREFIX}/projects/{project_id}/sources/{source_id}/items"
+
+
+def _fields(source: Source) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "project_id": source.project_id,
+        "kind": source.kind,
+        "name": source.name,
+        "url": source.url,
+        "config": source.config or {},
+        "poll_interval": None if source.poll_interval_s is None else int(source.poll_interval_s),
+        "enabled": source.enabled,
+        "push_path": push_path(source.project_id, source.id) if source.kind == "webhook" else None,
+        "created_at": source.created_at,
+        "updated_at": source.updated_at,
+        "health": {column: getattr(source, column) for column in HEALTH_COLUMNS},
+    }
+
+
+def source_read(source: Source) -> SourceRead:
+    """A source as read back: never with a secret."""
+    return SourceRead.model_validate(_fields(source))
+
+
+class SourceService:
+    def list(self, session: Session, subject: AuthSubject, project_id: str) -> SourceList:
+        project = self._project(session, subject, project_id)
+        sources = SourceRepository(session).list(project.id)
+        return SourceList(items=[source_read(s) for s in sources])
+
+    def create(
+        self,
+        session: Session,
+        api: ApiContext,
+        subject: AuthSubject,
+        project_id: str,
+        data: SourceCreate,
+    ) -> SourceCreated:
+        project = self._project(session, subject, project_id)
+        source_id = new_id()
+        source = Source(
+            id=source_id,
+            project_id=project.id,
+            origin="api",
+            kind=data.kind,
+            name=data.name,
+            enabled=data.enabled,
+            created_at=utcnow(),
+        )
+        secret = None
+        if isinstance(data, WebhookSourceCreate):
+            source.config = {}
+            source.secret_nonce = signature.new_nonce()
+            secret = signature.derive_secret(
+                jwt_secret(api.settings), source_id, source.secret_nonce
+            )
+        else:
+            fields = data.model_dump(mode="json", exclude={"kind", "name", "enabled"})
+            source.url = fields.pop("url", None)
+            source.poll_interval_s = float(fields.pop("poll_interval"))
+            source.config = fields
+            try:  # the reader's own validation: what the sensor will poll is valid now
+                source_from_row(
+                    source_id,
+                    data.kind,
+                    url=source.url,
+                    config=source.config,
+                    poll_interval_s=source.poll_interval_s,
+                )
+            except ValueError as exc:
+                raise RequestValidationError(
+                    [{"type": "value_error", "loc": ("body",), "msg": str(exc)}]
+                ) from None
+        SourceRepository(session).add(source)
+        session.commit()
+        logger.info(
+            "source created org=%s project=%s source=%s kind=%s",
+            subject.org_id,
+            project.id,
+            source.id,
+            source.kind,
+        )
+        return SourceCreated.model_validate({**_fields(source), "secret": secret})
+
+    def get(
+        self, session: Session, subject: AuthSubject, project_id: str, source_id: str
+    ) -> SourceRead:
+        project = self._project(session, subject, project_id)
+        return source_read(self._source(session, project, source_id))
+
+    def delete(
+        self, session: Session, subject: AuthSubject, project_id: str, source_id: str
+    ) -> None:
+        project = self._project(session, subject, project_id)
+        SourceRepository(session).delete(self._source(session, project, source_id))
+        session.commit()
+        logger.info(
+            "source deleted org=%s project=%s source=%s", subject.org_id, project.id, source_id
+        )
+
+    @staticmethod
+    def _project(session: Session, subject: AuthSubject, project_id: str) -> Project:
+        project = ProjectRepository(session).get(subject, project_id)  # the tenant scope
+        if project is None:
+            raise NotFound(PROJECT_NOT_FOUND)
+        return project
+
+    @staticmethod
+    def _source(session: Session, project: Project, source_id: str) -> Source:
+        source = SourceRepository(session).get(project.id, source_id)
+        if source is None:
+            raise NotFound(SOURCE_NOT_FOUND)
+        return source
+
+
+source_service = SourceService()
+
+
+# the webhook ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedDelivery:
+    """A delivery whose signature was verified, for an enabled webhook source."""
+
+    source: SourceRecord
+    body: bytes
+
+
+def _limit(api: ApiContext, key: str) -> None:
+    """The general per-caller limit, applied per source and per client; fails open."""
+    try:
+        hit = api.limiter.hit(key, limit=api.settings.api_rate_limit_per_minute, window_seconds=60)
+    except LimiterUnavailable:
+        return
+    if not hit.allowed:
+        raise TooManyRequests(hit.reset_after, "Rate limit exceeded")
+
+
+def verify_delivery(
+    api: ApiContext,
+    project_id: str,
+    source_id: str,
+    body: bytes,
+    timestamp: str | None,
+    provided: str | None,
+    client_ip: str,
+) -> SignedDelivery:
+    """Check a delivery: rate limits, source, timestamp, signature, enabled, not a replay.
+
+    An unknown source, another project's or a source that is not a webhook are the same 404.
+    """
+    if not (is_hex_id(project_id) and is_hex_id(source_id)):
+        raise NotFound(SOURCE_NOT_FOUND)
+    _limit(api, f"webhook-ip:{client_ip}")
+    _limit(api, f"webhook:{source_id}")
+    try:
+        checked = signature.check_timestamp(timestamp, time.time())
+    except signature.SignatureError as exc:
+        raise SignatureRejected(str(exc)) from None
+    record = ContentStore.on_engine(api.engine).source(source_id)
+    if (
+        record is None
+        or record.project.id != project_id
+        or record.origin != "api"
+        or record.definition.kind != "webhook"
+        or not record.secret_nonce
+    ):
+        raise NotFound(SOURCE_NOT_FOUND)
+    secret = signature.derive_secret(jwt_secret(api.settings), record.id, record.secret_nonce)
+    try:
+        signature.check_signature(secret, str(checked), body, provided)
+    except signature.SignatureError as exc:
+        raise SignatureRejected(str(exc)) from None
+    if not record.definition.enabled:
+        raise Forbidden("Source is disabled")
+    assert provided is not None
+    try:
+        seen = api.limiter.hit(
+            signature.replay_key(provided), limit=1, window_seconds=REPLAY_WINDOW_SECONDS
+        )
+    except LimiterUnavailable:
+        raise ServiceUnavailable("Replay protection is unavailable; retry later") from None
+    if not seen.allowed:
+        raise Conflict("This delivery was already received (same signature): sign it again")
+    return SignedDelivery(record, body)
+
+
+@cache
+def _dedupe_settings(sources_file: Path | None) -> DedupeSettings:
+    """The sources file's dedupe settings (read once per process), so pushed and polled items
+    are compared alike."""
+    try:
+        return configured_sources(sources_file).dedupe
+    except SourcesConfigError as exc:
+        logger.warning("sources file not read, default dedupe settings: %s", exc)
+        return DedupeSettings()
+
+
+def parse_push(body: bytes) -> ItemsPush:
+    """The delivery's items; ``ValidationError`` (→ 422) when the body is not one."""
+    return ItemsPush.model_validate_json(body)
+
+
+def push_items(api: ApiContext, delivery: SignedDelivery, push: ItemsPush) -> PushResult:
+    results = take_in_push(
+        ContentStore.on_engine(api.engine),
+        delivery.source,
+        [item.raw() for item in push.items],
+        dedupe=_dedupe_settings(api.settings.sources_file),
+        now=utcnow(),
+    )
+    items = [
+        PushedItemResult(
+            index=r.index,
+            id=r.id,
+            status=_STATUS[r.status],  # type: ignore[arg-type]
+            duplicate_of=r.duplicate_of,
+            reason=r.reason,
+        )
+        for r in results
+    ]
+    result = PushResult(
+        accepted=sum(i.status == "accepted" for i in items),
+        duplicates=sum(i.status == "duplicate" for i in items),
+        skipped=sum(i.status == "skipped" for i in items),
+        accepted_ids=[i.id for i in items if i.status == "accepted" and i.id],
+        duplicate_ids=[i.id for i in items if i.status == "duplicate" and i.id],
+        items=items,
+    )
+    logger.info(
+        "webhook delivery project=%s source=%s accepted=%d duplicates=%d skipped=%d",
+        delivery.source.project.id,
+        delivery.source.id,
+        result.accepted,
+        result.duplicates,
+        result.skipped,
+    )
+    return result

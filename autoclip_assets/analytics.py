@@ -1,0 +1,71 @@
+"""Stage 6 (daily, after publication): how each published video does on its channels.
+
+``performance`` asks the publisher for the video's numbers on every channel it was
+published to and stores them as one snapshot per channel (``performance_snapshots``: a time
+series for analytics, kept apart from the content events, which record state changes).
+``performance_schedule`` requests it once a day for every published item.
+"""
+
+import dagster as dg
+
+from autoclip_assets.partitions import RETRY, content_items
+from autoclip_core.schemas import Publication
+from autoclip_core.store import PerformanceSample
+from resources.app_database import AppDatabase
+from resources.publisher.base import PublisherResource, PublishError, VideoStats
+
+
+def published_channels(publication: Publication) -> list[str]:
+    """The channels of a publication (``publication`` lists them comma-separated)."""
+    return [channel.strip() for channel in publication.channel.split(",") if channel.strip()]
+
+
+def sample_of(stats: VideoStats) -> PerformanceSample:
+    return PerformanceSample(
+        channel=stats.channel,
+        url=stats.url,
+        published_at=stats.published_at,
+        views=stats.views,
+        likes=stats.likes,
+        comments=stats.comments,
+        shares=stats.shares,
+        watch_time_s=stats.watch_time_s,
+        captured_at=stats.captured_at,
+    )
+
+
+@dg.asset(
+    partitions_def=content_items,
+    retry_policy=RETRY,
+    group_name="analytics",
+    pool="publisher",
+)
+def performance(
+    context: dg.AssetExecutionContext,
+    publication: Publication,
+    publisher: PublisherResource,
+    app_db: AppDatabase,
+) -> list[VideoStats]:
+    """The published video's views, likes, comments, shares and watch time per channel."""
+    content_id = context.partition_key
+    stats: list[VideoStats] = []
+    for channel in published_channels(publication):
+        try:
+            stats.append(publisher.video_stats(channel, content_id))
+        except PublishError as exc:
+            if exc.retryable:
+                raise
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    app_db.store.record_performance(content_id, [sample_of(s) for s in stats])
+    context.add_output_metadata(
+        {
+            "channels": ", ".join(s.channel for s in stats),
+            "views": sum(s.views for s in stats),
+            "likes": sum(s.likes for s in stats),
+            "comments": sum(s.comments for s in stats),
+            "shares": sum(s.shares for s in stats),
+            "watch_time_s": round(sum(s.watch_time_s for s in stats), 1),
+            "url": dg.MetadataValue.url(stats[0].url) if stats and stats[0].url else "",
+        }
+    )
+    return stats

@@ -1,0 +1,130 @@
+"""The sources table as ingestion sees it (``catalog``) and the shared intake (``intake``,
+``webhook``): one judgement for polled and pushed items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autoclip_core.ingest.catalog import file_source_id, load_catalog, source_from_row
+from autoclip_core.ingest.config import DedupeSettings, parse_sources_config, source_key
+from autoclip_core.ingest.intake import take_in
+from autoclip_core.ingest.webhook import take_in_push
+from autoclip_core.models import Source
+from autoclip_core.schemas import SourceItem
+from autoclip_core.store import ContentStore, SourceRecord
+from tests.fakes.feeds import article_text
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[ContentStore]:
+    s = ContentStore(f"sqlite:///{tmp_path / 'app.db'}")
+    s.migrate()
+    yield s
+    s.engine.dispose()
+
+
+def add_source(store: ContentStore, slug: str, source_id: str, kind: str, **row: Any) -> None:
+    project = store.ensure_project(slug, timezone="Asia/Seoul", auto_generate=True)
+    with store.session() as s:
+        s.add(Source(id=source_id, project_id=project.id, origin="api", kind=kind, name=kind,
+                     enabled=True, **{"config": {}, **row}))  # fmt: skip
+
+
+def test_file_and_api_sources_are_one_catalog(store: ContentStore) -> None:
+    config = parse_sources_config({"projects": [{"slug": "news", "sources": [
+        {"id": "wire", "type": "rss", "url": "https://feeds.example.com/rss"},
+        {"id": "inbox", "type": "drop_folder", "path": "/srv/inbox", "enabled": False},
+    ]}]})  # fmt: skip
+    add_source(store, "api-news", "a" * 32, "atom", url="https://atom.example.com/feed",
+               poll_interval_s=300.0)  # fmt: skip
+    add_source(store, "api-news", "b" * 32, "youtube", config={"channel_id": "UC" + "c" * 22})
+    add_source(store, "api-news", "w" * 32, "webhook", secret_nonce="n")  # pushed, not polled
+    add_source(store, "api-news", "x" * 32, "rss", url="file:///etc/passwd")
+    catalog = load_catalog(config, store)
+
+    wire = file_source_id("news", "wire")
+    assert catalog.row_ids[source_key("news", "wire")] == wire
+    assert catalog.row_ids[source_key("api-news", "a" * 32)] == "a" * 32
+    assert source_key("api-news", "w" * 32) not in catalog.row_ids
+    assert catalog.problems == [
+        f"api-news/{'x' * 32}: not polled: only http(s) URLs may be polled for sources "
+        "created through the API"
+    ]
+    api = catalog.config.project("api-news")
+    assert api is not None
+    assert (api.timezone, api.auto_generate) == ("Asia/Seoul", True)
+    atom, youtube = api.sources
+    assert (atom.type, atom.poll_interval) == ("rss", 300.0)
+    assert youtube.type == "youtube"
+    file_rows = {r.definition.name: r for r in store.sources(origin="file")}
+    assert set(file_rows) == {"wire", "inbox"}
+    assert file_rows["inbox"].definition.enabled is False
+    assert file_rows["inbox"].definition.config["path"] == "/srv/inbox"
+    assert file_rows["wire"].id == wire
+
+
+def test_a_row_becomes_a_readers_configuration_or_a_readable_error() -> None:
+    mapping = {"mapping": {"items": "data"}}
+    source = source_from_row(
+        "s1", "json_api", url="https://api.example.com", config=mapping, poll_interval_s=120.0
+    )
+    assert source.type == "json_api"
+    with pytest.raises(ValueError, match="poll_interval"):
+        source_from_row("s1", "rss", url="https://e.com/rss", config={}, poll_interval_s=1.0)
+    with pytest.raises(ValueError, match="not polled"):
+        source_from_row("s1", "webhook", url=None, config={}, poll_interval_s=None)
+
+
+def story(n: int, **extra: Any) -> SourceItem:
+    values: dict[str, Any] = {
+        "id": f"news-{n}", "project": "news", "source": "feed", "url": f"https://e.com/{n}",
+        "title": f"Story {n}", "text": article_text(n, 150), **extra,
+    }  # fmt: skip
+    return SourceItem(**values)
+
+
+def test_take_in_judges_a_batch_against_the_project_and_itself(store: ContentStore) -> None:
+    store.ensure_project("news")
+    store.register_new_items([story(1)])
+    verdicts = take_in(store, "news", [
+        story(1),  # stored before
+        story(2),
+        story(3, url="https://www.e.com/2/?utm_source=x"),  # same page as 2
+        story(4, title=" ", text="\u200b \ufeff"),  # nothing left once cleaned
+    ], dedupe=DedupeSettings(), now=NOW)  # fmt: skip
+    assert [v.status for v in verdicts] == ["duplicate", "new", "duplicate", "skipped"]
+    assert verdicts[2].duplicate_of == "news-2"
+    assert verdicts[1].item.canonical_url == "https://e.com/2"
+    assert store.known_item_ids(["news-2", "news-3", "news-4"]) == {"news-2"}
+
+
+def test_a_push_is_taken_in_like_a_json_api_item_and_recorded_on_its_source(
+    store: ContentStore,
+) -> None:
+    add_source(store, "news", "w" * 32, "webhook", secret_nonce="n")
+    record: SourceRecord | None = store.source("w" * 32)
+    assert record is not None
+    raws = [
+        {"id": "a", "url": "https://cms.example.com/a", "title": "<b>A</b>",
+         "text": article_text(1, 150), "media": ["https://img.example.com/a.jpg", "javascript:x"],
+         "published": "2026-01-01T00:00:00Z", "language": "EN"},
+        {"url": "https://cms.example.com/b", "title": "B", "text": article_text(2, 150)},
+        {"id": "c", "url": "https://cms.example.com/c", "title": "<i></i>", "text": "<br>"},
+    ]  # fmt: skip
+    results = take_in_push(store, record, raws, dedupe=DedupeSettings(), now=NOW)
+    assert [(r.index, r.status) for r in results] == [(0, "new"), (1, "new"), (2, "skipped")]
+    a = store.source_item(results[0].id or "")
+    assert (a.title, a.source, a.language) == ("A", f"webhook:{'w' * 32}", "en")
+    assert a.media_links == ["https://img.example.com/a.jpg"]
+    again = take_in_push(store, record, raws[:2], dedupe=DedupeSettings(), now=NOW)
+    assert [r.status for r in again] == ["duplicate", "duplicate"]
+    assert [r.id for r in again] == [r.id for r in results[:2]]  # stable ids
+    health = store.source("w" * 32).health  # type: ignore[union-attr]
+    assert (health.last_new, health.last_duplicates, health.total_new) == (0, 2, 2)
