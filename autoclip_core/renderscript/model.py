@@ -58,7 +58,13 @@ def _check_percent(value: Percent | None) -> Percent | None:
 def _check_color(value: str | None) -> str | None:
     if value is None:
         return None
-    if value in NAMED_COLORS or HEX_COLOR.match(value) or RGBA_COLOR.match(value):
+    if value in NAMED_COLORS or HEX_COLOR.match(value):
+        return value
+    rgba = RGBA_COLOR.match(value)
+    if rgba:
+        r, g, b, a = rgba.groups()
+        if max(int(r), int(g), int(b)) > 255 or (a is not None and float(a) > 1):
+            raise ValueError(f"{value!r}: channels go to 255 and alpha to 1")
         return value
     raise ValueError(f"{value!r} is not a colour (#rgb, #rrggbb, #rrggbbaa, rgba(), transparent)")
 
@@ -232,8 +238,12 @@ RenderScript.model_rebuild()
 ELEMENT_TYPES = ("image", "video", "audio", "text", "shape", "composition")
 
 
+UNION_MEMBER = re.compile(r"^(float|int|str|bool|none)$|[\[\]-]")
+"""How pydantic names the member of a ``float | str``-like union in an error location."""
+
+
 def json_path(loc: tuple[int | str, ...]) -> str:
-    """``("elements", 2, "image", "x")`` → ``elements[2].x`` (the union's tag dropped)."""
+    """``("elements", 2, "image", "x", "float")`` → ``elements[2].x`` (union tags dropped)."""
     path = ""
     previous: int | str | None = None
     for part in loc:
@@ -241,6 +251,8 @@ def json_path(loc: tuple[int | str, ...]) -> str:
             path += f"[{part}]"
         elif isinstance(previous, int) and part in ELEMENT_TYPES:
             pass  # pydantic's discriminated-union branch, not a JSON key
+        elif UNION_MEMBER.search(part):
+            pass  # the member of a union type that was tried, not a JSON key
         else:
             path += f".{part}" if path else str(part)
         previous = part
@@ -266,4 +278,7 @@ def parse_render_script(data: Any) -> RenderScript:
         return RenderScript.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise TemplateError(json_path(first["loc"]), _message(first)) from None
+        path = json_path(first["loc"])
+        if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            path += ".type"
+        raise TemplateError(path, _message(first)) from None

@@ -102,17 +102,15 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
         steps.append(f"apad=whole_dur={duration:.6f}")
         chains.append(f"[{n}:a]{','.join(steps)}[a{n}]")
         labels[str(n)] = f"a{n}"
-    voices = {
-        by_name[i.element.duck_under]
-        for i, _ in sources
-        if isinstance(i.element, AudioElement) and i.element.duck_under
-    }
+    def voice_of(item: Placed) -> int | None:
+        """The index of the voice ``item`` ducks under (None: not ducked, or voice silent)."""
+        if not isinstance(item.element, AudioElement) or not item.element.duck_under:
+            return None
+        return by_name.get(item.element.duck_under)
+
+    voices = {v for i, _ in sources if (v := voice_of(i)) is not None}
     for voice in voices:
-        users = [
-            n for n, (i, _) in enumerate(sources)
-            if isinstance(i.element, AudioElement) and i.element.duck_under
-            and by_name[i.element.duck_under] == voice
-        ]  # fmt: skip
+        users = [n for n, (i, _) in enumerate(sources) if voice_of(i) == voice]
         outs = [f"a{voice}mix"] + [f"a{voice}key{u}" for u in users]
         chains.append(f"[a{voice}]asplit={len(outs)}" + "".join(f"[{o}]" for o in outs))
         labels[str(voice)] = outs[0]

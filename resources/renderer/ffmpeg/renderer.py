@@ -125,7 +125,8 @@ class FFmpegRenderer(RendererResource):
                         if script.snapshot_time is not None
                         else duration * SNAPSHOT_AT
                     )
-                    self._write_snapshot(out_mp4, min(at, duration), script.frame_rate, snapshot)
+                    last_frame = duration - 1 / script.frame_rate
+                    self._write_snapshot(out_mp4, min(at, last_frame), script.frame_rate, snapshot)
             except FFmpegError as exc:
                 out_mp4.unlink(missing_ok=True)
                 if snapshot is not None:

@@ -104,8 +104,8 @@ def length(
 def element_box(element: Element, parent: Box, frame: tuple[int, int]) -> Box:
     width = length(element.width, parent.width, frame, parent.width)
     height = length(element.height, parent.height, frame, parent.height)
-    if width <= 0 or height <= 0:
-        raise TemplateError("", f"width and height must be positive, got {width:g}x{height:g}")
+    if round(width) < 1 or round(height) < 1:
+        raise TemplateError("", f"the element must be at least 1x1 px, got {width:g}x{height:g}")
     x = length(element.x, parent.width, frame, parent.width / 2)
     y = length(element.y, parent.height, frame, parent.height / 2)
     left = x - width * percent(element.x_anchor, 0.5)
