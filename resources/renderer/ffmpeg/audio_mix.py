@@ -115,7 +115,10 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
         chains.append(f"[a{voice}]asplit={len(outs)}" + "".join(f"[{o}]" for o in outs))
         labels[str(voice)] = outs[0]
         for user, key in zip(users, outs[1:], strict=True):
-            chains.append(f"[{labels[str(user)]}][{key}]{DUCK}[a{user}ducked]")
+            # The key never ends (apad): sidechaincompress stops at either input's end, and
+            # which end arrives first would otherwise race between the decoding threads.
+            chains.append(f"[{key}]apad[{key}p]")
+            chains.append(f"[{labels[str(user)]}][{key}p]{DUCK}[a{user}ducked]")
             labels[str(user)] = f"a{user}ducked"
     mixed = "".join(f"[{labels[str(n)]}]" for n in range(len(sources)))
     chains.append(

@@ -116,7 +116,14 @@ class CaptionTrack:
             )
             for w in self.transcript.words
         ]
-        words = [w for w in words if w.end > self.item.start and w.start < self.item.end]
+        # Only what the audio really plays, while the caption element is shown.
+        first = max(self.item.start, self.audio.start)
+        last = min(self.item.end, self.audio.end)
+        words = [
+            w.model_copy(update={"start": max(w.start, first), "end": min(w.end, last)})
+            for w in words
+            if w.end > first and w.start < last
+        ]
         groups = _groups(words, e.transcript_split or "line", maximum)
         lines: list[str] = []
         for n, group in enumerate(groups):
