@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the API (uvicorn)")
     serve.add_argument("--host", default=None, help="default: AUTOCLIP_API_HOST (127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="default: AUTOCLIP_API_PORT (8000)")
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes (more than one needs Redis)"
+    )
     serve.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
 
@@ -60,6 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         jwt_secret(settings)  # refuse to start without one; create the local one once
     except MissingSecretError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not settings.redis_url:
+        # Rate limits and the versions that keep the caches current would be per process.
+        print(
+            "error: more than one worker needs AUTOCLIP_REDIS_URL (without Redis, rate limits "
+            "and cache invalidation are per process)",
+            file=sys.stderr,
+        )
         return 2
     uvicorn.run(
         "autoclip_api.app:create_app",

@@ -28,6 +28,7 @@ from autoclip_api.core.middleware import (
 from autoclip_api.health.endpoints import build_router as build_health_router
 from autoclip_api.organizations.endpoints import router as organizations_router
 from autoclip_api.projects.endpoints import router as projects_router
+from autoclip_api.sources.endpoints import router as sources_router
 from autoclip_api.users.endpoints import router as users_router
 from autoclip_core.settings import Settings, get_settings
 
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        api.close()
+        await api.aclose()
 
     app = FastAPI(
         title="AutoClip API",
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     for router in (auth_router, users_router, organizations_router, projects_router):
         v1.include_router(router)
+    v1.include_router(sources_router)
     v1.include_router(build_health_router())
     app.include_router(v1)
     app.include_router(build_health_router(), include_in_schema=False)  # probes at the root too

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
@@ -12,15 +14,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from autoclip_api.auth.oauth import GoogleProvider, OAuthProvider
 from autoclip_api.auth.passwords import Passwords
+from autoclip_api.auth.repository import SessionContext
 from autoclip_api.auth.tokens import TokenCodec
+from autoclip_api.core.cache import VersionedCache
 from autoclip_api.core.db import make_engine, make_sessionmaker
 from autoclip_api.core.metrics import Metrics
-from autoclip_api.core.ratelimit import RateLimiter, make_rate_limiter
+from autoclip_api.core.ratelimit import LimiterUnavailable, RateLimiter, make_rate_limiter
 from autoclip_api.core.secrets import jwt_secret
 from autoclip_core.settings import Settings
 
+logger = logging.getLogger("autoclip_api.cache")
+
 FAILED_LOGIN_LIMIT = 5
 FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
+# Safety nets only: a committed change reaches every process's caches on the next request
+# through the cache versions (core/ratelimit.py). These bound what a lost version bump (Redis
+# failing at that very moment) or a write that bypassed the API can leave behind.
+AUTH_CACHE_MAX_AGE_SECONDS = 5.0
+ORG_CACHE_MAX_AGE_SECONDS = 60.0
 
 
 @dataclass
@@ -33,6 +44,10 @@ class ApiContext:
     passwords: Passwords
     metrics: Metrics
     http: httpx.Client
+    # A login's state by ``sid`` (None: not live), at its user's version (``user_scope``).
+    auth_cache: VersionedCache[str, SessionContext | None]
+    # Answers about one organisation's data (JSON bytes), at its version (``org_scope``).
+    org_cache: VersionedCache[Hashable, bytes]
     oauth: dict[str, OAuthProvider] = field(default_factory=dict)
 
     @classmethod
@@ -47,11 +62,20 @@ class ApiContext:
                 token_endpoint=settings.google_token_endpoint,
                 issuer=settings.google_issuer,
             )
+        limiter = make_rate_limiter(settings.redis_url)
+        auth_cache: VersionedCache[str, SessionContext | None] = VersionedCache(
+            max_entries=10_000, max_age_seconds=AUTH_CACHE_MAX_AGE_SECONDS
+        )
+        org_cache: VersionedCache[Hashable, bytes] = VersionedCache(
+            max_entries=256, max_age_seconds=ORG_CACHE_MAX_AGE_SECONDS
+        )
         return cls(
             settings=settings,
             engine=engine,
-            sessions=make_sessionmaker(engine),
-            limiter=make_rate_limiter(settings.redis_url),
+            sessions=make_sessionmaker(
+                engine, on_commit=_bump_versions(limiter, [auth_cache, org_cache])
+            ),
+            limiter=limiter,
             tokens=TokenCodec(
                 jwt_secret(settings), issuer=settings.jwt_issuer, audience=settings.jwt_audience
             ),
@@ -62,6 +86,8 @@ class ApiContext:
             ),
             metrics=Metrics(),
             http=httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False),
+            auth_cache=auth_cache,
+            org_cache=org_cache,
             oauth=oauth,
         )
 
@@ -69,6 +95,32 @@ class ApiContext:
         self.http.close()
         self.limiter.close()
         self.engine.dispose()
+
+    async def aclose(self) -> None:
+        await self.limiter.aclose()
+        self.close()
+
+
+def _bump_versions(
+    limiter: RateLimiter, caches: Sequence[VersionedCache[Any, Any]]
+) -> Callable[[list[str]], None]:
+    """After a commit: new versions for the scopes it changed. If the limiter store cannot take
+    them, this process drops its own caches at once and the others' entries age out."""
+
+    def bump(scopes: list[str]) -> None:
+        try:
+            limiter.bump(scopes)
+        except LimiterUnavailable:
+            logger.warning(
+                "cache versions not bumped (Redis unreachable): other processes may "
+                "serve sign-in state for up to %.0f s and organisation data for up to %.0f s",
+                AUTH_CACHE_MAX_AGE_SECONDS,
+                ORG_CACHE_MAX_AGE_SECONDS,
+            )
+            for cache in caches:
+                cache.invalidate_all()
+
+    return bump
 
 
 async def get_api(request: Request) -> ApiContext:

@@ -2,14 +2,17 @@
 
 Needs PostgreSQL and Redis (``make bench-api`` starts both through
 ``scripts/with-test-services.sh``). Seeds one organisation with 100 projects through the API,
-serves it like production (``python -m autoclip_api serve``, ``AUTOCLIP_ENV=prod``, one worker
-per core), and runs wrk on loopback: 50 connections for 20 s after a short warm-up. Prints the
-run's details, then as its LAST line one JSON object:
-``{"endpoint", "concurrency", "rps", "p50_ms", "p95_ms", "p99_ms", "errors"}``.
+serves it like production (``python -m autoclip_api serve --workers N``, ``AUTOCLIP_ENV=prod``,
+one worker per core by default, ``--log-level WARNING``: no log line per request), and runs
+wrk on loopback: 50 connections for 20 s after a short warm-up. Prints the run's details —
+among them the server's CPU time per request (all its processes, from /proc), which depends
+far less on other load on the machine than the latencies do — then as its LAST line one JSON
+object: ``{"endpoint", "concurrency", "rps", "p50_ms", "p95_ms", "p99_ms", "errors"}``.
 
-The general per-user limit (1200/min by default) would answer most of one user's ~20k
-requests with 429, so the benchmark raises it; the limiter still runs (a Redis round trip per
-request). wrk is installed with apt-get when missing (as root).
+The general per-user limit (1200/min by default) would answer most of one user's requests
+with 429, so the benchmark raises it; the limiter still runs (one Redis round trip per
+request, which also reads the cache versions). wrk is installed with apt-get when missing
+(as root).
 
     make bench-api            # or: bash scripts/with-test-services.sh .venv/bin/python bench/api.py
 """
@@ -138,6 +141,22 @@ def start_server(env: dict[str, str], port: int, workers: int, log_path: Path) -
     sys.exit(f"the API did not become ready:\n{log_path.read_text()}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and all its descendants (the uvicorn workers)."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:  # gone, or no /proc: the figure is then a lower bound
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pending.extend(int(child) for child in children)
+    return total
+
+
 def stop_server(server: subprocess.Popen) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
@@ -239,10 +258,12 @@ def main() -> None:
                 wrk, url, token, connections=args.connections, threads=args.wrk_threads,
                 seconds=args.warmup, script=script,
             )  # fmt: skip
+            cpu_before = cpu_seconds(server.pid)
             report = run_wrk(
                 wrk, url, token, connections=args.connections, threads=args.wrk_threads,
                 seconds=args.duration, script=script,
             )  # fmt: skip
+            server_cpu = cpu_seconds(server.pid) - cpu_before
         finally:
             stop_server(server)
             drop_database(pg)
@@ -252,7 +273,8 @@ def main() -> None:
         f"{int(report['requests'])} requests in {seconds:.1f} s; mean {mean_ms:.1f}"
         f" ms, p90 {report['p90_us'] / 1000:.1f} ms, max {report['max_us'] / 1000:.1f} ms; "
         f"{report['bytes'] / report['requests'] / 1024:.1f} KiB per response; "
-        f"non-2xx {int(report['non_2xx'])}, timeouts {int(report['timeouts'])}"
+        f"non-2xx {int(report['non_2xx'])}, timeouts {int(report['timeouts'])}; "
+        f"server CPU {server_cpu * 1000 / report['requests']:.3f} ms per request"
     )
     print(
         json.dumps(

@@ -9,6 +9,7 @@ organisation). Domains wrap them in ``Annotated`` aliases (``projects/auth.py``.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,7 +21,12 @@ from autoclip_api.auth.subject import AuthSubject, OrgAccess
 from autoclip_api.context import ApiDep
 from autoclip_api.core.db import SessionDep
 from autoclip_api.core.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
-from autoclip_api.core.ratelimit import LimiterUnavailable
+from autoclip_api.core.ratelimit import (
+    Admission,
+    LimiterUnavailable,
+    org_scope,
+    user_scope,
+)
 from autoclip_api.core.types import is_hex_id
 from autoclip_api.organizations.repository import MembershipRepository
 
@@ -28,28 +34,47 @@ bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def current_subject(
-    request: Request, api: ApiDep, session: SessionDep, credentials: BearerDep
-) -> AuthSubject:
+async def current_subject(request: Request, api: ApiDep, credentials: BearerDep) -> AuthSubject:
     """The caller of a Bearer-authenticated request, counted against the per-user limit.
 
-    The general limit fails open when Redis is down: reads keep working.
+    One round trip to the rate-limit store (Redis) counts the request and reads the versions
+    of the user's and the organisation's data; the session then comes from the cache at that
+    version (or the database). A request that fails authentication is not counted. When Redis
+    is down the general limit fails open and the caches are bypassed: reads keep working.
     """
     if credentials is None:
         raise Unauthorized()
-    subject = auth_service.authenticate(session, api, credentials.credentials)
-    request.state.user_id = subject.user_id
+    claims = auth_service.decode(api, credentials.credentials)
+    limit_key = f"user:{claims.user_id}"
+    scopes = [user_scope(claims.user_id)]
+    if claims.org_id is not None:
+        scopes.append(org_scope(claims.org_id))
     try:
-        hit = api.limiter.hit(
-            f"user:{subject.user_id}",
+        admission: Admission | None = await api.limiter.admit(
+            limit_key,
             limit=api.settings.api_rate_limit_per_minute,
             window_seconds=60,
+            scopes=scopes,
         )
     except LimiterUnavailable:
-        return subject
-    if not hit.allowed:
+        admission = None
+    user_version = org_version = None
+    if admission is not None:
+        user_version = admission.versions[0]
+        org_version = admission.versions[1] if claims.org_id is not None else None
+    try:
+        subject = await auth_service.authenticate(
+            api, claims, user_version=user_version, org_version=org_version
+        )
+    except Unauthorized:
+        if admission is not None:
+            with suppress(LimiterUnavailable):
+                await api.limiter.refund(limit_key)
+        raise
+    request.state.user_id = subject.user_id
+    if admission is not None and not admission.hit.allowed:
         api.metrics.auth_events.labels("api_rate_limited").inc()
-        raise TooManyRequests(hit.reset_after, "Rate limit exceeded")
+        raise TooManyRequests(admission.hit.reset_after, "Rate limit exceeded")
     return subject
 
 

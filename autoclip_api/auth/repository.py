@@ -9,6 +9,8 @@ from typing import cast
 from sqlalchemy import Table, and_, delete, select, update
 from sqlalchemy.orm import Session
 
+from autoclip_api.core.db import changed
+from autoclip_api.core.ratelimit import user_scope
 from autoclip_core.models import AuthSession, Membership, OAuthState, RefreshToken
 
 
@@ -39,7 +41,9 @@ class AuthSessionRepository:
     def active_context(self, session_id: str, user_id: str, now: datetime) -> SessionContext | None:
         """The live session with the user's CURRENT role in its organisation (None: not live).
 
-        Read on every request, so a revocation or a role change applies to the next request.
+        What every request's authentication rests on, read afresh after any change to the
+        user's sessions or memberships (every such write marks ``user_scope``), so a
+        revocation or a role change applies to the next request.
         """
         # Core columns, not ORM entities: this runs on every authenticated request.
         row = self.session.execute(
@@ -64,12 +68,17 @@ class AuthSessionRepository:
             return None
         return SessionContext(session_id, user_id, row.org_id, row.role, row.expires_at)
 
-    def revoke(self, session_id: str, *, reason: str, now: datetime) -> None:
+    def revoke(self, user_id: str, session_id: str, *, reason: str, now: datetime) -> None:
         self.session.execute(
             update(AuthSession)
-            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.user_id == user_id,
+                AuthSession.revoked_at.is_(None),
+            )
             .values(revoked_at=now, revoked_reason=reason)
         )
+        changed(self.session, user_scope(user_id))
 
     def revoke_all(
         self,
@@ -88,6 +97,7 @@ class AuthSessionRepository:
         if keep is not None:
             statement = statement.where(AuthSession.id != keep)
         self.session.execute(statement.values(revoked_at=now, revoked_reason=reason))
+        changed(self.session, user_scope(user_id))
 
     def purge_expired(self, user_id: str, now: datetime) -> None:
         self.session.execute(

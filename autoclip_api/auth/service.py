@@ -6,9 +6,11 @@ import hashlib
 import logging
 import secrets
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from autoclip_api.auth.oauth import (
     OAuthIdentity,
@@ -21,6 +23,7 @@ from autoclip_api.auth.repository import (
     AuthSessionRepository,
     OAuthStateRepository,
     RefreshTokenRepository,
+    SessionContext,
 )
 from autoclip_api.auth.schemas import (
     LoginRequest,
@@ -29,7 +32,7 @@ from autoclip_api.auth.schemas import (
     TokenPair,
 )
 from autoclip_api.auth.subject import AuthSubject
-from autoclip_api.auth.tokens import ACCESS_TTL, REFRESH_TTL, InvalidTokenError
+from autoclip_api.auth.tokens import ACCESS_TTL, REFRESH_TTL, AccessClaims, InvalidTokenError
 from autoclip_api.context import FAILED_LOGIN_LIMIT, FAILED_LOGIN_WINDOW_SECONDS, ApiContext
 from autoclip_api.core.errors import (
     BadGateway,
@@ -65,16 +68,39 @@ INVALID_TOKEN = "Invalid or expired token"
 class AuthService:
     # requests -------------------------------------------------------------------------------
 
-    def authenticate(self, session: Session, api: ApiContext, token: str) -> AuthSubject:
-        """The subject of an access token whose session is live, with its current role."""
+    def decode(self, api: ApiContext, token: str) -> AccessClaims:
+        """The claims of a well-formed, correctly signed, unexpired access token."""
         try:
-            claims = api.tokens.decode_access(token)
+            return api.tokens.decode_access(token)
         except InvalidTokenError:
             raise Unauthorized(INVALID_TOKEN) from None
-        context = AuthSessionRepository(session).active_context(
-            claims.session_id, claims.user_id, utcnow()
+
+    async def authenticate(
+        self,
+        api: ApiContext,
+        claims: AccessClaims,
+        *,
+        user_version: str | None,
+        org_version: str | None,
+    ) -> AuthSubject:
+        """The subject of an access token whose session is live, with its current role.
+
+        The session comes from ``api.auth_cache`` while the user's version is the one read at
+        the start of this request (any write to the user's sessions or memberships bumps it),
+        else from the database. ``org_version`` is handed on to the subject for the caches of
+        the organisation's data.
+        """
+        context = await api.auth_cache.get_or_load(
+            claims.session_id,
+            user_version,
+            partial(run_in_threadpool, self._session_context, api, claims),
         )
-        if context is None or context.org_id != claims.org_id:
+        if (
+            context is None
+            or context.user_id != claims.user_id
+            or context.org_id != claims.org_id
+            or as_utc(context.expires_at) <= utcnow()
+        ):
             raise Unauthorized(INVALID_TOKEN)
         role: Role | None = None
         if context.org_id is not None:
@@ -84,7 +110,16 @@ class AuthService:
                 role = None
             if role is None:  # removed from the organisation since the login
                 raise Unauthorized(INVALID_TOKEN)
-        return AuthSubject(claims.user_id, claims.session_id, context.org_id, role)
+        return AuthSubject(
+            claims.user_id, claims.session_id, context.org_id, role, org_version=org_version
+        )
+
+    @staticmethod
+    def _session_context(api: ApiContext, claims: AccessClaims) -> SessionContext | None:
+        with api.sessions() as session:
+            return AuthSessionRepository(session).active_context(
+                claims.session_id, claims.user_id, utcnow()
+            )
 
     # password sign-up and sign-in -----------------------------------------------------------
 
@@ -178,7 +213,7 @@ class AuthService:
         sessions = AuthSessionRepository(session)
         if not tokens.use(claims.jti, claims.session_id, now):
             if tokens.was_issued(claims.jti, claims.session_id):
-                sessions.revoke(claims.session_id, reason="refresh_reuse", now=now)
+                sessions.revoke(claims.user_id, claims.session_id, reason="refresh_reuse", now=now)
                 session.commit()
                 api.metrics.auth_events.labels("refresh_reuse").inc()
                 logger.warning(
@@ -202,7 +237,9 @@ class AuthService:
         return pair
 
     def logout(self, session: Session, subject: AuthSubject) -> None:
-        AuthSessionRepository(session).revoke(subject.session_id, reason="logout", now=utcnow())
+        AuthSessionRepository(session).revoke(
+            subject.user_id, subject.session_id, reason="logout", now=utcnow()
+        )
         session.commit()
         logger.info("signed out user=%s", subject.user_id)
 
@@ -311,7 +348,11 @@ class AuthService:
             updated_at=now,
         )
         _add_owner_with_org(
-            session, users, user, f"{identity.name}'s organisation"[:200], now,
+            session,
+            users,
+            user,
+            f"{identity.name}'s organisation"[:200],
+            now,
             conflict="Account created concurrently; sign in again",
         )
         return user

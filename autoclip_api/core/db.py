@@ -1,8 +1,9 @@
-"""The API's app-database engine and the per-request session dependency."""
+"""The API's app-database engine, the per-request session dependency, and the one place
+where a committed write tells the caches what it changed (:func:`changed`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,8 +45,36 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     )
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def make_sessionmaker(
+    engine: Engine, on_commit: Callable[[list[str]], None] | None = None
+) -> sessionmaker[Session]:
+    """Sessions of the API; ``on_commit`` receives the scopes each committed transaction
+    marked as :func:`changed` (nothing for a rollback)."""
+    sessions = sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    if on_commit is not None:
+
+        @event.listens_for(sessions, "after_commit")
+        def _publish(session: Session) -> None:
+            scopes = session.info.pop(_CHANGED, None)
+            if scopes:
+                on_commit(sorted(scopes))
+
+        @event.listens_for(sessions, "after_rollback")
+        def _forget(session: Session) -> None:
+            session.info.pop(_CHANGED, None)
+
+    return sessions
+
+
+_CHANGED = "autoclip.changed_scopes"
+
+
+def changed(session: Session, *scopes: str) -> None:
+    """Marks cache scopes (``core.ratelimit.user_scope``/``org_scope``) whose data the session's
+    transaction changes: their versions are bumped once it commits, so no process serves a
+    cached answer from before the change. Repositories call this next to every such write.
+    """
+    session.info.setdefault(_CHANGED, set()).update(scopes)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

@@ -1,39 +1,85 @@
-"""Fixed-window counters for rate limiting: Redis when configured, in-process otherwise.
+"""The store every API process shares: rate-limit windows, and the cache versions.
 
-``hit`` counts one event against ``key`` and says whether it is within ``limit`` for the current
-window (which starts at the key's first event). With Redis configured but unreachable it raises
-:class:`LimiterUnavailable`; callers decide whether to fail open (general API limit) or closed
-(authentication). A short circuit breaker keeps a dead Redis from costing a connect timeout on
-every request.
+Redis when configured, process memory otherwise (one process: ``python -m autoclip_api serve``
+refuses several workers without Redis).
+
+**Rate limits.** ``hit`` counts one event against ``key`` and says whether it is within
+``limit`` for the current window (which starts at the key's first event).
+
+**Cache versions.** A cached answer is tagged with the version of its *scope* (``user:<id>``:
+a user's sessions and roles; ``org:<id>``: an organisation's data), read at the start of the
+request that computed it, and served only while the scope still has that version. A write
+bumps the versions of the scopes it changed once its transaction commits (``core/db.py``), so
+every request that starts after the write misses. Versions are random tokens, never counters:
+one that Redis lost (restart, eviction) comes back as a new value, never as an old one.
+
+**Admission.** ``admit`` is the one round trip of an authenticated request: it counts the
+request against the caller's limit and reads the versions of its scopes.
+
+With Redis configured but unreachable every method raises :class:`LimiterUnavailable`;
+callers decide: the general API limit fails open and caches are bypassed (reads keep working),
+authentication fails closed (503). A short circuit breaker keeps a dead Redis from costing a
+connect timeout on every request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import redis
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
-_HIT_SCRIPT = """
+VERSION_TTL_SECONDS = 24 * 3600  # an idle scope's version may lapse: it comes back new
+
+# KEYS[1]: the window; ARGV[1]: its length (ms). Leaves ``count`` and ``ttl`` (ms left).
+_WINDOW = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {count, ttl}
+"""
+_HIT = _WINDOW + "return {count, ttl}"
+# The window, then the versions of KEYS[2..]; a missing one is created from ARGV[2] (a fresh
+# random token) with a TTL of ARGV[3] seconds.
+_ADMIT = (
+    _WINDOW
+    + """
+local result = {count, ttl}
+for i = 2, #KEYS do
+  local version = redis.call('GET', KEYS[i])
+  if not version then
+    version = ARGV[2] .. i
+    redis.call('SET', KEYS[i], version, 'EX', ARGV[3])
+  end
+  result[i + 1] = version
+end
+return result
+"""
+)
+# Gives back one event of the window KEYS[1] (never below zero, never creating it).
+_REFUND = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
 """
 
 
 class LimiterUnavailable(RuntimeError):
-    """The configured rate-limit store (Redis) cannot be reached."""
+    """The configured store (Redis) cannot be reached."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +93,14 @@ class Hit:
         return self.count <= self.limit
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """One request's count against its limit and the versions of its scopes (same order)."""
+
+    hit: Hit
+    versions: tuple[str, ...]
+
+
 class RateLimiter(Protocol):
     backend: str
 
@@ -54,9 +108,25 @@ class RateLimiter(Protocol):
 
     def reset(self, key: str) -> None: ...
 
+    def bump(self, scopes: Sequence[str]) -> None:
+        """New versions for ``scopes`` (call once the change is committed)."""
+        ...
+
+    async def admit(
+        self, key: str, *, limit: int, window_seconds: int, scopes: Sequence[str]
+    ) -> Admission:
+        """``hit`` on ``key`` and the current versions of ``scopes``, in one round trip."""
+        ...
+
+    async def refund(self, key: str) -> None:
+        """Takes back one event of ``key`` (an admitted request that was not the key's)."""
+        ...
+
     def ping(self) -> None: ...
 
     def close(self) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 def hashed(value: str) -> str:
@@ -64,8 +134,22 @@ def hashed(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+def user_scope(user_id: str) -> str:
+    """A user's sessions and memberships (the state ``authenticate`` reads)."""
+    return f"user:{user_id}"
+
+
+def org_scope(org_id: str) -> str:
+    """An organisation's data (its projects...)."""
+    return f"org:{org_id}"
+
+
+def new_version() -> str:
+    return secrets.token_hex(8)
+
+
 class MemoryRateLimiter:
-    """Per-process counters (the local default: one process, no Redis)."""
+    """Per-process state (the local default: one process, no Redis)."""
 
     backend = "memory"
 
@@ -73,6 +157,7 @@ class MemoryRateLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[int, float]] = {}
+        self._versions: dict[str, str] = {}
         self._next_sweep = 0.0
 
     def hit(self, key: str, *, limit: int, window_seconds: int) -> Hit:
@@ -92,24 +177,51 @@ class MemoryRateLimiter:
         with self._lock:
             self._windows.pop(key, None)
 
+    def bump(self, scopes: Sequence[str]) -> None:
+        with self._lock:
+            for scope in scopes:
+                self._versions[scope] = new_version()
+
+    async def admit(
+        self, key: str, *, limit: int, window_seconds: int, scopes: Sequence[str]
+    ) -> Admission:
+        hit = self.hit(key, limit=limit, window_seconds=window_seconds)
+        with self._lock:
+            versions = tuple(self._versions.setdefault(s, new_version()) for s in scopes)
+        return Admission(hit, versions)
+
+    async def refund(self, key: str) -> None:
+        with self._lock:
+            count, reset_at = self._windows.get(key, (0, 0.0))
+            if count > 0:
+                self._windows[key] = (count - 1, reset_at)
+
     def ping(self) -> None:
         return None
 
     def close(self) -> None:
         return None
 
+    async def aclose(self) -> None:
+        return None
+
 
 class RedisRateLimiter:
+    """Redis: a blocking client for the thread-pool code (sign-in, commits), an asyncio one for
+    the per-request ``admit``/``refund`` (created in, and bound to, the running event loop)."""
+
     backend = "redis"
 
     def __init__(
         self,
         url: str,
         *,
-        prefix: str = "autoclip:rl:",
+        prefix: str = "autoclip:",
         timeout_seconds: float = 0.5,
         breaker_seconds: float = 2.0,
     ) -> None:
+        self._url = url
+        self._timeout = timeout_seconds
         self._client = redis.Redis.from_url(
             url,
             socket_connect_timeout=timeout_seconds,
@@ -117,25 +229,21 @@ class RedisRateLimiter:
             health_check_interval=30,
             retry=Retry(NoBackoff(), 0),  # fail fast: callers decide (503 or fail open)
         )
-        self._script = self._client.register_script(_HIT_SCRIPT)
-        self._prefix = prefix
+        self._hit = self._client.register_script(_HIT)
+        self._aclient: aioredis.Redis | None = None
+        self._aloop: asyncio.AbstractEventLoop | None = None
+        self._ascripts: tuple[AsyncScript, AsyncScript] | None = None
+        self._windows = prefix + "rl:"
+        self._versions = prefix + "v:"
         self._breaker_seconds = breaker_seconds
         self._open_until = 0.0
 
-    def _guard(self) -> None:
-        if time.monotonic() < self._open_until:
-            raise LimiterUnavailable("redis unreachable (recently failed)")
-
-    def _trip(self, exc: Exception) -> LimiterUnavailable:
-        if time.monotonic() >= self._open_until:
-            logger.warning("rate-limit store unreachable: %s", type(exc).__name__)
-        self._open_until = time.monotonic() + self._breaker_seconds
-        return LimiterUnavailable(f"redis unreachable ({type(exc).__name__})")
+    # rate limits and versions ---------------------------------------------------------------
 
     def hit(self, key: str, *, limit: int, window_seconds: int) -> Hit:
         self._guard()
         try:
-            count, ttl_ms = self._script(keys=[self._prefix + key], args=[window_seconds * 1000])
+            count, ttl_ms = self._hit(keys=[self._windows + key], args=[window_seconds * 1000])
         except (redis.RedisError, OSError) as exc:
             raise self._trip(exc) from exc
         return Hit(int(count), limit, int(ttl_ms) / 1000)
@@ -143,9 +251,48 @@ class RedisRateLimiter:
     def reset(self, key: str) -> None:
         self._guard()
         try:
-            self._client.delete(self._prefix + key)
+            self._client.delete(self._windows + key)
         except (redis.RedisError, OSError) as exc:
             raise self._trip(exc) from exc
+
+    def bump(self, scopes: Sequence[str]) -> None:
+        if not scopes:
+            return
+        self._guard()
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for scope in scopes:
+                    pipe.set(self._versions + scope, new_version(), ex=VERSION_TTL_SECONDS)
+                pipe.execute()
+        except (redis.RedisError, OSError) as exc:
+            raise self._trip(exc) from exc
+
+    async def admit(
+        self, key: str, *, limit: int, window_seconds: int, scopes: Sequence[str]
+    ) -> Admission:
+        self._guard()
+        admit, _ = self._scripts()
+        keys = [self._windows + key, *(self._versions + s for s in scopes)]
+        try:
+            reply = await admit(
+                keys=keys, args=[window_seconds * 1000, new_version(), VERSION_TTL_SECONDS]
+            )
+        except (redis.RedisError, OSError) as exc:  # TimeoutError is an OSError
+            raise self._trip(exc) from exc
+        count, ttl_ms, *versions = reply
+        return Admission(
+            Hit(int(count), limit, int(ttl_ms) / 1000), tuple(v.decode() for v in versions)
+        )
+
+    async def refund(self, key: str) -> None:
+        self._guard()
+        _, refund = self._scripts()
+        try:
+            await refund(keys=[self._windows + key])
+        except (redis.RedisError, OSError) as exc:  # TimeoutError is an OSError
+            raise self._trip(exc) from exc
+
+    # health -----------------------------------------------------------------------------------
 
     def ping(self) -> None:
         """Always asks Redis (readiness must not trust the breaker)."""
@@ -158,6 +305,43 @@ class RedisRateLimiter:
 
     def close(self) -> None:
         self._client.close()
+        self._aclient = self._aloop = self._ascripts = None  # its sockets close with its loop
+
+    async def aclose(self) -> None:
+        if self._aclient is not None and self._aloop is asyncio.get_running_loop():
+            await self._aclient.aclose()
+        self._aclient = self._aloop = self._ascripts = None
+
+    # internals --------------------------------------------------------------------------------
+
+    def _scripts(self) -> tuple[AsyncScript, AsyncScript]:
+        """``admit`` and ``refund`` on the asyncio client of the running loop (created on first
+        use; a new loop, as in tests, gets a new client)."""
+        loop = asyncio.get_running_loop()
+        if self._ascripts is None or self._aloop is not loop:
+            self._aclient = aioredis.Redis.from_url(
+                self._url,
+                socket_connect_timeout=self._timeout,
+                socket_timeout=self._timeout,
+                health_check_interval=30,
+                retry=AsyncRetry(NoBackoff(), 0),
+            )
+            self._aloop = loop
+            self._ascripts = (
+                self._aclient.register_script(_ADMIT),
+                self._aclient.register_script(_REFUND),
+            )
+        return self._ascripts
+
+    def _guard(self) -> None:
+        if time.monotonic() < self._open_until:
+            raise LimiterUnavailable("redis unreachable (recently failed)")
+
+    def _trip(self, exc: BaseException) -> LimiterUnavailable:
+        if time.monotonic() >= self._open_until:
+            logger.warning("rate-limit store (redis) unreachable: %s", type(exc).__name__)
+        self._open_until = time.monotonic() + self._breaker_seconds
+        return LimiterUnavailable(f"redis unreachable ({type(exc).__name__})")
 
 
 def make_rate_limiter(redis_url: str | None) -> RateLimiter:

@@ -1,9 +1,11 @@
-"""OpenAPI documentation of the error responses (all ``{"detail": ...}``)."""
+"""Responses: already-serialised JSON, and the OpenAPI documentation of the error responses
+(all ``{"detail": ...}``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Response
 from pydantic import BaseModel
 
 _DESCRIPTIONS = {
@@ -26,3 +28,9 @@ class ErrorResponse(BaseModel):
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorResponse, "description": _DESCRIPTIONS[code]} for code in codes}
+
+
+def json_bytes(body: bytes, status_code: int = 200) -> Response:
+    """A body already serialised from its response model (e.g. cached): sent as is, without
+    FastAPI validating and serialising it again. The route declares ``response_model``."""
+    return Response(body, status_code=status_code, media_type="application/json")

@@ -79,11 +79,11 @@ def _database(api: ApiContext) -> Check:
 
 def _redis(api: ApiContext) -> Check:
     if api.limiter.backend == "memory":
-        return Check(status="not_configured", detail="in-process rate limiting")
+        return Check(status="not_configured", detail="in-process rate limits and caches")
     try:
         api.limiter.ping()
     except LimiterUnavailable as exc:
         return Check(
             status="error", detail=f"{exc}: sign-in and token refresh answer 503, reads work"
         )
-    return Check(status="ok", detail="rate limits in Redis")
+    return Check(status="ok", detail="rate limits and cache versions in Redis")

@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from autoclip_api.core.db import changed
+from autoclip_api.core.ratelimit import org_scope, user_scope
 from autoclip_core.models import Membership, Organization, User
 
 
@@ -24,8 +26,19 @@ class OrganizationRepository:
         )
 
     def delete_many(self, org_ids: Sequence[str]) -> None:
-        if org_ids:
-            self.session.execute(delete(Organization).where(Organization.id.in_(org_ids)))
+        """Deletes the organisations; the database cascades their memberships, sessions and
+        projects."""
+        if not org_ids:
+            return
+        members = self.session.scalars(
+            select(Membership.user_id).where(Membership.org_id.in_(org_ids))
+        ).all()
+        self.session.execute(delete(Organization).where(Organization.id.in_(org_ids)))
+        changed(
+            self.session,
+            *(org_scope(org_id) for org_id in org_ids),
+            *(user_scope(user_id) for user_id in members),
+        )
 
     def list_for_user(self, user_id: str) -> list[tuple[Organization, str]]:
         """The user's organisations with the user's role in each, oldest membership first."""
@@ -83,9 +96,15 @@ class MembershipRepository:
     def add(self, membership: Membership) -> Membership:
         self.session.add(membership)
         self.session.flush()
+        changed(self.session, user_scope(membership.user_id))
         return membership
+
+    def set_role(self, membership: Membership, role: str) -> None:
+        membership.role = role
+        changed(self.session, user_scope(membership.user_id))
 
     def delete(self, org_id: str, user_id: str) -> None:
         self.session.execute(
             delete(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
         )
+        changed(self.session, user_scope(user_id))

@@ -60,7 +60,7 @@ class OrganizationService:
         membership, user = self._locked_member(session, access, user_id)
         if membership.role == Role.OWNER and role != Role.OWNER:
             self._keep_an_owner(session, access.org_id, user_id)
-        membership.role = role
+        MembershipRepository(session).set_role(membership, role)
         session.commit()
         logger.info("role changed org=%s user=%s role=%s", access.org_id, user_id, role)
         return _member(membership, user)

@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from autoclip_api.context import ApiDep
 from autoclip_api.core.db import SessionDep
-from autoclip_api.core.responses import error_responses
+from autoclip_api.core.responses import error_responses, json_bytes
 from autoclip_api.projects.auth import (
     ProjectsCreate,
     ProjectsDelete,
@@ -18,15 +19,15 @@ from autoclip_api.projects.service import project_service
 router = APIRouter(prefix="/projects", tags=["projects"])
 
 
-@router.get("", responses=error_responses(401, 403, 429))
-def list_projects(
+@router.get("", response_model=ProjectList, responses=error_responses(401, 403, 429))
+async def list_projects(
     subject: ProjectsRead,
-    session: SessionDep,
+    api: ApiDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> ProjectList:
+) -> Response:
     """Your organisation's projects, oldest first."""
-    return project_service.list(session, subject, limit=limit, offset=offset)
+    return json_bytes(await project_service.list_json(api, subject, limit=limit, offset=offset))
 
 
 @router.post(

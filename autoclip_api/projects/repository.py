@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Row, Select, Table, delete, false, func, select
 from sqlalchemy.orm import Session
 
 from autoclip_api.auth.subject import AuthSubject
+from autoclip_api.core.db import changed
+from autoclip_api.core.ratelimit import org_scope
 from autoclip_api.core.types import is_hex_id
 from autoclip_core.models import Project
 
@@ -70,11 +73,25 @@ class ProjectRepository:
             self.get_readable_statement(subject).where(PROJECTS.c.id == project_id)
         )
 
+    # Every write marks the organisation's data as changed (its cached lists are stale).
+
     def add(self, project: Project) -> Project:
         self.session.add(project)
         self.session.flush()
+        self._changed(project)
         return project
+
+    def update(self, project: Project, values: dict[str, Any], now: datetime) -> None:
+        for field, value in values.items():
+            setattr(project, field, value)
+        project.updated_at = now
+        self._changed(project)
 
     def delete(self, project: Project) -> None:
         """Deletes in SQL; the database cascades the project's content items, jobs, events."""
         self.session.execute(delete(PROJECTS).where(PROJECTS.c.id == project.id))
+        self._changed(project)
+
+    def _changed(self, project: Project) -> None:
+        if project.org_id is not None:
+            changed(self.session, org_scope(project.org_id))

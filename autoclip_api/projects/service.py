@@ -3,10 +3,14 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from functools import partial
 
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from autoclip_api.auth.subject import AuthSubject
+from autoclip_api.context import ApiContext
 from autoclip_api.core.errors import NotFound
 from autoclip_api.projects.repository import ProjectRepository
 from autoclip_api.projects.schemas import ProjectCreate, ProjectList, ProjectRead, ProjectUpdate
@@ -15,6 +19,7 @@ from autoclip_core.models import Project, new_id, utcnow
 logger = logging.getLogger("autoclip_api.projects")
 
 PROJECT_NOT_FOUND = "Project not found"
+_PROJECT_LIST = TypeAdapter(ProjectList)
 
 
 def slugify(name: str, project_id: str) -> str:
@@ -25,6 +30,23 @@ def slugify(name: str, project_id: str) -> str:
 
 
 class ProjectService:
+    async def list_json(
+        self, api: ApiContext, subject: AuthSubject, *, limit: int, offset: int
+    ) -> bytes:
+        """A page of the organisation's projects as JSON, from ``api.org_cache`` while the
+        organisation's data keeps the version read at the start of the request (every project
+        write bumps it), else from the database."""
+        return await api.org_cache.get_or_load(
+            ("projects", subject.org_id, limit, offset),
+            subject.org_version,
+            partial(run_in_threadpool, self._list_json, api, subject, limit, offset),
+        )
+
+    def _list_json(self, api: ApiContext, subject: AuthSubject, limit: int, offset: int) -> bytes:
+        with api.sessions() as session:
+            page = self.list(session, subject, limit=limit, offset=offset)
+        return _PROJECT_LIST.dump_json(page)
+
     def list(
         self, session: Session, subject: AuthSubject, *, limit: int, offset: int
     ) -> ProjectList:
@@ -67,9 +89,7 @@ class ProjectService:
         self, session: Session, subject: AuthSubject, project_id: str, data: ProjectUpdate
     ) -> ProjectRead:
         project = self._project(session, subject, project_id)
-        for field, value in data.model_dump(exclude_unset=True).items():
-            setattr(project, field, value)
-        project.updated_at = utcnow()
+        ProjectRepository(session).update(project, data.model_dump(exclude_unset=True), utcnow())
         session.commit()
         return ProjectRead.model_validate(project)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from autoclip_api.core.db import changed
+from autoclip_api.core.ratelimit import user_scope
 from autoclip_core.models import User
 
 
@@ -27,3 +29,4 @@ class UserRepository:
     def delete(self, user_id: str) -> None:
         """Removes the user; the database cascades memberships, sessions and refresh tokens."""
         self.session.execute(delete(User).where(User.id == user_id))
+        changed(self.session, user_scope(user_id))

@@ -24,7 +24,7 @@ async def test_readyz_checks_database_and_redis(client: ApiClient) -> None:
             "status": "ready",
             "checks": {
                 "database": {"status": "ok", "detail": "postgresql"},
-                "redis": {"status": "ok", "detail": "rate limits in Redis"},
+                "redis": {"status": "ok", "detail": "rate limits and cache versions in Redis"},
             },
         }
 

@@ -1,4 +1,4 @@
-"""The rate-limit stores: fixed windows, and a dead Redis that fails fast."""
+"""The rate-limit stores: fixed windows, cache versions, and a dead Redis that fails fast."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import redis
 
-from autoclip_api.core.ratelimit import LimiterUnavailable, MemoryRateLimiter, RedisRateLimiter
+from autoclip_api.core.ratelimit import (
+    LimiterUnavailable,
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+)
 
 
 def test_memory_window_counts_then_resets() -> None:
@@ -80,3 +86,77 @@ def test_hung_redis_fails_within_the_timeout_then_the_breaker_answers_at_once(
             limiter.hit("k", limit=5, window_seconds=60)
     assert time.monotonic() - started < 0.1
     limiter.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
+    limiter: RateLimiter
+    if request.param == "memory":
+        limiter = MemoryRateLimiter()
+    else:
+        limiter = RedisRateLimiter(request.getfixturevalue("redis_url"))
+    yield limiter
+    limiter.close()
+
+
+@pytest.mark.anyio
+async def test_admit_counts_and_reads_versions_until_a_bump(store: RateLimiter) -> None:
+    first = await store.admit("user:u", limit=2, window_seconds=60, scopes=["user:u", "org:o"])
+    again = await store.admit("user:u", limit=2, window_seconds=60, scopes=["user:u", "org:o"])
+    assert (first.hit.count, again.hit.count) == (1, 2)
+    assert again.hit.allowed
+    assert again.versions == first.versions
+    assert len(set(first.versions)) == 2
+    store.bump(["org:o"])
+    third = await store.admit("user:u", limit=2, window_seconds=60, scopes=["user:u", "org:o"])
+    assert not third.hit.allowed
+    assert third.versions[0] == first.versions[0]
+    assert third.versions[1] != first.versions[1]
+    # the window is the one ``hit`` counts in
+    assert store.hit("user:u", limit=2, window_seconds=60).count == 4
+    await store.aclose()
+
+
+@pytest.mark.anyio
+async def test_refund_gives_back_one_event_and_never_goes_below_zero(store: RateLimiter) -> None:
+    await store.admit("k", limit=5, window_seconds=60, scopes=[])
+    await store.admit("k", limit=5, window_seconds=60, scopes=[])
+    await store.refund("k")
+    await store.refund("k")
+    await store.refund("k")
+    await store.refund("never-counted")
+    assert store.hit("k", limit=5, window_seconds=60).count == 1
+    assert store.hit("never-counted", limit=5, window_seconds=60).count == 1
+    await store.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_lost_version_comes_back_new_never_old(redis_url: str) -> None:
+    """Redis restarted or evicted the key: the version is a fresh token, not a reused one."""
+    store = RedisRateLimiter(redis_url)
+    before = (await store.admit("k", limit=9, window_seconds=60, scopes=["org:o"])).versions
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    after = (await store.admit("k", limit=9, window_seconds=60, scopes=["org:o"])).versions
+    assert after != before
+    await store.aclose()
+    store.close()
+
+
+@pytest.mark.anyio
+async def test_hung_redis_fails_admit_within_the_timeout_then_the_breaker_answers(
+    silent_server: int,
+) -> None:
+    store = RedisRateLimiter(
+        f"redis://127.0.0.1:{silent_server}/0", timeout_seconds=0.3, breaker_seconds=5
+    )
+    started = time.monotonic()
+    with pytest.raises(LimiterUnavailable):
+        await store.admit("k", limit=5, window_seconds=60, scopes=["user:u"])
+    assert time.monotonic() - started < 1.5
+    with pytest.raises(LimiterUnavailable, match="recently failed"):
+        await store.admit("k", limit=5, window_seconds=60, scopes=["user:u"])
+    with pytest.raises(LimiterUnavailable, match="recently failed"):
+        store.bump(["user:u"])
+    store.close()

@@ -45,6 +45,13 @@ EXPECTED_POLICIES = {
     ("GET", "/api/v1/projects/{project_id}"): "projects.read",
     ("PATCH", "/api/v1/projects/{project_id}"): "projects.update",
     ("DELETE", "/api/v1/projects/{project_id}"): "projects.delete",
+    ("GET", "/api/v1/projects/{project_id}/sources"): "projects.read",
+    ("POST", "/api/v1/projects/{project_id}/sources"): "projects.update",
+    ("GET", "/api/v1/projects/{project_id}/sources/{source_id}"): "projects.read",
+    ("DELETE", "/api/v1/projects/{project_id}/sources/{source_id}"): "projects.update",
+    ("POST", "/api/v1/projects/{project_id}/sources/{source_id}/items"): (
+        "webhook signature (HMAC-SHA256)"
+    ),
     ("GET", "/api/v1/healthz"): "public",
     ("GET", "/api/v1/readyz"): "public",
     ("GET", "/api/v1/metrics"): "public",

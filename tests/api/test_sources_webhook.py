@@ -154,29 +154,39 @@ async def test_no_bearer_token_is_needed_and_none_is_enough(
 
 
 def _refusals() -> list[tuple[str, Callable[[Hook, bytes], dict[str, Any]], str]]:
-    now = int(time.time())
+    def now() -> int:  # read when the case runs, not when the tests are collected
+        return int(time.time())
 
-    def signed(ts: int) -> Callable[[Hook, bytes], dict[str, Any]]:
-        return lambda hook, body: {"timestamp": ts, "signature": sign(hook.secret, ts, body)}
+    def signed(offset: int) -> Callable[[Hook, bytes], dict[str, Any]]:
+        def how(hook: Hook, body: bytes) -> dict[str, Any]:
+            ts = now() + offset
+            return {"timestamp": ts, "signature": sign(hook.secret, ts, body)}
+
+        return how
 
     return [
-        ("no signature", lambda h, b: {"headers": {"X-AutoClip-Timestamp": str(now)}},
+        ("no signature", lambda h, b: {"headers": {"X-AutoClip-Timestamp": str(now())}},
          "Missing or malformed X-AutoClip-Signature"),
-        ("no timestamp", lambda h, b: {"headers": {"X-AutoClip-Signature": sign(h.secret, now, b)}},
+        ("no timestamp",
+         lambda h, b: {"headers": {"X-AutoClip-Signature": sign(h.secret, now(), b)}},
          "Missing or malformed X-AutoClip-Timestamp"),
         ("not a number", lambda h, b: {"timestamp": "1e9", "signature": sign(h.secret, "1e9", b)},
          "Missing or malformed X-AutoClip-Timestamp"),
-        ("expired", signed(now - 301), "more than 300 seconds"),
-        ("from the future", signed(now + 400), "more than 300 seconds"),
-        ("wrong secret", lambda h, b: {"signature": sign("whsec_guess", now, b), "timestamp": now},
+        ("expired", signed(-301), "more than 300 seconds"),
+        ("from the future", signed(400), "more than 300 seconds"),
+        ("wrong secret",
+         lambda h, b: {"signature": sign("whsec_guess", now(), b), "timestamp": now()},
          "Invalid signature"),
-        ("other body", lambda h, b: {"signature": sign(h.secret, now, b + b" "), "timestamp": now},
+        ("other body",
+         lambda h, b: {"signature": sign(h.secret, now(), b + b" "), "timestamp": now()},
          "Invalid signature"),
-        ("other timestamp", lambda h, b: {"signature": sign(h.secret, now, b),
-                                          "timestamp": now - 1}, "Invalid signature"),
-        ("bare hex", lambda h, b: {"signature": sign(h.secret, now, b).removeprefix("sha256="),
-                                   "timestamp": now}, "Missing or malformed X-AutoClip-Signature"),
-        ("other scheme", lambda h, b: {"signature": "sha1=" + "0" * 40, "timestamp": now},
+        ("other timestamp", lambda h, b: {"signature": sign(h.secret, now(), b),
+                                          "timestamp": now() - 1}, "Invalid signature"),
+        ("bare hex",
+         lambda h, b: {"signature": sign(h.secret, now(), b).removeprefix("sha256="),
+                       "timestamp": now()},
+         "Missing or malformed X-AutoClip-Signature"),
+        ("other scheme", lambda h, b: {"signature": "sha1=" + "0" * 40, "timestamp": now()},
          "Missing or malformed X-AutoClip-Signature"),
     ]  # fmt: skip
 

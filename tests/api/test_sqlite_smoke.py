@@ -43,7 +43,7 @@ async def test_default_settings_use_sqlite_in_the_data_dir(
         ready = (await http.get("/readyz")).json()
         assert ready["checks"] == {
             "database": {"status": "ok", "detail": "sqlite"},
-            "redis": {"status": "not_configured", "detail": "in-process rate limiting"},
+            "redis": {"status": "not_configured", "detail": "in-process rate limits and caches"},
         }
     app.state.api.close()
 
@@ -108,3 +108,14 @@ async def test_delete_me_cascades_on_sqlite(local: ApiClient) -> None:
 def test_fast_hashing_is_only_allowed_in_test_mode() -> None:
     with pytest.raises(ValueError, match="OWASP"):
         Settings(env="local", **FAST_HASHING)
+
+
+def test_serve_refuses_several_workers_without_redis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without Redis the rate limits and cache versions live in one process."""
+    monkeypatch.setenv("AUTOCLIP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AUTOCLIP_ENV", "local")
+    monkeypatch.delenv("AUTOCLIP_REDIS_URL", raising=False)
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "AUTOCLIP_REDIS_URL" in capsys.readouterr().err

@@ -6,11 +6,13 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
+from autoclip_api.auth.tokens import InvalidTokenError, TokenCodec
 from tests.api.conftest import JWT_SECRET
 from tests.api.helpers import Account, ApiClient, forge
 
@@ -179,3 +181,34 @@ async def test_malformed_authorization_headers_are_401(
 ) -> None:
     response = await client.get("/api/v1/users/me", headers={"Authorization": authorization})
     assert response.status_code == 401
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    """Verified access tokens are remembered per process, never past their ``exp``."""
+    codec = TokenCodec(JWT_SECRET, issuer="autoclip", audience="autoclip-api")
+    now = datetime.now(UTC)
+    token = forge(
+        JWT_SECRET,
+        {"sub": "u" * 32, "sid": "s" * 32, "org_id": None, "iat": now,
+         "exp": now + timedelta(seconds=2)},
+    )  # fmt: skip
+    assert codec.decode_access(token).user_id == "u" * 32
+    assert codec.decode_access(token).user_id == "u" * 32  # remembered
+    time.sleep(max(0.0, (now + timedelta(seconds=2.05) - datetime.now(UTC)).total_seconds()))
+    with pytest.raises(InvalidTokenError):
+        codec.decode_access(token)
+
+
+def test_a_remembered_token_does_not_vouch_for_a_tampered_copy() -> None:
+    codec = TokenCodec(JWT_SECRET, issuer="autoclip", audience="autoclip-api")
+    token = codec.access_token(
+        user_id="u" * 32, session_id="s" * 32, org_id=None, role=None, now=datetime.now(UTC)
+    )
+    codec.decode_access(token)
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    tampered = ".".join([header, _b64({**claims, "sub": "x" * 32}), signature])
+    with pytest.raises(InvalidTokenError):
+        codec.decode_access(tampered)
+    with pytest.raises(InvalidTokenError):
+        codec.decode_access(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
