@@ -15,8 +15,8 @@ from pathlib import Path
 from autoclip_core.renderscript.model import TemplateError
 from autoclip_core.renderscript.templates import build_render_script, load_template, read_json
 from autoclip_core.settings import Settings
-from resources.registry import PROVIDERS
 from resources.renderer.base import RenderError
+from resources.renderer.ffmpeg import FFmpegRenderer
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
     media_dir = args.media_dir or (
         template_path.parent if template_path.suffix == ".json" else Path.cwd()
     )
-    renderer = PROVIDERS["renderer"]["ffmpeg"](Settings())  # the local engine, as configured
+    renderer = FFmpegRenderer.from_settings(Settings())
     shown = [-1]
 
     def progress(fraction: float) -> None:

@@ -30,9 +30,7 @@ PROVIDERS: dict[str, dict[str, Factory]] = {
             library_dir=str(s.media_library_dir) if s.media_library_dir else None
         )
     },
-    "renderer": {
-        "ffmpeg": lambda s: FFmpegRenderer(threads=s.render_threads, zoom=s.render_zoom)
-    },
+    "renderer": {"ffmpeg": FFmpegRenderer.from_settings},
     "publisher": {"local": lambda s: LocalChannelPublisher(root=str(s.root / "channels"))},
     "storage": {"filesystem": lambda s: FilesystemStorage(root=str(s.media_dir))},
 }

@@ -72,7 +72,6 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
             timeout_s=timeout_s,
         )  # fmt: skip
         return AudioMix(wav, None)
-    inputs: list[str] = []
     chains: list[str] = []
     labels: dict[str, str] = {}
     by_name = {i.element.name: n for n, (i, _) in enumerate(sources) if i.element.name}
@@ -80,13 +79,16 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
         element = item.element
         assert isinstance(element, AudioElement | VideoElement)
         assert item.media is not None
-        if element.loop:
-            inputs += ["-stream_loop", "-1"]
-        if element.trim_start:
-            inputs += ["-ss", f"{element.trim_start:.3f}"]
-        inputs += ["-i", str(item.media)]
+        # Sources are read inside the graph (amovie), not as -i inputs: -i inputs are
+        # decoded on threads of their own, and sidechaincompress's output then depended on
+        # which of its inputs delivered first (a mix that differed run to run).
+        link = workdir / f"source{n}{item.media.suffix}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(item.media.resolve())
         length = item.duration
         steps = [
+            f"amovie=filename={link.name}:loop={0 if element.loop else 1}"
+            f":seek_point={element.trim_start or 0:.3f}",
             f"aresample={SAMPLE_RATE}",
             "aformat=sample_fmts=fltp:channel_layouts=stereo",
             f"atrim=duration={length:.6f}",
@@ -100,7 +102,7 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
             steps.append(f"afade=t=out:st={length - fade:.4f}:d={fade:.4f}")
         steps.append(f"adelay=delays={round(start * 1000)}:all=1")
         steps.append(f"apad=whole_dur={duration:.6f}")
-        chains.append(f"[{n}:a]{','.join(steps)}[a{n}]")
+        chains.append(f"{','.join(steps)}[a{n}]")
         labels[str(n)] = f"a{n}"
     def voice_of(item: Placed) -> int | None:
         """The index of the voice ``item`` ducks under (None: not ducked, or voice silent)."""
@@ -115,8 +117,7 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
         chains.append(f"[a{voice}]asplit={len(outs)}" + "".join(f"[{o}]" for o in outs))
         labels[str(voice)] = outs[0]
         for user, key in zip(users, outs[1:], strict=True):
-            # The key never ends (apad): sidechaincompress stops at either input's end, and
-            # which end arrives first would otherwise race between the decoding threads.
+            # The key never ends (apad): the ducked music keeps its own full length.
             chains.append(f"[{key}]apad[{key}p]")
             chains.append(f"[{labels[str(user)]}][{key}p]{DUCK}[a{user}ducked]")
             labels[str(user)] = f"a{user}ducked"
@@ -134,7 +135,6 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
     run = run_ffmpeg(
         [
             "-y", "-loglevel", "info",
-            *inputs,
             "-/filter_complex", graph.name,
             "-map", "[mix]", "-c:a", "pcm_f32le", str(wav),
             "-map", "[measured]", "-f", "null", "-",

@@ -22,6 +22,7 @@ from pydantic import Field
 from autoclip_core.fonts import fonts_dir
 from autoclip_core.media.ffmpeg import FFmpegError, run_ffmpeg
 from autoclip_core.renderscript.model import AudioElement, RenderScript, TemplateError
+from autoclip_core.settings import Settings
 from resources.renderer.base import ProgressFn, RendererResource, RenderError, RenderStats
 from resources.renderer.ffmpeg.audio_mix import mix_audio
 from resources.renderer.ffmpeg.media import MediaResolver
@@ -72,6 +73,10 @@ class FFmpegRenderer(RendererResource):
         description="Ken Burns zoom filter: perspective (sub-pixel exact) or zoompan (faster).",
     )
     timeout_s: float = Field(default=900, description="Kill ffmpeg after this many seconds.")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FFmpegRenderer:
+        return cls(threads=settings.render_threads, zoom=settings.render_zoom)
 
     def render(
         self,
