@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     uvicorn.run(
-        "autoclip_api.app:create_app",
+        "autoclip_api.app:create_server_app",
         factory=True,
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
