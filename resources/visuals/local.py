@@ -399,10 +399,16 @@ def draw_placed(draw: ImageDraw.ImageDraw, placed: PlacedText, fill: int | tuple
 
 
 @dataclass(frozen=True)
+class Pill:
+    box: tuple[int, int, int, int]
+    label: PlacedText
+
+
+@dataclass(frozen=True)
 class CardLayout:
     title: PlacedText
-    pill_box: tuple[int, int, int, int]
-    pill_label: PlacedText
+    pill: Pill | None
+    """The ``index/total`` pill; none on a card without a headline (the template's text)."""
     headline: list[PlacedText]
 
 
@@ -447,14 +453,15 @@ def layout_card(card: SceneCard) -> CardLayout:
 
     group_height = pill_height + gap + block_height(len(lines), font)
     group_top = max(region_top, region_top + (region_bottom - region_top - group_height) // 2)
-    pill_box, pill_label = place_pill(label, left, group_top, unit)
+    pill = Pill(*place_pill(label, left, group_top, unit)) if card.headline.strip() else None
     text_top = group_top + pill_height + gap
     line_step = font.size * LINE_SPACING
     headline = [
         PlacedText(line, (left, round(text_top + i * line_step)), font)
         for i, line in enumerate(lines)
+        if line
     ]
-    return CardLayout(title, pill_box, pill_label, headline)
+    return CardLayout(title, pill, headline)
 
 
 def text_shadow(size: tuple[int, int], layout: CardLayout, unit: int) -> Image.Image:
@@ -464,10 +471,11 @@ def text_shadow(size: tuple[int, int], layout: CardLayout, unit: int) -> Image.I
     offset = max(1, round(unit * 0.004))
     for placed in (layout.title, *layout.headline):
         draw_placed(draw, placed.moved_down(offset), 255)
-    left, top, right, bottom = layout.pill_box
-    draw.rounded_rectangle(
-        (left, top + offset, right, bottom + offset), radius=(bottom - top) // 2, fill=140
-    )
+    if layout.pill is not None:
+        left, top, right, bottom = layout.pill.box
+        draw.rounded_rectangle(
+            (left, top + offset, right, bottom + offset), radius=(bottom - top) // 2, fill=140
+        )
     return mask.filter(ImageFilter.GaussianBlur(unit * 0.009)).point(lambda v: v * 150 // 255)
 
 
@@ -484,9 +492,10 @@ def draw_text_overlay(background: Image.Image, card: SceneCard) -> Image.Image:
     overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     draw_placed(draw, layout.title, (*WHITE, 200))
-    pill_height = layout.pill_box[3] - layout.pill_box[1]
-    draw.rounded_rectangle(layout.pill_box, radius=pill_height // 2, fill=(*WHITE, 235))
-    draw_placed(draw, layout.pill_label, (*INK, 255))
+    if layout.pill is not None:
+        pill_height = layout.pill.box[3] - layout.pill.box[1]
+        draw.rounded_rectangle(layout.pill.box, radius=pill_height // 2, fill=(*WHITE, 235))
+        draw_placed(draw, layout.pill.label, (*INK, 255))
     for line in layout.headline:
         draw_placed(draw, line, (*WHITE, 255))
     return Image.alpha_composite(canvas, overlay).convert("RGB")
