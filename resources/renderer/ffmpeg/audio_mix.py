@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autoclip_core.media.ffmpeg import run_ffmpeg
-from autoclip_core.media.probe import probe
 from autoclip_core.renderscript.model import AudioElement, VideoElement
 from resources.renderer.ffmpeg.timeline import Placed, percent
 
@@ -48,18 +47,13 @@ def _sounding(placed: list[Placed], origin: float = 0.0) -> list[tuple[Placed, f
     return out
 
 
-def _has_audio(item: Placed) -> bool:
-    assert item.media is not None
-    return probe(item.media).audio is not None
-
-
 def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: float) -> AudioMix:
     """Render the mix to ``workdir/mix.wav`` and measure it."""
     wav = workdir / "mix.wav"
     sources = [
         (item, start)
         for item, start in _sounding(placed)
-        if isinstance(item.element, AudioElement) or _has_audio(item)
+        if isinstance(item.element, AudioElement) or item.media_has_audio
     ]
     sources = [(i, s) for i, s in sources if percent(i.element.volume, 1.0) > 0]
     if not sources:
@@ -104,6 +98,7 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
         steps.append(f"apad=whole_dur={duration:.6f}")
         chains.append(f"{','.join(steps)}[a{n}]")
         labels[str(n)] = f"a{n}"
+
     def voice_of(item: Placed) -> int | None:
         """The index of the voice ``item`` ducks under (None: not ducked, or voice silent)."""
         if not isinstance(item.element, AudioElement) or not item.element.duck_under:

@@ -82,12 +82,14 @@ class MediaResolver:
                     image.verify()
                 with Image.open(path) as image:
                     image.load()
-                    info = ImageInfo(
-                        image.width,
-                        image.height,
-                        image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info,
-                    )
+                    info = ImageInfo(image.width, image.height, _has_transparent_pixels(image))
             except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
                 raise TemplateError(where, f"not a readable image: {path.name} ({exc})") from None
             self._images[path] = info
         return self._images[path]
+
+
+def _has_transparent_pixels(image: Image.Image) -> bool:
+    if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
+        return False
+    return image.convert("RGBA").getchannel("A").getextrema() != (255, 255)

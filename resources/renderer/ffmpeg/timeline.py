@@ -58,6 +58,9 @@ class Placed:
     order: int
     media: Path | None = None
     media_seconds: float | None = None
+    media_has_audio: bool = False
+    media_has_alpha: bool = False
+    """An image with transparent pixels."""
     children: list[Placed] = field(default_factory=list)
 
     @property
@@ -194,7 +197,7 @@ class TimelineBuilder:
             self.audio_names.add(element.name)
         if isinstance(element, ImageElement):
             item.media = self.media.path(element.source, f"{item.where}.source")
-            self.media.image(item.media, f"{item.where}.source")
+            item.media_has_alpha = self.media.image(item.media, f"{item.where}.source").has_alpha
         elif isinstance(element, VideoElement | AudioElement):
             item.media = self.media.path(element.source, f"{item.where}.source")
             info = self.media.probe(item.media, f"{item.where}.source")
@@ -203,6 +206,7 @@ class TimelineBuilder:
                 kind = "video" if isinstance(element, VideoElement) else "audio"
                 raise TemplateError(f"{item.where}.source", f"{item.media.name} has no {kind}")
             item.media_seconds = info.duration
+            item.media_has_audio = info.audio is not None
             trim = element.trim_start or 0.0
             if trim >= info.duration:
                 raise TemplateError(

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from PIL import ImageFont
 
-from autoclip_core.media.captions import ass_escape, ass_timestamp, cell_ratio
+from autoclip_core.media.captions import ass_escape, ass_script, ass_timestamp, cell_ratio
 from autoclip_core.media.transcript import Word, read_transcript
 from autoclip_core.renderscript.model import AudioElement, TextElement
 from autoclip_core.text_layout import wrap_text
@@ -72,6 +72,8 @@ class CaptionTrack:
         default_size = 0.065 * min(frame)
         self.em = length(element.font_size, item.box.height, frame, default_size)
         self.ratio = cell_ratio(self.font_file)
+        # Pillow at the em measures what libass draws at Fontsize em * ratio (calibrated).
+        self.font = ImageFont.truetype(str(self.font_file), size=self.em)
 
     def style_line(self) -> str:
         e = self.element
@@ -94,8 +96,7 @@ class CaptionTrack:
         return "Style: " + ",".join(fields)
 
     def _wrap(self, text: str) -> list[str]:
-        font = ImageFont.truetype(str(self.font_file), size=self.em)
-        return wrap_text(text, font, self.item.box.width)
+        return wrap_text(text, self.font, self.item.box.width)
 
     def _position(self) -> str:
         box = self.item.box
@@ -192,23 +193,8 @@ class CaptionTrack:
 
 
 def build_captions_ass(tracks: Sequence[CaptionTrack], frame: tuple[int, int]) -> str:
-    header = [
-        "[Script Info]",
-        "ScriptType: v4.00+",
-        f"PlayResX: {frame[0]}",
-        f"PlayResY: {frame[1]}",
-        "WrapStyle: 2",
-        "ScaledBorderAndShadow: yes",
-        "YCbCr Matrix: None",
-        "",
-        "[V4+ Styles]",
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
-        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
-        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
-        *(track.style_line() for track in tracks),
-        "",
-        "[Events]",
-        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
-    ]
-    events = [line for track in tracks for line in track.events()]
-    return "\n".join([*header, *events]) + "\n"
+    return ass_script(
+        *frame,
+        styles=[track.style_line() for track in tracks],
+        events=[line for track in tracks for line in track.events()],
+    )

@@ -40,7 +40,6 @@ from autoclip_core.renderscript.model import (
 from resources.renderer.ffmpeg.raster import draw_shape, draw_text, parse_color
 from resources.renderer.ffmpeg.timeline import (
     EPSILON,
-    Box,
     Placed,
     length,
     percent,
@@ -388,19 +387,12 @@ class GraphBuilder:
             ):
                 return False
         if isinstance(element, ImageElement):
-            return element.fit == "cover" and not self._has_alpha(item)
+            return element.fit == "cover" and not item.media_has_alpha
         if isinstance(element, VideoElement):
             return element.fit == "cover"
         if isinstance(element, CompositionElement):
             return parse_color(element.fill_color or "transparent")[3] == 255
         return False
-
-    def _has_alpha(self, item: Placed) -> bool:
-        assert item.media is not None
-        with Image.open(item.media) as image:
-            if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
-                return False
-            return image.convert("RGBA").getchannel("A").getextrema() != (255, 255)
 
     def backdrop(self, items: list[Placed], total: int) -> tuple[str, set[int]]:
         """The bottom track as one opaque stream, and the ids of the items it used."""
@@ -492,6 +484,3 @@ def build_video_graph(
     burn = f"ass=filename={captions}:fontsdir=fonts" if captions else "null"
     builder.chains.append(f"[{composed}]{burn},trim=end_frame={total}[vout]")
     return ";\n".join(builder.chains) + "\n"
-
-
-__all__ = ["Box", "GraphBuilder", "build_video_graph", "is_caption"]
