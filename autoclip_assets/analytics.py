@@ -21,17 +21,8 @@ def published_channels(publication: Publication) -> list[str]:
 
 
 def sample_of(stats: VideoStats) -> PerformanceSample:
-    return PerformanceSample(
-        channel=stats.channel,
-        url=stats.url,
-        published_at=stats.published_at,
-        views=stats.views,
-        likes=stats.likes,
-        comments=stats.comments,
-        shares=stats.shares,
-        watch_time_s=stats.watch_time_s,
-        captured_at=stats.captured_at,
-    )
+    """The stored row: the channel's numbers without the content id it is filed under."""
+    return PerformanceSample(**stats.model_dump(exclude={"content_id"}))
 
 
 @dg.asset(

@@ -15,6 +15,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
 MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+HTTP_URL = r"^https?://[^\s/?#\x00-\x1f\x7f]+[^\s\x00-\x1f\x7f]*$"
+"""An http(s) URL with a host and no whitespace or control characters (NUL included)."""
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.][^@\s]*\.[^@\s]+$")
 HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 

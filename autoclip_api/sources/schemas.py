@@ -5,13 +5,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from autoclip_api.core.types import MULTI_LINE, SINGLE_LINE, Name, ReadSchema, Schema, UtcDatetime
+from autoclip_api.core.types import (
+    HTTP_URL,
+    MULTI_LINE,
+    SINGLE_LINE,
+    Name,
+    ReadSchema,
+    Schema,
+    UtcDatetime,
+)
 from autoclip_core.ingest.webhook import MAX_ITEMS_PER_PUSH
 
 HttpUrlText = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, min_length=8, max_length=2048, pattern=r"^https?://[^\s/?#]+\S*$"
+        strip_whitespace=True, min_length=8, max_length=2048, pattern=HTTP_URL
     ),
 ]
 PollInterval = Annotated[int, Field(ge=60, le=7 * 86400, description="Seconds between polls.")]
