@@ -50,10 +50,6 @@ class Settings(BaseSettings):
         description="JSON/YAML file of projects and their sources (autoclip_core.ingest.config).",
     )
     render_threads: int = Field(default=2, ge=1, le=16, description="Pinned x264 threads.")
-    render_zoom: Literal["perspective", "zoompan"] = Field(
-        default="perspective",
-        description="Ken Burns filter: perspective (sub-pixel smooth) or zoompan (faster, steps).",
-    )
     default_project: str = Field(default="demo", description="Project slug used by the demo.")
 
     # API (autoclip_api) ------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 
@@ -68,15 +67,11 @@ class FFmpegRenderer(RendererResource):
         default="subme=1",
         description="Extra x264 options: subme=1 encodes ~30% faster, +5% size at equal SSIM.",
     )
-    zoom: Literal["perspective", "zoompan"] = Field(
-        default="perspective",
-        description="Ken Burns zoom filter: perspective (sub-pixel exact) or zoompan (faster).",
-    )
     timeout_s: float = Field(default=900, description="Kill ffmpeg after this many seconds.")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FFmpegRenderer:
-        return cls(threads=settings.render_threads, zoom=settings.render_zoom)
+        return cls(threads=settings.render_threads)
 
     def render(
         self,
@@ -102,7 +97,6 @@ class FFmpegRenderer(RendererResource):
                 script.frame_rate,
                 script.fill_color,
                 workdir,
-                zoom=self.zoom,
             )
             captions = None
             if tracks:

@@ -11,15 +11,14 @@ Two layers, both built without per-frame Python:
   during its time, ``overlay``-ed at its position (slides move it per frame).
 
 Stills (images, text, shapes) are prepared once with Pillow at their box size, so ffmpeg
-never rescales a frame per frame. The slow zoom ("Ken Burns", ``scale`` animation) is a
-``perspective`` transform whose corners move every frame: it resamples bilinearly at 1/256
-px, so edges glide instead of stepping a pixel at a time as with ``zoompan`` or a
-per-frame ``scale`` + ``crop`` (measured on a marker: 0.005 px RMS off its ideal path,
-against 0.6-0.9 px for those). Transcript captions are burned in last by libass.
+never rescales a frame per frame. The slow zoom ("Ken Burns", ``scale`` animation) is
+planned frame by frame in ``zoom``: sub-pixel smooth at the cost of a fast ``scale``.
+Transcript captions are burned in last by libass.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import cos, radians, sin
 from pathlib import Path
@@ -45,6 +44,12 @@ from resources.renderer.ffmpeg.timeline import (
     percent,
     start_transition,
 )
+from resources.renderer.ffmpeg.zoom import (
+    MARGIN,
+    Zoom,
+    pad_edges,
+    source_length,
+)
 
 EASING = {
     "linear": "P",
@@ -56,24 +61,43 @@ EASING = {
 SLIDE_XFADE = {0: "slideright", 90: "slidedown", 180: "slideleft", 270: "slideup"}
 
 
+EASING_CURVES: dict[str, Callable[[float], float]] = {
+    "linear": lambda p: p,
+    "quadratic-in": lambda p: p * p,
+    "quadratic-out": lambda p: p * (2 - p),
+    "quadratic-in-out": lambda p: 2 * p * p if p < 0.5 else 1 - 2 * (1 - p) * (1 - p),
+    "cubic-in-out": lambda p: 4 * p * p * p if p < 0.5 else 1 - 4 * (1 - p) ** 3,
+}
+"""``EASING`` in Python, for values planned before the render (the zoom)."""
+
+
 def eased(easing: str, progress: str) -> str:
     return EASING[easing].replace("P", f"({progress})")
 
 
-def yuv420p_bytes(image: Image.Image) -> bytes:
-    """An RGB image (even size) as one raw yuv420p frame: BT.601, limited range, as swscale."""
-    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+def yuv_planes(image: Image.Image) -> list[np.ndarray]:
+    """Y, Cb, Cr (and alpha, if the image has one) as float planes: BT.601, limited range."""
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
+    r, g, b = rgba[..., 0], rgba[..., 1], rgba[..., 2]
     y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
     cb = 128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255
     cr = 128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255
+    return [y, cb, cr] if image.mode == "RGB" else [y, cb, cr, rgba[..., 3]]
+
+
+def plane_bytes(plane: np.ndarray) -> bytes:
+    return np.clip(np.rint(plane), 0, 255).astype(np.uint8).tobytes()
+
+
+def yuv420p_bytes(image: Image.Image) -> bytes:
+    """An RGB image (even size) as one raw yuv420p frame, as swscale would convert it."""
+    y, cb, cr = yuv_planes(image.convert("RGB"))
     h, w = y.shape
 
     def halved(plane: np.ndarray) -> np.ndarray:
         return plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
 
-    planes = (y, halved(cb), halved(cr))
-    return b"".join(np.clip(np.rint(p), 0, 255).astype(np.uint8).tobytes() for p in planes)
+    return b"".join(plane_bytes(p) for p in (y, halved(cb), halved(cr)))
 
 
 def ffmpeg_color(value: str) -> str:
@@ -108,8 +132,6 @@ class GraphBuilder:
     fps: float
     fill_color: str
     workdir: Path
-    zoom: str = "perspective"
-    """``perspective`` (sub-pixel exact) or ``zoompan`` (over a 2x still; cheaper, steps)."""
     inputs: list[list[str]] = field(default_factory=list)
     chains: list[str] = field(default_factory=list)
     _labels: int = 0
@@ -132,42 +154,44 @@ class GraphBuilder:
         fmt = "yuv420p" if opaque else "yuva420p"
         w, h = round(item.box.width), round(item.box.height)
         element = item.element
-        out = self.label("clip")
-        if isinstance(element, VideoElement):
-            source = self._video_source(item, frames, w, h, fmt)
-        elif isinstance(element, CompositionElement):
-            source = self.composition(item, frames)
-        else:
-            index = self.add_input(self.still_input(item))
-            source = self.label("still")
-            self.chains.append(f"[{index}:v]format={fmt},setsar=1[{source}]")
+        zoom = self._zoom(item, frames, w, h)
         repeat = f"loop=loop={frames - 1}:size=1:start=0,settb=1/{self.fps:g},setpts=N"
-        still = not isinstance(element, VideoElement | CompositionElement)
-        if still and self.zoom == "zoompan" and self._scale_animation(item) is not None:
-            zoom = self._zoompan(item, frames, w, h)
-            body = f"scale={2 * w}:{2 * h}:flags=bicubic,{repeat},{zoom}"
-        else:
-            zoom = self._zoom(item, frames, w, h)
-            if not still:
-                body = zoom or "null"
-            elif zoom:
-                body = f"{repeat},{zoom}"
+        out = self.label("clip")
+        if isinstance(element, VideoElement | CompositionElement):
+            if isinstance(element, VideoElement):
+                source = self._video_source(item, frames, w, h, fmt)
             else:
-                body = repeat
+                source = self.composition(item, frames)
+            body = self._zoom_filters(zoom, fmt, padded=False) if zoom else "null"
+        else:
+            index = self.add_input(self.still_input(item, zoom))
+            source = self.label("still")
+            still_fmt = fmt.replace("420", "444") if zoom else fmt  # converted once, repeated
+            self.chains.append(f"[{index}:v]format={still_fmt},setsar=1[{source}]")
+            body = f"{repeat},{self._zoom_filters(zoom, fmt, padded=True)}" if zoom else repeat
         body += self._fades(item, frames, opaque) + f",format={fmt}"
         self.chains.append(f"[{source}]{body}[{out}]")
         return out
 
-    def still_input(self, item: Placed) -> list[str]:
+    def still_input(self, item: Placed, zoom: Zoom | None = None) -> list[str]:
         """ffmpeg input options of the element's still, drawn once at its box size.
 
         Opaque stills are handed over as raw 4:2:0 frames: decoding a PNG and converting it
         in ffmpeg kept ~9 MB of RGB buffers and a scaler per still for the whole render.
+        A zoomed still is drawn as the zoom's padded 4:4:4 source instead.
         """
         still = self.prepare_still(item)
         rate = ["-framerate", f"{self.fps:g}"]
         with Image.open(still) as image:
             opaque, (w, h) = image.mode == "RGB", image.size
+            if zoom is not None:
+                raw = still.with_suffix(".yuv")
+                small = (source_length(w), source_length(h))
+                planes = yuv_planes(image.resize(small, Image.Resampling.LANCZOS))
+                raw.write_bytes(b"".join(plane_bytes(pad_edges(p)) for p in planes))
+                pix = "yuv444p" if opaque else "yuva444p"
+                size = "x".join(map(str, zoom.source_size))
+                return ["-f", "rawvideo", "-pix_fmt", pix, "-s", size, *rate, "-i", str(raw)]
             if opaque and w % 2 == 0 and h % 2 == 0:
                 raw = still.with_suffix(".yuv")
                 raw.write_bytes(yuv420p_bytes(image))
@@ -241,36 +265,35 @@ class GraphBuilder:
             )
         return animation
 
-    def _zoom_expression(self, animation: Animation, frames: int, frame: str) -> str:
-        """The scale at ``frame`` (an ffmpeg expression counting from 0), eased."""
-        s0, s1 = percent(animation.start_scale, 1.0), percent(animation.end_scale, 1.0)
-        first, count = self._animation_frames(animation, frames)
-        progress = f"clip(({frame}-{first})/{max(count - 1, 1)},0,1)"
-        return f"({s0:g}+{s1 - s0:g}*{eased(animation.easing, progress)})"
-
-    def _zoompan(self, item: Placed, frames: int, w: int, h: int) -> str:
-        """The scale animation by ``zoompan`` over a 2x still: ~3x cheaper, 0.4 px steps."""
-        animation = self._scale_animation(item)
-        assert animation is not None
-        zoom = self._zoom_expression(animation, frames, "in")
-        return (
-            f"zoompan=z='{zoom}':x='(iw-iw/zoom)/2':y='(ih-ih/zoom)/2':d=1:"
-            f"s={w}x{h}:fps={self.fps:g},settb=1/{self.fps:g},setpts=N"
-        )
-
-    def _zoom(self, item: Placed, frames: int, w: int, h: int) -> str | None:
-        """A ``perspective`` filter for the element's scale animation (None without one)."""
+    def _zoom(self, item: Placed, frames: int, w: int, h: int) -> Zoom | None:
+        """The element's scale animation, frame by frame (None without one)."""
         animation = self._scale_animation(item)
         if animation is None:
             return None
-        zoom = self._zoom_expression(animation, frames, "in-1")
-        cx, cy = (w - 1) / 2, (h - 1) / 2
-        left, top = f"({cx:g}-{cx:g}/{zoom})", f"({cy:g}-{cy:g}/{zoom})"
-        right, bottom = f"({left}+{w}/{zoom})", f"({top}+{h}/{zoom})"
+        s0, s1 = percent(animation.start_scale, 1.0), percent(animation.end_scale, 1.0)
+        first, count = self._animation_frames(animation, frames)
+        curve = EASING_CURVES[animation.easing]
+        zooms = tuple(
+            s0 + (s1 - s0) * curve(min(max((n - first) / max(count - 1, 1), 0.0), 1.0))
+            for n in range(frames)
+        )
+        return Zoom(self.label("zoom"), w, h, zooms)
+
+    def _zoom_filters(self, zoom: Zoom, fmt: str, *, padded: bool) -> str:
+        """The zoom's chain; a stream not drawn as its padded source is shrunk and padded."""
+        script, commands = zoom.commands(self.fps), None
+        if script:
+            commands = self.workdir / f"{zoom.name}.cmd"
+            commands.write_text(script, encoding="utf-8")
+        chain = zoom.filters(commands.name if commands else None)
+        if padded:
+            return chain
+        (pw, ph), m = zoom.source_size, MARGIN
+        sw, sh = source_length(zoom.width), source_length(zoom.height)
         return (
-            f"perspective=x0='{left}':y0='{top}':x1='{right}':y1='{top}':"
-            f"x2='{left}':y2='{bottom}':x3='{right}':y3='{bottom}':"
-            "interpolation=linear:eval=frame"
+            f"scale={sw}:{sh}:flags=bicubic,format={fmt.replace('420', '444')},"
+            f"pad={pw}:{ph}:{m}:{m},fillborders=left={m}:right={m}:top={m}:bottom={m}:mode=smear,"
+            f"settb=1/{self.fps:g},setpts=N,{chain}"
         )
 
     def _animation_frames(self, animation: Animation, frames: int) -> tuple[int, int]:
