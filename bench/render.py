@@ -80,7 +80,6 @@ CAPTION = {
     "stroke_color": "#000000",
     "highlight": "#ffd400",
 }
-AUDIO_ARGS = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"]  # as the engine's
 TARGETS: dict[str, tuple[Callable[[Any, Any], bool], float]] = {
     "realtime_factor": (operator.ge, 2),
     "speedup_vs_moviepy": (operator.ge, 25),
@@ -540,7 +539,9 @@ def encoder_settings() -> dict[str, Any]:
 
 
 def floor_command(ffmpeg: str, still: Path, audio: Path, out: Path) -> list[str]:
-    """Encode-only: one still decoded once and repeated in memory, the engine's x264 settings."""
+    """Encode-only: one still decoded once and repeated in memory, the engine's encoders."""
+    from resources.renderer.ffmpeg.renderer import AUDIO_ARGS
+
     settings = encoder_settings()
     threads = settings["threads"]
     params = settings["x264_params"] or ""

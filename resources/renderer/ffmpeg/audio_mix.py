@@ -4,8 +4,8 @@ A short ffmpeg pass before the video: every audio element (and the sound of vide
 elements) is trimmed, looped, faded, set to its ``volume`` and delayed to its time; an
 element with ``duck_under`` goes through ``sidechaincompress`` keyed by that voice, so
 music dips while someone speaks. The mix is written as a float WAV and measured by
-``loudnorm``; the video pass then applies the measured, linear loudness correction to
-−14 LUFS integrated (true peak ≤ −1.5 dBTP), the level YouTube and TikTok normalise to.
+``loudnorm``; the video pass then applies the measured loudness correction to −14 LUFS
+integrated (true peak ≤ −1.5 dBTP), the level YouTube and TikTok normalise to.
 """
 
 from __future__ import annotations
@@ -137,17 +137,25 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
         timeout_s=timeout_s,
         cwd=workdir,
     )  # fmt: skip
-    return AudioMix(wav, _normaliser("\n".join(run.stderr_tail)))
+    return AudioMix(wav, loudness_correction("\n".join(run.stderr_tail)))
 
 
-def _normaliser(stderr: str) -> str | None:
-    """The second-pass ``loudnorm`` with the first pass's measurements (linear gain)."""
+def loudness_correction(stderr: str) -> str | None:
+    """The second-pass correction from the first pass's measurements.
+
+    A plain ``volume`` gain when it keeps the true peak under the target (what ``loudnorm``
+    does in its linear mode, without its 192 kHz resampling: ~1.2 s of CPU per 30 s);
+    otherwise ``loudnorm`` itself, which limits the peaks.
+    """
     blocks = _JSON_BLOCK.findall(stderr)
     if not blocks:
         return None
     measured = json.loads(blocks[-1])
     if measured["input_i"] in ("-inf", "inf") or float(measured["input_i"]) < -70:
         return None  # silence: nothing to normalise
+    gain = TARGET_LUFS - float(measured["input_i"])
+    if float(measured["input_tp"]) + gain <= TARGET_TRUE_PEAK:
+        return f"volume={gain:.3f}dB"
     return (
         f"loudnorm=I={TARGET_LUFS}:TP={TARGET_TRUE_PEAK}:LRA={TARGET_LRA}:"
         f"measured_I={measured['input_i']}:measured_TP={measured['input_tp']}:"

@@ -44,6 +44,11 @@ def write_tone(
     signal = amplitude * np.sin(2 * np.pi * frequency * t)
     if active is not None:
         signal *= (t >= active[0]) & (t < active[1])
+    return write_wav(path, signal, rate)
+
+
+def write_wav(path: Path, signal: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
+    """Samples in [-1, 1] as a mono 16-bit WAV."""
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)

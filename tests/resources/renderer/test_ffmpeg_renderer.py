@@ -33,7 +33,7 @@ from autoclip_core.renderscript.templates import (
 )
 from resources.renderer.base import RenderError
 from resources.renderer.ffmpeg import FFmpegRenderer
-from resources.renderer.ffmpeg.audio_mix import mix_audio
+from resources.renderer.ffmpeg.audio_mix import loudness_correction, mix_audio
 from resources.renderer.ffmpeg.media import MediaResolver
 from resources.renderer.ffmpeg.renderer import caption_tracks
 from resources.renderer.ffmpeg.timeline import resolve_timeline
@@ -42,6 +42,7 @@ from resources.tts.espeak import EspeakTTS
 from tests.fakes.fixtures import _loopback_only, allow_loopback, fake_server
 from tests.fakes.server import FakeServer, Reply
 from tests.resources.renderer.helpers import (
+    SAMPLE_RATE,
     Box,
     Rendered,
     band_rms,
@@ -59,6 +60,7 @@ from tests.resources.renderer.helpers import (
     write_image,
     write_tone,
     write_voice,
+    write_wav,
 )
 
 __all__ = ["_loopback_only", "allow_loopback", "fake_server"]  # fixtures used here
@@ -268,6 +270,36 @@ def test_the_highlight_colour_follows_the_spoken_word(showcase: Rendered) -> Non
 
 def test_a_narration_and_music_mix_is_normalised_to_minus_14_lufs(showcase: Rendered) -> None:
     assert measure_loudness(showcase.video).integrated_lufs == pytest.approx(-14, abs=1)
+
+
+def test_a_mix_whose_peaks_would_clip_is_limited_below_the_true_peak_target(
+    media: Path, tmp_path: Path
+) -> None:
+    """Sparse full-scale clicks: a plain gain to -14 LUFS would push them far over -1.5 dBTP."""
+    signal = np.zeros(3 * SAMPLE_RATE)
+    signal[:: SAMPLE_RATE // 4] = 0.99
+    write_wav(media / "clicks.wav", signal)
+    template = {
+        "width": W, "height": H, "frame_rate": FPS, "duration": 3,
+        "elements": [{"type": "audio", "source": "clicks.wav"}],
+    }  # fmt: skip
+    video = render(template, tmp_path, "clicks", media_dir=media).video
+    assert measure_loudness(video).true_peak_dbfs <= -1.0
+
+
+@pytest.mark.parametrize(
+    ("input_i", "input_tp", "expected"),
+    [("-20.0", "-9.0", "volume=6.000dB"), ("-20.0", "-3.0", "loudnorm="), ("-inf", "-inf", None)],
+)
+def test_the_loudness_correction_is_a_plain_gain_unless_peaks_would_pass_the_target(
+    input_i: str, input_tp: str, expected: str | None
+) -> None:
+    stderr = json.dumps(
+        {"input_i": input_i, "input_tp": input_tp, "input_lra": "2.0",
+         "input_thresh": "-30.0", "target_offset": "0.1"}
+    )  # fmt: skip
+    correction = loudness_correction(f"[Parsed_loudnorm_0 @ 0x1]\n{stderr}\n")
+    assert correction == expected or (expected and correction and correction.startswith(expected))
 
 
 def test_music_ducks_under_the_voice_while_it_speaks(showcase_audio: np.ndarray) -> None:
