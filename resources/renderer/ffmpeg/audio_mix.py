@@ -23,6 +23,7 @@ SAMPLE_RATE = 48_000
 TARGET_LUFS = -14.0
 TARGET_TRUE_PEAK = -1.5
 TARGET_LRA = 11.0
+LIMITER_MARGIN_DB = 0.5
 DUCK = "sidechaincompress=threshold=0.02:ratio=8:attack=15:release=350:makeup=1"
 _JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
 
@@ -141,11 +142,13 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
 
 
 def loudness_correction(stderr: str) -> str | None:
-    """The second-pass correction from the first pass's measurements.
+    """The second-pass correction from the first pass's measurements: a gain to −14 LUFS,
+    and a peak limiter when the gain would lift the true peak over the target.
 
-    A plain ``volume`` gain when it keeps the true peak under the target (what ``loudnorm``
-    does in its linear mode, without its 192 kHz resampling: ~1.2 s of CPU per 30 s);
-    otherwise ``loudnorm`` itself, which limits the peaks.
+    The limiter's ceiling sits ``LIMITER_MARGIN_DB`` under the target for the peaks between
+    samples. Measured on the bench's narration-over-music mix (−21.2 LUFS, −5.0 dBTP): −14.6
+    LUFS and −2.0 dBTP in 0.06 s of CPU, where ``loudnorm``'s second pass (which resamples
+    to 192 kHz) took 1.1 s for −14.4 LUFS and −1.5 dBTP.
     """
     blocks = _JSON_BLOCK.findall(stderr)
     if not blocks:
@@ -154,11 +157,8 @@ def loudness_correction(stderr: str) -> str | None:
     if measured["input_i"] in ("-inf", "inf") or float(measured["input_i"]) < -70:
         return None  # silence: nothing to normalise
     gain = TARGET_LUFS - float(measured["input_i"])
+    correction = f"volume={gain:.3f}dB"
     if float(measured["input_tp"]) + gain <= TARGET_TRUE_PEAK:
-        return f"volume={gain:.3f}dB"
-    return (
-        f"loudnorm=I={TARGET_LUFS}:TP={TARGET_TRUE_PEAK}:LRA={TARGET_LRA}:"
-        f"measured_I={measured['input_i']}:measured_TP={measured['input_tp']}:"
-        f"measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}:"
-        f"offset={measured['target_offset']}:linear=true,aresample={SAMPLE_RATE}"
-    )
+        return correction
+    ceiling = 10 ** ((TARGET_TRUE_PEAK - LIMITER_MARGIN_DB) / 20)
+    return f"{correction},alimiter=limit={ceiling:.4f}:level=false:attack=5:release=50"

@@ -289,7 +289,11 @@ def test_a_mix_whose_peaks_would_clip_is_limited_below_the_true_peak_target(
 
 @pytest.mark.parametrize(
     ("input_i", "input_tp", "expected"),
-    [("-20.0", "-9.0", "volume=6.000dB"), ("-20.0", "-3.0", "loudnorm="), ("-inf", "-inf", None)],
+    [
+        ("-20.0", "-9.0", "volume=6.000dB"),
+        ("-20.0", "-3.0", "volume=6.000dB,alimiter=limit=0.7943:"),
+        ("-inf", "-inf", None),
+    ],
 )
 def test_the_loudness_correction_is_a_plain_gain_unless_peaks_would_pass_the_target(
     input_i: str, input_tp: str, expected: str | None
