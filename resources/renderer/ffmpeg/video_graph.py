@@ -285,7 +285,7 @@ class GraphBuilder:
         if script:
             commands = self.workdir / f"{zoom.name}.cmd"
             commands.write_text(script, encoding="utf-8")
-        chain = zoom.filters(commands.name if commands else None)
+        chain = zoom.filters(commands.name if commands else None, self.fps)
         if padded:
             return chain
         (pw, ph), m = zoom.source_size, MARGIN

@@ -17,13 +17,14 @@ inside the box). The integers change every frame through a ``sendcmd`` file. Mea
 1080x1920 marker zoomed 100→112 % over 180 frames: 0.05 px worst and 0.011 px RMS off the
 ideal path (``perspective``: 0.016 / 0.005 px) for ~2.4 ms a frame (``perspective``: ~22 ms).
 Near zooms that are ratios of small integers in source pixels (3/2, 4/3, ...) fewer windows
-exist and a frame can be off by up to ~0.1 px at the box edges.
-The zoom runs in 4:4:4 so every plane can start at any pixel.
+exist and a frame can be off by up to ~0.15 px at the box edges.
+The source is 4:4:4 so the first crop can start at any pixel; the scale writes 4:2:0.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -66,37 +67,50 @@ def swscale_ratio(length: int, scaled: int) -> float:
 def plan_axis(box: int, zoom: float) -> AxisWindow:
     """The cheapest window (smallest ``scaled``) within ``TOLERANCE_PX``, else the closest.
 
-    For each candidate ``scaled`` from ``box`` up, only ``length``s whose ratio is close to
-    ``1 / zoom`` can work; for those, every ``shift`` is tried at once and the ``offset``
-    that centres the window is rounded. The error is the worse of the two box edges (it is
-    linear in between). Near ratios of small integers no ratio may be close enough: the
-    search then widens what it calls close.
+    Candidates are the even ``scaled`` sizes and the ``length``s whose ratio is close to
+    ``1 / zoom``; for each, every even ``shift`` is tried and the ``offset`` that centres
+    the window is rounded, all at once. The error is the worse of the two box edges (it
+    is linear in between). Near ratios of small integers no ratio may be close enough:
+    the search then widens what it calls close. ``scaled`` and ``shift`` are even because
+    the scale step writes 4:2:0, whose chroma only splits at even pixels.
     """
     source = source_length(box)
     full = source + 2 * MARGIN
     z = zoom * box / source  # the zoom measured in source pixels
     first = MARGIN + (source - 1) / 2 - (box - 1) / 2 / z  # wanted source x of output pixel 0
+    scaled = np.arange(box + box % 2, math.ceil(full * z) + 1, 2)
+    shift = np.arange(0, scaled[-1] - box + 1, 2) if len(scaled) else np.zeros(0, int)
     best = AxisWindow(MARGIN, source, source, 0, math.inf)
     for widen in (1, 4, 16, 64):
         slack = 2 * widen * TOLERANCE_PX / max(box - 1, 1)
-        for scaled in range(box, math.ceil(full * z) + 1):
-            low = max(math.ceil(scaled * (1 / z - slack)), 1)
-            high = min(math.floor(scaled * (1 / z + slack)), full)
-            for length in range(low, high + 1):
-                ratio = swscale_ratio(length, scaled)
-                shift = np.arange(0, scaled - box + 1)
-                offset = np.rint(first + 0.5 - (shift + 0.5) * ratio).clip(0, full - length)
-                at_first = offset + (shift + 0.5) * ratio - 0.5 - first
-                at_last = at_first + (box - 1) * (ratio - 1 / z)
-                # a source pixel spans z output pixels
-                error = np.maximum(np.abs(at_first), np.abs(at_last)) * z
-                i = int(np.argmin(error))
-                if error[i] < best.error_px:
-                    best = AxisWindow(
-                        int(offset[i]), length, scaled, int(shift[i]), float(error[i])
-                    )
-            if best.error_px <= TOLERANCE_PX:
-                return best
+        low = np.maximum(np.ceil(scaled * (1 / z - slack)), 1).astype(int)
+        high = np.minimum(np.floor(scaled * (1 / z + slack)), full).astype(int)
+        counts = np.maximum(high - low + 1, 0)
+        if not counts.any():
+            continue
+        sizes = np.repeat(scaled, counts)  # one row per (scaled, length) candidate
+        lengths = (
+            np.repeat(low, counts)
+            + np.arange(counts.sum())
+            - np.repeat(np.cumsum(counts) - counts, counts)
+        )
+        ratio = (((lengths << 16) + (sizes >> 1)) // sizes / 65536)[:, None]
+        offset = np.rint(first + 0.5 - (shift + 0.5) * ratio).clip(0, (full - lengths)[:, None])
+        at_first = offset + (shift + 0.5) * ratio - 0.5 - first
+        at_last = at_first + (box - 1) * (ratio - 1 / z)
+        error = np.maximum(np.abs(at_first), np.abs(at_last)) * z  # a source px is z output px
+        error[shift[None, :] > (sizes - box)[:, None]] = np.inf
+        row_best = error.min(axis=1)
+        within = np.flatnonzero(row_best <= TOLERANCE_PX)
+        row = int(within[0]) if len(within) else int(np.argmin(row_best))
+        if row_best[row] < best.error_px:
+            col = int(np.argmin(error[row]))
+            best = AxisWindow(
+                int(offset[row, col]), int(lengths[row]), int(sizes[row]), int(shift[col]),
+                float(error[row, col]),
+            )  # fmt: skip
+        if best.error_px <= TOLERANCE_PX:
+            return best
     return best
 
 
@@ -121,36 +135,65 @@ class Zoom:
         zoom = round(self.zooms[frame], 9)  # equal zooms share one cache entry
         return plan_axis(self.width, zoom), plan_axis(self.height, zoom)
 
-    def filters(self, commands_file: str | None) -> str:
-        """``crop`` → ``scale`` → ``crop`` set up for frame 0 (square pixels), preceded by
-        ``sendcmd`` reading ``commands_file`` when the windows change (``commands`` is not
-        empty)."""
-        x, y = self.windows(0)
+    def filters(self, commands_file: str | None, fps: float) -> str:
+        """``crop`` → ``scale`` → ``crop`` following the planned windows frame by frame.
+
+        Only the first crop's size cannot be an expression: ``sendcmd`` (reading
+        ``commands_file``, None when the windows never change) sets it right before the
+        frame reaches that crop. Downstream, each filter reads its numbers off the frame's
+        own time (``t``), so a frame queued between filters never meets the next frame's
+        numbers. Followed by a 4:2:0 format, the scale step writes 4:2:0 directly: one
+        swscale pass, where a separate 4:4:4 → 4:2:0 conversion costs ~2.9 ms a 1080x1920
+        frame.
+        """
+        windows = [self.windows(n) for n in range(len(self.zooms))]
+        x, y = windows[0]
+
+        def per_frame(pick: Callable[[tuple[AxisWindow, AxisWindow]], int]) -> str:
+            return stepwise([pick(w) for w in windows], fps)
+
         return (
             (f"sendcmd=f={commands_file}," if commands_file else "")
-            + f"crop@{self.name}a=w={x.length}:h={y.length}:x={x.offset}:y={y.offset}:exact=1,"
-            f"scale@{self.name}b=w={x.scaled}:h={y.scaled}:flags=bilinear,"
-            f"crop@{self.name}c=w={self.width}:h={self.height}:x={x.shift}:y={y.shift}:exact=1,"
-            "setsar=1"
+            + f"crop@{self.name}=w={x.length}:h={y.length}:x={x.offset}:y={y.offset}:exact=1,"
+            f"scale=w='{per_frame(lambda w: w[0].scaled)}':"
+            f"h='{per_frame(lambda w: w[1].scaled)}':eval=frame:flags=bilinear,"
+            f"crop=w={self.width}:h={self.height}:x='{per_frame(lambda w: w[0].shift)}':"
+            f"y='{per_frame(lambda w: w[1].shift)}':exact=1,setsar=1"
         )
 
     def commands(self, fps: float) -> str:
-        """A ``sendcmd`` script: each frame's integers, sent half a frame before it."""
+        """A ``sendcmd`` script for the first crop, sent half a frame before each change."""
         lines = []
         previous = self.windows(0)
+        crop = f"crop@{self.name}"
         for frame in range(1, len(self.zooms)):
             current = self.windows(frame)
             if current == previous:
                 continue
             previous = current
             x, y = current
-            a, b, c = (f"crop@{self.name}a", f"scale@{self.name}b", f"crop@{self.name}c")
             lines.append(
-                f"{(frame - 0.5) / fps:.6f} {a} w {x.length}, {a} h {y.length}, "
-                f"{a} x {x.offset}, {a} y {y.offset}, {b} w {x.scaled}, {b} h {y.scaled}, "
-                f"{c} x {x.shift}, {c} y {y.shift};"
+                f"{(frame - 0.5) / fps:.6f} {crop} w {x.length}, {crop} h {y.length}, "
+                f"{crop} x {x.offset}, {crop} y {y.offset};"
             )
         return "".join(f"{line}\n" for line in lines)
+
+
+def stepwise(values: list[int], fps: float, first: int = 0) -> str:
+    """An ffmpeg expression of the frame time ``t`` giving ``values[frame - first]``.
+
+    A balanced tree of ``if(lt(t,…),…,…)`` over the frames where the value changes, split
+    half a frame early (filters count frames differently: ``scale``'s ``n`` starts at 1,
+    ``crop``'s at 0; the time of frame ``k`` is ``k / fps`` for both). The last value
+    holds after the end; each frame costs a few comparisons.
+    """
+    starts = [i for i in range(len(values)) if i == 0 or values[i] != values[i - 1]]
+    if len(starts) == 1:
+        return str(values[0])
+    split = starts[len(starts) // 2]
+    left = stepwise(values[:split], fps, first)
+    right = stepwise(values[split:], fps, first + split)
+    return f"if(lt(t,{(first + split - 0.5) / fps:.6f}),{left},{right})"
 
 
 def pad_edges(plane: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from resources.renderer.ffmpeg.zoom import (
     pad_edges,
     plan_axis,
     source_length,
+    stepwise,
     swscale_ratio,
 )
 
@@ -49,8 +50,8 @@ def test_windows_land_within_tolerance_of_the_ideal_window(box: int) -> None:
         assert worst == pytest.approx(window.error_px, abs=1e-6)
         errors.append(worst)
     # near zooms that are ratios of small integers (3/2 in source pixels) the windows cannot
-    # all be hit: a frame there is off by up to ~0.1 px, the rest are within a few hundredths
-    assert max(errors) <= 0.15
+    # all be hit: a frame there is off by up to ~0.15 px, the rest are within a few hundredths
+    assert max(errors) <= 0.2
     assert np.mean(np.array(errors) <= 0.05) >= 0.97
     assert np.mean(np.array(errors) <= TOLERANCE_PX) >= 0.9
 
@@ -60,15 +61,25 @@ def test_the_first_zoom_frame_shows_the_box_as_drawn() -> None:
         assert plan_axis(box, 1.0).error_px <= TOLERANCE_PX
 
 
-def test_commands_change_the_windows_only_when_they_change() -> None:
+def test_commands_change_the_first_crop_only_when_its_window_changes() -> None:
     zoom = Zoom("z1", 270, 480, (1.0, 1.0, 1.1, 1.1, 1.2))
     lines = zoom.commands(30).splitlines()
     assert [line.split()[0] for line in lines] == ["0.050000", "0.116667"]  # frames 2 and 4
-    assert all("crop@z1a w" in line and "scale@z1b h" in line for line in lines)
-    assert zoom.filters("z1.cmd").startswith("sendcmd=f=z1.cmd,crop@z1a=")
+    assert all("crop@z1 w" in line and "crop@z1 y" in line for line in lines)
+    assert zoom.filters("z1.cmd", 30).startswith("sendcmd=f=z1.cmd,crop@z1=")
     steady = Zoom("z2", 270, 480, (1.1, 1.1))
     assert steady.commands(30) == ""  # sendcmd refuses an empty script
-    assert steady.filters(None).startswith("crop@z2a=")
+    assert steady.filters(None, 30).startswith("crop@z2=")
+
+
+def test_stepwise_expressions_pick_each_frames_value() -> None:
+    values = [4, 4, 6, 6, 6, 8, 2, 2, 2, 2, 9]
+    expression = stepwise(values, 30)
+    for n, value in enumerate(values):
+        python = expression.replace("if(", "_if(").replace("lt(t,", f"lt({n / 30},")
+        got = eval(python, {"_if": lambda c, a, b: a if c else b, "lt": lambda a, b: a < b})
+        assert got == value, n
+    assert stepwise([7, 7, 7], 30) == "7"
 
 
 def test_ffmpeg_follows_the_planned_path_to_a_twentieth_of_a_pixel(tmp_path: Path) -> None:
@@ -93,7 +104,7 @@ def test_ffmpeg_follows_the_planned_path_to_a_twentieth_of_a_pixel(tmp_path: Pat
         ["-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv444p",
          "-s", f"{pw}x{ph}", "-framerate", "30", "-i", raw.name,
          "-vf", f"loop=loop={frames - 1}:size=1:start=0,settb=1/30,setpts=N,"
-         f"{zoom.filters('z.cmd')},format=gray",
+         f"{zoom.filters('z.cmd', 30)},format=gray",
          "-frames:v", str(frames), "-f", "rawvideo", out.name],
         cwd=tmp_path,
     )  # fmt: skip
