@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageColor, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw, ImageFont, ImageOps
 
 from autoclip_core.fonts import fonts_dir
 from autoclip_core.renderscript.model import (
@@ -117,7 +117,7 @@ def _line_width(font: Font, line: str) -> float:
     return font.getlength(line)
 
 
-def draw_text(item: Placed, frame: tuple[int, int], out: Path) -> Path:
+def draw_text(item: Placed, frame: tuple[int, int]) -> Image.Image:
     element = item.element
     assert isinstance(element, TextElement)
     scale = SUPERSAMPLE
@@ -148,8 +148,7 @@ def draw_text(item: Placed, frame: tuple[int, int], out: Path) -> Path:
                 stroke_width=stroke,
                 stroke_fill=parse_color(element.stroke_color) if element.stroke_color else None,
             )
-    _save(canvas, (w, h), element.opacity, out)
-    return out
+    return _finish(canvas, (w, h), element.opacity)
 
 
 _PATH_TOKEN = re.compile(r"[MLHVCQZmlhvcqz]|-?\d*\.?\d+(?:e-?\d+)?")
@@ -231,7 +230,7 @@ def _bezier(points: list[tuple[float, float]], t: float) -> tuple[float, float]:
     return points[0]
 
 
-def draw_shape(item: Placed, frame: tuple[int, int], out: Path) -> Path:
+def draw_shape(item: Placed, frame: tuple[int, int]) -> Image.Image:
     element = item.element
     assert isinstance(element, ShapeElement)
     scale = SUPERSAMPLE
@@ -249,16 +248,27 @@ def draw_shape(item: Placed, frame: tuple[int, int], out: Path) -> Path:
             outline=parse_color(element.stroke_color) if stroke else None,
             width=max(stroke, 1),
         )
-    _save(canvas, (w, h), element.opacity, out)
-    return out
+    return _finish(canvas, (w, h), element.opacity)
 
 
-def _save(
-    canvas: Image.Image, size: tuple[int, int], opacity: float | str | None, out: Path
-) -> None:
+def _finish(canvas: Image.Image, size: tuple[int, int], opacity: float | str | None) -> Image.Image:
     image = canvas.resize(size, Image.Resampling.LANCZOS) if canvas.size != size else canvas
     share = percent(opacity, 1.0)
     if share < 1:
         alpha = image.getchannel("A").point(lambda a: round(a * share))
         image.putalpha(alpha)
-    image.save(out, "PNG", compress_level=1)
+    return image
+
+
+def fit_image(path: Path, size: tuple[int, int], fit: str) -> Image.Image:
+    """The image file as RGBA of exactly ``size``: ``cover`` crops, ``contain`` letterboxes."""
+    with Image.open(path) as source:
+        image = ImageOps.exif_transpose(source).convert("RGBA")
+    if image.size == size:
+        return image
+    if fit == "cover":
+        return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+    fitted = ImageOps.contain(image, size, Image.Resampling.LANCZOS)
+    box = Image.new("RGBA", size, (0, 0, 0, 0))
+    box.paste(fitted, ((size[0] - fitted.width) // 2, (size[1] - fitted.height) // 2))
+    return box

@@ -24,7 +24,7 @@ from math import cos, radians, sin
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from autoclip_core.renderscript.model import (
     Animation,
@@ -36,7 +36,7 @@ from autoclip_core.renderscript.model import (
     TextElement,
     VideoElement,
 )
-from resources.renderer.ffmpeg.raster import draw_shape, draw_text, parse_color
+from resources.renderer.ffmpeg.raster import draw_shape, draw_text, fit_image, parse_color
 from resources.renderer.ffmpeg.timeline import (
     EPSILON,
     Placed,
@@ -75,29 +75,27 @@ def eased(easing: str, progress: str) -> str:
     return EASING[easing].replace("P", f"({progress})")
 
 
+def _limited(full_range_max: int) -> list[int]:
+    """A lookup table from JFIF's full range to video range (16-235 luma, 16-240 chroma)."""
+    return [round(16 + v * full_range_max / 255) for v in range(256)]
+
+
 def yuv_planes(image: Image.Image) -> list[np.ndarray]:
-    """Y, Cb, Cr (and alpha, if the image has one) as float planes: BT.601, limited range."""
-    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
-    r, g, b = rgba[..., 0], rgba[..., 1], rgba[..., 2]
-    y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
-    cb = 128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255
-    cr = 128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255
-    return [y, cb, cr] if image.mode == "RGB" else [y, cb, cr, rgba[..., 3]]
-
-
-def plane_bytes(plane: np.ndarray) -> bytes:
-    return np.clip(np.rint(plane), 0, 255).astype(np.uint8).tobytes()
+    """Y, Cb, Cr (and alpha, if the image has one) as uint8 planes: BT.601, limited range,
+    as swscale converts. Pillow's JFIF conversion and lookup tables, all in C."""
+    y, cb, cr = image.convert("RGB").convert("YCbCr").split()
+    planes = [y.point(_limited(219)), cb.point(_limited(224)), cr.point(_limited(224))]
+    if image.mode == "RGBA":
+        planes.append(image.getchannel("A"))
+    return [np.asarray(plane) for plane in planes]
 
 
 def yuv420p_bytes(image: Image.Image) -> bytes:
-    """An RGB image (even size) as one raw yuv420p frame, as swscale would convert it."""
-    y, cb, cr = yuv_planes(image.convert("RGB"))
-    h, w = y.shape
-
-    def halved(plane: np.ndarray) -> np.ndarray:
-        return plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-
-    return b"".join(plane_bytes(p) for p in (y, halved(cb), halved(cr)))
+    """An RGB image (even size) as one raw yuv420p frame (chroma averaged over 2x2)."""
+    y, cb, cr = (Image.fromarray(p) for p in yuv_planes(image.convert("RGB")))
+    half = (image.width // 2, image.height // 2)
+    chroma = [plane.resize(half, Image.Resampling.BOX) for plane in (cb, cr)]
+    return b"".join(plane.tobytes() for plane in (y, *chroma))
 
 
 def ffmpeg_color(value: str) -> str:
@@ -180,52 +178,45 @@ class GraphBuilder:
         in ffmpeg kept ~9 MB of RGB buffers and a scaler per still for the whole render.
         A zoomed still is drawn as the zoom's padded 4:4:4 source instead.
         """
-        still = self.prepare_still(item)
+        image = self.draw_still(item)
+        stem = self.workdir / f"still{len(self.inputs)}"
         rate = ["-framerate", f"{self.fps:g}"]
-        with Image.open(still) as image:
-            opaque, (w, h) = image.mode == "RGB", image.size
-            if zoom is not None:
-                raw = still.with_suffix(".yuv")
-                small = (source_length(w), source_length(h))
-                planes = yuv_planes(image.resize(small, Image.Resampling.LANCZOS))
-                raw.write_bytes(b"".join(plane_bytes(pad_edges(p)) for p in planes))
-                pix = "yuv444p" if opaque else "yuva444p"
-                size = "x".join(map(str, zoom.source_size))
-                return ["-f", "rawvideo", "-pix_fmt", pix, "-s", size, *rate, "-i", str(raw)]
-            if opaque and w % 2 == 0 and h % 2 == 0:
-                raw = still.with_suffix(".yuv")
-                raw.write_bytes(yuv420p_bytes(image))
-                return ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", *rate,
-                        "-i", str(raw)]  # fmt: skip
-        return [*rate, "-i", str(still)]
+        opaque, (w, h) = image.mode == "RGB", image.size
+        if zoom is not None:
+            small = image.resize((source_length(w), source_length(h)), Image.Resampling.LANCZOS)
+            raw = stem.with_suffix(".yuv")
+            raw.write_bytes(b"".join(pad_edges(p).tobytes() for p in yuv_planes(small)))
+            pix = "yuv444p" if opaque else "yuva444p"
+            size = "x".join(map(str, zoom.source_size))
+            return ["-f", "rawvideo", "-pix_fmt", pix, "-s", size, *rate, "-i", str(raw)]
+        if opaque and w % 2 == 0 and h % 2 == 0:
+            raw = stem.with_suffix(".yuv")
+            raw.write_bytes(yuv420p_bytes(image))
+            return ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", *rate,
+                    "-i", str(raw)]  # fmt: skip
+        png = stem.with_suffix(".png")
+        image.save(png, "PNG", compress_level=1)
+        return [*rate, "-i", str(png)]
 
-    def prepare_still(self, item: Placed) -> Path:
-        """A PNG of exactly the element's box: images fitted, text and shapes drawn."""
-        out = self.workdir / f"still{len(self.inputs)}.png"
+    def draw_still(self, item: Placed) -> Image.Image:
+        """Exactly the element's box: images fitted, text and shapes drawn (RGB if opaque)."""
         element = item.element
         frame = (self.width, self.height)
         if isinstance(element, TextElement):
-            return draw_text(item, frame, out)
-        if isinstance(element, ShapeElement):
-            return draw_shape(item, frame, out)
-        assert isinstance(element, ImageElement)
-        assert item.media is not None
-        size = (round(item.box.width), round(item.box.height))
-        with Image.open(item.media) as source:
-            image = ImageOps.exif_transpose(source).convert("RGBA")
-        if element.fit == "cover":
-            image = ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+            image = draw_text(item, frame)
+        elif isinstance(element, ShapeElement):
+            image = draw_shape(item, frame)
         else:
-            fitted = ImageOps.contain(image, size, Image.Resampling.LANCZOS)
-            image = Image.new("RGBA", size, (0, 0, 0, 0))
-            image.paste(fitted, ((size[0] - fitted.width) // 2, (size[1] - fitted.height) // 2))
-        share = percent(element.opacity, 1.0)
-        if share < 1:
-            image.putalpha(image.getchannel("A").point(lambda a: round(a * share)))
+            assert isinstance(element, ImageElement)
+            assert item.media is not None
+            image = fit_image(item.media, (round(item.box.width), round(item.box.height)),
+                              element.fit)  # fmt: skip
+            share = percent(element.opacity, 1.0)
+            if share < 1:
+                image.putalpha(image.getchannel("A").point(lambda a: round(a * share)))
         if image.getchannel("A").getextrema() == (255, 255):
             image = image.convert("RGB")
-        image.save(out, "PNG", compress_level=1)
-        return out
+        return image
 
     def _video_source(self, item: Placed, frames: int, w: int, h: int, fmt: str) -> str:
         element = item.element
