@@ -4,6 +4,8 @@
   without ``www.``/``m.``, no default port, credentials, fragment, trailing slash or
   tracking parameters (``utm_*``, ``fbclid``, ...), remaining query parameters sorted;
   YouTube's many URL forms become ``https://www.youtube.com/watch?v=ID``.
+- ``text``: NFC, clean whitespace, without reporter bylines, datelines and copyright lines
+  (``autoclip_core.ingest.bylines``).
 - ``language``: the raw language code of title + text (``autoclip_core.nlp``).
 - ``fingerprint``: 128-bit simhash of the text (``autoclip_core.ingest.dedupe``).
 """
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from autoclip_core.feeds import MAX_TEXT_CHARS, clean_title, title_from_text
+from autoclip_core.ingest.bylines import strip_bylines
 from autoclip_core.ingest.dedupe import fingerprint_hex
 from autoclip_core.nlp.language import UNDETERMINED, detect_language_code
 from autoclip_core.schemas import SourceItem
@@ -123,7 +126,7 @@ def normalise_text(text: str) -> str:
 
 def normalize_item(item: SourceItem) -> SourceItem:
     """The item with clean title/text and its canonical URL, language and fingerprint set."""
-    text = normalise_text(item.text)
+    text = strip_bylines(normalise_text(item.text))
     title = clean_title(item.title) or title_from_text(text)
     language = item.language
     if not language or language == UNDETERMINED:
