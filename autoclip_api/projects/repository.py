@@ -11,25 +11,13 @@ from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.core.db import changed
 from autoclip_api.core.ratelimit import org_scope
 from autoclip_api.core.types import is_hex_id
+from autoclip_api.projects.schemas import ProjectRead
 from autoclip_core.models import Project
 
 PROJECTS = cast(Table, Project.__table__)
-# Lists select plain columns (Core rows, no ORM objects): they are the hot path.
-LIST_COLUMNS = tuple(
-    PROJECTS.c[name]
-    for name in (
-        "id",
-        "org_id",
-        "slug",
-        "name",
-        "description",
-        "language",
-        "timezone",
-        "review_required",
-        "created_at",
-        "updated_at",
-    )
-)
+# Lists select plain columns (Core rows, no ORM objects): they are the hot path. The columns
+# are those the API returns, so the two cannot drift apart.
+LIST_COLUMNS = tuple(PROJECTS.c[name] for name in ProjectRead.model_fields)
 
 
 class ProjectRepository:

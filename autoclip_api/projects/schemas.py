@@ -37,6 +37,11 @@ class ProjectCreate(Schema):
     language: Language | None = Field(default=None, description="BCP 47 tag, e.g. 'ko', 'en'.")
     timezone: Timezone = Field(default="UTC", description="IANA zone of daily schedules.")
     review_required: bool = Field(default=False, description="Publish only after approval.")
+    auto_generate: bool = Field(
+        default=False,
+        description="Make a video of every new item at once (sensors, webhook); otherwise "
+        "new items wait as drafts for the daily batch or a manual start.",
+    )
 
 
 class ProjectUpdate(Schema):
@@ -45,10 +50,11 @@ class ProjectUpdate(Schema):
     language: Language | None = None
     timezone: Timezone | None = None
     review_required: bool | None = None
+    auto_generate: bool | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> ProjectUpdate:
-        for field in ("name", "timezone", "review_required"):
+        for field in ("name", "timezone", "review_required", "auto_generate"):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self
@@ -63,6 +69,7 @@ class ProjectRead(ReadSchema):
     language: str | None
     timezone: str
     review_required: bool
+    auto_generate: bool
     created_at: UtcDatetime
     updated_at: UtcDatetime | None
 

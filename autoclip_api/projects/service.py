@@ -73,6 +73,7 @@ class ProjectService:
                 language=data.language,
                 timezone=data.timezone,
                 review_required=data.review_required,
+                auto_generate=data.auto_generate,
                 blocked_terms=[],
                 channels=["local"],
                 created_at=utcnow(),

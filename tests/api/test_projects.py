@@ -19,6 +19,7 @@ async def test_create_read_update_delete(client: ApiClient) -> None:
             "language": "ko",
             "timezone": "Asia/Seoul",
             "review_required": True,
+            "auto_generate": True,
         },
         headers=owner.headers,
     )
@@ -29,6 +30,7 @@ async def test_create_read_update_delete(client: ApiClient) -> None:
     assert project["language"] == "ko"
     assert project["timezone"] == "Asia/Seoul"
     assert project["review_required"] is True
+    assert project["auto_generate"] is True
     assert project["slug"].startswith("daily-")
     assert project["updated_at"] is None
     assert project["created_at"].endswith("Z") or project["created_at"].endswith("+00:00")
@@ -37,9 +39,12 @@ async def test_create_read_update_delete(client: ApiClient) -> None:
     assert (await client.get(url, headers=owner.headers)).json() == project
 
     patched = await client.patch(
-        url, json={"description": None, "review_required": False}, headers=owner.headers
+        url,
+        json={"description": None, "review_required": False, "auto_generate": False},
+        headers=owner.headers,
     )
     assert patched.status_code == 200
+    assert patched.json()["auto_generate"] is False
     assert patched.json()["description"] is None
     assert patched.json()["review_required"] is False
     assert patched.json()["name"] == "서울 뉴스 Daily"
@@ -55,6 +60,7 @@ async def test_defaults(client: ApiClient) -> None:
     project = await client.project(owner, "Plain")
     assert project["timezone"] == "UTC"
     assert project["review_required"] is False
+    assert project["auto_generate"] is False  # new items wait for the daily batch
     assert project["language"] is None
     assert project["description"] is None
 
@@ -83,7 +89,9 @@ async def test_invalid_bodies_are_422(client: ApiClient, body: dict[str, object]
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("body", [{"name": None}, {"timezone": None}, {"review_required": None}])
+@pytest.mark.parametrize(
+    "body", [{"name": None}, {"timezone": None}, {"review_required": None}, {"auto_generate": None}]
+)
 async def test_patch_cannot_null_required_fields(
     client: ApiClient, body: dict[str, object]
 ) -> None:
