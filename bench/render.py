@@ -602,21 +602,19 @@ def describe(path: Path) -> str:
 
 
 def measure(
-    name: str, command: list[str], out: Path | None, work: Path, repeat: int
-) -> list[Measured]:
-    runs = []
-    for n in range(1, repeat + 1):
-        if out is not None:
-            out.unlink(missing_ok=True)
-        run = checked(name, run_measured(command, work / f"{name}-{n}.log"), out)
-        wrote = f" → {out.name} ({describe(out)})" if out is not None else ""
-        print(
-            f"{name:8} run {n}/{repeat}: {run.wall_s:7.2f} s wall, peak RSS "
-            f"{run.peak_rss_mb:5.0f} MB{wrote}",
-            flush=True,
-        )
-        runs.append(run)
-    return runs
+    name: str, command: list[str], out: Path | None, work: Path, n: int = 1, of: int = 1
+) -> Measured:
+    """Run ``command`` once (the ``n``-th of ``of``), check it wrote ``out``, print a line."""
+    if out is not None:
+        out.unlink(missing_ok=True)
+    run = checked(name, run_measured(command, work / f"{name}-{n}.log"), out)
+    wrote = f" → {out.name} ({describe(out)})" if out is not None else ""
+    print(
+        f"{name:8} run {n}/{of}: {run.wall_s:7.2f} s wall, peak RSS "
+        f"{run.peak_rss_mb:5.0f} MB{wrote}",
+        flush=True,
+    )
+    return run
 
 
 def load() -> str:
@@ -678,23 +676,25 @@ def bench(args: argparse.Namespace, work: Path) -> None:
         "-o",
         str(ours_out),
     ]
-    ours = measure("ours", ours_cmd, ours_out, work, args.repeat)
-    for line in ours[-1].log.read_text(encoding="utf-8", errors="replace").splitlines()[-2:]:
-        print(f"  autoclip: {line}")
-
-    floor_out = work / "floor.mp4"
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    floor_out = work / "floor.mp4"
     floor_cmd = floor_command(ffmpeg, inputs.scenes[0], inputs.narration, floor_out)
-    floor = measure("floor", floor_cmd, floor_out, work, args.repeat)
-    print(f"  floor: {' '.join(floor_cmd[floor_cmd.index('-c:v') : -3])}")
-
     # The same encoder over OUR frames (decoded from ours.mp4, decode time subtracted): what
     # encoding moving pictures costs by itself, the floor for any engine at these settings.
     decode_cmd = [ffmpeg, "-y", "-loglevel", "error", "-i", str(ours_out), "-f", "null", "-"]
-    decode = measure("decode", decode_cmd, None, work, args.repeat)
     moving_out = work / "moving-floor.mp4"
     moving_cmd = reencode_command(ffmpeg, ours_out, moving_out)
-    moving = measure("moving", moving_cmd, moving_out, work, args.repeat)
+    # Rounds of all four, one after the other: this machine's speed drifts over minutes, so
+    # every ratio compares runs made side by side.
+    ours, floor, decode, moving = [], [], [], []
+    for n in range(1, args.repeat + 1):
+        ours.append(measure("ours", ours_cmd, ours_out, work, n, args.repeat))
+        floor.append(measure("floor", floor_cmd, floor_out, work, n, args.repeat))
+        decode.append(measure("decode", decode_cmd, None, work, n, args.repeat))
+        moving.append(measure("moving", moving_cmd, moving_out, work, n, args.repeat))
+    for line in ours[-1].log.read_text(encoding="utf-8", errors="replace").splitlines()[-2:]:
+        print(f"  autoclip: {line}")
+    print(f"  floor: {' '.join(floor_cmd[floor_cmd.index('-c:v') : -3])}")
     moving_floor_s = statistics.median(r.wall_s for r in moving) - statistics.median(
         r.wall_s for r in decode
     )
@@ -710,7 +710,7 @@ def bench(args: argparse.Namespace, work: Path) -> None:
         spec.write_text(json.dumps(moviepy_spec(inputs, movie_out, MOVIEPY_VIDEO_S)), "utf-8")
         print(f"moviepy: first {MOVIEPY_VIDEO_S} s with {python} …", flush=True)
         cmd = [str(python), str(Path(__file__).resolve()), "--moviepy-child", str(spec)]
-        moviepy = measure("moviepy", cmd, movie_out, work, 1)[0]
+        moviepy = measure("moviepy", cmd, movie_out, work)
 
     ours_s = statistics.median(r.wall_s for r in ours)
     floor_s = statistics.median(r.wall_s for r in floor)
