@@ -13,9 +13,10 @@ from ``shift`` maps output ``x`` to ``offset + (x + shift + 0.5) * length / scal
 Ratios of integers are dense enough once the source has room around the visible window, so
 the source is drawn ``BASE_SHRINK`` smaller than the box (every frame then scales up by at
 least that much) and padded by ``MARGIN`` edge pixels (never visible: the window stays
-inside the box). The integers change every frame through a ``sendcmd`` file. Measured on a
-1080x1920 marker zoomed 100→112 % over 180 frames: 0.05 px worst and 0.011 px RMS off the
-ideal path (``perspective``: 0.016 / 0.005 px) for ~2.4 ms a frame (``perspective``: ~22 ms).
+inside the box). The first crop's size changes through ``sendcmd``; everything else is
+an expression of the frame's time. Measured on a 1080x1920 marker zoomed 100→112 % over 180
+frames: 0.06 px worst and 0.011 px RMS off the ideal path (``perspective``: 0.016 / 0.005
+px) for ~2.4 ms a frame (``perspective``: ~22 ms).
 Near zooms that are ratios of small integers in source pixels (3/2, 4/3, ...) fewer windows
 exist and a frame can be off by up to ~0.15 px at the box edges.
 The source is 4:4:4 so the first crop can start at any pixel; the scale writes 4:2:0.
