@@ -31,7 +31,7 @@ _COPYRIGHT = re.compile(
     r"(?:copyright|ⓒ|©|\(c\)|무단\s?전재|재배포\s?금지|all rights reserved|저작권자)", re.IGNORECASE
 )
 _BYLINE_ONLY = re.compile(
-    rf"^\s*(?:{_NAME}\s*{_ROLE}|By\s+{_NAME}|{_ROLE}\s+{_NAME})\s*[(<\[]?\s*(?:{_EMAIL})?\s*[)>\]]?\s*$",
+    rf"^[\s/·|=-]*(?:{_NAME}\s*{_ROLE}|By\s+{_NAME}|{_ROLE}\s+{_NAME})\s*[(<\[]?\s*(?:{_EMAIL})?\s*[)>\]]?\s*$",
     re.IGNORECASE,
 )
 _DATELINE = re.compile(  # "(서울=연합뉴스) 홍길동 기자 = "
@@ -56,4 +56,4 @@ def _is_credit(paragraph: str) -> bool:
         return False
     if _COPYRIGHT.search(paragraph) or _BYLINE_ONLY.match(paragraph):
         return True
-    return bool(_EMAIL_ONLY.match(paragraph)) or _TRAILING_BYLINE.sub("", paragraph).strip() == ""
+    return bool(_EMAIL_ONLY.match(paragraph))

@@ -80,22 +80,25 @@ def _limited(full_range_max: int) -> list[int]:
     return [round(16 + v * full_range_max / 255) for v in range(256)]
 
 
-def yuv_planes(image: Image.Image) -> list[np.ndarray]:
-    """Y, Cb, Cr (and alpha, if the image has one) as uint8 planes: BT.601, limited range,
+def yuv_planes(image: Image.Image) -> list[Image.Image]:
+    """Y, Cb, Cr (and alpha, if the image has one) as 8-bit planes: BT.601, limited range,
     as swscale converts. Pillow's JFIF conversion and lookup tables, all in C."""
     y, cb, cr = image.convert("RGB").convert("YCbCr").split()
     planes = [y.point(_limited(219)), cb.point(_limited(224)), cr.point(_limited(224))]
-    if image.mode == "RGBA":
-        planes.append(image.getchannel("A"))
-    return [np.asarray(plane) for plane in planes]
+    return [*planes, image.getchannel("A")] if image.mode == "RGBA" else planes
 
 
 def yuv420p_bytes(image: Image.Image) -> bytes:
     """An RGB image (even size) as one raw yuv420p frame (chroma averaged over 2x2)."""
-    y, cb, cr = (Image.fromarray(p) for p in yuv_planes(image.convert("RGB")))
+    y, cb, cr = yuv_planes(image.convert("RGB"))
     half = (image.width // 2, image.height // 2)
     chroma = [plane.resize(half, Image.Resampling.BOX) for plane in (cb, cr)]
     return b"".join(plane.tobytes() for plane in (y, *chroma))
+
+
+def full_chroma(fmt: str) -> str:
+    """The 4:4:4 format of a 4:2:0 one (``yuva420p`` → ``yuva444p``)."""
+    return fmt.replace("420", "444")
 
 
 def ffmpeg_color(value: str) -> str:
@@ -164,7 +167,7 @@ class GraphBuilder:
         else:
             index = self.add_input(self.still_input(item, zoom))
             source = self.label("still")
-            still_fmt = fmt.replace("420", "444") if zoom else fmt  # converted once, repeated
+            still_fmt = full_chroma(fmt) if zoom else fmt  # converted once, then repeated
             self.chains.append(f"[{index}:v]format={still_fmt},setsar=1[{source}]")
             body = f"{repeat},{self._zoom_filters(zoom, fmt, padded=True)}" if zoom else repeat
         body += self._fades(item, frames, opaque) + f",format={fmt}"
@@ -185,7 +188,7 @@ class GraphBuilder:
         if zoom is not None:
             small = image.resize((source_length(w), source_length(h)), Image.Resampling.LANCZOS)
             raw = stem.with_suffix(".yuv")
-            raw.write_bytes(b"".join(pad_edges(p).tobytes() for p in yuv_planes(small)))
+            raw.write_bytes(b"".join(pad_edges(np.asarray(p)).tobytes() for p in yuv_planes(small)))
             pix = "yuv444p" if opaque else "yuva444p"
             size = "x".join(map(str, zoom.source_size))
             return ["-f", "rawvideo", "-pix_fmt", pix, "-s", size, *rate, "-i", str(raw)]
@@ -282,7 +285,7 @@ class GraphBuilder:
         (pw, ph), m = zoom.source_size, MARGIN
         sw, sh = source_length(zoom.width), source_length(zoom.height)
         return (
-            f"scale={sw}:{sh}:flags=bicubic,format={fmt.replace('420', '444')},"
+            f"scale={sw}:{sh}:flags=bicubic,format={full_chroma(fmt)},"
             f"pad={pw}:{ph}:{m}:{m},fillborders=left={m}:right={m}:top={m}:bottom={m}:mode=smear,"
             f"settb=1/{self.fps:g},setpts=N,{chain}"
         )

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from autoclip_core.media.ffmpeg import run_ffmpeg
+from resources.renderer.ffmpeg.video_graph import EASING, EASING_CURVES
 from resources.renderer.ffmpeg.zoom import (
     MARGIN,
     TOLERANCE_PX,
@@ -120,3 +121,13 @@ def test_ffmpeg_follows_the_planned_path_to_a_twentieth_of_a_pixel(tmp_path: Pat
             cx, cy = (wx * win).sum() / win.sum(), (wy * win).sum() / win.sum()
             worst = max(worst, abs(cx - ex), abs(cy - ey))
     assert worst <= 0.08
+
+
+@pytest.mark.parametrize("easing", sorted(EASING))
+def test_planned_easing_curves_match_the_ffmpeg_expressions(easing: str) -> None:
+    """The zoom plans with ``EASING_CURVES``; slides run ``EASING`` inside ffmpeg."""
+    helpers = {"_if": lambda c, a, b: a if c else b, "lt": lambda a, b: a < b, "pow": pow}
+    assert set(EASING_CURVES) == set(EASING)
+    for p in np.linspace(0, 1, 21):
+        expression = EASING[easing].replace("if(", "_if(").replace("P", repr(float(p)))
+        assert EASING_CURVES[easing](float(p)) == pytest.approx(eval(expression, helpers))
