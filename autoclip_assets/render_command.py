@@ -15,8 +15,8 @@ from pathlib import Path
 from autoclip_core.renderscript.model import TemplateError
 from autoclip_core.renderscript.templates import build_render_script, load_template, read_json
 from autoclip_core.settings import Settings
-from resources.renderer.base import RenderError
-from resources.renderer.ffmpeg import FFmpegRenderer
+from resources.renderer.ffmpeg.engine import FFmpegEngine
+from resources.renderer.types import RenderError
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
     media_dir = args.media_dir or (
         template_path.parent if template_path.suffix == ".json" else Path.cwd()
     )
-    renderer = FFmpegRenderer.from_settings(Settings())
+    engine = FFmpegEngine.from_settings(Settings())
     shown = [-1]
 
     def progress(fraction: float) -> None:
@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
         if not isinstance(modifications, dict):
             raise TemplateError("modifications", "must be a JSON object of 'Element.prop': value")
         script = build_render_script(load_template(args.template), modifications)
-        stats = renderer.render(
+        stats = engine.render(
             script, args.output, media_dir=media_dir, snapshot=args.snapshot, progress=progress
         )
     except TemplateError as exc:

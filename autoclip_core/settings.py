@@ -49,7 +49,9 @@ class Settings(BaseSettings):
         default=None,
         description="JSON/YAML file of projects and their sources (autoclip_core.ingest.config).",
     )
-    render_threads: int = Field(default=2, ge=1, le=16, description="Pinned x264 threads.")
+    render_threads: int = Field(
+        default=3, ge=1, le=16, description="Pinned x264 frame threads (x264's pick for 2 cores)."
+    )
     default_project: str = Field(default="demo", description="Project slug used by the demo.")
 
     # API (autoclip_api) ------------------------------------------------------------------

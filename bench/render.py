@@ -15,7 +15,7 @@ What is measured, in this order:
    (interpreter start, validation, the ffmpeg run, the thumbnail).
 2. **floor** — the bundled ffmpeg encoding the same 900 frames of ONE static image (decoded
    once, repeated with the ``loop`` filter) plus the narration, with the engine's encoder
-   settings read from ``FFmpegRenderer``'s defaults: what the encoder alone costs at those
+   settings read from ``FFmpegEngine``'s defaults: what the encoder alone costs at those
    settings. ``vs_floor`` = ours / floor.
 3. **moviepy** — the same composition built the way peer projects do it with MoviePy 2.2.1
    (``ImageClip.resized(lambda t: …)`` zoom centred in a 1080×1920 ``CompositeVideoClip``,
@@ -530,22 +530,10 @@ def build_moviepy(spec: dict[str, Any]) -> Any:
 # ---------------------------------------------------------------- runs
 
 
-def encoder_settings() -> dict[str, Any]:
-    """The engine's x264 settings, from ``FFmpegRenderer``'s field defaults."""
-    from resources.renderer.ffmpeg import FFmpegRenderer
-
-    fields = FFmpegRenderer.model_fields
-    return {name: fields[name].default for name in ("preset", "crf", "x264_params", "threads")}
-
-
 def floor_command(ffmpeg: str, still: Path, audio: Path, out: Path) -> list[str]:
     """Encode-only: one still decoded once and repeated in memory, the engine's encoders."""
-    from resources.renderer.ffmpeg.renderer import AUDIO_ARGS
+    from resources.renderer.ffmpeg.engine import AUDIO_ARGS, FFmpegEngine
 
-    settings = encoder_settings()
-    threads = settings["threads"]
-    params = settings["x264_params"] or ""
-    pinned = "" if "threads=" in params else f"threads={threads}:sliced-threads=1"
     frames = VIDEO_S * FPS
     return [
         ffmpeg, "-y", "-loglevel", "error",
@@ -553,9 +541,7 @@ def floor_command(ffmpeg: str, still: Path, audio: Path, out: Path) -> list[str]
         "-filter_complex",
         f"[0:v]format=yuv420p,loop=loop={frames - 1}:size=1:start=0,settb=1/{FPS},setpts=N[v]",
         "-map", "[v]", "-map", "1:a", "-frames:v", str(frames),
-        "-c:v", "libx264", "-preset", str(settings["preset"]), "-crf", str(settings["crf"]),
-        "-pix_fmt", "yuv420p", "-r", str(FPS), "-threads", str(threads),
-        "-x264-params", ":".join(filter(None, [pinned, params])),
+        *FFmpegEngine().video_args(), "-r", str(FPS),
         *AUDIO_ARGS, "-movflags", "+faststart", "-f", "mp4", str(out),
     ]  # fmt: skip
 

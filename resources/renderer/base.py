@@ -7,27 +7,12 @@ validated ``RenderScript`` — locally with one ffmpeg graph, or on a render ser
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
-from pydantic import BaseModel
 
 from autoclip_core.renderscript.model import RenderScript
-
-ProgressFn = Callable[[float], None]
-"""Called with the fraction done (0..1) while rendering."""
-
-
-class RenderStats(BaseModel):
-    duration: float
-    render_seconds: float
-    size_bytes: int
-    command: list[str]
-
-
-class RenderError(RuntimeError):
-    pass
+from resources.renderer.types import ProgressFn, RenderStats
 
 
 class RendererResource(dg.ConfigurableResource, ABC):

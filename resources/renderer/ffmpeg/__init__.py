@@ -1,5 +1,3 @@
-"""The local renderer: RenderScript → one ffmpeg filter graph → mp4."""
-
-from resources.renderer.ffmpeg.renderer import FFmpegRenderer
-
-__all__ = ["FFmpegRenderer"]
+"""The local renderer: RenderScript → one ffmpeg filter graph → mp4 (``engine``), and its
+Dagster resource (``renderer``). Import them from their modules: the engine alone keeps the
+``autoclip render`` command free of Dagster."""

@@ -1,80 +1,33 @@
-"""Local renderer: a RenderScript → H.264/AAC mp4 with the ffmpeg bundled by imageio-ffmpeg.
-
-Order of work: resolve and check everything (times, boxes, media, fonts, transcripts)
-before spending CPU; mix and measure the audio (a short pass); then ONE ffmpeg process
-runs the generated video graph (``video_graph``), applies the loudness correction and
-encodes. The snapshot is cut from the finished mp4 by a short second call (a second
-output on a ``split`` branch stalled the whole graph for 40+ s at the snapshot's frame).
-
-Output is byte-for-byte repeatable: threads are pinned, x264 uses sliced threads and all
-muxers run bitexact.
-"""
+"""The local engine as the pipeline's ``renderer`` resource; its config is the engine's."""
 
 from __future__ import annotations
 
-import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from pydantic import Field
-
-from autoclip_core.fonts import fonts_dir
-from autoclip_core.media.ffmpeg import FFmpegError, run_ffmpeg
-from autoclip_core.renderscript.model import AudioElement, RenderScript, TemplateError
+from autoclip_core.renderscript.model import RenderScript
 from autoclip_core.settings import Settings
-from resources.renderer.base import ProgressFn, RendererResource, RenderError, RenderStats
-from resources.renderer.ffmpeg.audio_mix import mix_audio
-from resources.renderer.ffmpeg.media import MediaResolver
-from resources.renderer.ffmpeg.timeline import Placed, resolve_timeline
-from resources.renderer.ffmpeg.transcript import CaptionTrack, build_captions_ass
-from resources.renderer.ffmpeg.video_graph import GraphBuilder, build_video_graph, is_caption
+from resources.renderer.base import RendererResource
+from resources.renderer.ffmpeg.engine import FFmpegEngine
+from resources.renderer.types import ProgressFn, RenderStats
 
-SNAPSHOT_AT = 1 / 3
-"""Where the snapshot is taken without ``snapshot_time``, as a share of the video."""
-SNAPSHOT_CODECS = {".png": ["-c:v", "png"], ".jpg": ["-c:v", "mjpeg", "-q:v", "2"]}
-SNAPSHOT_CODECS[".jpeg"] = SNAPSHOT_CODECS[".jpg"]
-# The "fast" AAC coder: 0.4 s of CPU per 30 s instead of 1.9 s for "twoloop", with a
-# measured SNR of 22.5 dB against 20.4 dB at 128 kb/s on our speech-over-music mixes.
-AUDIO_ARGS = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "128k", "-ar", "48000", "-ac", "2"]
-BITEXACT_ARGS = [
-    "-fflags", "+bitexact",
-    "-flags:v", "+bitexact",
-    "-flags:a", "+bitexact",
-    "-map_metadata", "-1",
-    "-map_chapters", "-1",
-]  # fmt: skip
-
-
-def caption_tracks(placed: list[Placed], frame: tuple[int, int]) -> list[CaptionTrack]:
-    audio = {i.element.name: i for i in placed if isinstance(i.element, AudioElement)}
-    tracks = []
-    for n, item in enumerate(i for i in placed if is_caption(i)):
-        source = item.element.transcript_source  # type: ignore[union-attr]
-        if source not in audio:
-            raise TemplateError(
-                f"{item.where}.transcript_source",
-                f"{source!r} must be a top-level audio element for local captions",
-            )
-        tracks.append(CaptionTrack(item, audio[source], frame, f"Captions{n}"))
-    return tracks
+ENGINE_FIELDS = FFmpegEngine.model_fields
 
 
 class FFmpegRenderer(RendererResource):
-    """Renders locally with the ffmpeg binary bundled by imageio-ffmpeg (libx264, libass)."""
+    """Renders locally with one ffmpeg graph (``FFmpegEngine``)."""
 
-    threads: int = Field(default=2, description="x264 and filter threads, pinned for determinism.")
-    preset: str = Field(default="veryfast", description="x264 preset (veryfast/faster).")
-    crf: int = Field(default=23, description="x264 constant rate factor (lower = better).")
-    x264_params: str = Field(
-        default="subme=1",
-        description="Extra x264 options: subme=1 encodes ~30% faster, +5% size at equal SSIM.",
-    )
-    timeout_s: float = Field(default=900, description="Kill ffmpeg after this many seconds.")
+    threads: int = ENGINE_FIELDS["threads"]
+    preset: str = ENGINE_FIELDS["preset"]
+    crf: int = ENGINE_FIELDS["crf"]
+    x264_params: str = ENGINE_FIELDS["x264_params"]
+    timeout_s: float = ENGINE_FIELDS["timeout_s"]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FFmpegRenderer:
         return cls(threads=settings.render_threads)
+
+    def engine(self) -> FFmpegEngine:
+        return FFmpegEngine(**{name: getattr(self, name) for name in ENGINE_FIELDS})
 
     def render(
         self,
@@ -85,118 +38,6 @@ class FFmpegRenderer(RendererResource):
         snapshot: Path | None = None,
         progress: ProgressFn | None = None,
     ) -> RenderStats:
-        if snapshot is not None and snapshot.suffix.lower() not in SNAPSHOT_CODECS:
-            raise RenderError(f"snapshot must be one of {sorted(SNAPSHOT_CODECS)}: {snapshot}")
-        started = time.perf_counter()
-        with (
-            tempfile.TemporaryDirectory(prefix="autoclip-render-") as tmp,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio-mix") as pool,
-        ):
-            workdir = Path(tmp)
-            media = MediaResolver(media_dir, workdir / "downloads")
-            placed, duration = resolve_timeline(script, media)
-            # The mix (an ffmpeg process of its own) runs while Pillow draws the stills.
-            mixing = pool.submit(mix_audio, placed, duration, workdir, self.timeout_s)
-            frame = (script.width, script.height)
-            tracks = caption_tracks(placed, frame)
-            builder = GraphBuilder(
-                script.width,
-                script.height,
-                script.frame_rate,
-                script.fill_color,
-                workdir,
-            )
-            captions = None
-            if tracks:
-                (workdir / "fonts").symlink_to(fonts_dir(), target_is_directory=True)
-                (workdir / "captions.ass").write_text(
-                    build_captions_ass(tracks, frame), encoding="utf-8"
-                )
-                captions = "captions.ass"
-            graph = workdir / "graph.txt"
-            graph.write_text(build_video_graph(builder, placed, duration, captions), "utf-8")
-            out_mp4.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                mix = mixing.result()
-                args = self._arguments(builder, graph, mix.wav, mix.normalise, out_mp4.resolve())
-                run = run_ffmpeg(
-                    args,
-                    duration_s=duration,
-                    progress=progress,
-                    timeout_s=self.timeout_s,
-                    cwd=workdir,
-                )
-                if snapshot is not None:
-                    at = (
-                        script.snapshot_time
-                        if script.snapshot_time is not None
-                        else duration * SNAPSHOT_AT
-                    )
-                    last_frame = duration - 1 / script.frame_rate
-                    self._write_snapshot(out_mp4, min(at, last_frame), script.frame_rate, snapshot)
-            except FFmpegError as exc:
-                out_mp4.unlink(missing_ok=True)
-                if snapshot is not None:
-                    snapshot.unlink(missing_ok=True)
-                raise RenderError(f"rendering {out_mp4.name} failed: {exc}") from exc
-        return RenderStats(
-            duration=duration,
-            render_seconds=time.perf_counter() - started,
-            size_bytes=out_mp4.stat().st_size,
-            command=run.command,
+        return self.engine().render(
+            script, out_mp4, media_dir=media_dir, snapshot=snapshot, progress=progress
         )
-
-    def _arguments(
-        self,
-        builder: GraphBuilder,
-        graph: Path,
-        audio: Path,
-        normalise: str | None,
-        out_mp4: Path,
-    ) -> list[str]:
-        inputs = [arg for args in builder.inputs for arg in args]
-        audio_index = len(builder.inputs)
-        # Frame threads make x264's lookahead depend on when frames arrive from the filter
-        # graph, so renders differ run to run; sliced threads (each frame split across the
-        # threads) are repeatable and, measured at 2 threads, within 10% of their speed.
-        pinned = f"threads={self.threads}:sliced-threads=1"
-        x264_params = ":".join(filter(None, [pinned, self.x264_params]))
-        return [
-            "-y",
-            "-loglevel", "error",
-            *inputs,
-            "-i", str(audio),
-            "-filter_complex_threads", str(self.threads),
-            "-/filter_complex", graph.name,
-            "-map", "[vout]",
-            "-map", f"{audio_index}:a",
-            *(["-af", normalise] if normalise else []),
-            "-c:v", "libx264",
-            "-preset", self.preset,
-            "-crf", str(self.crf),
-            "-pix_fmt", "yuv420p",
-            "-r", f"{builder.fps:g}",
-            "-threads", str(self.threads),
-            "-x264-params", x264_params,
-            *AUDIO_ARGS,
-            "-movflags", "+faststart",
-            *BITEXACT_ARGS,
-            "-f", "mp4",
-            str(out_mp4),
-        ]  # fmt: skip
-
-    def _write_snapshot(self, video: Path, seconds: float, fps: float, snapshot: Path) -> None:
-        """The frame shown at ``seconds`` (the first frame at or after half a frame before)."""
-        snapshot.parent.mkdir(parents=True, exist_ok=True)
-        run_ffmpeg(
-            [
-                "-y", "-loglevel", "error",
-                "-ss", f"{max(seconds - 0.5 / fps, 0):.4f}",
-                "-i", str(video.resolve()),
-                "-frames:v", "1", "-update", "1",
-                *SNAPSHOT_CODECS[snapshot.suffix.lower()],
-                *BITEXACT_ARGS,
-                "-f", "image2", str(snapshot.resolve()),
-            ],
-            timeout_s=120,
-        )  # fmt: skip

@@ -19,8 +19,8 @@ from PIL import Image, ImageDraw
 
 from autoclip_core.media.transcript import Word, write_transcript
 from autoclip_core.renderscript.model import parse_render_script
-from resources.renderer.base import RenderStats
-from resources.renderer.ffmpeg import FFmpegRenderer
+from resources.renderer.ffmpeg.renderer import FFmpegRenderer
+from resources.renderer.types import RenderStats
 
 SAMPLE_RATE = 48_000
 Box = tuple[int, int, int, int]

@@ -31,13 +31,13 @@ from autoclip_core.renderscript.templates import (
     load_template,
     repeat_element,
 )
-from resources.renderer.base import RenderError
-from resources.renderer.ffmpeg import FFmpegRenderer
 from resources.renderer.ffmpeg.audio_mix import loudness_correction, mix_audio
+from resources.renderer.ffmpeg.engine import caption_tracks
 from resources.renderer.ffmpeg.media import MediaResolver
-from resources.renderer.ffmpeg.renderer import caption_tracks
+from resources.renderer.ffmpeg.renderer import FFmpegRenderer
 from resources.renderer.ffmpeg.timeline import resolve_timeline
 from resources.renderer.ffmpeg.transcript import build_captions_ass
+from resources.renderer.types import RenderError
 from resources.tts.espeak import EspeakTTS
 from tests.fakes.fixtures import _loopback_only, allow_loopback, fake_server
 from tests.fakes.server import FakeServer, Reply
@@ -346,7 +346,15 @@ def test_progress_rises_to_one(showcase: Rendered) -> None:
 def test_the_same_template_and_media_render_to_identical_bytes(
     showcase: Rendered, media: Path
 ) -> None:
-    again = render(SHOWCASE, showcase.video.parent, "again", media_dir=media, snapshot=True)
+    """Rendered again while two busy processes take the CPU: x264's frame threads then see
+    frames arrive with other timings, which must not change a byte."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        again = render(SHOWCASE, showcase.video.parent, "again", media_dir=media, snapshot=True)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
     assert again.video.read_bytes() == showcase.video.read_bytes()
     assert again.snapshot is not None
     assert showcase.snapshot is not None
