@@ -161,24 +161,33 @@ def _audio_info(stream: av.audio.stream.AudioStream) -> AudioInfo:
 
 
 _SUMMARY_VALUE = re.compile(r"^\s*(I|LRA|Peak):\s+(-?(?:\d+(?:\.\d+)?|inf))\s", re.MULTILINE)
+EBUR128_FILTER = "ebur128=peak=true:framelog=quiet"
+"""Measures loudness; its summary (ffmpeg's log at level info) is read by ``loudness_summary``."""
+
+
+def loudness_summary(stderr: str) -> LoudnessStats | None:
+    """The measurements in the summary ``EBUR128_FILTER`` logs (None if there is none)."""
+    values = {key: float(number) for key, number in _SUMMARY_VALUE.findall(stderr)}
+    if not {"I", "LRA", "Peak"} <= values.keys():
+        return None
+    return LoudnessStats(
+        integrated_lufs=values["I"], loudness_range_lu=values["LRA"], true_peak_dbfs=values["Peak"]
+    )
 
 
 def measure_loudness(path: Path, *, timeout_s: float = 300.0) -> LoudnessStats:
     """EBU R128 integrated loudness, loudness range and true peak of ``path``'s audio."""
     if not path.is_file():
         raise CorruptMediaError(f"{path}: no such file")
-    args = ["-i", str(path), "-vn", "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
+    args = ["-i", str(path), "-vn", "-af", EBUR128_FILTER, "-f", "null", "-"]
     try:
         run = run_ffmpeg(args, timeout_s=timeout_s)
     except FFmpegError as exc:
         raise CorruptMediaError(f"{path}: cannot measure loudness ({exc})") from exc
-    summary = "\n".join(run.stderr_tail)
-    values = {key: float(number) for key, number in _SUMMARY_VALUE.findall(summary)}
-    if not {"I", "LRA", "Peak"} <= values.keys():
+    stats = loudness_summary("\n".join(run.stderr_tail))
+    if stats is None:
         raise CorruptMediaError(f"{path}: no loudness summary in ffmpeg output")
-    return LoudnessStats(
-        integrated_lufs=values["I"], loudness_range_lu=values["LRA"], true_peak_dbfs=values["Peak"]
-    )
+    return stats
 
 
 def extract_frame(path: Path, t: float, out_png: Path, *, timeout_s: float = 120.0) -> Path:

@@ -22,7 +22,7 @@ from PIL import Image
 
 from autoclip_core.media.ffmpeg import run_ffmpeg
 from autoclip_core.media.music import write_music_bed
-from autoclip_core.media.probe import measure_loudness, probe
+from autoclip_core.media.probe import LoudnessStats, measure_loudness, probe
 from autoclip_core.media.transcript import Word, words_from_cues, write_transcript
 from autoclip_core.renderscript.model import TemplateError, parse_render_script
 from autoclip_core.renderscript.templates import (
@@ -288,21 +288,18 @@ def test_a_mix_whose_peaks_would_clip_is_limited_below_the_true_peak_target(
 
 
 @pytest.mark.parametrize(
-    ("input_i", "input_tp", "expected"),
+    ("integrated", "peak", "expected"),
     [
-        ("-20.0", "-9.0", "volume=6.000dB"),
-        ("-20.0", "-3.0", "volume=6.000dB,alimiter=limit=0.7943:"),
-        ("-inf", "-inf", None),
+        (-20.0, -9.0, "volume=6.000dB"),
+        (-20.0, -3.0, "volume=6.000dB,alimiter=limit=0.7943:"),
+        (-70.0, float("-inf"), None),
     ],
 )
 def test_the_loudness_correction_is_a_plain_gain_unless_peaks_would_pass_the_target(
-    input_i: str, input_tp: str, expected: str | None
+    integrated: float, peak: float, expected: str | None
 ) -> None:
-    stderr = json.dumps(
-        {"input_i": input_i, "input_tp": input_tp, "input_lra": "2.0",
-         "input_thresh": "-30.0", "target_offset": "0.1"}
-    )  # fmt: skip
-    correction = loudness_correction(f"[Parsed_loudnorm_0 @ 0x1]\n{stderr}\n")
+    measured = LoudnessStats(integrated_lufs=integrated, loudness_range_lu=2, true_peak_dbfs=peak)
+    correction = loudness_correction(measured)
     assert correction == expected or (expected and correction and correction.startswith(expected))
 
 
