@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
-from autoclip_core.fetch import FetchError, fetch
 from autoclip_core.media.probe import CorruptMediaError, MediaProbe, probe
 from autoclip_core.renderscript.model import TemplateError
 
@@ -59,6 +58,10 @@ class MediaResolver:
         name = hashlib.sha256(url.encode()).hexdigest()[:24] + Path(urlsplit(url).path).suffix
         target = self.download_dir / name
         if not target.is_file():
+            # Imported here: httpx (which loads its CLI's rich and click) adds ~0.2 s to the
+            # start of every ``autoclip render``, and most renders read local files only.
+            from autoclip_core.fetch import FetchError, fetch
+
             try:
                 result = fetch(url, max_bytes=MAX_MEDIA_BYTES, timeout_s=self.timeout_s)
             except FetchError as exc:
