@@ -37,6 +37,8 @@ BASE_SHRINK = 1.02
 """The source is drawn this much smaller than the box, so every frame scales up."""
 TOLERANCE_PX = 0.02
 """Wanted worst distance from the ideal window at the box edges, in output pixels."""
+PLAN_CHUNK = 64
+"""How many ``scaled`` sizes ``plan_axis`` tries at a time."""
 
 
 @dataclass(frozen=True)
@@ -79,40 +81,54 @@ def plan_axis(box: int, zoom: float) -> AxisWindow:
     full = source + 2 * MARGIN
     z = zoom * box / source  # the zoom measured in source pixels
     first = MARGIN + (source - 1) / 2 - (box - 1) / 2 / z  # wanted source x of output pixel 0
-    scaled = np.arange(box + box % 2, math.ceil(full * z) + 1, 2)
-    shift = np.arange(0, scaled[-1] - box + 1, 2) if len(scaled) else np.zeros(0, int)
+    all_scaled = np.arange(box + box % 2, math.ceil(full * z) + 1, 2)
+    shift = np.arange(0, all_scaled[-1] - box + 1, 2) if len(all_scaled) else np.zeros(0, int)
     best = AxisWindow(MARGIN, source, source, 0, math.inf)
     for widen in (1, 4, 16, 64):
         slack = 2 * widen * TOLERANCE_PX / max(box - 1, 1)
-        low = np.maximum(np.ceil(scaled * (1 / z - slack)), 1).astype(int)
-        high = np.minimum(np.floor(scaled * (1 / z + slack)), full).astype(int)
-        counts = np.maximum(high - low + 1, 0)
-        if not counts.any():
-            continue
-        sizes = np.repeat(scaled, counts)  # one row per (scaled, length) candidate
-        lengths = (
-            np.repeat(low, counts)
-            + np.arange(counts.sum())
-            - np.repeat(np.cumsum(counts) - counts, counts)
-        )
-        ratio = (((lengths << 16) + (sizes >> 1)) // sizes / 65536)[:, None]
-        offset = np.rint(first + 0.5 - (shift + 0.5) * ratio).clip(0, (full - lengths)[:, None])
-        at_first = offset + (shift + 0.5) * ratio - 0.5 - first
-        at_last = at_first + (box - 1) * (ratio - 1 / z)
-        error = np.maximum(np.abs(at_first), np.abs(at_last)) * z  # a source px is z output px
-        error[shift[None, :] > (sizes - box)[:, None]] = np.inf
-        row_best = error.min(axis=1)
-        within = np.flatnonzero(row_best <= TOLERANCE_PX)
-        row = int(within[0]) if len(within) else int(np.argmin(row_best))
-        if row_best[row] < best.error_px:
-            col = int(np.argmin(error[row]))
-            best = AxisWindow(
-                int(offset[row, col]), int(lengths[row]), int(sizes[row]), int(shift[col]),
-                float(error[row, col]),
-            )  # fmt: skip
-        if best.error_px <= TOLERANCE_PX:
-            return best
+        # Smallest sizes first, a chunk at a time: most frames find their window in the
+        # first chunk, so the rest is never computed (~2x faster than all at once).
+        for start in range(0, len(all_scaled), PLAN_CHUNK):
+            found = _best_in(all_scaled[start : start + PLAN_CHUNK], shift, slack, z, first,
+                             box, full)  # fmt: skip
+            if found is not None and found.error_px < best.error_px:
+                best = found
+            if best.error_px <= TOLERANCE_PX:
+                return best
     return best
+
+
+def _best_in(
+    scaled: np.ndarray, shift: np.ndarray, slack: float, z: float, first: float, box: int,
+    full: int,
+) -> AxisWindow | None:  # fmt: skip
+    """``plan_axis``'s search over some ``scaled`` sizes: the first (smallest) window within
+    ``TOLERANCE_PX``, else the closest; None when no length is close enough."""
+    low = np.maximum(np.ceil(scaled * (1 / z - slack)), 1).astype(int)
+    high = np.minimum(np.floor(scaled * (1 / z + slack)), full).astype(int)
+    counts = np.maximum(high - low + 1, 0)
+    if not counts.any():
+        return None
+    sizes = np.repeat(scaled, counts)  # one row per (scaled, length) candidate
+    lengths = (
+        np.repeat(low, counts)
+        + np.arange(counts.sum())
+        - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+    ratio = (((lengths << 16) + (sizes >> 1)) // sizes / 65536)[:, None]
+    offset = np.rint(first + 0.5 - (shift + 0.5) * ratio).clip(0, (full - lengths)[:, None])
+    at_first = offset + (shift + 0.5) * ratio - 0.5 - first
+    at_last = at_first + (box - 1) * (ratio - 1 / z)
+    error = np.maximum(np.abs(at_first), np.abs(at_last)) * z  # a source px is z output px
+    error[shift[None, :] > (sizes - box)[:, None]] = np.inf
+    row_best = error.min(axis=1)
+    within = np.flatnonzero(row_best <= TOLERANCE_PX)
+    row = int(within[0]) if len(within) else int(np.argmin(row_best))
+    col = int(np.argmin(error[row]))
+    return AxisWindow(
+        int(offset[row, col]), int(lengths[row]), int(sizes[row]), int(shift[col]),
+        float(error[row, col]),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
