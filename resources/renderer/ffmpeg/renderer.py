@@ -24,7 +24,7 @@ class FFmpegRenderer(RendererResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FFmpegRenderer:
-        return cls(threads=settings.render_threads)
+        return cls(**FFmpegEngine.from_settings(settings).model_dump())
 
     def engine(self) -> FFmpegEngine:
         return FFmpegEngine(**{name: getattr(self, name) for name in ENGINE_FIELDS})
