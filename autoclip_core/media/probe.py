@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -163,11 +164,14 @@ def _audio_info(stream: av.audio.stream.AudioStream) -> AudioInfo:
 _SUMMARY_VALUE = re.compile(r"^\s*(I|LRA|Peak):\s+(-?(?:\d+(?:\.\d+)?|inf))\s", re.MULTILINE)
 EBUR128_FILTER = "ebur128=peak=true:framelog=quiet"
 """Measures loudness; its summary (ffmpeg's log at level info) is read by ``loudness_summary``."""
+LOUDNESS_ONLY_FILTER = "ebur128=peak=sample:framelog=quiet"
+"""``EBUR128_FILTER`` without the true peak's 4x oversampling (0.05 s per 30 s, not 0.13):
+its summary's ``true_peak_dbfs`` is then the sample peak."""
 
 
-def loudness_summary(stderr: str) -> LoudnessStats | None:
-    """The measurements in the summary ``EBUR128_FILTER`` logs (None if there is none)."""
-    values = {key: float(number) for key, number in _SUMMARY_VALUE.findall(stderr)}
+def loudness_summary(stderr_lines: Iterable[str]) -> LoudnessStats | None:
+    """The measurements in the summary the filters above log (None if there is none)."""
+    values = {key: float(number) for key, number in _SUMMARY_VALUE.findall("\n".join(stderr_lines))}
     if not {"I", "LRA", "Peak"} <= values.keys():
         return None
     return LoudnessStats(
@@ -184,7 +188,7 @@ def measure_loudness(path: Path, *, timeout_s: float = 300.0) -> LoudnessStats:
         run = run_ffmpeg(args, timeout_s=timeout_s)
     except FFmpegError as exc:
         raise CorruptMediaError(f"{path}: cannot measure loudness ({exc})") from exc
-    stats = loudness_summary("\n".join(run.stderr_tail))
+    stats = loudness_summary(run.stderr_tail)
     if stats is None:
         raise CorruptMediaError(f"{path}: no loudness summary in ffmpeg output")
     return stats

@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autoclip_core.media.ffmpeg import run_ffmpeg
-from autoclip_core.media.probe import EBUR128_FILTER, LoudnessStats, loudness_summary
+from autoclip_core.media.probe import (
+    EBUR128_FILTER,
+    LOUDNESS_ONLY_FILTER,
+    LoudnessStats,
+    loudness_summary,
+)
 from autoclip_core.renderscript.model import AudioElement, VideoElement
 from resources.renderer.ffmpeg.timeline import Placed, percent
 
@@ -33,8 +38,6 @@ SETTLED_LU = 0.5
 """A limited mix this close to ``TARGET_LUFS`` is left as it is."""
 MAX_EXTRA_GAIN_DB = 12.0
 """Most gain added for what the limiter took (a mix of bare peaks cannot get louder)."""
-LOUDNESS_ONLY = "ebur128=peak=sample:framelog=quiet"
-"""Integrated loudness without the true peak's 4x oversampling (0.05 s per 30 s, not 0.13)."""
 DUCK = "sidechaincompress=threshold=0.02:ratio=8:attack=15:release=350:makeup=1"
 
 
@@ -160,7 +163,7 @@ def mix_audio(placed: list[Placed], duration: float, workdir: Path, timeout_s: f
         timeout_s=timeout_s,
         cwd=workdir,
     )  # fmt: skip
-    correction = loudness_correction(loudness_summary("\n".join(run.stderr_tail)))
+    correction = loudness_correction(loudness_summary(run.stderr_tail))
     if correction is not None and correction.limit:
         correction = settle_limited(wav, correction, timeout_s)
     return AudioMix(wav, correction.filter if correction else None)
@@ -207,8 +210,8 @@ def settle_limited(wav: Path, first: LoudnessCorrection, timeout_s: float) -> Lo
 def _shortfall(wav: Path, correction: LoudnessCorrection, timeout_s: float) -> float | None:
     """How many LU the corrected mix lacks to reach ``TARGET_LUFS`` (negative: too loud)."""
     run = run_ffmpeg(
-        ["-i", str(wav), "-af", f"{correction.filter},{LOUDNESS_ONLY}", "-f", "null", "-"],
+        ["-i", str(wav), "-af", f"{correction.filter},{LOUDNESS_ONLY_FILTER}", "-f", "null", "-"],
         timeout_s=timeout_s,
     )
-    measured = loudness_summary("\n".join(run.stderr_tail))
+    measured = loudness_summary(run.stderr_tail)
     return None if measured is None else TARGET_LUFS - measured.integrated_lufs
