@@ -29,7 +29,12 @@ from resources.renderer.ffmpeg.audio_mix import mix_audio
 from resources.renderer.ffmpeg.media import MediaResolver
 from resources.renderer.ffmpeg.timeline import Placed, resolve_timeline
 from resources.renderer.ffmpeg.transcript import CaptionTrack, build_captions_ass
-from resources.renderer.ffmpeg.video_graph import GraphBuilder, build_video_graph, is_caption
+from resources.renderer.ffmpeg.video_graph import (
+    CaptionLayer,
+    GraphBuilder,
+    build_video_graph,
+    is_caption,
+)
 from resources.renderer.types import ProgressFn, RenderError, RenderStats
 
 SNAPSHOT_AT = 1 / 3
@@ -75,8 +80,13 @@ class FFmpegEngine(BaseModel):
     preset: str = Field(default="veryfast", description="x264 preset (veryfast/faster).")
     crf: int = Field(default=23, description="x264 constant rate factor (lower = better).")
     x264_params: str = Field(
-        default="subme=1",
-        description="Extra x264 options: subme=1 encodes ~30% faster, +5% size at equal SSIM.",
+        default="subme=1:partitions=i8x8,i4x4",
+        description=(
+            "Extra x264 options. subme=1 encodes ~30% faster, +5% size at equal SSIM. Without"
+            " the 8x8 inter partitions (x264's superfast choice) x264 runs ~10% fewer"
+            " instructions; measured at crf 23 on zoomed stills: -1.4% size, SSIM -0.0002;"
+            " on a zoomed photo: -5.2% size, SSIM -0.00004 (a smooth zoom moves whole blocks)."
+        ),
     )
     timeout_s: float = Field(default=900, description="Kill ffmpeg after this many seconds.")
 
@@ -131,13 +141,16 @@ class FFmpegEngine(BaseModel):
                 script.fill_color,
                 workdir,
             )
-            captions = None
+            captions = []
             if tracks:
                 (workdir / "fonts").symlink_to(fonts_dir(), target_is_directory=True)
-                (workdir / "captions.ass").write_text(
-                    build_captions_ass(tracks, frame), encoding="utf-8"
+            for n, track in enumerate(tracks):
+                ass_file = workdir / f"captions{n}.ass"
+                ass_file.write_text(build_captions_ass([track], frame), encoding="utf-8")
+                top, height = track.band()
+                captions.append(
+                    CaptionLayer(ass_file.name, top, height, track.state_frames(script.frame_rate))
                 )
-                captions = "captions.ass"
             graph = workdir / "graph.txt"
             graph.write_text(build_video_graph(builder, placed, duration, captions), "utf-8")
             out_mp4.parent.mkdir(parents=True, exist_ok=True)

@@ -8,11 +8,18 @@ audio file (``autoclip_core.media.transcript``); Creatomate transcribes by itsel
 ``word`` one word at a time. ``transcript_effect``: ``highlight`` colours the spoken word
 with ``transcript_color``, ``karaoke`` sweeps that colour through each word as it is
 spoken, ``fade`` fades each word in as it starts.
+
+Each track is drawn by libass only at the frames where what it shows can change
+(``state_frames``), onto a transparent band of rows (``band``) that the video graph
+overlays on every frame: blending a band is ~3x cheaper than libass blending every frame.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
 from PIL import ImageFont
 
@@ -29,6 +36,28 @@ LINGER = 0.4
 """Seconds a group stays up after its last word when nothing follows at once."""
 FADE_MS = 150
 SENTENCE_ENDS = (".", "!", "?", "。", "…", ":", ";")
+ANIMATED_EFFECTS = ("karaoke", "fade")
+"""Effects whose words change within an event: libass draws every frame of their events."""
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One ASS event: shown from ``start`` to ``end`` (seconds), ``text`` with override tags."""
+
+    start: float
+    end: float
+    text: str
+
+
+def ass_milliseconds(seconds: float) -> int:
+    """An ASS time as libass reads it: centiseconds (``ass_timestamp``), in milliseconds."""
+    return max(round(seconds * 100), 0) * 10
+
+
+def first_frame_at(milliseconds: int, fps: float) -> int:
+    """The first frame whose time, in whole milliseconds rounded down, has reached
+    ``milliseconds`` (how the caption layer hands frames to libass)."""
+    return math.ceil(milliseconds * fps / 1000)
 
 
 def _groups(words: list[Word], split: str, maximum: int) -> list[list[Word]]:
@@ -81,7 +110,6 @@ class CaptionTrack:
         highlight = ass_color(e.transcript_color or "#ffd400")
         outline = ass_color(e.stroke_color or "#000000")
         back = ass_color(e.background_color or "#00000000")
-        stroke = length(e.stroke_width, self.item.box.width, self.frame, 0) if e.stroke_color else 0
         boxed = e.background_color is not None and parse_color(e.background_color)[3] > 0
         if e.transcript_effect == "karaoke":  # sung = primary, not yet sung = secondary
             primary, secondary = highlight, primary
@@ -91,24 +119,38 @@ class CaptionTrack:
             self.style_name, e.font_family, f"{self.em * self.ratio:.1f}",
             primary, secondary, back if boxed else outline, back,
             "-1" if is_bold(e) else "0", "0", "0", "0", "100", "100", "0", "0",
-            "3" if boxed else "1", f"{stroke / 2:.1f}", "0", "5", "0", "0", "0", "1",
+            "3" if boxed else "1", f"{self._border():.1f}", "0", "5", "0", "0", "0", "1",
         ]  # fmt: skip
         return "Style: " + ",".join(fields)
 
     def _wrap(self, text: str) -> list[str]:
         return wrap_text(text, self.font, self.item.box.width)
 
-    def _position(self) -> str:
+    def _anchor(self) -> tuple[float, float, float, float]:
+        """The point the text is aligned at, and the alignment shares (x, y, xa, ya)."""
         box = self.item.box
         xa, ya = percent(self.element.x_alignment, 0.5), percent(self.element.y_alignment, 0.5)
-        x, y = box.x + box.width * xa, box.y + box.height * ya
+        return box.x + box.width * xa, box.y + box.height * ya, xa, ya
+
+    def _position(self) -> str:
+        x, y, xa, ya = self._anchor()
         return f"{{\\an{_alignment(xa, ya)}\\pos({x:.0f},{y:.0f})}}"
+
+    def _border(self) -> float:
+        """The style's ``Outline``: the stroke's outer half, or the background box's padding."""
+        e = self.element
+        stroke = length(e.stroke_width, self.item.box.width, self.frame, 0) if e.stroke_color else 0
+        return stroke / 2
 
     def _audio_time(self, seconds: float) -> float:
         trim = getattr(self.audio.element, "trim_start", None) or 0.0
         return self.audio.start + seconds - trim
 
     def events(self) -> list[str]:
+        return [self._dialogue(cue) for cue in self.cues]
+
+    @cached_property
+    def cues(self) -> list[Cue]:
         e = self.element
         maximum = e.transcript_maximum_length or DEFAULT_MAXIMUM_LENGTH
         words = [
@@ -126,21 +168,59 @@ class CaptionTrack:
             if w.end > first and w.start < last
         ]
         groups = _groups(words, e.transcript_split or "line", maximum)
-        lines: list[str] = []
+        cues: list[Cue] = []
         for n, group in enumerate(groups):
             following = groups[n + 1][0].start if n + 1 < len(groups) else None
             end = group[-1].end + LINGER
             if following is not None:
                 end = min(end, following) if following > group[-1].end else group[-1].end
             end = min(end, self.item.end)
-            lines.extend(self._group_events(group, group[0].start, max(end, group[0].start)))
-        return lines
+            cues.extend(self._group_cues(group, group[0].start, max(end, group[0].start)))
+        return cues
 
-    def _dialogue(self, start: float, end: float, text: str) -> str:
+    def _dialogue(self, cue: Cue) -> str:
         return (
-            f"Dialogue: 0,{ass_timestamp(start)},{ass_timestamp(end)},{self.style_name},,0,0,0,,"
-            f"{self._position()}{text}"
+            f"Dialogue: 0,{ass_timestamp(cue.start)},{ass_timestamp(cue.end)},{self.style_name},"
+            f",0,0,0,,{self._position()}{cue.text}"
         )
+
+    def state_frames(self, fps: float) -> list[int]:
+        """Frames at which what this track shows may change: libass draws only these.
+
+        A cue starts showing at the first frame at or after its start and stops at the first
+        frame at or after its end (libass: start <= t < end, in whole milliseconds). Each of
+        those frames comes with its neighbours, so a frame time that ffmpeg rounds the other
+        way still finds its state drawn; drawing a frame twice costs nothing visible. An
+        animated effect changes on every frame of its cues.
+        """
+        frames = {0}
+        for cue in self.cues:
+            first = first_frame_at(ass_milliseconds(cue.start), fps)
+            last = first_frame_at(ass_milliseconds(cue.end), fps)
+            if self.element.transcript_effect in ANIMATED_EFFECTS:
+                frames.update(range(first - 1, last + 2))
+            else:
+                frames.update((first - 1, first, first + 1, last - 1, last, last + 1))
+        return sorted(f for f in frames if f >= 0)
+
+    def band(self) -> tuple[int, int]:
+        """Top row and height (both even) of the rows this track can draw in.
+
+        The text block is as many line cells (``Fontsize`` px each) as its longest cue has
+        lines, anchored at the track's position like ``\\an``; around it the outline (or
+        the background box's padding) and half a line more, for glyphs that overshoot their
+        cell.
+        """
+        height = self.frame[1]
+        cell = self.em * self.ratio
+        lines = max((cue.text.count(r"\N") + 1 for cue in self.cues), default=1)
+        block = lines * cell
+        _, y, _, ya = self._anchor()
+        row = 0.0 if ya < 1 / 3 else (0.5 if ya < 2 / 3 else 1.0)
+        margin = self._border() + cell / 2
+        top = min(max(math.floor((y - block * row - margin) / 2) * 2, 0), height - 2)
+        bottom = min(max(math.ceil((y + block * (1 - row) + margin) / 2) * 2, top + 2), height)
+        return top, bottom - top
 
     def _layout(self, group: list[Word]) -> list[list[int]]:
         """Indices of the group's words per wrapped line."""
@@ -160,27 +240,27 @@ class CaptionTrack:
             " ".join(word_markup[i] for i in line if i < len(group)) for line in self._layout(group)
         )
 
-    def _group_events(self, group: list[Word], start: float, end: float) -> list[str]:
+    def _group_cues(self, group: list[Word], start: float, end: float) -> list[Cue]:
         effect = self.element.transcript_effect
         plain = [ass_escape(w.text) for w in group]
         if effect is None:
-            return [self._dialogue(start, end, self._text(group, plain))]
+            return [Cue(start, end, self._text(group, plain))]
         if effect == "karaoke":
             marks = []
             for i, word in enumerate(group):
                 until = group[i + 1].start if i + 1 < len(group) else word.end
                 marks.append(f"{{\\kf{max(round((until - word.start) * 100), 1)}}}{plain[i]}")
-            return [self._dialogue(start, end, self._text(group, marks))]
+            return [Cue(start, end, self._text(group, marks))]
         if effect == "fade":
             marks = []
             for i, word in enumerate(group):
                 at = round((word.start - start) * 1000)
                 fade_in = f"{{\\alpha&HFF&\\t({at},{at + FADE_MS},\\alpha&H00&)}}"
                 marks.append(f"{fade_in}{plain[i]}{{\\alpha&H00&}}")
-            return [self._dialogue(start, end, self._text(group, marks))]
+            return [Cue(start, end, self._text(group, marks))]
         bgr = ass_color(self.element.transcript_color or "#ffd400")[4:]
         highlight = f"{{\\1c&H{bgr}&}}"
-        events = []
+        cues = []
         for i, word in enumerate(group):
             window_start = start if i == 0 else word.start
             window_end = group[i + 1].start if i + 1 < len(group) else end
@@ -188,8 +268,8 @@ class CaptionTrack:
                 continue
             marks = list(plain)
             marks[i] = f"{highlight}{plain[i]}{{\\r}}"
-            events.append(self._dialogue(window_start, window_end, self._text(group, marks)))
-        return events
+            cues.append(Cue(window_start, window_end, self._text(group, marks)))
+        return cues
 
 
 def build_captions_ass(tracks: Sequence[CaptionTrack], frame: tuple[int, int]) -> str:

@@ -13,14 +13,15 @@ Two layers, both built without per-frame Python:
 Stills (images, text, shapes) are prepared once with Pillow at their box size, so ffmpeg
 never rescales a frame per frame. The slow zoom ("Ken Burns", ``scale`` animation) is
 planned frame by frame in ``zoom``: sub-pixel smooth at the cost of a fast ``scale``.
-Transcript captions are burned in last by libass.
+Transcript captions come last: libass draws each track only at the frames where it
+changes, onto a transparent band that is overlaid on every frame (``CaptionLayer``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from math import cos, radians, sin
+from math import cos, floor, radians, sin
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,40 @@ def is_visual(item: Placed) -> bool:
 
 def is_caption(item: Placed) -> bool:
     return isinstance(item.element, TextElement) and item.element.transcript_source is not None
+
+
+@dataclass(frozen=True)
+class CaptionLayer:
+    """A caption track: its ASS file, the rows it draws in and the frames it changes at."""
+
+    ass_file: str
+    top: int
+    height: int
+    frames: list[int]
+
+
+def frame_ranges(frames: list[int]) -> list[tuple[int, int]]:
+    """Sorted frame numbers as runs of consecutive frames (first, last)."""
+    runs: list[tuple[int, int]] = []
+    for frame in frames:
+        if runs and frame == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], frame)
+        else:
+            runs.append((frame, frame))
+    return runs
+
+
+def in_ranges(ranges: list[tuple[int, int]]) -> str:
+    """An ffmpeg expression of the frame number ``n``: 1 inside one of ``ranges``, else 0.
+
+    A balanced tree of ``if(lt(n,…),…,…)``: ffmpeg's parser gives up on ~100 chained terms,
+    and each frame costs a few comparisons.
+    """
+    if len(ranges) == 1:
+        return f"between(n,{ranges[0][0]},{ranges[0][1]})"
+    half = len(ranges) // 2
+    left, right = in_ranges(ranges[:half]), in_ranges(ranges[half:])
+    return f"if(lt(n,{ranges[half][0]}),{left},{right})"
 
 
 @dataclass
@@ -385,6 +420,41 @@ class GraphBuilder:
                 y += f"-{dy:.2f}*(1-{progress})"
         return x, y
 
+    # ---- captions ---------------------------------------------------------------------
+
+    def captions(self, base: str, layer: CaptionLayer, total: int) -> str:
+        """``layer`` drawn by libass at its frames only, overlaid on every frame of ``base``.
+
+        libass draws onto transparent black RGBA, which leaves each pixel's colour
+        premultiplied by its coverage; cropped to the band, ``unpremultiply`` turns it into
+        the straight colour the overlay blends. Luma then matches libass drawing straight
+        onto the video to a level (chroma to ~10% at glyph edges), except while a colour is
+        itself translucent (the ``fade`` effect's 150 ms fade-ins). Between its frames the
+        overlay keeps the band it last got.
+
+        The canvas counts whole milliseconds, each frame's time rounded down: libass sees
+        frame ``n`` at exactly ``floor(n * 1000 / fps)`` ms (a time base of 1/fps would
+        hand it 6699 ms for the 6.7 s of frame 201). Drawn, each band is stamped half a
+        frame early, so that the overlay pairs it with its own frame even where the
+        composed video's times run a hair early (after ``concat``/``xfade``).
+        """
+        frames = [f for f in layer.frames if f < total] or [0]
+        chosen = in_ranges(frame_ranges(frames))
+        band, out = self.label("captions"), self.label("captioned")
+        self.chains.append(
+            f"color=c=black@0:s={self.width}x{self.height}:r={self.fps:g},format=rgba,"
+            f"trim=end_frame=1,loop=loop={total - 1}:size=1:start=0,"
+            f"settb=1/1000,setpts='floor(N*1000/{self.fps:g})',select='{chosen}',"
+            f"ass=filename={layer.ass_file}:fontsdir=fonts:alpha=1,"
+            f"setpts='max(PTS-{floor(500 / self.fps)},0)',"
+            f"crop={self.width}:{layer.height}:0:{layer.top},unpremultiply=inplace=1,"
+            f"format=yuva420p[{band}]"
+        )
+        self.chains.append(
+            f"[{base}][{band}]overlay=x=0:y={layer.top}:format=yuv420:eof_action=repeat[{out}]"
+        )
+        return out
+
     # ---- the backdrop -----------------------------------------------------------------
 
     def full_frame_opaque(self, item: Placed) -> bool:
@@ -491,13 +561,17 @@ class GraphBuilder:
 
 
 def build_video_graph(
-    builder: GraphBuilder, placed: list[Placed], duration: float, captions: str | None
+    builder: GraphBuilder,
+    placed: list[Placed],
+    duration: float,
+    captions: Sequence[CaptionLayer] = (),
 ) -> str:
     """Chains for the whole video; returns the graph text (output label ``vout``)."""
     total = max(round(duration * builder.fps), 1)
     base, used = builder.backdrop(placed, total)
     rest = [i for i in placed if id(i) not in used]
     composed = builder.overlay_all(base, rest, total, origin=0.0)
-    burn = f"ass=filename={captions}:fontsdir=fonts" if captions else "null"
-    builder.chains.append(f"[{composed}]{burn},trim=end_frame={total}[vout]")
+    for layer in captions:
+        composed = builder.captions(composed, layer, total)
+    builder.chains.append(f"[{composed}]trim=end_frame={total}[vout]")
     return ";\n".join(builder.chains) + "\n"
