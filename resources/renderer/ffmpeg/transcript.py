@@ -11,7 +11,8 @@ spoken, ``fade`` fades each word in as it starts.
 
 Each track is drawn by libass only at the frames where what it shows can change
 (``state_frames``), onto a transparent band of rows (``band``) that the video graph
-overlays on every frame: blending a band is ~3x cheaper than libass blending every frame.
+overlays on every frame: 0.8-0.9 CPU-s per 900 1080x1920 frames, where libass blending
+every frame took 2.0-2.3 s.
 """
 
 from __future__ import annotations
