@@ -141,7 +141,7 @@ class FFmpegEngine(BaseModel):
                 script.fill_color,
                 workdir,
             )
-            captions = []
+            captions: list[CaptionLayer] = []
             if tracks:
                 (workdir / "fonts").symlink_to(fonts_dir(), target_is_directory=True)
             for n, track in enumerate(tracks):
