@@ -43,9 +43,14 @@ def ass_escape(text: str) -> str:
     return escaped.replace("{", "\\{").replace("}", "\\}")
 
 
+def ass_centiseconds(seconds: float) -> int:
+    """A time as ASS stores it: whole centiseconds, rounded (libass reads them as 10 ms)."""
+    return max(round(seconds * 100), 0)
+
+
 def ass_timestamp(seconds: float) -> str:
     """``H:MM:SS.cc``, rounded to the centisecond."""
-    centis = max(round(seconds * 100), 0)
+    centis = ass_centiseconds(seconds)
     hours, centis = divmod(centis, 360_000)
     minutes, centis = divmod(centis, 6_000)
     secs, centis = divmod(centis, 100)

@@ -24,7 +24,13 @@ from functools import cached_property
 
 from PIL import ImageFont
 
-from autoclip_core.media.captions import ass_escape, ass_script, ass_timestamp, cell_ratio
+from autoclip_core.media.captions import (
+    ass_centiseconds,
+    ass_escape,
+    ass_script,
+    ass_timestamp,
+    cell_ratio,
+)
 from autoclip_core.media.transcript import Word, read_transcript
 from autoclip_core.renderscript.model import AudioElement, TextElement
 from autoclip_core.text_layout import wrap_text
@@ -48,11 +54,6 @@ class Cue:
     start: float
     end: float
     text: str
-
-
-def ass_milliseconds(seconds: float) -> int:
-    """An ASS time as libass reads it: centiseconds (``ass_timestamp``), in milliseconds."""
-    return max(round(seconds * 100), 0) * 10
 
 
 def first_frame_at(milliseconds: int, fps: float) -> int:
@@ -196,8 +197,8 @@ class CaptionTrack:
         """
         frames = {0}
         for cue in self.cues:
-            first = first_frame_at(ass_milliseconds(cue.start), fps)
-            last = first_frame_at(ass_milliseconds(cue.end), fps)
+            first = first_frame_at(ass_centiseconds(cue.start) * 10, fps)
+            last = first_frame_at(ass_centiseconds(cue.end) * 10, fps)
             if self.element.transcript_effect in ANIMATED_EFFECTS:
                 frames.update(range(first - 1, last + 2))
             else:

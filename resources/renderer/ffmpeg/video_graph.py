@@ -50,6 +50,7 @@ from resources.renderer.ffmpeg.zoom import (
     Zoom,
     pad_edges,
     source_length,
+    stepwise,
 )
 
 EASING = {
@@ -123,30 +124,6 @@ class CaptionLayer:
     top: int
     height: int
     frames: list[int]
-
-
-def frame_ranges(frames: list[int]) -> list[tuple[int, int]]:
-    """Sorted frame numbers as runs of consecutive frames (first, last)."""
-    runs: list[tuple[int, int]] = []
-    for frame in frames:
-        if runs and frame == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], frame)
-        else:
-            runs.append((frame, frame))
-    return runs
-
-
-def in_ranges(ranges: list[tuple[int, int]]) -> str:
-    """An ffmpeg expression of the frame number ``n``: 1 inside one of ``ranges``, else 0.
-
-    A balanced tree of ``if(lt(n,…),…,…)``: ffmpeg's parser gives up on ~100 chained terms,
-    and each frame costs a few comparisons.
-    """
-    if len(ranges) == 1:
-        return f"between(n,{ranges[0][0]},{ranges[0][1]})"
-    half = len(ranges) // 2
-    left, right = in_ranges(ranges[:half]), in_ranges(ranges[half:])
-    return f"if(lt(n,{ranges[half][0]}),{left},{right})"
 
 
 @dataclass
@@ -438,8 +415,8 @@ class GraphBuilder:
         frame early, so that the overlay pairs it with its own frame even where the
         composed video's times run a hair early (after ``concat``/``xfade``).
         """
-        frames = [f for f in layer.frames if f < total] or [0]
-        chosen = in_ranges(frame_ranges(frames))
+        drawn = set(layer.frames) | {0}
+        chosen = stepwise([int(n in drawn) for n in range(total)], self.fps)
         band, out = self.label("captions"), self.label("captioned")
         self.chains.append(
             f"color=c=black@0:s={self.width}x{self.height}:r={self.fps:g},format=rgba,"

@@ -20,12 +20,8 @@ from resources.renderer.ffmpeg.engine import caption_tracks
 from resources.renderer.ffmpeg.media import MediaResolver
 from resources.renderer.ffmpeg.timeline import resolve_timeline
 from resources.renderer.ffmpeg.transcript import CaptionTrack, build_captions_ass
-from resources.renderer.ffmpeg.video_graph import (
-    CaptionLayer,
-    GraphBuilder,
-    frame_ranges,
-    in_ranges,
-)
+from resources.renderer.ffmpeg.video_graph import CaptionLayer, GraphBuilder
+from resources.renderer.ffmpeg.zoom import stepwise
 from tests.resources.renderer.helpers import write_voice
 
 W, H, FPS = 270, 480, 30
@@ -165,7 +161,6 @@ def test_state_frames_are_each_cue_edge_with_its_neighbours(voice: Path) -> None
     assert {14, 15, 16, 21, 22, 23} <= set(frames)
     assert 0 in frames
     assert 18 not in frames
-    assert frame_ranges([0, 1, 2, 5, 7, 8]) == [(0, 2), (5, 5), (7, 8)]
 
 
 def test_the_frames_to_draw_are_picked_by_an_expression_ffmpeg_accepts_at_any_length(
@@ -175,7 +170,7 @@ def test_the_frames_to_draw_are_picked_by_an_expression_ffmpeg_accepts_at_any_le
     frames = list(range(0, 3 * 2000, 3))  # every third frame: 2000 runs
     graph = (
         f"color=s=16x16:r={FPS},trim=end_frame={frames[-1] + 2},"
-        f"select='{in_ranges(frame_ranges(frames))}'[vout]"
+        f"select='{stepwise([int(n % 3 == 0) for n in range(frames[-1] + 2)], FPS)}'[vout]"
     )
     (tmp_path / "graph.txt").write_text(graph, encoding="utf-8")
     run_ffmpeg(
