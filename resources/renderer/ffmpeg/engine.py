@@ -28,7 +28,7 @@ from autoclip_core.settings import Settings
 from resources.renderer.ffmpeg.audio_mix import mix_audio
 from resources.renderer.ffmpeg.media import MediaResolver
 from resources.renderer.ffmpeg.timeline import Placed, resolve_timeline
-from resources.renderer.ffmpeg.transcript import CaptionTrack, build_captions_ass
+from resources.renderer.ffmpeg.transcript import CaptionTrack, build_band_ass
 from resources.renderer.ffmpeg.video_graph import (
     CaptionLayer,
     GraphBuilder,
@@ -146,7 +146,7 @@ class FFmpegEngine(BaseModel):
                 (workdir / "fonts").symlink_to(fonts_dir(), target_is_directory=True)
             for n, track in enumerate(tracks):
                 ass_file = workdir / f"captions{n}.ass"
-                ass_file.write_text(build_captions_ass([track], frame), encoding="utf-8")
+                ass_file.write_text(build_band_ass(track), encoding="utf-8")
                 top, height = track.band()
                 captions.append(
                     CaptionLayer(ass_file.name, top, height, track.state_frames(script.frame_rate))

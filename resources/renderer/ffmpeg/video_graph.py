@@ -118,7 +118,8 @@ def is_caption(item: Placed) -> bool:
 
 @dataclass(frozen=True)
 class CaptionLayer:
-    """A caption track: its ASS file, the rows it draws in and the frames it changes at."""
+    """A caption track: its ASS file (drawn in band coordinates), the frame rows it draws
+    in and the frames it changes at."""
 
     ass_file: str
     top: int
@@ -402,9 +403,10 @@ class GraphBuilder:
     def captions(self, base: str, layer: CaptionLayer, total: int) -> str:
         """``layer`` drawn by libass at its frames only, overlaid on every frame of ``base``.
 
-        libass draws onto transparent black RGBA, which leaves each pixel's colour
-        premultiplied by its coverage; cropped to the band, ``unpremultiply`` turns it into
-        the straight colour the overlay blends. Luma then matches libass drawing straight
+        libass draws the layer's ASS (``build_band_ass``: the track in band coordinates)
+        onto a transparent black RGBA canvas of the band's rows, which leaves each pixel's
+        colour premultiplied by its coverage; ``unpremultiply`` turns it into the straight
+        colour the overlay blends. Luma then matches libass drawing straight
         onto the video to a level (chroma to ~10% at glyph edges), except while a colour is
         itself translucent (the ``fade`` effect's 150 ms fade-ins). Between its frames the
         overlay keeps the band it last got.
@@ -419,12 +421,11 @@ class GraphBuilder:
         chosen = stepwise([int(n in drawn) for n in range(total)], self.fps)
         band, out = self.label("captions"), self.label("captioned")
         self.chains.append(
-            f"color=c=black@0:s={self.width}x{self.height}:r={self.fps:g},format=rgba,"
+            f"color=c=black@0:s={self.width}x{layer.height}:r={self.fps:g},format=rgba,"
             f"trim=end_frame=1,loop=loop={total - 1}:size=1:start=0,"
             f"settb=1/1000,setpts='floor(N*1000/{self.fps:g})',select='{chosen}',"
             f"ass=filename={layer.ass_file}:fontsdir=fonts:alpha=1,"
-            f"setpts='max(PTS-{floor(500 / self.fps)},0)',"
-            f"crop={self.width}:{layer.height}:0:{layer.top},unpremultiply=inplace=1,"
+            f"setpts='max(PTS-{floor(500 / self.fps)},0)',unpremultiply=inplace=1,"
             f"format=yuva420p[{band}]"
         )
         self.chains.append(

@@ -18,8 +18,8 @@ from autoclip_core.media.ffmpeg import run_ffmpeg
 from autoclip_core.renderscript.model import parse_render_script
 from resources.renderer.ffmpeg.engine import caption_tracks
 from resources.renderer.ffmpeg.media import MediaResolver
-from resources.renderer.ffmpeg.timeline import resolve_timeline
-from resources.renderer.ffmpeg.transcript import CaptionTrack, build_captions_ass
+from resources.renderer.ffmpeg.timeline import Placed, resolve_timeline
+from resources.renderer.ffmpeg.transcript import CaptionTrack, build_band_ass, build_captions_ass
 from resources.renderer.ffmpeg.video_graph import CaptionLayer, GraphBuilder
 from resources.renderer.ffmpeg.zoom import stepwise
 from tests.resources.renderer.helpers import write_voice
@@ -41,10 +41,20 @@ def voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def track(folder: Path, **captions: Any) -> CaptionTrack:
+SCENES = [  # three full-frame scenes cross-fading for 0.33 s (9.9 frames) at 0.87 s and 1.74 s
+    {"type": "composition", "track": 1, "duration": 1.2, "fill_color": colour,
+     **({"animations": [{"type": "fade", "duration": 0.33, "transition": True}]} if n else {})}
+    for n, colour in enumerate(["#336699", "#993366", "#669933"])
+]  # fmt: skip
+
+
+def placed_track(
+    folder: Path, scenes: list[dict[str, Any]], **captions: Any
+) -> tuple[list[Placed], CaptionTrack]:
     template = {
         "width": W, "height": H, "frame_rate": FPS, "duration": SECONDS,
         "elements": [
+            *scenes,
             {"name": "Voice", "type": "audio", "source": "voice.wav"},
             {"type": "text", "transcript_source": "Voice", "y": "70%", "width": "90%",
              "height": "20%", "stroke_color": "#000000", "stroke_width": 4, **captions},
@@ -53,7 +63,11 @@ def track(folder: Path, **captions: Any) -> CaptionTrack:
     resolver = MediaResolver(folder, folder / "downloads")
     placed, _ = resolve_timeline(parse_render_script(template), resolver)
     (found,) = caption_tracks(placed, (W, H))
-    return found
+    return placed, found
+
+
+def track(folder: Path, **captions: Any) -> CaptionTrack:
+    return placed_track(folder, [], **captions)[1]
 
 
 def raw_frames(graph: str, workdir: Path, pix_fmt: str = "yuv420p") -> np.ndarray:
@@ -76,6 +90,7 @@ def workdir_for(captioned: CaptionTrack, folder: Path) -> Path:
     folder.mkdir()
     (folder / "fonts").symlink_to(fonts_dir(), target_is_directory=True)
     (folder / "track.ass").write_text(build_captions_ass([captioned], (W, H)), "utf-8")
+    (folder / "band.ass").write_text(build_band_ass(captioned), "utf-8")
     return folder
 
 
@@ -96,7 +111,7 @@ def test_every_frame_shows_what_libass_draws_at_that_frames_time(
     top, height = captioned.band()
     builder = GraphBuilder(W, H, FPS, BACKGROUND, workdir)
     base = builder.canvas(W, H, FRAMES, BACKGROUND, opaque=True)
-    layer = CaptionLayer("track.ass", top, height, captioned.state_frames(FPS))
+    layer = CaptionLayer("band.ass", top, height, captioned.state_frames(FPS))
     builder.chains.append(f"[{builder.captions(base, layer, FRAMES)}]null[vout]")
     ours = raw_frames(";\n".join(builder.chains), workdir)
     # libass on every frame, at the frame's exact time in whole milliseconds
@@ -155,12 +170,37 @@ def test_nothing_a_caption_track_draws_falls_outside_its_band(
     assert rows[-1] < top + height, (rows[-1], top + height)
 
 
-def test_state_frames_are_each_cue_edge_with_its_neighbours(voice: Path) -> None:
+def test_state_frames_are_the_frames_where_a_cue_starts_or_ends(voice: Path) -> None:
     """Cue edges at 0.5 s (frame 15 exactly) and 0.72 s (between frames 21 and 22)."""
     frames = track(voice, transcript_split="word").state_frames(FPS)
-    assert {14, 15, 16, 21, 22, 23} <= set(frames)
-    assert 0 in frames
-    assert 18 not in frames
+    assert {0, 15, 22} <= set(frames)
+    assert not {14, 16, 18, 21, 23} & set(frames)
+
+
+def test_captions_over_cross_faded_scenes_change_on_their_own_frames(
+    voice: Path, tmp_path: Path
+) -> None:
+    """Frame times after ``concat`` and ``xfade`` run a hair early: each band must still be
+    paired with the frame it was drawn for (compared with libass on every frame)."""
+    placed, captioned = placed_track(voice, SCENES, transcript_effect="highlight")
+    workdir = workdir_for(captioned, tmp_path / "work")
+    top, height = captioned.band()
+    builder = GraphBuilder(W, H, FPS, BACKGROUND, workdir)
+    base, _ = builder.backdrop(placed, FRAMES)
+    layer = CaptionLayer("band.ass", top, height, captioned.state_frames(FPS))
+    builder.chains.append(f"[{builder.captions(base, layer, FRAMES)}]null[vout]")
+    ours = raw_frames(";\n".join(builder.chains), workdir)
+    builder = GraphBuilder(W, H, FPS, BACKGROUND, workdir)
+    base, _ = builder.backdrop(placed, FRAMES)
+    builder.chains.append(
+        f"[{base}]settb=1/1000,setpts='floor(N*1000/{FPS})',"
+        f"ass=filename=track.ass:fontsdir=fonts[vout]"
+    )
+    reference = raw_frames(";\n".join(builder.chains), workdir)
+    luma = W * H
+    off = np.abs(ours[:, :luma].astype(int) - reference[:, :luma].astype(int)).max(axis=1)
+    assert off.max() <= 2, f"luma differs at frames {np.flatnonzero(off > 2).tolist()}"
+    assert len(set(map(bytes, reference[:, :luma]))) >= 15  # the scenes and captions do change
 
 
 def test_the_frames_to_draw_are_picked_by_an_expression_ffmpeg_accepts_at_any_length(
