@@ -261,9 +261,13 @@ def _finish(canvas: Image.Image, size: tuple[int, int], opacity: float | str | N
 
 
 def fit_image(path: Path, size: tuple[int, int], fit: str) -> Image.Image:
-    """The image file as RGBA of exactly ``size``: ``cover`` crops, ``contain`` letterboxes."""
+    """The image file upright at exactly ``size``: ``cover`` crops, ``contain`` letterboxes
+    (transparent bars). RGB when the file has no transparency, else RGBA."""
     with Image.open(path) as source:
-        image = ImageOps.exif_transpose(source).convert("RGBA")
+        ImageOps.exif_transpose(source, in_place=True)
+        mode = "RGBA" if source.has_transparency_data else "RGB"
+        image = source.convert(mode) if source.mode != mode else source
+        image.load()
     if image.size == size:
         return image
     if fit == "cover":

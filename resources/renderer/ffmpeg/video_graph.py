@@ -192,19 +192,20 @@ class GraphBuilder:
 
         Opaque stills are handed over as raw 4:2:0 frames: decoding a PNG and converting it
         in ffmpeg kept ~9 MB of RGB buffers and a scaler per still for the whole render.
-        A zoomed still is drawn as the zoom's padded 4:4:4 source instead.
+        A zoomed still is drawn as the zoom's padded 4:4:4 source instead (an image is
+        fitted straight to the source's size: one resampling).
         """
-        image = self.draw_still(item)
         stem = self.workdir / f"still{len(self.inputs)}"
         rate = ["-framerate", f"{self.fps:g}"]
-        opaque, (w, h) = image.mode == "RGB", image.size
         if zoom is not None:
-            small = image.resize((source_length(w), source_length(h)), Image.Resampling.LANCZOS)
+            small = self.draw_still(item, (source_length(zoom.width), source_length(zoom.height)))
             raw = stem.with_suffix(".yuv")
             raw.write_bytes(b"".join(pad_edges(np.asarray(p)).tobytes() for p in yuv_planes(small)))
-            pix = "yuv444p" if opaque else "yuva444p"
+            pix = "yuv444p" if small.mode == "RGB" else "yuva444p"
             size = "x".join(map(str, zoom.source_size))
             return ["-f", "rawvideo", "-pix_fmt", pix, "-s", size, *rate, "-i", str(raw)]
+        image = self.draw_still(item)
+        opaque, (w, h) = image.mode == "RGB", image.size
         if opaque and w % 2 == 0 and h % 2 == 0:
             raw = stem.with_suffix(".yuv")
             raw.write_bytes(yuv420p_bytes(image))
@@ -214,8 +215,9 @@ class GraphBuilder:
         image.save(png, "PNG", compress_level=1)
         return [*rate, "-i", str(png)]
 
-    def draw_still(self, item: Placed) -> Image.Image:
-        """Exactly the element's box: images fitted, text and shapes drawn (RGB if opaque)."""
+    def draw_still(self, item: Placed, size: tuple[int, int] | None = None) -> Image.Image:
+        """The element's box (or ``size``): images fitted, text and shapes drawn (and
+        resized to ``size``); RGB if opaque, else RGBA."""
         element = item.element
         frame = (self.width, self.height)
         if isinstance(element, TextElement):
@@ -225,12 +227,15 @@ class GraphBuilder:
         else:
             assert isinstance(element, ImageElement)
             assert item.media is not None
-            image = fit_image(item.media, (round(item.box.width), round(item.box.height)),
-                              element.fit)  # fmt: skip
+            box = (round(item.box.width), round(item.box.height))
+            image = fit_image(item.media, size or box, element.fit)
             share = percent(element.opacity, 1.0)
             if share < 1:
+                image = image.convert("RGBA")
                 image.putalpha(image.getchannel("A").point(lambda a: round(a * share)))
-        if image.getchannel("A").getextrema() == (255, 255):
+        if size is not None and image.size != size:
+            image = image.resize(size, Image.Resampling.LANCZOS)
+        if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
             image = image.convert("RGB")
         return image
 
