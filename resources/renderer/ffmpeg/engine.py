@@ -126,14 +126,13 @@ class FFmpegEngine(BaseModel):
         with (
             tempfile.TemporaryDirectory(prefix="autoclip-render-") as tmp,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio-mix") as pool,
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="stills") as drawing,
         ):
             workdir = Path(tmp)
             media = MediaResolver(media_dir, workdir / "downloads")
             placed, duration = resolve_timeline(script, media)
             # The mix (an ffmpeg process of its own) runs while Pillow draws the stills.
             mixing = pool.submit(mix_audio, placed, duration, workdir, self.timeout_s)
-            frame = (script.width, script.height)
-            tracks = caption_tracks(placed, frame)
             builder = GraphBuilder(
                 script.width,
                 script.height,
@@ -141,6 +140,9 @@ class FFmpegEngine(BaseModel):
                 script.fill_color,
                 workdir,
             )
+            builder.draw_images_ahead(placed, drawing)
+            frame = (script.width, script.height)
+            tracks = caption_tracks(placed, frame)
             captions: list[CaptionLayer] = []
             if tracks:
                 (workdir / "fonts").symlink_to(fonts_dir(), target_is_directory=True)

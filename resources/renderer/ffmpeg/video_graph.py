@@ -20,6 +20,7 @@ changes, onto a transparent band that is overlaid on every frame (``CaptionLayer
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from math import cos, floor, radians, sin
 from pathlib import Path
@@ -44,11 +45,13 @@ from resources.renderer.ffmpeg.timeline import (
     length,
     percent,
     start_transition,
+    walk,
 )
 from resources.renderer.ffmpeg.zoom import (
     MARGIN,
     Zoom,
     pad_edges,
+    padded_length,
     source_length,
     stepwise,
 )
@@ -149,6 +152,7 @@ class GraphBuilder:
     inputs: list[list[str]] = field(default_factory=list)
     chains: list[str] = field(default_factory=list)
     _labels: int = 0
+    _ahead: dict[int, Future[list[str]]] = field(default_factory=dict)
 
     def label(self, stem: str) -> str:
         self._labels += 1
@@ -160,6 +164,16 @@ class GraphBuilder:
 
     def span(self, start: float, end: float) -> Span:
         return Span(round(start * self.fps), round(end * self.fps))
+
+    def draw_images_ahead(self, placed: list[Placed], pool: Executor) -> None:
+        """Start drawing every image element's still on ``pool`` while the graph is being
+        planned (Pillow decodes and resamples without holding the GIL); ``clip`` then takes
+        the input ready-made. Text and shapes are drawn when reached: they share FreeType
+        faces, which are not safe across threads."""
+        images = (i for i in walk(placed) if isinstance(i.element, ImageElement))
+        for n, item in enumerate(images):
+            zoomed = self._scale_animation(item) is not None
+            self._ahead[id(item)] = pool.submit(self.still_input, item, zoomed, f"image{n}")
 
     # ---- one element as a stream of its box -------------------------------------------
 
@@ -178,7 +192,13 @@ class GraphBuilder:
                 source = self.composition(item, frames)
             body = self._zoom_filters(zoom, fmt, padded=False) if zoom else "null"
         else:
-            index = self.add_input(self.still_input(item, zoom))
+            ahead = self._ahead.pop(id(item), None)
+            args = (
+                ahead.result()
+                if ahead is not None
+                else self.still_input(item, zoom is not None, f"still{len(self.inputs)}")
+            )
+            index = self.add_input(args)
             source = self.label("still")
             still_fmt = full_chroma(fmt) if zoom else fmt  # converted once, then repeated
             self.chains.append(f"[{index}:v]format={still_fmt},setsar=1[{source}]")
@@ -187,22 +207,24 @@ class GraphBuilder:
         self.chains.append(f"[{source}]{body}[{out}]")
         return out
 
-    def still_input(self, item: Placed, zoom: Zoom | None = None) -> list[str]:
-        """ffmpeg input options of the element's still, drawn once at its box size.
+    def still_input(self, item: Placed, zoomed: bool, name: str) -> list[str]:
+        """ffmpeg input options of the element's still, drawn once at its box size into
+        ``workdir/name.*``.
 
         Opaque stills are handed over as raw 4:2:0 frames: decoding a PNG and converting it
         in ffmpeg kept ~9 MB of RGB buffers and a scaler per still for the whole render.
         A zoomed still is drawn as the zoom's padded 4:4:4 source instead (an image is
         fitted straight to the source's size: one resampling).
         """
-        stem = self.workdir / f"still{len(self.inputs)}"
+        stem = self.workdir / name
         rate = ["-framerate", f"{self.fps:g}"]
-        if zoom is not None:
-            small = self.draw_still(item, (source_length(zoom.width), source_length(zoom.height)))
+        if zoomed:
+            w, h = round(item.box.width), round(item.box.height)
+            small = self.draw_still(item, (source_length(w), source_length(h)))
             raw = stem.with_suffix(".yuv")
             raw.write_bytes(b"".join(pad_edges(np.asarray(p)).tobytes() for p in yuv_planes(small)))
             pix = "yuv444p" if small.mode == "RGB" else "yuva444p"
-            size = "x".join(map(str, zoom.source_size))
+            size = f"{padded_length(w)}x{padded_length(h)}"
             return ["-f", "rawvideo", "-pix_fmt", pix, "-s", size, *rate, "-i", str(raw)]
         image = self.draw_still(item)
         opaque, (w, h) = image.mode == "RGB", image.size
