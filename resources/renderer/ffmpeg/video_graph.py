@@ -11,8 +11,10 @@ Two layers, both built without per-frame Python:
   during its time, ``overlay``-ed at its position (slides move it per frame).
 
 Stills (images, text, shapes) are prepared once with Pillow at their box size, so ffmpeg
-never rescales a frame per frame. The slow zoom ("Ken Burns", ``scale`` animation) is
-planned frame by frame in ``zoom``: sub-pixel smooth at the cost of a fast ``scale``.
+never rescales a frame per frame; image stills are drawn on two threads while the rest of
+the graph is planned (``draw_images_ahead``). The slow zoom ("Ken Burns", ``scale``
+animation) is planned frame by frame in ``zoom``: sub-pixel smooth at the cost of a fast
+``scale``.
 Transcript captions come last: libass draws each track only at the frames where it
 changes, onto a transparent band that is overlaid on every frame (``CaptionLayer``).
 """
