@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,6 +53,17 @@ BITEXACT_ARGS = [
     "-map_metadata", "-1",
     "-map_chapters", "-1",
 ]  # fmt: skip
+
+
+@contextmanager
+def thread_pool(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
+    """A thread pool that drops the jobs not yet started when the block fails: a template
+    error found while planning the graph is reported without drawing every still first."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def caption_tracks(placed: list[Placed], frame: tuple[int, int]) -> list[CaptionTrack]:
@@ -125,8 +138,8 @@ class FFmpegEngine(BaseModel):
         started = time.perf_counter()
         with (
             tempfile.TemporaryDirectory(prefix="autoclip-render-") as tmp,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio-mix") as pool,
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="stills") as drawing,
+            thread_pool(1, "audio-mix") as pool,
+            thread_pool(2, "stills") as drawing,
         ):
             workdir = Path(tmp)
             media = MediaResolver(media_dir, workdir / "downloads")

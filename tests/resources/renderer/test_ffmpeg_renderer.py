@@ -12,6 +12,8 @@ import hashlib
 import json
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from autoclip_core.renderscript.templates import (
     repeat_element,
 )
 from resources.renderer.ffmpeg.audio_mix import loudness_correction, mix_audio
-from resources.renderer.ffmpeg.engine import caption_tracks
+from resources.renderer.ffmpeg.engine import caption_tracks, thread_pool
 from resources.renderer.ffmpeg.media import MediaResolver
 from resources.renderer.ffmpeg.renderer import FFmpegRenderer
 from resources.renderer.ffmpeg.timeline import resolve_timeline
@@ -960,6 +962,23 @@ def test_a_box_smaller_than_a_pixel_is_refused_as_a_template_error(
         FFmpegRenderer().render(script, tmp_path / "x.mp4", media_dir=media)
     assert raised.value.path == "elements[3]"
     assert "must be at least 1x1 px" in raised.value.message
+
+
+def test_a_render_that_fails_while_planning_drops_the_stills_not_yet_drawn() -> None:
+    """Stills are drawn ahead on a pool; a template error found meanwhile must not wait for
+    every remaining still to be drawn (a long video has dozens) before it is reported."""
+    running, drawn = threading.Event(), []
+
+    def plan() -> None:
+        with thread_pool(1, "stills") as pool:
+            pool.submit(lambda: running.set() or time.sleep(0.3))
+            pool.submit(lambda: drawn.append("the second still"))
+            running.wait(5)
+            raise TemplateError("elements[1]", "found while planning")
+
+    with pytest.raises(TemplateError):
+        plan()
+    assert drawn == []
 
 
 # ---- http(s) sources through the SSRF-guarded fetcher -----------------------------------
