@@ -260,19 +260,33 @@ def _finish(canvas: Image.Image, size: tuple[int, int], opacity: float | str | N
     return image
 
 
-def fit_image(path: Path, size: tuple[int, int], fit: str) -> Image.Image:
-    """The image file upright at exactly ``size``: ``cover`` crops, ``contain`` letterboxes
-    (transparent bars). RGB when the file has no transparency, else RGBA."""
+def fit_image(
+    path: Path, size: tuple[int, int], fit: str, shape: tuple[int, int] | None = None
+) -> Image.Image:
+    """The image file upright, fitted to the proportions of ``shape`` (default: ``size``)
+    and drawn at ``size``: ``cover`` crops, ``contain`` letterboxes (transparent bars). RGB
+    when the file has no transparency, else RGBA.
+
+    A zoom source is its box drawn a little smaller and not exactly in proportion (1059x1882
+    for 1080x1920): cropped for the box's shape, it shows what the box shows.
+    """
+    shape = shape or size
     with Image.open(path) as source:
         ImageOps.exif_transpose(source, in_place=True)
         mode = "RGBA" if source.has_transparency_data else "RGB"
         image = source.convert(mode) if source.mode != mode else source
         image.load()
-    if image.size == size:
+    if image.size == size == shape:
         return image
     if fit == "cover":
-        return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
-    fitted = ImageOps.contain(image, size, Image.Resampling.LANCZOS)
-    box = Image.new("RGBA", size, (0, 0, 0, 0))
-    box.paste(fitted, ((size[0] - fitted.width) // 2, (size[1] - fitted.height) // 2))
-    return box
+        # ImageOps.fit's centred crop for the shape's proportions, resampled once to size
+        wide = image.width * shape[1] >= shape[0] * image.height
+        crop_w = image.height * shape[0] / shape[1] if wide else image.width
+        crop_h = image.height if wide else image.width * shape[1] / shape[0]
+        left, top = (image.width - crop_w) / 2, (image.height - crop_h) / 2
+        crop = (left, top, left + crop_w, top + crop_h)
+        return image.resize(size, Image.Resampling.LANCZOS, box=crop)
+    fitted = ImageOps.contain(image, shape, Image.Resampling.LANCZOS)
+    box = Image.new("RGBA", shape, (0, 0, 0, 0))
+    box.paste(fitted, ((shape[0] - fitted.width) // 2, (shape[1] - fitted.height) // 2))
+    return box if shape == size else box.resize(size, Image.Resampling.LANCZOS)

@@ -252,7 +252,7 @@ class GraphBuilder:
             assert isinstance(element, ImageElement)
             assert item.media is not None
             box = (round(item.box.width), round(item.box.height))
-            image = fit_image(item.media, size or box, element.fit)
+            image = fit_image(item.media, size or box, element.fit, shape=box)
             share = percent(element.opacity, 1.0)
             if share < 1:
                 image = image.convert("RGBA")

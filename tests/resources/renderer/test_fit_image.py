@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pytest
 from PIL import Image
 
 from resources.renderer.ffmpeg.raster import fit_image
@@ -59,3 +61,18 @@ def test_an_image_with_transparency_keeps_its_alpha(tmp_path: Path) -> None:
     assert fitted.mode == "RGBA"
     assert fitted.getpixel((5, 20))[3] == 0
     assert fitted.getpixel((35, 20)) == (*RED, 255)
+
+
+def test_a_zoom_source_drawn_smaller_shows_exactly_what_its_box_shows(tmp_path: Path) -> None:
+    """A 1080x1920 box's zoom source is 1059x1882, a hair out of the box's proportions: the
+    photo is cropped for the box, then drawn at the source's size (one resampling)."""
+    photo = np.zeros((1200, 1600), np.uint8)
+    photo[:, 1130:1133] = 255  # a vertical line centred at x = 1131.5, near the crop's edge
+    Image.fromarray(photo).convert("RGB").save(tmp_path / "line.png")
+    box, source = (1080, 1920), (1059, 1882)
+    crop_left = (1600 - 1200 * box[0] / box[1]) / 2  # cover: the box's shape, centred
+    wanted = (1131.5 - crop_left) * box[1] / 1200 * source[0] / box[0] - 0.5
+    fitted = fit_image(tmp_path / "line.png", source, "cover", shape=box)
+    row = np.asarray(fitted.convert("L"), float)[900]
+    centre = (row * np.arange(len(row))).sum() / row.sum()
+    assert centre == pytest.approx(wanted, abs=0.05)  # cropped for 1059x1882: 0.2 px off
