@@ -121,7 +121,7 @@ def draw_text(item: Placed, frame: tuple[int, int]) -> Image.Image:
     element = item.element
     assert isinstance(element, TextElement)
     scale = SUPERSAMPLE
-    w, h = round(item.box.width), round(item.box.height)
+    w, h = item.box.size
     canvas = Image.new("RGBA", (w * scale, h * scale), (0, 0, 0, 0))
     draw = ImageDraw.Draw(canvas)
     if element.background_color:
@@ -234,7 +234,7 @@ def draw_shape(item: Placed, frame: tuple[int, int]) -> Image.Image:
     element = item.element
     assert isinstance(element, ShapeElement)
     scale = SUPERSAMPLE
-    w, h = round(item.box.width), round(item.box.height)
+    w, h = item.box.size
     canvas = Image.new("RGBA", (w * scale, h * scale), (0, 0, 0, 0))
     draw = ImageDraw.Draw(canvas)
     polygons = shape_points(element.path, w * scale, h * scale, item.where)

@@ -45,6 +45,11 @@ class Box:
     width: float
     height: float
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """Width and height in whole pixels: what an element is drawn at."""
+        return round(self.width), round(self.height)
+
 
 @dataclass
 class Placed:

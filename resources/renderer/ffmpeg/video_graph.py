@@ -182,7 +182,7 @@ class GraphBuilder:
     def clip(self, item: Placed, frames: int, *, opaque: bool) -> str:
         """``item`` as ``frames`` frames of its box size starting at PTS 0 (time base 1/fps)."""
         fmt = "yuv420p" if opaque else "yuva420p"
-        w, h = round(item.box.width), round(item.box.height)
+        w, h = item.box.size
         element = item.element
         zoom = self._zoom(item, frames, w, h)
         repeat = f"loop=loop={frames - 1}:size=1:start=0,settb=1/{self.fps:g},setpts=N"
@@ -221,7 +221,7 @@ class GraphBuilder:
         stem = self.workdir / name
         rate = ["-framerate", f"{self.fps:g}"]
         if zoomed:
-            w, h = round(item.box.width), round(item.box.height)
+            w, h = item.box.size
             small = self.draw_still(item, (source_length(w), source_length(h)))
             raw = stem.with_suffix(".yuv")
             raw.write_bytes(b"".join(pad_edges(np.asarray(p)).tobytes() for p in yuv_planes(small)))
@@ -251,7 +251,7 @@ class GraphBuilder:
         else:
             assert isinstance(element, ImageElement)
             assert item.media is not None
-            box = (round(item.box.width), round(item.box.height))
+            box = item.box.size
             image = fit_image(item.media, size or box, element.fit, shape=box)
             share = percent(element.opacity, 1.0)
             if share < 1:
@@ -361,7 +361,7 @@ class GraphBuilder:
     def composition(self, item: Placed, frames: int) -> str:
         element = item.element
         assert isinstance(element, CompositionElement)
-        w, h = round(item.box.width), round(item.box.height)
+        w, h = item.box.size
         fill = element.fill_color or "transparent"
         opaque = parse_color(fill)[3] == 255
         base = self.canvas(w, h, frames, fill, opaque=opaque)
