@@ -25,9 +25,9 @@ The source is 4:4:4 so the first crop can start at any pixel; the scale writes 4
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
 
 import numpy as np
 
@@ -38,7 +38,7 @@ BASE_SHRINK = 1.02
 TOLERANCE_PX = 0.02
 """Wanted worst distance from the ideal window at the box edges, in output pixels."""
 PLAN_CHUNK = 64
-"""How many ``scaled`` sizes ``plan_axis`` tries at a time."""
+"""How many ``scaled`` sizes the search tries at a time."""
 
 
 @dataclass(frozen=True)
@@ -66,69 +66,132 @@ def swscale_ratio(length: int, scaled: int) -> float:
     return (((length << 16) + (scaled >> 1)) // scaled) / 65536
 
 
-@lru_cache(maxsize=65536)
 def plan_axis(box: int, zoom: float) -> AxisWindow:
-    """The cheapest window (smallest ``scaled``) within ``TOLERANCE_PX``, else the closest.
+    """The cheapest window (smallest ``scaled``) within ``TOLERANCE_PX``, else the closest."""
+    return plan_axes(box, [zoom])[0]
+
+
+_PLANNED: dict[tuple[int, float], AxisWindow] = {}
+"""Windows already planned, by box and zoom: a render's scenes often share both."""
+PLANNED_KEPT = 65536
+
+
+def plan_axes(box: int, zooms: Sequence[float]) -> list[AxisWindow]:
+    """``plan_axis`` for every zoom in ``zooms``, the ones not planned before all at once."""
+    missing = sorted({zoom for zoom in zooms if (box, zoom) not in _PLANNED})
+    if missing:
+        if len(_PLANNED) + len(missing) > PLANNED_KEPT:
+            _PLANNED.clear()
+        _PLANNED.update(
+            zip(((box, z) for z in missing), _search(box, np.array(missing)), strict=True)
+        )
+    return [_PLANNED[box, zoom] for zoom in zooms]
+
+
+@dataclass(frozen=True)
+class _AxisSearch:
+    """What ``_search`` knows of one axis and its zooms (arrays: one entry per zoom)."""
+
+    box: int
+    full: int
+    z: np.ndarray
+    """The zooms measured in source pixels."""
+    first: np.ndarray
+    """The wanted source x of output pixel 0."""
+    largest: np.ndarray
+    """The biggest ``scaled`` worth trying."""
+
+
+def _search(box: int, zooms: np.ndarray) -> list[AxisWindow]:
+    """Each zoom's window, searched for all the zooms at once.
 
     Candidates are the even ``scaled`` sizes and the ``length``s whose ratio is close to
     ``1 / zoom``; for each, every even ``shift`` is tried and the ``offset`` that centres
-    the window is rounded, all at once. The error is the worse of the two box edges (it
-    is linear in between). Near ratios of small integers no ratio may be close enough:
-    the search then widens what it calls close. ``scaled`` and ``shift`` are even because
-    the scale step writes 4:2:0, whose chroma only splits at even pixels.
+    the window is rounded. The error is the worse of the two box edges (it is linear in
+    between). The smallest sizes go first, a chunk at a time, and a zoom leaves the search
+    once it has a window within ``TOLERANCE_PX``: most find theirs in the first chunk. Near
+    ratios of small integers no ratio may be close enough: the search then widens what it
+    calls close. ``scaled`` and ``shift`` are even because the scale step writes 4:2:0,
+    whose chroma only splits at even pixels.
     """
     source = source_length(box)
     full = source + 2 * MARGIN
-    z = zoom * box / source  # the zoom measured in source pixels
-    first = MARGIN + (source - 1) / 2 - (box - 1) / 2 / z  # wanted source x of output pixel 0
-    all_scaled = np.arange(box + box % 2, math.ceil(full * z) + 1, 2)
-    shift = np.arange(0, all_scaled[-1] - box + 1, 2) if len(all_scaled) else np.zeros(0, int)
-    best = AxisWindow(MARGIN, source, source, 0, math.inf)
+    z = zooms * box / source
+    first = MARGIN + (source - 1) / 2 - (box - 1) / 2 / z
+    axis = _AxisSearch(box, full, z, first, np.ceil(full * z).astype(int))
+    all_scaled = np.arange(box + box % 2, axis.largest.max() + 1, 2)
+    best = np.zeros((len(z), 4), int)  # offset, length, scaled, shift
+    best[:] = (MARGIN, source, source, 0)
+    best_error = np.full(len(z), math.inf)
     for widen in (1, 4, 16, 64):
         slack = 2 * widen * TOLERANCE_PX / max(box - 1, 1)
-        # Smallest sizes first, a chunk at a time: most frames find their window in the
-        # first chunk, so the rest is never computed (~2x faster than all at once).
         for start in range(0, len(all_scaled), PLAN_CHUNK):
-            found = _best_in(all_scaled[start : start + PLAN_CHUNK], shift, slack, z, first,
-                             box, full)  # fmt: skip
-            if found is not None and found.error_px < best.error_px:
-                best = found
-            if best.error_px <= TOLERANCE_PX:
-                return best
-    return best
+            active = np.flatnonzero(best_error > TOLERANCE_PX)
+            if not len(active):
+                break
+            scaled = all_scaled[start : start + PLAN_CHUNK]
+            which, windows, errors = _better_in(axis, active, scaled, slack, best_error[active])
+            best[active[which]] = windows
+            best_error[active[which]] = errors
+    return [
+        AxisWindow(*(int(v) for v in window), float(error))
+        for window, error in zip(best, best_error, strict=True)
+    ]
 
 
-def _best_in(
-    scaled: np.ndarray, shift: np.ndarray, slack: float, z: float, first: float, box: int,
-    full: int,
-) -> AxisWindow | None:  # fmt: skip
-    """``plan_axis``'s search over some ``scaled`` sizes: the first (smallest) window within
-    ``TOLERANCE_PX``, else the closest; None when no length is close enough."""
+def _better_in(
+    axis: _AxisSearch, active: np.ndarray, scaled: np.ndarray, slack: float, beat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_search`` over some ``scaled`` sizes for the zooms ``active``: for each zoom with a
+    length close enough, its first (smallest) window within ``TOLERANCE_PX``, else its
+    closest, where that is closer than ``beat``. Returns those zooms (as indices into
+    ``active``), their windows (offset, length, scaled, shift) and errors."""
+    box, full = axis.box, axis.full
+    z, first = axis.z[active, None], axis.first[active, None]
     low = np.maximum(np.ceil(scaled * (1 / z - slack)), 1).astype(int)
     high = np.minimum(np.floor(scaled * (1 / z + slack)), full).astype(int)
-    counts = np.maximum(high - low + 1, 0)
-    if not counts.any():
-        return None
-    sizes = np.repeat(scaled, counts)  # one row per (scaled, length) candidate
+    counts = np.maximum(high - low + 1, 0) * (scaled <= axis.largest[active, None])
+    # one row per (zoom, scaled, length) candidate, in that order
+    counts = counts.ravel()
+    zoom_of = np.repeat(np.repeat(np.arange(len(active)), len(scaled)), counts)
+    sizes = np.repeat(np.tile(scaled, len(active)), counts)
     lengths = (
-        np.repeat(low, counts)
+        np.repeat(low.ravel(), counts)
         + np.arange(counts.sum())
         - np.repeat(np.cumsum(counts) - counts, counts)
     )
-    ratio = (((lengths << 16) + (sizes >> 1)) // sizes / 65536)[:, None]
-    offset = np.rint(first + 0.5 - (shift + 0.5) * ratio).clip(0, (full - lengths)[:, None])
-    at_first = offset + (shift + 0.5) * ratio - 0.5 - first
-    at_last = at_first + (box - 1) * (ratio - 1 / z)
-    error = np.maximum(np.abs(at_first), np.abs(at_last)) * z  # a source px is z output px
+    ratio = ((lengths << 16) + (sizes >> 1)) // sizes / 65536
+    # The edges' errors differ by (box - 1) * (ratio - 1 / z) whatever the shift, so a row
+    # is off by at least half that: rows that cannot beat ``beat`` are not tried.
+    floor = np.abs((box - 1) * (ratio - 1 / z[zoom_of, 0])) / 2 * z[zoom_of, 0]
+    keep = floor * (1 - 1e-9) < beat[zoom_of]
+    zoom_of, sizes, lengths, ratio = zoom_of[keep], sizes[keep], lengths[keep], ratio[keep, None]
+    shift = np.arange(0, scaled[-1] - box + 1, 2)  # the shifts these sizes have room for
+    row_z, row_first = z[zoom_of], first[zoom_of]
+    offset = np.rint(row_first + 0.5 - (shift + 0.5) * ratio).clip(0, (full - lengths)[:, None])
+    at_first = offset + (shift + 0.5) * ratio - 0.5 - row_first
+    at_last = at_first + (box - 1) * (ratio - 1 / row_z)
+    error = np.maximum(np.abs(at_first), np.abs(at_last)) * row_z  # a source px is z output px
     error[shift[None, :] > (sizes - box)[:, None]] = np.inf
     row_best = error.min(axis=1)
-    within = np.flatnonzero(row_best <= TOLERANCE_PX)
-    row = int(within[0]) if len(within) else int(np.argmin(row_best))
-    col = int(np.argmin(error[row]))
-    return AxisWindow(
-        int(offset[row, col]), int(lengths[row]), int(sizes[row]), int(shift[col]),
-        float(error[row, col]),
-    )  # fmt: skip
+    rows = np.arange(len(row_best))
+    chosen = np.full(len(active), -1)
+    # each zoom's closest row (the first of equals) ...
+    order = np.lexsort((rows, row_best, zoom_of))
+    zooms, firsts = np.unique(zoom_of[order], return_index=True)
+    chosen[zooms] = order[firsts]
+    # ... unless one is within tolerance: then its first such row
+    within = rows[row_best <= TOLERANCE_PX]
+    zooms, firsts = np.unique(zoom_of[within], return_index=True)
+    chosen[zooms] = within[firsts]
+    which = np.flatnonzero(chosen >= 0)
+    row = chosen[which]
+    col = np.argmin(error[row], axis=1)
+    errors = error[row, col]
+    better = errors < beat[which]
+    which, row, col = which[better], row[better], col[better]
+    windows = np.stack([offset[row, col].astype(int), lengths[row], sizes[row], shift[col]], axis=1)
+    return which, windows, errors[better]
 
 
 @dataclass(frozen=True)
@@ -148,9 +211,11 @@ class Zoom:
         """The padded source the chain expects: draw at ``source_length`` + margins."""
         return padded_length(self.width), padded_length(self.height)
 
-    def windows(self, frame: int) -> tuple[AxisWindow, AxisWindow]:
-        zoom = round(self.zooms[frame], 9)  # equal zooms share one cache entry
-        return plan_axis(self.width, zoom), plan_axis(self.height, zoom)
+    @cached_property
+    def windows(self) -> list[tuple[AxisWindow, AxisWindow]]:
+        """Each frame's window along x and y."""
+        zooms = [round(zoom, 9) for zoom in self.zooms]  # equal zooms are planned once
+        return list(zip(plan_axes(self.width, zooms), plan_axes(self.height, zooms), strict=True))
 
     def filters(self, commands_file: str | None, fps: float) -> str:
         """``crop`` → ``scale`` → ``crop`` following the planned windows frame by frame.
@@ -165,7 +230,7 @@ class Zoom:
         scaler sets up a context per thread each time (measured 3.8 → 2.3-3.0 CPU-s per 900
         frames; x264 keeps the other cores busy).
         """
-        windows = [self.windows(n) for n in range(len(self.zooms))]
+        windows = self.windows
         x, y = windows[0]
 
         def per_frame(pick: Callable[[tuple[AxisWindow, AxisWindow]], int]) -> str:
@@ -183,10 +248,9 @@ class Zoom:
     def commands(self, fps: float) -> str:
         """A ``sendcmd`` script for the first crop, sent half a frame before each change."""
         lines = []
-        previous = self.windows(0)
+        previous = self.windows[0]
         crop = f"crop@{self.name}"
-        for frame in range(1, len(self.zooms)):
-            current = self.windows(frame)
+        for frame, current in enumerate(self.windows[1:], start=1):
             if current == previous:
                 continue
             previous = current

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from autoclip_core.media.ffmpeg import run_ffmpeg
+from resources.renderer.ffmpeg import zoom as zoom_module
 from resources.renderer.ffmpeg.video_graph import EASING, EASING_CURVES
 from resources.renderer.ffmpeg.zoom import (
     MARGIN,
     TOLERANCE_PX,
     Zoom,
     pad_edges,
+    padded_length,
+    plan_axes,
     plan_axis,
     source_length,
     stepwise,
@@ -32,7 +36,12 @@ def ideal(box: int, zoom: float, x: float) -> float:
 def sampled(box: int, zoom: float, x: float) -> float:
     """Where the planned window samples the box at output pixel ``x`` (in box pixels)."""
     w = plan_axis(box, zoom)
-    source = ((x + w.shift + 0.5) * swscale_ratio(w.length, w.scaled) - 0.5) + w.offset
+    return sampled_by(box, w.offset, w.length, w.scaled, w.shift, x)
+
+
+def sampled_by(box: int, offset: Any, length: int, scaled: int, shift: Any, x: float) -> Any:
+    """Where a window samples the box at output pixel ``x`` (numbers or arrays)."""
+    source = ((x + shift + 0.5) * swscale_ratio(length, scaled) - 0.5) + offset
     scale = box / source_length(box)
     return (source - MARGIN + 0.5) * scale - 0.5
 
@@ -55,6 +64,47 @@ def test_windows_land_within_tolerance_of_the_ideal_window(box: int) -> None:
     assert max(errors) <= 0.2
     assert np.mean(np.array(errors) <= 0.05) >= 0.97
     assert np.mean(np.array(errors) <= TOLERANCE_PX) >= 0.9
+
+
+def test_a_window_within_tolerance_is_the_cheapest_there_is() -> None:
+    """No smaller ``scaled`` (less to resample) has a window within tolerance: every length
+    whose ratio is anywhere near, every shift and the offsets around the centred one."""
+    box, source, padded = 270, source_length(270), padded_length(270)
+    for zoom in np.linspace(1.0, 1.5, 21).round(9).tolist():
+        window = plan_axis(box, zoom)
+        assert window.error_px <= TOLERANCE_PX
+        z = zoom * box / source  # in source pixels
+        for scaled in range(box, window.scaled, 2):
+            near = round(scaled / z)
+            for length in range(max(near - 2, 1), min(near + 2, padded) + 1):
+                shift = np.arange(0, scaled - box + 1, 2)[:, None]
+                ratio = swscale_ratio(length, scaled)
+                centred = np.rint(MARGIN + (source - 1) / 2 - (box - 1) / 2 / z - shift * ratio)
+                offset = (centred + np.arange(-2, 3)).clip(0, padded - length)
+                error = np.maximum(
+                    *(abs(sampled_by(box, offset, length, scaled, shift, x) - ideal(box, zoom, x))
+                      for x in (0, box - 1))
+                ) * zoom  # fmt: skip
+                assert error.min() > TOLERANCE_PX, (zoom, scaled, length)
+
+
+def test_zooms_planned_together_get_the_windows_each_gets_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A zoom's window does not depend on the zooms searched with it: the batched search
+    keeps each zoom's own candidates, its first window within tolerance and its closest."""
+    rng = np.random.default_rng(7)
+    # frames at rest, ratios of small integers (the widest searches) and random zooms
+    zooms = [1.0, 1.000001, 1.25, 4 / 3, 1.5, *rng.uniform(1.0, 1.6, 60).round(9).tolist()]
+    for box in (270, 1080, 1351):
+        monkeypatch.setattr(zoom_module, "_PLANNED", {})
+        together = plan_axes(box, zooms)
+        alone = []
+        for zoom in zooms:
+            monkeypatch.setattr(zoom_module, "_PLANNED", {})
+            alone.append(plan_axis(box, zoom))
+        assert together == alone
+        assert any(w.error_px > TOLERANCE_PX for w in alone)  # some zooms searched widest
 
 
 def test_the_first_zoom_frame_shows_the_box_as_drawn() -> None:
