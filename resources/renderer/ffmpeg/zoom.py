@@ -61,8 +61,9 @@ def padded_length(box: int) -> int:
     return source_length(box) + 2 * MARGIN
 
 
-def swscale_ratio(length: int, scaled: int) -> float:
-    """Source pixels per output pixel as swscale steps them: 16.16 fixed point, rounded."""
+def swscale_ratio(length: int | np.ndarray, scaled: int | np.ndarray) -> float | np.ndarray:
+    """Source pixels per output pixel as swscale steps them: 16.16 fixed point, rounded
+    (integers, or integer arrays element by element)."""
     return (((length << 16) + (scaled >> 1)) // scaled) / 65536
 
 
@@ -160,7 +161,7 @@ def _better_in(
         + np.arange(counts.sum())
         - np.repeat(np.cumsum(counts) - counts, counts)
     )
-    ratio = ((lengths << 16) + (sizes >> 1)) // sizes / 65536
+    ratio = swscale_ratio(lengths, sizes)
     # The edges' errors differ by (box - 1) * (ratio - 1 / z) whatever the shift, so a row
     # is off by at least half that: rows that cannot beat ``beat`` are not tried.
     floor = np.abs((box - 1) * (ratio - 1 / z[zoom_of, 0])) / 2 * z[zoom_of, 0]
