@@ -78,15 +78,17 @@ PLANNED_KEPT = 65536
 
 
 def plan_axes(box: int, zooms: Sequence[float]) -> list[AxisWindow]:
-    """``plan_axis`` for every zoom in ``zooms``, the ones not planned before all at once."""
-    missing = sorted({zoom for zoom in zooms if (box, zoom) not in _PLANNED})
+    """``plan_axis`` for every zoom in ``zooms``, the ones not planned before all at once.
+    The answer never reads the shared cache twice, so renders on other threads may clear it."""
+    known = {z: window for z in zooms if (window := _PLANNED.get((box, z))) is not None}
+    missing = sorted(set(zooms) - known.keys())
     if missing:
-        if len(_PLANNED) + len(missing) > PLANNED_KEPT:
+        found = dict(zip(missing, _search(box, np.array(missing)), strict=True))
+        known.update(found)
+        if len(_PLANNED) + len(found) > PLANNED_KEPT:
             _PLANNED.clear()
-        _PLANNED.update(
-            zip(((box, z) for z in missing), _search(box, np.array(missing)), strict=True)
-        )
-    return [_PLANNED[box, zoom] for zoom in zooms]
+        _PLANNED.update(((box, zoom), window) for zoom, window in found.items())
+    return [known[zoom] for zoom in zooms]
 
 
 @dataclass(frozen=True)

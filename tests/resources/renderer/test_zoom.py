@@ -107,6 +107,23 @@ def test_zooms_planned_together_get_the_windows_each_gets_alone(
         assert any(w.error_px > TOLERANCE_PX for w in alone)  # some zooms searched widest
 
 
+def test_a_render_gets_its_windows_when_another_thread_clears_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Renders on other threads share the cache and may clear it at any moment: here it
+    forgets every window as soon as it is stored."""
+
+    class Forgetful(dict):  # type: ignore[type-arg]
+        def update(self, *args: object, **kwargs: object) -> None:
+            self.clear()
+
+    monkeypatch.setattr(zoom_module, "_PLANNED", Forgetful())
+    zooms = [1.0, 1.05, 1.05, 1.1]
+    windows = plan_axes(480, zooms)
+    assert windows[1] == windows[2]
+    assert all(w.error_px <= TOLERANCE_PX for w in windows)
+
+
 def test_the_first_zoom_frame_shows_the_box_as_drawn() -> None:
     for box in BOXES:
         assert plan_axis(box, 1.0).error_px <= TOLERANCE_PX
