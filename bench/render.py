@@ -733,6 +733,14 @@ def bench(args: argparse.Namespace, work: Path) -> None:
         f"{'-' if met[name] is None else 'met' if met[name] else 'MISSED'}"
         for name, (ok, target) in TARGETS.items()
     ))  # fmt: skip
+    # realtime_factor = video_s / (vs_floor * floor): the machine's speed drifts (the floor
+    # with it), so say how fast it had to be for the realtime target at this run's ratios.
+    wanted = VIDEO_S / TARGETS["realtime_factor"][1]
+    print(
+        f"machine speed: {TARGETS['realtime_factor'][1]}x real time needs a floor under "
+        f"{wanted / (ours_s / floor_s):.2f} s at this vs_floor (this run's floor: {floor_s:.2f} s;"
+        f" x264 over our frames alone would allow {wanted / (moving_floor_s / floor_s):.2f} s)"
+    )
     print(f"done, {load()}")
     print(json.dumps(result))
 
