@@ -14,6 +14,7 @@ from resources.renderer.ffmpeg.video_graph import EASING, EASING_CURVES
 from resources.renderer.ffmpeg.zoom import (
     MARGIN,
     TOLERANCE_PX,
+    AxisWindow,
     Zoom,
     pad_edges,
     padded_length,
@@ -113,7 +114,7 @@ def test_a_render_gets_its_windows_when_another_thread_clears_the_cache(
     """Renders on other threads share the cache and may clear it at any moment: here it
     forgets every window as soon as it is stored."""
 
-    class Forgetful(dict):  # type: ignore[type-arg]
+    class Forgetful(dict[tuple[int, float], AxisWindow]):
         def update(self, *args: object, **kwargs: object) -> None:
             self.clear()
 
