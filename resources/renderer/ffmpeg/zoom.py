@@ -164,16 +164,18 @@ def _better_in(
         - np.repeat(np.cumsum(counts) - counts, counts)
     )
     ratio = swscale_ratio(lengths, sizes)
-    # The edges' errors differ by (box - 1) * (ratio - 1 / z) whatever the shift, so a row
-    # is off by at least half that: rows that cannot beat ``beat`` are not tried.
-    floor = np.abs((box - 1) * (ratio - 1 / z[zoom_of, 0])) / 2 * z[zoom_of, 0]
-    keep = floor * (1 - 1e-9) < beat[zoom_of]
-    zoom_of, sizes, lengths, ratio = zoom_of[keep], sizes[keep], lengths[keep], ratio[keep, None]
+    # The edges' errors differ by ``spread`` whatever the shift, so a row is off by at least
+    # half of it: rows that cannot beat ``beat`` are not tried.
+    row_z, row_first = z[zoom_of, 0], first[zoom_of, 0]
+    spread = (box - 1) * (ratio - 1 / row_z)
+    keep = np.abs(spread) / 2 * row_z * (1 - 1e-9) < beat[zoom_of]
+    zoom_of, sizes, lengths = zoom_of[keep], sizes[keep], lengths[keep]
+    ratio, spread = ratio[keep, None], spread[keep, None]
+    row_z, row_first = row_z[keep, None], row_first[keep, None]
     shift = np.arange(0, scaled[-1] - box + 1, 2)  # the shifts these sizes have room for
-    row_z, row_first = z[zoom_of], first[zoom_of]
     offset = np.rint(row_first + 0.5 - (shift + 0.5) * ratio).clip(0, (full - lengths)[:, None])
     at_first = offset + (shift + 0.5) * ratio - 0.5 - row_first
-    at_last = at_first + (box - 1) * (ratio - 1 / row_z)
+    at_last = at_first + spread
     error = np.maximum(np.abs(at_first), np.abs(at_last)) * row_z  # a source px is z output px
     error[shift[None, :] > (sizes - box)[:, None]] = np.inf
     row_best = error.min(axis=1)
