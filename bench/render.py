@@ -603,6 +603,16 @@ def measure(
     return run
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux), so a run's figures can be told apart by hardware."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return "unknown CPU"
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else "unknown CPU"
+
+
 def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -639,7 +649,7 @@ def main() -> None:
 def bench(args: argparse.Namespace, work: Path) -> None:
     import imageio_ffmpeg
 
-    print(f"cpus {os.cpu_count()}, {load()}", flush=True)
+    print(f"cpus {os.cpu_count()} ({cpu_model()}), {load()}", flush=True)
     started = time.perf_counter()
     inputs = make_inputs(work / "media")
     template_path = work / "template.json"
