@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from autoclip_assets.definitions import build_definitions
-from autoclip_assets.demo import prepare_instance, run_item
 from autoclip_assets.partitions import content_items
+from autoclip_cli.demo import prepare_instance, run_item
 from autoclip_core.feeds import SAMPLE_FEED, read_feed
 from autoclip_core.media.probe import probe
 from autoclip_core.settings import Settings

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autoclip_assets.demo import run_demo
+from autoclip_cli.demo import run_demo
 from autoclip_core.settings import Settings
 from tests.fakes.server import FakeServer, Reply
 

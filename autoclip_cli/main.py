@@ -5,7 +5,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    commands = {"demo": "autoclip_assets.demo", "render": "autoclip_assets.render_command"}
+    commands = {"demo": "autoclip_cli.demo", "render": "autoclip_cli.render"}
     if not args or args[0] not in commands:
         print(f"usage: autoclip {{{','.join(commands)}}} [options]", file=sys.stderr)
         return 2

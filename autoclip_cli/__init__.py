@@ -1,0 +1,1 @@
+"""The ``autoclip`` command line: ``autoclip demo`` and ``autoclip render``."""
