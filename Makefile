@@ -31,6 +31,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
+	$(BIN)/python -m autoclip_api migrate
 	$(BIN)/autoclip demo --feed "$(FEED)"
 
 test: setup
@@ -42,6 +43,7 @@ dev: setup
 	test -f $(AUTOCLIP_DATA_DIR)/dagster/dagster.yaml || cp dagster.yaml $(AUTOCLIP_DATA_DIR)/dagster/
 	# create the instance's SQLite tables before the webserver/daemon/code server race to
 	DAGSTER_HOME=$(AUTOCLIP_DATA_DIR)/dagster $(BIN)/dagster instance migrate >/dev/null
+	$(BIN)/python -m autoclip_api migrate
 	DAGSTER_HOME=$(AUTOCLIP_DATA_DIR)/dagster AUTOCLIP_FEEDS=$${AUTOCLIP_FEEDS-$(CURDIR)/$(FEED)} \
 		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${DAGSTER_PORT:-3000}
 

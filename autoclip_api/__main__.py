@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 from typing import Any
 
 import uvicorn
+from sqlalchemy import make_url
 
+from autoclip_api.core.metrics import metrics_listener
 from autoclip_api.core.secrets import MissingSecretError, jwt_secret
+from autoclip_core.db.engine import make_engine
+from autoclip_core.db.migrate import SchemaNotCurrentError, check_current, upgrade
 from autoclip_core.settings import get_settings
-from autoclip_core.store import ContentStore
 
 
 def log_config(level: str = "INFO") -> dict[str, Any]:
@@ -53,10 +57,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = get_settings()
     if args.command == "migrate":
-        store = ContentStore(settings.app_database_url)
-        store.migrate()
-        store.engine.dispose()
-        print(f"app database at the latest revision ({store.engine.url.get_dialect().name})")
+        upgrade(settings.app_database_url)
+        dialect = make_url(settings.app_database_url).get_backend_name()
+        print(f"app database at the latest revision ({dialect})")
         return 0
     try:
         jwt_secret(settings)  # refuse to start without one; create the local one once
@@ -71,17 +74,39 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    uvicorn.run(
-        "autoclip_api.app:create_server_app",
-        factory=True,
-        host=args.host or settings.api_host,
-        port=args.port or settings.api_port,
-        workers=args.workers,
-        log_config=log_config(args.log_level.upper()),
-        access_log=False,  # the API logs each request itself (route template, no query string)
-        server_header=False,
-        proxy_headers=True,
-    )
+    engine = make_engine(settings.app_database_url)
+    try:
+        check_current(engine)  # migrating is a step of its own
+    except SchemaNotCurrentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    with ExitStack() as stack:
+        if settings.metrics_port:
+            where = f"{settings.metrics_host}:{settings.metrics_port}"
+            try:
+                stack.enter_context(
+                    metrics_listener(
+                        settings.metrics_host, settings.metrics_port, workers=args.workers
+                    )
+                )
+            except OSError as exc:
+                print(f"error: metrics listener on {where}: {exc.strerror}", file=sys.stderr)
+                return 2
+        uvicorn.run(
+            "autoclip_api.app:create_server_app",
+            factory=True,
+            host=args.host or settings.api_host,
+            port=args.port or settings.api_port,
+            workers=args.workers,
+            log_config=log_config(args.log_level.upper()),
+            access_log=False,  # the API logs each request itself (route template, no query)
+            server_header=False,
+            # X-Forwarded-For/-Proto are believed only from AUTOCLIP_TRUSTED_PROXIES.
+            proxy_headers=bool(settings.trusted_proxy_list),
+            forwarded_allow_ips=settings.trusted_proxy_list,
+        )
     return 0
 
 

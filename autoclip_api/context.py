@@ -12,21 +12,22 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from autoclip_api.auth.notices import LogNotifier, Notifier
 from autoclip_api.auth.oauth import GoogleProvider, OAuthProvider
 from autoclip_api.auth.passwords import Passwords
 from autoclip_api.auth.repository import SessionContext
 from autoclip_api.auth.tokens import TokenCodec
 from autoclip_api.core.cache import VersionedCache
-from autoclip_api.core.db import make_engine, make_sessionmaker
+from autoclip_api.core.db import make_sessionmaker
 from autoclip_api.core.metrics import Metrics
 from autoclip_api.core.ratelimit import LimiterUnavailable, RateLimiter, make_rate_limiter
 from autoclip_api.core.secrets import jwt_secret
+from autoclip_core.db.engine import Database, make_engine
+from autoclip_core.db.migrate import check_current
 from autoclip_core.settings import Settings
 
 logger = logging.getLogger("autoclip_api.cache")
 
-FAILED_LOGIN_LIMIT = 5
-FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
 # Safety nets only: a committed change reaches every process's caches on the next request
 # through the cache versions (core/ratelimit.py). These bound what a lost version bump (Redis
 # failing at that very moment) or a write that bypassed the API can leave behind.
@@ -39,6 +40,9 @@ class ApiContext:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    """Request sessions (``SessionDep``): the caller commits."""
+    database: Database = field(init=False)
+    """Transactions of their own on the same engine (the webhook's intake retries one)."""
     limiter: RateLimiter
     tokens: TokenCodec
     passwords: Passwords
@@ -49,10 +53,13 @@ class ApiContext:
     # Answers about one organisation's data (JSON bytes), at its version (``org_scope``).
     org_cache: VersionedCache[Hashable, bytes]
     oauth: dict[str, OAuthProvider] = field(default_factory=dict)
+    # Security notices to account holders (auth/notices.py).
+    notifier: Notifier = field(default_factory=LogNotifier)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiContext:
         engine = make_engine(settings.app_database_url)
+        check_current(engine)  # migrating is a step of its own (``python -m autoclip_api migrate``)
         oauth: dict[str, OAuthProvider] = {}
         if settings.google_client_id and settings.google_client_secret:
             oauth["google"] = GoogleProvider(
@@ -90,6 +97,9 @@ class ApiContext:
             org_cache=org_cache,
             oauth=oauth,
         )
+
+    def __post_init__(self) -> None:
+        self.database = Database(self.engine)
 
     def close(self) -> None:
         self.http.close()

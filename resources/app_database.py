@@ -4,14 +4,26 @@ from functools import cache
 
 import dagster as dg
 
-from autoclip_core.store import ContentStore
+from autoclip_core.db.content import ContentRepository
+from autoclip_core.db.engine import Database
+from autoclip_core.db.jobs import JobRepository
+from autoclip_core.db.migrate import check_current
+from autoclip_core.db.performance import PerformanceRepository
+from autoclip_core.db.projects import ProjectRepository
+from autoclip_core.db.sources import SourceRepository
 
 
 @cache
-def _store(url: str) -> ContentStore:
-    store = ContentStore(url)
-    store.migrate()
-    return store
+def _database(url: str) -> Database:
+    """One engine per process and URL, on a database that is at the latest revision
+    (``SchemaNotCurrentError`` names the command that migrates it; nothing is cached then)."""
+    database = Database.open(url)
+    try:
+        check_current(database.engine)
+    except Exception:
+        database.dispose()
+        raise
+    return database
 
 
 class AppDatabase(dg.ConfigurableResource):
@@ -20,5 +32,25 @@ class AppDatabase(dg.ConfigurableResource):
     url: str
 
     @property
-    def store(self) -> ContentStore:
-        return _store(self.url)
+    def database(self) -> Database:
+        return _database(self.url)
+
+    @property
+    def content(self) -> ContentRepository:
+        return ContentRepository(self.database)
+
+    @property
+    def projects(self) -> ProjectRepository:
+        return ProjectRepository(self.database)
+
+    @property
+    def sources(self) -> SourceRepository:
+        return SourceRepository(self.database)
+
+    @property
+    def jobs(self) -> JobRepository:
+        return JobRepository(self.database)
+
+    @property
+    def performance(self) -> PerformanceRepository:
+        return PerformanceRepository(self.database)

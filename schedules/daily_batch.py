@@ -21,6 +21,7 @@ from autoclip_assets.partitions import content_items
 from autoclip_core.ingest.config import ProjectConfig, SourcesConfig
 from autoclip_core.ingest.scoring import pick_top
 from autoclip_core.ingest.state import utcnow
+from autoclip_core.pipeline_names import PROJECT_TAG, SCORE_TAG, TRIGGER_TAG, Trigger
 from autoclip_core.states import ContentState
 from resources.app_database import AppDatabase
 
@@ -51,8 +52,8 @@ def build_daily_batch_schedule(project: ProjectConfig) -> dg.ScheduleDefinition:
         context: dg.ScheduleEvaluationContext, app_db: AppDatabase
     ) -> list[dg.RunRequest] | dg.SkipReason:
         now: datetime = context.scheduled_execution_time or utcnow()
-        store = app_db.store
-        drafts = store.items_in_states(
+        content = app_db.content
+        drafts = content.items_in_states(
             slug, [ContentState.DRAFT], now - timedelta(hours=batch.lookback_hours)
         )
         partitions = set(context.instance.get_dynamic_partitions(content_items.name))
@@ -61,7 +62,7 @@ def build_daily_batch_schedule(project: ProjectConfig) -> dg.ScheduleDefinition:
             return dg.SkipReason(f"{slug}: no draft items in the last {batch.lookback_hours:g} h")
         published = [
             item
-            for item, _ in store.items_in_states(
+            for item, _ in content.items_in_states(
                 slug, [ContentState.PUBLISHED], now - NOVELTY_WINDOW
             )
         ]
@@ -79,9 +80,9 @@ def build_daily_batch_schedule(project: ProjectConfig) -> dg.ScheduleDefinition:
                 partition_key=scored.item_id,
                 run_key=f"daily:{scored.item_id}",
                 tags={
-                    "autoclip/trigger": "daily_batch",
-                    "autoclip/project": slug,
-                    "autoclip/score": f"{scored.score:.3f}",
+                    TRIGGER_TAG: Trigger.DAILY_BATCH,
+                    PROJECT_TAG: slug,
+                    SCORE_TAG: f"{scored.score:.3f}",
                 },
             )
             for scored in picked

@@ -17,6 +17,7 @@ import dagster as dg
 from autoclip_assets.jobs import performance_job
 from autoclip_assets.partitions import content_items
 from autoclip_core.ingest.state import utcnow
+from autoclip_core.pipeline_names import PROJECT_TAG, TRIGGER_TAG, Trigger
 from resources.app_database import AppDatabase
 
 REFRESH_HOUR = 10
@@ -40,11 +41,10 @@ def performance_schedule(
     context: dg.ScheduleEvaluationContext, app_db: AppDatabase
 ) -> list[dg.RunRequest] | dg.SkipReason:
     now: datetime = context.scheduled_execution_time or utcnow()
-    store = app_db.store
     partitions: set[str] | None = None
     requests: list[dg.RunRequest] = []
     due: list[str] = []
-    for project in store.projects():
+    for project in app_db.projects.all():
         try:
             local = now.astimezone(ZoneInfo(project.timezone))
         except (ZoneInfoNotFoundError, ValueError):
@@ -53,7 +53,7 @@ def performance_schedule(
         if local.hour != REFRESH_HOUR:
             continue
         due.append(project.slug)
-        published = store.published_item_ids(project.slug)
+        published = app_db.content.published_item_ids(project.slug)
         if not published:
             continue
         if partitions is None:
@@ -62,7 +62,7 @@ def performance_schedule(
             dg.RunRequest(
                 partition_key=content_id,
                 run_key=run_key(content_id, local.date().isoformat()),
-                tags={"autoclip/trigger": "performance", "autoclip/project": project.slug},
+                tags={TRIGGER_TAG: Trigger.PERFORMANCE, PROJECT_TAG: project.slug},
             )
             for content_id in published
             if content_id in partitions

@@ -1,6 +1,7 @@
 import dagster as dg
 
 from autoclip_assets.jobs import publish_job
+from autoclip_core.pipeline_names import TRIGGER_TAG, Trigger
 from resources.app_database import AppDatabase
 
 
@@ -14,8 +15,8 @@ def approval_sensor(context: dg.SensorEvaluationContext, app_db: AppDatabase) ->
             partition_key=item.id,
             # one run per approval: re-approving after a failed upload publishes again
             run_key=f"publish:{item.id}:{item.approved_at.isoformat() if item.approved_at else ''}",
-            tags={"autoclip/trigger": "approval"},
+            tags={TRIGGER_TAG: Trigger.APPROVAL},
         )
-        for item in app_db.store.approved_awaiting_publication()
+        for item in app_db.content.approved_awaiting_publication()
     ]
     return dg.SensorResult(run_requests=requests)

@@ -19,11 +19,12 @@ from pydantic import Field
 
 from autoclip_assets.jobs import content_job
 from autoclip_assets.partitions import content_items
+from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.ingest.config import SourcesConfig, configured_sources, with_legacy_feeds
 from autoclip_core.ingest.engine import IngestEngine, NewItem, TickOutcome
 from autoclip_core.ingest.state import IngestCursor
+from autoclip_core.pipeline_names import PROJECT_TAG, SOURCE_TAG, TRIGGER_TAG, Trigger
 from autoclip_core.settings import Settings
-from autoclip_core.store import ContentStore
 from resources.app_database import AppDatabase
 
 SENSOR_INTERVAL_SECONDS = 30
@@ -41,7 +42,9 @@ def sources_config(settings: Settings) -> SourcesConfig:
     return configured_sources(settings.sources_file)
 
 
-def content_run_requests(store: ContentStore, new_items: Iterable[NewItem]) -> list[dg.RunRequest]:
+def content_run_requests(
+    projects: ProjectRepository, new_items: Iterable[NewItem]
+) -> list[dg.RunRequest]:
     """A ``content_job`` run per new item of a project that auto-generates.
 
     The one rule for every way items arrive (polled, pushed): the project's
@@ -50,15 +53,15 @@ def content_run_requests(store: ContentStore, new_items: Iterable[NewItem]) -> l
     run-queue limit of dagster.yaml; ``autoclip/source`` names the source.
     """
     new_items = list(new_items)
-    auto = store.auto_generating(new.project for new in new_items)
+    auto = projects.auto_generating(new.project for new in new_items)
     return [
         dg.RunRequest(
             partition_key=new.item_id,
             run_key=new.item_id,
             tags={
-                "autoclip/trigger": "sensor",
-                "autoclip/project": new.project,
-                "autoclip/source": new.source,
+                TRIGGER_TAG: Trigger.SENSOR,
+                PROJECT_TAG: new.project,
+                SOURCE_TAG: new.source,
             },
         )
         for new in new_items
@@ -66,8 +69,8 @@ def content_run_requests(store: ContentStore, new_items: Iterable[NewItem]) -> l
     ]
 
 
-def run_requests(outcome: TickOutcome, store: ContentStore) -> list[dg.RunRequest]:
-    return content_run_requests(store, (*outcome.new_items, *outcome.recovered))
+def run_requests(outcome: TickOutcome, projects: ProjectRepository) -> list[dg.RunRequest]:
+    return content_run_requests(projects, (*outcome.new_items, *outcome.recovered))
 
 
 def build_sources_sensor(
@@ -86,7 +89,7 @@ def build_sources_sensor(
         effective = with_legacy_feeds(config, list(feed_sources.feeds), feed_sources.project)
         engine = IngestEngine(
             effective,
-            app_db.store,
+            app_db.database,
             existing_partitions=lambda: set(
                 context.instance.get_dynamic_partitions(content_items.name)
             ),
@@ -102,7 +105,7 @@ def build_sources_sensor(
             else:
                 context.log.info(report.line())
         keys = outcome.partition_keys
-        requests = run_requests(outcome, app_db.store)
+        requests = run_requests(outcome, app_db.projects)
         cursor = outcome.cursor.dumps()
         if not keys:
             polled = len(outcome.reports)

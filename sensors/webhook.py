@@ -47,10 +47,9 @@ def _watermark(cursor: str | None) -> datetime | None:
 def webhook_items_sensor(
     context: dg.SensorEvaluationContext, app_db: AppDatabase
 ) -> dg.SensorResult:
-    store = app_db.store
     watermark = _watermark(context.cursor)
     since = watermark - OVERLAP if watermark else utcnow() - FIRST_LOOKBACK
-    pushed = store.pushed_items_since(since, limit=50 * MAX_NEW_PER_TICK)
+    pushed = app_db.content.pushed_items_since(since, limit=50 * MAX_NEW_PER_TICK)
     if not pushed:
         return dg.SensorResult(skip_reason="no pushed items", cursor=context.cursor)
     partitions = set(context.instance.get_dynamic_partitions(content_items.name))
@@ -64,7 +63,7 @@ def webhook_items_sensor(
     items = [NewItem(p.project, p.id, source_key(p.project, p.source_id)) for p in new]
     context.log.info(f"{len(items)} pushed item(s) get partitions")
     return dg.SensorResult(
-        run_requests=content_run_requests(store, items),
+        run_requests=content_run_requests(app_db.projects, items),
         dynamic_partitions_requests=[content_items.build_add_request([p.id for p in new])],
         cursor=cursor,
     )

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from autoclip_core.store import ContentStore
+from autoclip_core.db.engine import Database
+from autoclip_core.db.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("AUTOCLIP_TEST_POSTGRES_URL")
 
@@ -33,8 +34,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[ContentStore]:
-    s = ContentStore(db_url)
-    s.migrate()
-    yield s
-    s.engine.dispose()
+def db(db_url: str) -> Iterator[Database]:
+    """The app database at ``db_url``, migrated (both backends)."""
+    upgrade(db_url)
+    database = Database.open(db_url)
+    yield database
+    database.dispose()

@@ -1,48 +1,16 @@
-"""The API's app-database engine, the per-request session dependency, and the one place
-where a committed write tells the caches what it changed (:func:`changed`)."""
+"""The API's sessions (on the shared engine, ``autoclip_core.db.engine.make_engine``), the
+per-request session dependency, and the one place where a committed write tells the caches
+what it changed (:func:`changed`)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
-
-
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Engine for request handlers: SQL parameters are never logged (``hide_parameters``)."""
-    if url.startswith("sqlite"):
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            hide_parameters=True,
-            # Handlers run in a thread pool: one request may use its connection from two threads
-            # (one after the other, never at once).
-            connect_args={"timeout": 30, "check_same_thread": False},
-        )
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        return engine
-    return create_engine(
-        url,
-        hide_parameters=True,
-        pool_size=pool_size,
-        max_overflow=pool_size * 2,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-    )
 
 
 def make_sessionmaker(
@@ -72,7 +40,8 @@ _CHANGED = "autoclip.changed_scopes"
 def changed(session: Session, *scopes: str) -> None:
     """Marks cache scopes (``core.ratelimit.user_scope``/``org_scope``) whose data the session's
     transaction changes: their versions are bumped once it commits, so no process serves a
-    cached answer from before the change. Repositories call this next to every such write.
+    cached answer from before the change. Repositories call this next to every such write
+(through their ``on_change`` hook for the shared ones of ``autoclip_core.db``).
     """
     session.info.setdefault(_CHANGED, set()).update(scopes)
 

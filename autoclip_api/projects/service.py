@@ -11,15 +11,26 @@ from starlette.concurrency import run_in_threadpool
 
 from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.context import ApiContext
+from autoclip_api.core.db import changed
 from autoclip_api.core.errors import NotFound
-from autoclip_api.projects.repository import ProjectRepository
+from autoclip_api.core.ratelimit import org_scope
+from autoclip_api.core.types import is_hex_id
 from autoclip_api.projects.schemas import ProjectCreate, ProjectList, ProjectRead, ProjectUpdate
-from autoclip_core.models import Project, new_id, utcnow
+from autoclip_core.db.models import Project, new_id, utcnow
+from autoclip_core.db.projects import ProjectRepository
 
 logger = logging.getLogger("autoclip_api.projects")
 
 PROJECT_NOT_FOUND = "Project not found"
 _PROJECT_LIST = TypeAdapter(ProjectList)
+# Lists read exactly the columns the API returns, so the two cannot drift apart.
+LIST_COLUMNS = tuple(ProjectRead.model_fields)
+
+
+def projects(session: Session) -> ProjectRepository:
+    """The projects repository on a request session: its writes mark the organisation's
+    cached answers stale (:func:`changed`)."""
+    return ProjectRepository(session, on_change=lambda org_id: changed(session, org_scope(org_id)))
 
 
 def slugify(name: str, project_id: str) -> str:
@@ -27,6 +38,18 @@ def slugify(name: str, project_id: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:48] or "project"
     return f"{base}-{project_id[:8]}"
+
+
+def readable_project(session: Session, subject: AuthSubject, project_id: str) -> Project:
+    """The project if the subject's organisation may read it; else 404, as for a missing one."""
+    project = (
+        projects(session).get_readable(subject.org_id, project_id)
+        if is_hex_id(project_id)
+        else None
+    )
+    if project is None:
+        raise NotFound(PROJECT_NOT_FOUND)
+    return project
 
 
 class ProjectService:
@@ -50,7 +73,9 @@ class ProjectService:
     def list(
         self, session: Session, subject: AuthSubject, *, limit: int, offset: int
     ) -> ProjectList:
-        rows, total = ProjectRepository(session).list(subject, limit=limit, offset=offset)
+        rows, total = projects(session).list_readable(
+            subject.org_id, LIST_COLUMNS, limit=limit, offset=offset
+        )
         # Validating plain dicts is several times faster than reading attributes off rows.
         return ProjectList.model_validate(
             {
@@ -63,7 +88,7 @@ class ProjectService:
 
     def create(self, session: Session, subject: AuthSubject, data: ProjectCreate) -> ProjectRead:
         project_id = new_id()
-        project = ProjectRepository(session).add(
+        project = projects(session).add(
             Project(
                 id=project_id,
                 org_id=subject.org_id,
@@ -90,22 +115,19 @@ class ProjectService:
         self, session: Session, subject: AuthSubject, project_id: str, data: ProjectUpdate
     ) -> ProjectRead:
         project = self._project(session, subject, project_id)
-        ProjectRepository(session).update(project, data.model_dump(exclude_unset=True), utcnow())
+        projects(session).update(project, data.model_dump(exclude_unset=True), utcnow())
         session.commit()
         return ProjectRead.model_validate(project)
 
     def delete(self, session: Session, subject: AuthSubject, project_id: str) -> None:
         project = self._project(session, subject, project_id)
-        ProjectRepository(session).delete(project)
+        projects(session).delete(project)
         session.commit()
         logger.info("project deleted org=%s project=%s", subject.org_id, project_id)
 
     @staticmethod
     def _project(session: Session, subject: AuthSubject, project_id: str) -> Project:
-        project = ProjectRepository(session).get(subject, project_id)
-        if project is None:
-            raise NotFound(PROJECT_NOT_FOUND)
-        return project
+        return readable_project(session, subject, project_id)
 
 
 project_service = ProjectService()

@@ -23,10 +23,8 @@ from autoclip_api.core.errors import (
 from autoclip_api.core.ratelimit import LimiterUnavailable
 from autoclip_api.core.secrets import jwt_secret
 from autoclip_api.core.types import is_hex_id
-from autoclip_api.projects.repository import ProjectRepository
-from autoclip_api.projects.service import PROJECT_NOT_FOUND
+from autoclip_api.projects.service import readable_project
 from autoclip_api.sources import signature
-from autoclip_api.sources.repository import SourceRepository
 from autoclip_api.sources.schemas import (
     ItemsPush,
     PushedItemResult,
@@ -37,11 +35,11 @@ from autoclip_api.sources.schemas import (
     SourceRead,
     WebhookSourceCreate,
 )
+from autoclip_core.db.models import Project, Source, new_id, utcnow
+from autoclip_core.db.sources import HEALTH_COLUMNS, SourceRecord, SourceRepository
 from autoclip_core.ingest.catalog import source_from_row
 from autoclip_core.ingest.config import DedupeSettings, SourcesConfigError, configured_sources
 from autoclip_core.ingest.webhook import take_in_push
-from autoclip_core.models import Project, Source, new_id, utcnow
-from autoclip_core.store import HEALTH_COLUMNS, ContentStore, SourceRecord
 
 logger = logging.getLogger("autoclip_api.sources")
 
@@ -92,8 +90,8 @@ def source_read(source: Source) -> SourceRead:
 
 class SourceService:
     def list(self, session: Session, subject: AuthSubject, project_id: str) -> SourceList:
-        project = self._project(session, subject, project_id)
-        sources = SourceRepository(session).list(project.id)
+        project = readable_project(session, subject, project_id)
+        sources = SourceRepository(session).list_readable(subject.org_id, project.id)
         return SourceList(items=[source_read(s) for s in sources])
 
     def create(
@@ -104,7 +102,7 @@ class SourceService:
         project_id: str,
         data: SourceCreate,
     ) -> SourceCreated:
-        project = self._project(session, subject, project_id)
+        project = readable_project(session, subject, project_id)
         source_id = new_id()
         source = Source(
             id=source_id,
@@ -153,29 +151,26 @@ class SourceService:
     def get(
         self, session: Session, subject: AuthSubject, project_id: str, source_id: str
     ) -> SourceRead:
-        project = self._project(session, subject, project_id)
-        return source_read(self._source(session, project, source_id))
+        project = readable_project(session, subject, project_id)
+        return source_read(self._source(session, subject, project, source_id))
 
     def delete(
         self, session: Session, subject: AuthSubject, project_id: str, source_id: str
     ) -> None:
-        project = self._project(session, subject, project_id)
-        SourceRepository(session).delete(self._source(session, project, source_id))
+        project = readable_project(session, subject, project_id)
+        SourceRepository(session).delete(self._source(session, subject, project, source_id))
         session.commit()
         logger.info(
             "source deleted org=%s project=%s source=%s", subject.org_id, project.id, source_id
         )
 
     @staticmethod
-    def _project(session: Session, subject: AuthSubject, project_id: str) -> Project:
-        project = ProjectRepository(session).get(subject, project_id)  # the tenant scope
-        if project is None:
-            raise NotFound(PROJECT_NOT_FOUND)
-        return project
-
-    @staticmethod
-    def _source(session: Session, project: Project, source_id: str) -> Source:
-        source = SourceRepository(session).get(project.id, source_id)
+    def _source(session: Session, subject: AuthSubject, project: Project, source_id: str) -> Source:
+        source = (
+            SourceRepository(session).get_readable(subject.org_id, project.id, source_id)
+            if is_hex_id(source_id)
+            else None
+        )
         if source is None:
             raise NotFound(SOURCE_NOT_FOUND)
         return source
@@ -226,7 +221,7 @@ def verify_delivery(
         checked = signature.check_timestamp(timestamp, time.time())
     except signature.SignatureError as exc:
         raise SignatureRejected(str(exc)) from None
-    record = ContentStore.on_engine(api.engine).source(source_id)
+    record = SourceRepository(api.database).record(source_id)
     if (
         record is None
         or record.project.id != project_id
@@ -272,7 +267,7 @@ def parse_push(body: bytes) -> ItemsPush:
 
 def push_items(api: ApiContext, delivery: SignedDelivery, push: ItemsPush) -> PushResult:
     results = take_in_push(
-        ContentStore.on_engine(api.engine),
+        api.database,
         delivery.source,
         [item.raw() for item in push.items],
         dedupe=_dedupe_settings(api.settings.sources_file),

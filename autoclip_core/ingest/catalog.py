@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from autoclip_core.db.engine import Database
+from autoclip_core.db.sources import FileProject, SourceDefinition, SourceRecord, SourceRepository
 from autoclip_core.ingest.config import (
     DropFolderSource,
     JsonApiSource,
@@ -31,7 +33,6 @@ from autoclip_core.ingest.config import (
     YoutubeSource,
     source_key,
 )
-from autoclip_core.store import ContentStore, FileProject, SourceDefinition, SourceRecord
 
 AnySource = RssSource | YoutubeSource | JsonApiSource | DropFolderSource
 POLLED_KINDS = ("rss", "atom", "youtube", "json_api")
@@ -134,9 +135,10 @@ def _api_source(record: SourceRecord) -> AnySource:
     )
 
 
-def load_catalog(config: SourcesConfig, store: ContentStore) -> Catalog:
+def load_catalog(config: SourcesConfig, database: Database) -> Catalog:
     """Mirror the file into the table, then join the API's polled sources to the file's."""
-    store.sync_file_sources(_file_projects(config))
+    sources = SourceRepository(database)
+    sources.sync_file_sources(_file_projects(config))
     row_ids = {
         source_key(p.slug, s.id): file_source_id(p.slug, s.id)
         for p in config.projects
@@ -144,7 +146,7 @@ def load_catalog(config: SourcesConfig, store: ContentStore) -> Catalog:
     }
     projects = {p.slug: p for p in config.projects}
     problems: list[str] = []
-    for record in store.sources(origin="api", kinds=POLLED_KINDS):
+    for record in sources.records(origin="api", kinds=POLLED_KINDS):
         slug = record.project.slug
         try:
             source = _api_source(record)

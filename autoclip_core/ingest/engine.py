@@ -32,6 +32,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from autoclip_core.db.content import ContentRepository
+from autoclip_core.db.engine import Database
+from autoclip_core.db.sources import SourceHealth, SourceRepository
 from autoclip_core.feeds import FeedError
 from autoclip_core.fetch import FetchError, FetchRefusedError
 from autoclip_core.ingest.catalog import AnySource, load_catalog
@@ -59,7 +62,6 @@ from autoclip_core.ingest.state import (
 )
 from autoclip_core.ingest.youtube import poll_youtube
 from autoclip_core.schemas import SourceItem
-from autoclip_core.store import ContentStore, SourceHealth
 
 RETRY_DEFERRED_S = 60.0
 
@@ -174,8 +176,8 @@ class _HostLimiter:
 class _Indexes:
     """Each project's dedupe index, loaded on first use from its recently stored items."""
 
-    def __init__(self, store: ContentStore, config: SourcesConfig, now: datetime) -> None:
-        self.store = store
+    def __init__(self, database: Database, config: SourcesConfig, now: datetime) -> None:
+        self.database = database
         self.max_distance = config.dedupe.max_distance
         self.since = now - timedelta(days=config.dedupe.window_days)
         self._indexes: dict[str, DedupeIndex] = {}
@@ -183,7 +185,7 @@ class _Indexes:
     def of(self, project: str) -> DedupeIndex:
         if project not in self._indexes:
             self._indexes[project] = load_index(
-                self.store, project, since=self.since, max_distance=self.max_distance
+                self.database, project, since=self.since, max_distance=self.max_distance
             )
         return self._indexes[project]
 
@@ -192,13 +194,15 @@ class IngestEngine:
     def __init__(
         self,
         config: SourcesConfig,
-        store: ContentStore,
+        database: Database,
         *,
         existing_partitions: Callable[[], set[str]] | None = None,
         poll: Callable[[AnySource, SourceState, PollContext], PollResult] = poll_source,
     ) -> None:
         self.config = config
-        self.store = store
+        self.database = database
+        self.content = ContentRepository(database)
+        self.sources = SourceRepository(database)
         self.existing_partitions = existing_partitions
         self.poll = poll
         self.limits = config.limits
@@ -211,7 +215,7 @@ class IngestEngine:
         started = time.monotonic()
         deadline = started + self.limits.tick_budget_s
         outcome = TickOutcome(cursor=cursor)
-        catalog = load_catalog(self.config, self.store)  # also creates the file's projects
+        catalog = load_catalog(self.config, self.database)  # also creates the file's projects
         outcome.problems = catalog.problems
         configured = {
             source_key(p.slug, s.id): (p, s)
@@ -222,7 +226,7 @@ class IngestEngine:
         outcome.configured = len(configured)
         for stale in set(cursor.sources) - set(configured):
             del cursor.sources[stale]
-        health = self.store.source_health(catalog.row_ids[key] for key in configured)
+        health = self.sources.health(catalog.row_ids[key] for key in configured)
         for key in configured:
             cursor.state(key).apply_health(health.get(catalog.row_ids[key], SourceHealth()))
         due = sorted(
@@ -240,7 +244,7 @@ class IngestEngine:
         finally:
             # Never wait for stragglers: each ends by its own fetch timeout; results ignored.
             pool.shutdown(wait=False, cancel_futures=True)
-        self.store.save_source_health(
+        self.sources.save_health(
             {catalog.row_ids[p.key]: cursor.state(p.key).health() for p in polled}
         )
         return outcome
@@ -333,8 +337,8 @@ class IngestEngine:
         ok = {p.key: p for p in polled if p.finished and p.result is not None}
         results = {key: p.result for key, p in ok.items() if p.result is not None}
         all_ids = [c.item.id for r in results.values() for c in r.candidates]
-        stored = self.store.known_item_ids(all_ids) if all_ids else set()
-        indexes = _Indexes(self.store, self.config, now)
+        stored = self.content.known_item_ids(all_ids) if all_ids else set()
+        indexes = _Indexes(self.database, self.config, now)
 
         todo = self._drop_known(ok, results, stored, indexes, reports)
         enriched, held_back = self._enrich(pool, limiter, todo, deadline, reports)
@@ -398,7 +402,7 @@ class IngestEngine:
                 else:
                     batches.setdefault(project, []).append((key, verdict.item))
         for project, pairs in batches.items():
-            added = set(self.store.register_new_items(item for _, item in pairs))
+            added = set(self.content.register_new_items(item for _, item in pairs))
             for key, item in pairs:
                 if item.id in added:
                     outcome.new_items.append(NewItem(project, item.id, key))

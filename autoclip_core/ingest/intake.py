@@ -4,7 +4,7 @@ The sensor's tick (``engine``) and the webhook (``autoclip_api.sources``) both g
 here, so an item is judged the same whichever way it arrived: ``normalize_item`` (canonical
 URL, language, fingerprint), then the project's ``DedupeIndex`` — its items stored within
 the dedupe window plus those taken in before it in the same batch — then
-``ContentStore.register_new_items`` (``draft``).
+``ContentRepository.register_new_items`` (``draft``).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from autoclip_core.db.content import ContentRepository
+from autoclip_core.db.engine import Database
 from autoclip_core.ingest.config import DedupeSettings
 from autoclip_core.ingest.dedupe import DedupeIndex
 from autoclip_core.ingest.normalize import canonical_url, normalize_item
 from autoclip_core.schemas import SourceItem
-from autoclip_core.store import ContentStore
 
 Status = Literal["new", "duplicate", "skipped"]
 
@@ -33,11 +34,12 @@ class Verdict:
 
 
 def load_index(
-    store: ContentStore, project: str, *, since: datetime, max_distance: int
+    database: Database, project: str, *, since: datetime, max_distance: int
 ) -> DedupeIndex:
     """The project's items stored since ``since``, as a dedupe index."""
     index = DedupeIndex(max_distance)
-    for item_id, url, canonical, fingerprint in store.dedupe_rows(project, since):
+    rows = ContentRepository(database).dedupe_rows(project, since)
+    for item_id, url, canonical, fingerprint in rows:
         index.add(item_id, canonical or canonical_url(url) or None, fingerprint)
     return index
 
@@ -58,7 +60,7 @@ def screen(raw: SourceItem, index: DedupeIndex) -> Verdict:
 
 
 def take_in(
-    store: ContentStore,
+    database: Database,
     project: str,
     items: Iterable[SourceItem],
     *,
@@ -71,14 +73,15 @@ def take_in(
     One verdict per item, in order. An item another writer stored meanwhile is a duplicate.
     """
     index = load_index(
-        store,
+        database,
         project,
         since=now - timedelta(days=dedupe.window_days),
         max_distance=dedupe.max_distance,
     )
     verdicts = [screen(item, index) for item in items]
     fresh = [v.item for v in verdicts if v.status == "new"]
-    added = set(store.register_new_items(fresh, source_id=source_id)) if fresh else set()
+    content = ContentRepository(database)
+    added = set(content.register_new_items(fresh, source_id=source_id)) if fresh else set()
     return [
         v
         if v.status != "new" or v.item.id in added

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from autoclip_core.store import SourceHealth
+from autoclip_core.db.sources import SourceHealth
 
 CURSOR_VERSION = 1
 POSITION_FIELDS = frozenset({"etag", "last_modified", "cursor"})

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from autoclip_core.db.engine import Database
+from autoclip_core.db.sources import SourceRecord, SourceRepository
 from autoclip_core.ingest.config import DedupeSettings, JsonMapping
 from autoclip_core.ingest.intake import Status, take_in
 from autoclip_core.ingest.json_api import map_item
-from autoclip_core.store import ContentStore, SourceRecord
 
 MAX_ITEMS_PER_PUSH = 100
 MAPPING = JsonMapping(
@@ -50,7 +51,7 @@ def push_source_label(source_id: str) -> str:
 
 
 def take_in_push(
-    store: ContentStore,
+    database: Database,
     source: SourceRecord,
     raw_items: Sequence[dict[str, Any]],
     *,
@@ -73,7 +74,7 @@ def take_in_push(
     ]
     usable = [(index, item) for index, item in enumerate(mapped) if item is not None]
     verdicts = take_in(
-        store,
+        database,
         project,
         [item for _, item in usable],
         dedupe=dedupe,
@@ -92,5 +93,7 @@ def take_in_push(
     new = sum(r.status == "new" for r in ordered)
     duplicates = sum(r.status == "duplicate" for r in ordered)
     skipped = [f"item {r.index}: {r.reason}" for r in ordered if r.status == "skipped"]
-    store.record_push(source.id, new=new, duplicates=duplicates, warning="; ".join(skipped) or None)
+    SourceRepository(database).record_push(
+        source.id, new=new, duplicates=duplicates, warning="; ".join(skipped) or None
+    )
     return ordered

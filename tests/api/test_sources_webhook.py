@@ -14,11 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from autoclip_api.sources.signature import sign
-from autoclip_core.models import ContentItem
+from autoclip_core.db.content import ContentRepository
+from autoclip_core.db.engine import Database
+from autoclip_core.db.models import ContentItem
 from autoclip_core.states import ContentState
-from autoclip_core.store import ContentStore
 from tests.api.conftest import client_for
-from tests.api.helpers import Account, ApiClient
+from tests.api.helpers import Account, ApiClient, problem
 from tests.fakes.feeds import article_text
 
 pytestmark = pytest.mark.anyio
@@ -34,14 +35,14 @@ class Hook:
 
 
 @pytest.fixture
-def store(pg_url: str) -> Iterator[ContentStore]:
-    s = ContentStore(pg_url)
-    yield s
-    s.engine.dispose()
+def db(pg_url: str) -> Iterator[Database]:
+    database = Database.open(pg_url)
+    yield database
+    database.dispose()
 
 
-def stored(store: ContentStore) -> int:
-    with store.session() as s:
+def stored(db: Database) -> int:
+    with db.transaction() as s:
         return int(s.scalar(select(func.count()).select_from(ContentItem)) or 0)
 
 
@@ -94,7 +95,7 @@ async def deliver(
 
 
 async def test_a_signed_delivery_is_stored_as_drafts(
-    client: ApiClient, store: ContentStore
+    client: ApiClient, db: Database
 ) -> None:
     hook = await make_hook(client)
     copy = item(1, id="copy", url="https://www.news.example.com/1/?utm_source=cms#top")
@@ -111,8 +112,8 @@ async def test_a_signed_delivery_is_stored_as_drafts(
     assert body["items"][2]["duplicate_of"] == body["accepted_ids"][0]
     assert body["duplicate_ids"] == [body["items"][2]["id"]]
 
-    first, second = (store.source_item(i) for i in body["accepted_ids"])
-    assert store.status(first.id).state == ContentState.DRAFT
+    first, second = (ContentRepository(db).source_item(i) for i in body["accepted_ids"])
+    assert ContentRepository(db).status(first.id).state == ContentState.DRAFT
     assert (first.url, first.canonical_url) == (
         "https://news.example.com/1", "https://news.example.com/1")  # fmt: skip
     assert first.language == "en"
@@ -121,7 +122,7 @@ async def test_a_signed_delivery_is_stored_as_drafts(
     assert first.published_at is not None
     assert first.published_at.isoformat() == "2026-01-02T03:04:05+00:00"
     assert second.title == "Story 2"  # HTML stripped
-    pushed = store.pushed_items_since(first.published_at)
+    pushed = ContentRepository(db).pushed_items_since(first.published_at)
     assert {p.id for p in pushed} == set(body["accepted_ids"])
     assert {p.source_id for p in pushed} == {hook.source_id}
 
@@ -137,11 +138,11 @@ async def test_a_signed_delivery_is_stored_as_drafts(
     again = await deliver(client, hook, payload(item(1), item(3)))  # newly signed
     assert again.status_code == 202
     assert [i["status"] for i in again.json()["items"]] == ["duplicate", "accepted"]
-    assert stored(store) == 3
+    assert stored(db) == 3
 
 
 async def test_no_bearer_token_is_needed_and_none_is_enough(
-    client: ApiClient, store: ContentStore
+    client: ApiClient, db: Database
 ) -> None:
     hook = await make_hook(client)
     body = payload(item(1))
@@ -150,7 +151,7 @@ async def test_no_bearer_token_is_needed_and_none_is_enough(
     )
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("AutoClip-HMAC-SHA256")
-    assert stored(store) == 0
+    assert stored(db) == 0
 
 
 def _refusals() -> list[tuple[str, Callable[[Hook, bytes], dict[str, Any]], str]]:
@@ -194,7 +195,7 @@ def _refusals() -> list[tuple[str, Callable[[Hook, bytes], dict[str, Any]], str]
 @pytest.mark.parametrize(("case", "how", "detail"), _refusals(), ids=[r[0] for r in _refusals()])
 async def test_bad_missing_or_expired_signatures_are_401_and_store_nothing(
     client: ApiClient,
-    store: ContentStore,
+    db: Database,
     case: str,
     how: Callable[[Hook, bytes], dict[str, Any]],
     detail: str,
@@ -204,10 +205,10 @@ async def test_bad_missing_or_expired_signatures_are_401_and_store_nothing(
     response = await deliver(client, hook, body, **how(hook, body))
     assert response.status_code == 401, (case, response.text)
     assert detail in response.json()["detail"]
-    assert stored(store) == 0
+    assert stored(db) == 0
 
 
-async def test_a_replayed_delivery_is_409(client: ApiClient, store: ContentStore) -> None:
+async def test_a_replayed_delivery_is_409(client: ApiClient, db: Database) -> None:
     hook = await make_hook(client)
     body = payload(item(1))
     ts = int(time.time())
@@ -218,11 +219,11 @@ async def test_a_replayed_delivery_is_409(client: ApiClient, store: ContentStore
     assert "already received" in replay.json()["detail"]
     upper = sign(hook.secret, ts, body).upper().replace("SHA256=", "sha256=")
     assert (await deliver(client, hook, body, timestamp=ts, signature=upper)).status_code == 409
-    assert stored(store) == 1
+    assert stored(db) == 1
 
 
 async def test_unknown_and_other_projects_sources_are_404(
-    client: ApiClient, store: ContentStore
+    client: ApiClient, db: Database
 ) -> None:
     hook = await make_hook(client)
     other = await make_hook(client)  # another organisation's webhook
@@ -242,18 +243,18 @@ async def test_unknown_and_other_projects_sources_are_404(
     ]
     for path in paths:
         response = await deliver(client, hook, body, path=path)
-        assert (response.status_code, response.json()) == (404, {"detail": "Source not found"})
+        assert (response.status_code, response.json()) == (404, problem(404, "Source not found"))
     # signed with the other org's own secret, to the other org's source under my project
     response = await deliver(client, other, body, path=f"{base}/{other.source_id}/items")
     assert response.status_code == 404
-    assert stored(store) == 0
+    assert stored(db) == 0
 
 
-async def test_a_disabled_source_refuses_deliveries(client: ApiClient, store: ContentStore) -> None:
+async def test_a_disabled_source_refuses_deliveries(client: ApiClient, db: Database) -> None:
     hook = await make_hook(client, enabled=False)
     response = await deliver(client, hook, payload(item(1)))
-    assert (response.status_code, response.json()) == (403, {"detail": "Source is disabled"})
-    assert stored(store) == 0
+    assert (response.status_code, response.json()) == (403, problem(403, "Source is disabled"))
+    assert stored(db) == 0
 
 
 MALFORMED = {
@@ -275,25 +276,26 @@ MALFORMED = {
 
 @pytest.mark.parametrize("case", list(MALFORMED))
 async def test_malformed_bodies_are_422_and_store_nothing(
-    client: ApiClient, store: ContentStore, case: str
+    client: ApiClient, db: Database, case: str
 ) -> None:
     hook = await make_hook(client)
     response = await deliver(client, hook, MALFORMED[case])
     assert response.status_code == 422, (case, response.text)
-    detail = response.json()["detail"]
-    assert isinstance(detail, list)
-    assert all(e["loc"][0] == "body" for e in detail)
-    assert all(set(e) == {"type", "loc", "msg"} for e in detail)  # no submitted value echoed
-    assert stored(store) == 0
+    errors = response.json()["errors"]
+    assert errors
+    assert all(e["location"] == "body" and e["pointer"].startswith("#") for e in errors)
+    # no submitted value echoed
+    assert all(set(e) == {"type", "location", "pointer", "detail"} for e in errors)
+    assert stored(db) == 0
 
 
-async def test_a_body_over_1_mib_is_413(client: ApiClient, store: ContentStore) -> None:
+async def test_a_body_over_1_mib_is_413(client: ApiClient, db: Database) -> None:
     hook = await make_hook(client)
     body = payload(item(1, text="word " * 220_000))
     assert len(body) > 1024 * 1024
     response = await deliver(client, hook, body)
     assert response.status_code == 413
-    assert stored(store) == 0
+    assert stored(db) == 0
 
 
 async def test_deliveries_are_rate_limited(app_factory: Callable[..., FastAPI]) -> None:
@@ -308,7 +310,7 @@ async def test_deliveries_are_rate_limited(app_factory: Callable[..., FastAPI]) 
 
 
 async def test_items_stay_when_their_source_is_deleted(
-    client: ApiClient, store: ContentStore
+    client: ApiClient, db: Database
 ) -> None:
     hook = await make_hook(client)
     accepted = (await deliver(client, hook, payload(item(1)))).json()["accepted_ids"]
@@ -316,5 +318,5 @@ async def test_items_stay_when_their_source_is_deleted(
         f"/api/v1/projects/{hook.project_id}/sources/{hook.source_id}", headers=hook.owner.headers
     )
     assert deleted.status_code == 204
-    assert store.status(accepted[0]).state == ContentState.DRAFT
+    assert ContentRepository(db).status(accepted[0]).state == ContentState.DRAFT
     assert (await deliver(client, hook, payload(item(2)))).status_code == 404

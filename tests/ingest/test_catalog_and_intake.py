@@ -10,44 +10,48 @@ from typing import Any
 
 import pytest
 
+from autoclip_core.db.content import ContentRepository
+from autoclip_core.db.engine import Database
+from autoclip_core.db.migrate import upgrade
+from autoclip_core.db.models import Source
+from autoclip_core.db.projects import ProjectRepository
+from autoclip_core.db.sources import SourceRecord, SourceRepository
 from autoclip_core.ingest.catalog import file_source_id, load_catalog, source_from_row
 from autoclip_core.ingest.config import DedupeSettings, parse_sources_config, source_key
 from autoclip_core.ingest.intake import take_in
 from autoclip_core.ingest.webhook import take_in_push
-from autoclip_core.models import Source
 from autoclip_core.schemas import SourceItem
-from autoclip_core.store import ContentStore, SourceRecord
 from tests.fakes.feeds import article_text
 
 NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ContentStore]:
-    s = ContentStore(f"sqlite:///{tmp_path / 'app.db'}")
-    s.migrate()
-    yield s
-    s.engine.dispose()
+def db(tmp_path: Path) -> Iterator[Database]:
+    upgrade(f"sqlite:///{tmp_path / 'app.db'}")
+    database = Database.open(f"sqlite:///{tmp_path / 'app.db'}")
+    yield database
+    database.dispose()
 
 
-def add_source(store: ContentStore, slug: str, source_id: str, kind: str, **row: Any) -> None:
-    project = store.ensure_project(slug, timezone="Asia/Seoul", auto_generate=True)
-    with store.session() as s:
+def add_source(db: Database, slug: str, source_id: str, kind: str, **row: Any) -> None:
+    project = ProjectRepository(db).ensure(slug, timezone="Asia/Seoul", auto_generate=True)
+    with db.transaction() as s:
         s.add(Source(id=source_id, project_id=project.id, origin="api", kind=kind, name=kind,
                      enabled=True, **{"config": {}, **row}))  # fmt: skip
 
 
-def test_file_and_api_sources_are_one_catalog(store: ContentStore) -> None:
+def test_file_and_api_sources_are_one_catalog(db: Database) -> None:
     config = parse_sources_config({"projects": [{"slug": "news", "sources": [
         {"id": "wire", "type": "rss", "url": "https://feeds.example.com/rss"},
         {"id": "inbox", "type": "drop_folder", "path": "/srv/inbox", "enabled": False},
     ]}]})  # fmt: skip
-    add_source(store, "api-news", "a" * 32, "atom", url="https://atom.example.com/feed",
+    add_source(db, "api-news", "a" * 32, "atom", url="https://atom.example.com/feed",
                poll_interval_s=300.0)  # fmt: skip
-    add_source(store, "api-news", "b" * 32, "youtube", config={"channel_id": "UC" + "c" * 22})
-    add_source(store, "api-news", "w" * 32, "webhook", secret_nonce="n")  # pushed, not polled
-    add_source(store, "api-news", "x" * 32, "rss", url="file:///etc/passwd")
-    catalog = load_catalog(config, store)
+    add_source(db, "api-news", "b" * 32, "youtube", config={"channel_id": "UC" + "c" * 22})
+    add_source(db, "api-news", "w" * 32, "webhook", secret_nonce="n")  # pushed, not polled
+    add_source(db, "api-news", "x" * 32, "rss", url="file:///etc/passwd")
+    catalog = load_catalog(config, db)
 
     wire = file_source_id("news", "wire")
     assert catalog.row_ids[source_key("news", "wire")] == wire
@@ -63,7 +67,7 @@ def test_file_and_api_sources_are_one_catalog(store: ContentStore) -> None:
     atom, youtube = api.sources
     assert (atom.type, atom.poll_interval) == ("rss", 300.0)
     assert youtube.type == "youtube"
-    file_rows = {r.definition.name: r for r in store.sources(origin="file")}
+    file_rows = {r.definition.name: r for r in SourceRepository(db).records(origin="file")}
     assert set(file_rows) == {"wire", "inbox"}
     assert file_rows["inbox"].definition.enabled is False
     assert file_rows["inbox"].definition.config["path"] == "/srv/inbox"
@@ -90,10 +94,10 @@ def story(n: int, **extra: Any) -> SourceItem:
     return SourceItem(**values)
 
 
-def test_take_in_judges_a_batch_against_the_project_and_itself(store: ContentStore) -> None:
-    store.ensure_project("news")
-    store.register_new_items([story(1)])
-    verdicts = take_in(store, "news", [
+def test_take_in_judges_a_batch_against_the_project_and_itself(db: Database) -> None:
+    ProjectRepository(db).ensure("news")
+    ContentRepository(db).register_new_items([story(1)])
+    verdicts = take_in(db, "news", [
         story(1),  # stored before
         story(2),
         story(3, url="https://www.e.com/2/?utm_source=x"),  # same page as 2
@@ -102,14 +106,14 @@ def test_take_in_judges_a_batch_against_the_project_and_itself(store: ContentSto
     assert [v.status for v in verdicts] == ["duplicate", "new", "duplicate", "skipped"]
     assert verdicts[2].duplicate_of == "news-2"
     assert verdicts[1].item.canonical_url == "https://e.com/2"
-    assert store.known_item_ids(["news-2", "news-3", "news-4"]) == {"news-2"}
+    assert ContentRepository(db).known_item_ids(["news-2", "news-3", "news-4"]) == {"news-2"}
 
 
 def test_a_push_is_taken_in_like_a_json_api_item_and_recorded_on_its_source(
-    store: ContentStore,
+    db: Database,
 ) -> None:
-    add_source(store, "news", "w" * 32, "webhook", secret_nonce="n")
-    record: SourceRecord | None = store.source("w" * 32)
+    add_source(db, "news", "w" * 32, "webhook", secret_nonce="n")
+    record: SourceRecord | None = SourceRepository(db).record("w" * 32)
     assert record is not None
     raws = [
         {"id": "a", "url": "https://cms.example.com/a", "title": "<b>A</b>",
@@ -118,13 +122,13 @@ def test_a_push_is_taken_in_like_a_json_api_item_and_recorded_on_its_source(
         {"url": "https://cms.example.com/b", "title": "B", "text": article_text(2, 150)},
         {"id": "c", "url": "https://cms.example.com/c", "title": "<i></i>", "text": "<br>"},
     ]  # fmt: skip
-    results = take_in_push(store, record, raws, dedupe=DedupeSettings(), now=NOW)
+    results = take_in_push(db, record, raws, dedupe=DedupeSettings(), now=NOW)
     assert [(r.index, r.status) for r in results] == [(0, "new"), (1, "new"), (2, "skipped")]
-    a = store.source_item(results[0].id or "")
+    a = ContentRepository(db).source_item(results[0].id or "")
     assert (a.title, a.source, a.language) == ("A", f"webhook:{'w' * 32}", "en")
     assert a.media_links == ["https://img.example.com/a.jpg"]
-    again = take_in_push(store, record, raws[:2], dedupe=DedupeSettings(), now=NOW)
+    again = take_in_push(db, record, raws[:2], dedupe=DedupeSettings(), now=NOW)
     assert [r.status for r in again] == ["duplicate", "duplicate"]
     assert [r.id for r in again] == [r.id for r in results[:2]]  # stable ids
-    health = store.source("w" * 32).health  # type: ignore[union-attr]
+    health = SourceRepository(db).record("w" * 32).health  # type: ignore[union-attr]
     assert (health.last_new, health.last_duplicates, health.total_new) == (0, 2, 2)

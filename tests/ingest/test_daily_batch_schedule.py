@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from autoclip_assets.partitions import content_items
+from autoclip_core.db.migrate import upgrade
 from autoclip_core.ingest.config import parse_sources_config
 from autoclip_core.schemas import SourceItem
 from autoclip_core.states import ContentState
-from autoclip_core.store import ContentStore
 from resources.app_database import AppDatabase
 from schedules.daily_batch import build_daily_batch_schedules
 from tests.fakes.feeds import article_text
@@ -36,9 +36,9 @@ def item(n: int, text: str, hours_old: float = 2) -> SourceItem:
 def evaluate(tmp_path: Path, items: list[SourceItem], *, partitions: list[str] | None = None,
              published: list[str] = (), processing: list[str] = ()):  # type: ignore[no-untyped-def]  # fmt: skip
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    store = ContentStore(url)
-    store.migrate()
-    store.ensure_project("news-ko")
+    upgrade(url)
+    AppDatabase(url=url).projects.ensure("news-ko")
+    store = AppDatabase(url=url).content
     store.register_new_items(items)
     for content_id in processing:
         store.set_state(content_id, ContentState.PROCESSING)

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from autoclip_core.db.content import ContentRepository
+from autoclip_core.db.engine import Database
+from autoclip_core.db.migrate import upgrade
 from autoclip_core.ingest.config import SourcesConfig, parse_sources_config
 from autoclip_core.ingest.engine import IngestEngine, TickOutcome
 from autoclip_core.ingest.state import IngestCursor
-from autoclip_core.store import ContentStore
 from tests.fakes.feeds import BILLION_LAUGHS, article_text, rss, rss_feed, rss_item
 from tests.fakes.server import FakeServer, Reply, Request, conditional
 
@@ -22,11 +24,11 @@ T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ContentStore]:
-    s = ContentStore(f"sqlite:///{tmp_path / 'app.db'}")
-    s.migrate()
-    yield s
-    s.engine.dispose()
+def db(tmp_path: Path) -> Iterator[Database]:
+    upgrade(f"sqlite:///{tmp_path / 'app.db'}")
+    database = Database.open(f"sqlite:///{tmp_path / 'app.db'}")
+    yield database
+    database.dispose()
 
 
 def config(sources: list[dict[str, Any]], **extra: Any) -> SourcesConfig:
@@ -35,11 +37,11 @@ def config(sources: list[dict[str, Any]], **extra: Any) -> SourcesConfig:
 
 
 def tick(
-    cfg: SourcesConfig, store: ContentStore, cursor: IngestCursor | None = None, now: datetime = T0
+    cfg: SourcesConfig, db: Database, cursor: IngestCursor | None = None, now: datetime = T0
 ) -> TickOutcome:
     # through JSON, as the sensor stores it
     raw = cursor.dumps() if cursor else None
-    return IngestEngine(cfg, store).tick(IngestCursor.loads(raw), now=now)
+    return IngestEngine(cfg, db).tick(IngestCursor.loads(raw), now=now)
 
 
 def report(outcome: TickOutcome, key: str):  # type: ignore[no-untyped-def]
@@ -50,7 +52,7 @@ pytestmark = pytest.mark.usefixtures("allow_loopback")
 
 
 def test_the_same_story_from_three_sources_is_registered_once(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     fake_server.route("/a.xml", Reply(body=rss_feed(5, prefix="a")))
     # the same five texts syndicated under another site's URLs
@@ -66,19 +68,19 @@ def test_the_same_story_from_three_sources_is_registered_once(
         {"id": "api", "type": "json_api", "url": fake_server.url("/api"),
          "mapping": {"items": "items"}},
     ])  # fmt: skip
-    outcome = tick(cfg, store)
+    outcome = tick(cfg, db)
     assert len(outcome.new_items) == 5
     assert {n.source for n in outcome.new_items} == {"news/a"}
     assert report(outcome, "news/b").duplicates == 5  # near-duplicate texts
     assert report(outcome, "news/api").duplicates == 1  # same canonical URL
-    item = store.source_item(outcome.new_items[0].item_id)
+    item = ContentRepository(db).source_item(outcome.new_items[0].item_id)
     assert item.canonical_url == "https://news.example.com/a/0"
     assert item.language == "en"
     assert item.fingerprint is not None
 
 
 def test_a_failing_source_backs_off_exponentially_and_recovers(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     broken = {"ok": False}
 
@@ -91,7 +93,7 @@ def test_a_failing_source_backs_off_exponentially_and_recovers(
         {"id": "good", "type": "rss", "url": fake_server.url("/good.xml"), "poll_interval": 60},
         {"id": "flaky", "type": "rss", "url": fake_server.url("/flaky.xml"), "poll_interval": 60},
     ])  # fmt: skip
-    first = tick(cfg, store)
+    first = tick(cfg, db)
     assert len(first.new_items) == 2  # the good source is not held back
     state = first.cursor.sources["news/flaky"]
     assert state.failures == 1
@@ -99,26 +101,26 @@ def test_a_failing_source_backs_off_exponentially_and_recovers(
     assert "HTTP 503" in state.last_error
     assert state.last_checked_at == T0
     assert state.next_due_at == T0 + timedelta(seconds=120)
-    second = tick(cfg, store, first.cursor, T0 + timedelta(seconds=60))
+    second = tick(cfg, db, first.cursor, T0 + timedelta(seconds=60))
     assert [r.key for r in second.reports] == ["news/good"]  # flaky is not due yet
-    third = tick(cfg, store, second.cursor, T0 + timedelta(seconds=120))
+    third = tick(cfg, db, second.cursor, T0 + timedelta(seconds=120))
     assert third.cursor.sources["news/flaky"].failures == 2
     assert third.cursor.sources["news/flaky"].next_due_at == T0 + timedelta(seconds=120 + 240)
     broken["ok"] = True
-    fourth = tick(cfg, store, third.cursor, T0 + timedelta(seconds=360))
+    fourth = tick(cfg, db, third.cursor, T0 + timedelta(seconds=360))
     recovered = fourth.cursor.sources["news/flaky"]
     assert (recovered.failures, recovered.last_error, recovered.last_new) == (0, None, 2)
     assert recovered.last_success_at == T0 + timedelta(seconds=360)
 
 
-def test_retry_after_lengthens_the_back_off(fake_server: FakeServer, store: ContentStore) -> None:
+def test_retry_after_lengthens_the_back_off(fake_server: FakeServer, db: Database) -> None:
     fake_server.route("/busy.xml", Reply(status=429, headers={"Retry-After": "3600"}))
     cfg = config([{"id": "busy", "type": "rss", "url": fake_server.url("/busy.xml")}])
-    outcome = tick(cfg, store)
+    outcome = tick(cfg, db)
     assert outcome.cursor.sources["news/busy"].next_due_at == T0 + timedelta(seconds=3600)
 
 
-def test_back_off_is_capped(fake_server: FakeServer, store: ContentStore) -> None:
+def test_back_off_is_capped(fake_server: FakeServer, db: Database) -> None:
     fake_server.route("/down.xml", Reply(status=500))
     cfg = config(
         [{"id": "down", "type": "rss", "url": fake_server.url("/down.xml"), "poll_interval": 600}],
@@ -126,7 +128,7 @@ def test_back_off_is_capped(fake_server: FakeServer, store: ContentStore) -> Non
     )
     cursor, now = None, T0
     for _ in range(6):
-        outcome = tick(cfg, store, cursor, now)
+        outcome = tick(cfg, db, cursor, now)
         cursor = outcome.cursor
         due = cursor.sources["news/down"].next_due_at
         assert due is not None
@@ -144,10 +146,10 @@ def test_back_off_is_capped(fake_server: FakeServer, store: ContentStore) -> Non
     ],
 )
 def test_refused_sources_show_why(
-    store: ContentStore, monkeypatch: pytest.MonkeyPatch, url: str, message: str
+    db: Database, monkeypatch: pytest.MonkeyPatch, url: str, message: str
 ) -> None:
     monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "")
-    outcome = tick(config([{"id": "evil", "type": "rss", "url": url}]), store)
+    outcome = tick(config([{"id": "evil", "type": "rss", "url": url}]), db)
     error = outcome.cursor.sources["news/evil"].last_error
     assert error is not None
     assert message in error
@@ -163,12 +165,12 @@ def test_refused_sources_show_why(
     ],
 )
 def test_hostile_or_broken_feeds_register_nothing(
-    fake_server: FakeServer, store: ContentStore, body: bytes, message: str
+    fake_server: FakeServer, db: Database, body: bytes, message: str
 ) -> None:
     fake_server.route("/feed.xml", Reply(body=body))
     cfg = config([{"id": "f", "type": "rss", "url": fake_server.url("/feed.xml")}],
                  limits={"max_feed_bytes": 4096})  # fmt: skip
-    outcome = tick(cfg, store)
+    outcome = tick(cfg, db)
     assert outcome.new_items == []
     error = outcome.cursor.sources["news/f"].last_error
     assert error is not None
@@ -176,14 +178,14 @@ def test_hostile_or_broken_feeds_register_nothing(
 
 
 def test_unchanged_feeds_answer_304_and_register_nothing(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     fake_server.route("/feed.xml", conditional(rss_feed(3), '"v1"'))
     cfg = config([{"id": "f", "type": "rss", "url": fake_server.url("/feed.xml"),
                    "poll_interval": 60}])  # fmt: skip
-    first = tick(cfg, store)
+    first = tick(cfg, db)
     assert first.cursor.sources["news/f"].etag == '"v1"'
-    second = tick(cfg, store, first.cursor, T0 + timedelta(minutes=1))
+    second = tick(cfg, db, first.cursor, T0 + timedelta(minutes=1))
     assert report(second, "news/f").status == "not_modified"
     assert second.new_items == []
     assert fake_server.hits("/feed.xml")[1].headers["if-none-match"] == '"v1"'
@@ -205,27 +207,27 @@ def _teaser_feed(server: FakeServer, count: int) -> None:
 
 
 def test_teasers_get_full_text_only_when_new_and_within_the_per_tick_cap(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     _teaser_feed(fake_server, 3)
     cfg = config([{"id": "t", "type": "rss", "url": fake_server.url("/teasers.xml"),
                    "poll_interval": 900}], limits={"max_enrich_per_source": 2})  # fmt: skip
-    first = tick(cfg, store)
+    first = tick(cfg, db)
     assert len(first.new_items) == 2
     assert report(first, "news/t").held_back == 1
     state = first.cursor.sources["news/t"]
     assert state.etag is None  # not advanced: the held-back item must come again
     assert state.next_due_at == T0 + timedelta(seconds=60)
-    text = store.source_item(first.new_items[0].item_id).text
+    text = ContentRepository(db).source_item(first.new_items[0].item_id).text
     assert len(text.split()) >= 250
-    second = tick(cfg, store, first.cursor, T0 + timedelta(seconds=60))
+    second = tick(cfg, db, first.cursor, T0 + timedelta(seconds=60))
     assert len(second.new_items) == 1
     assert second.cursor.sources["news/t"].etag == '"t1"'
     assert [len(fake_server.hits(f"/article/{n}")) for n in range(3)] == [1, 1, 1]
 
 
 def test_headlines_whose_article_cannot_be_read_are_skipped(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     feed = rss([
         "<item><guid>h1</guid><title>Headline only</title>"
@@ -233,14 +235,14 @@ def test_headlines_whose_article_cannot_be_read_are_skipped(
         rss_item("full", "Full story", article_text(9)),
     ])  # fmt: skip
     fake_server.route("/h.xml", Reply(body=feed.encode()))
-    outcome = tick(config([{"id": "h", "type": "rss", "url": fake_server.url("/h.xml")}]), store)
+    outcome = tick(config([{"id": "h", "type": "rss", "url": fake_server.url("/h.xml")}]), db)
     assert len(outcome.new_items) == 1
     assert report(outcome, "news/h").skipped == 1
     assert "HTTP 404" in (outcome.cursor.sources["news/h"].last_warning or "")
 
 
 def test_a_slow_source_does_not_hold_up_the_tick(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     body = rss_feed(2, prefix="slow")
     fake_server.route("/slow.xml", Reply(body=body, chunk_size=len(body) // 20, chunk_delay=0.2))
@@ -251,7 +253,7 @@ def test_a_slow_source_does_not_hold_up_the_tick(
         limits={"tick_budget_s": 1.0},
     )  # fmt: skip
     started = time.monotonic()
-    outcome = tick(cfg, store)
+    outcome = tick(cfg, db)
     assert time.monotonic() - started < 2.5
     assert [n.source for n in outcome.new_items] == ["news/fast", "news/fast"]
     assert report(outcome, "news/slow").status == "deferred"
@@ -259,7 +261,7 @@ def test_a_slow_source_does_not_hold_up_the_tick(
 
 
 def test_one_host_never_gets_more_than_the_per_host_limit(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     lock = threading.Lock()
     in_flight = {"now": 0, "max": 0}
@@ -278,47 +280,47 @@ def test_one_host_never_gets_more_than_the_per_host_limit(
     for n in range(8):
         fake_server.route(f"/f{n}.xml", counted)
         sources.append({"id": f"s{n}", "type": "rss", "url": fake_server.url(f"/f{n}.xml")})
-    outcome = tick(config(sources, limits={"per_host_concurrency": 2, "max_workers": 8}), store)
+    outcome = tick(config(sources, limits={"per_host_concurrency": 2, "max_workers": 8}), db)
     assert len(outcome.new_items) == 8
     assert in_flight["max"] == 2
 
 
 def test_items_stored_without_a_partition_are_recovered(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     fake_server.route("/feed.xml", Reply(body=rss_feed(2)))
     cfg = config([{"id": "f", "type": "rss", "url": fake_server.url("/feed.xml"),
                    "poll_interval": 60}])  # fmt: skip
-    first = tick(cfg, store)  # pretend its SensorResult was lost: no partitions were added
-    engine = IngestEngine(cfg, store, existing_partitions=lambda: {first.new_items[0].item_id})
+    first = tick(cfg, db)  # pretend its SensorResult was lost: no partitions were added
+    engine = IngestEngine(cfg, db, existing_partitions=lambda: {first.new_items[0].item_id})
     again = engine.tick(first.cursor, now=T0 + timedelta(minutes=1))
     assert again.new_items == []
     assert [n.item_id for n in again.recovered] == [first.new_items[1].item_id]
 
 
 def test_sources_removed_from_the_configuration_leave_the_cursor(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     fake_server.route("/feed.xml", Reply(body=rss_feed(1)))
     old = config([{"id": "gone", "type": "rss", "url": fake_server.url("/feed.xml")}])
-    cursor = tick(old, store).cursor
+    cursor = tick(old, db).cursor
     new = config([{"id": "kept", "type": "rss", "url": fake_server.url("/feed.xml")}])
-    assert set(tick(new, store, cursor).cursor.sources) == {"news/kept"}
+    assert set(tick(new, db, cursor).cursor.sources) == {"news/kept"}
 
 
 def test_a_near_duplicate_of_an_earlier_item_is_caught_later(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     text = article_text(77, 400)
     fake_server.route("/one.xml", Reply(body=rss([rss_item("o1", "Original", text)]).encode()))
     copy = "Via our partners. " + text.replace("city", "town", 2) + " All rights reserved."
     fake_server.route("/two.xml", Reply(body=rss([
         rss_item("c1", "Copy", copy, link="https://other.example.net/c1")]).encode()))  # fmt: skip
-    first = tick(config([{"id": "one", "type": "rss", "url": fake_server.url("/one.xml")}]), store)
+    first = tick(config([{"id": "one", "type": "rss", "url": fake_server.url("/one.xml")}]), db)
     assert len(first.new_items) == 1
     later = tick(
         config([{"id": "two", "type": "rss", "url": fake_server.url("/two.xml")}]),
-        store,
+        db,
         now=T0 + timedelta(days=1),
     )
     assert later.new_items == []
@@ -326,7 +328,7 @@ def test_a_near_duplicate_of_an_earlier_item_is_caught_later(
 
 
 def test_youtube_and_drop_folder_sources_in_one_tick(
-    fake_server: FakeServer, store: ContentStore, tmp_path: Path
+    fake_server: FakeServer, db: Database, tmp_path: Path
 ) -> None:
     from tests.fakes.youtube import FakeYouTube, Video
 
@@ -348,8 +350,8 @@ def test_youtube_and_drop_folder_sources_in_one_tick(
          {"id": "inbox", "type": "drop_folder", "path": str(inbox)}],
         youtube=youtube.endpoints.model_dump(),
     )  # fmt: skip
-    outcome = tick(cfg, store)
-    items = [store.source_item(n.item_id) for n in outcome.new_items]
+    outcome = tick(cfg, db)
+    items = [ContentRepository(db).source_item(n.item_id) for n in outcome.new_items]
     assert len(items) == 2
     assert "Other push" in {i.title for i in items}
     watch = [i for i in items if i.canonical_url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"]
@@ -359,7 +361,7 @@ def test_youtube_and_drop_folder_sources_in_one_tick(
 
 
 def test_a_youtube_transcript_becomes_the_items_text(
-    fake_server: FakeServer, store: ContentStore
+    fake_server: FakeServer, db: Database
 ) -> None:
     from tests.fakes.youtube import FakeYouTube, Video
 
@@ -370,8 +372,8 @@ def test_a_youtube_transcript_becomes_the_items_text(
     ])  # fmt: skip
     cfg = config([{"id": "yt", "type": "youtube", "channel_id": channel}],
                  youtube=youtube.endpoints.model_dump())  # fmt: skip
-    [new] = tick(cfg, store).new_items
-    video = store.source_item(new.item_id)
+    [new] = tick(cfg, db).new_items
+    video = ContentRepository(db).source_item(new.item_id)
     assert video.text.startswith("Caption line 0 about the new subway.")
     assert video.language == "en"
     assert video.fingerprint is not None

@@ -14,11 +14,12 @@ import dagster as dg
 import pytest
 
 from autoclip_assets.jobs import content_job
+from autoclip_core.db.migrate import upgrade
+from autoclip_core.db.models import Source
+from autoclip_core.db.sources import SourceRecord
 from autoclip_core.feeds import SAMPLES
 from autoclip_core.ingest.config import SourcesConfig, parse_sources_config
-from autoclip_core.models import Source
 from autoclip_core.states import ContentState
-from autoclip_core.store import ContentStore, SourceRecord
 from resources.app_database import AppDatabase
 from schedules.daily_batch import build_daily_batch_schedules
 from sensors.sources import FeedSources, build_sources_sensor
@@ -30,19 +31,18 @@ class Harness:
     def __init__(self, tmp_path: Path, instance: dg.DagsterInstance) -> None:
         self.url = f"sqlite:///{tmp_path / 'app.db'}"
         self.instance = instance
-
-    @property
-    def store(self) -> ContentStore:
-        return AppDatabase(url=self.url).store
+        upgrade(self.url)
+        self.app_db = AppDatabase(url=self.url)
 
     def source(self, project: str, name: str) -> SourceRecord:
         """A source's row (its definition and health) in the ``sources`` table."""
-        [record] = [r for r in self.store.sources(project=project) if r.definition.name == name]
+        records = self.app_db.sources.records(project=project)
+        [record] = [r for r in records if r.definition.name == name]
         return record
 
     def make_due(self, record: SourceRecord) -> None:
         past = datetime(2000, 1, 1, tzinfo=UTC)
-        self.store.save_source_health({record.id: replace(record.health, next_poll_at=past)})
+        self.app_db.sources.save_health({record.id: replace(record.health, next_poll_at=past)})
 
     def evaluate(
         self,
@@ -91,8 +91,8 @@ def test_new_feed_items_become_drafts_partitions_and_runs(harness: Harness) -> N
     [add] = first.dynamic_partitions_requests or []
     assert add.partitions_def_name == "content_items"
     assert list(add.partition_keys or []) == keys
-    assert all(harness.store.status(k).state == ContentState.DRAFT for k in keys)
-    [record] = harness.store.sources(project="demo")
+    assert all(harness.app_db.content.status(k).state == ContentState.DRAFT for k in keys)
+    [record] = harness.app_db.sources.records(project="demo")
     assert (record.origin, record.definition.kind) == ("file", "rss")
     assert record.definition.name.startswith("feed-")
     assert record.health.last_new == 5
@@ -203,10 +203,12 @@ def test_sensor_and_schedules_load_in_definitions_with_their_resources(tmp_path:
 def test_polled_sources_created_through_the_api_are_polled_from_the_table(
     harness: Harness, fake_server: FakeServer
 ) -> None:
-    store = harness.store
-    project = store.ensure_project("api-project", auto_generate=True, timezone="Asia/Seoul")
+    sources = harness.app_db.sources
+    project = harness.app_db.projects.ensure(
+        "api-project", auto_generate=True, timezone="Asia/Seoul"
+    )
     feed = fake_server.route("/api.xml", conditional(rss_feed(3), '"a"'))
-    with store.session() as s:
+    with harness.app_db.database.transaction() as s:
         s.add(Source(id="a" * 32, project_id=project.id, origin="api", kind="atom",
                      name="Wire", url=feed, config={"full_text": "never"}, poll_interval_s=60.0,
                      enabled=True))  # fmt: skip
@@ -222,12 +224,12 @@ def test_polled_sources_created_through_the_api_are_polled_from_the_table(
     requests = result.run_requests or []
     assert len(requests) == 3
     assert {r.tags["autoclip/source"] for r in requests} == {f"api-project/{'a' * 32}"}
-    wire = store.source("a" * 32)
+    wire = sources.record("a" * 32)
     assert wire is not None
     assert wire.health.last_new == 3
-    assert store.source("b" * 32).health.last_checked_at is None  # type: ignore[union-attr]
+    assert sources.record("b" * 32).health.last_checked_at is None  # type: ignore[union-attr]
     for left_out in ("c" * 32, "d" * 32):  # an invalid row; a local path: never polled
-        assert store.source(left_out).health.last_checked_at is None  # type: ignore[union-attr]
+        assert sources.record(left_out).health.last_checked_at is None  # type: ignore[union-attr]
     positions = json.loads(result.cursor or "")["sources"]
     assert positions == {f"api-project/{'a' * 32}": {"etag": '"a"'}}
 
@@ -238,9 +240,10 @@ def test_sources_removed_from_the_file_leave_the_table(harness: Harness) -> None
         {"id": "one", "type": "rss", "url": sample}, {"id": "two", "type": "rss", "url": sample},
     ]}]})  # fmt: skip
     harness.evaluate(both)
-    assert [r.definition.name for r in harness.store.sources(project="news")] == ["one", "two"]
+    names = [r.definition.name for r in harness.app_db.sources.records(project="news")]
+    assert names == ["one", "two"]
     one = parse_sources_config(
         {"projects": [{"slug": "news", "sources": [{"id": "one", "type": "rss", "url": sample}]}]}
     )
     harness.evaluate(one)
-    assert [r.definition.name for r in harness.store.sources(project="news")] == ["one"]
+    assert [r.definition.name for r in harness.app_db.sources.records(project="news")] == ["one"]

@@ -12,11 +12,12 @@ import dagster as dg
 import pytest
 
 from autoclip_assets.partitions import content_items
+from autoclip_core.db.migrate import upgrade
+from autoclip_core.db.models import Source
+from autoclip_core.db.sources import SourceRecord
 from autoclip_core.ingest.config import DedupeSettings
 from autoclip_core.ingest.webhook import take_in_push
-from autoclip_core.models import Source
 from autoclip_core.schemas import SourceItem
-from autoclip_core.store import ContentStore, SourceRecord
 from resources.app_database import AppDatabase
 from sensors.webhook import webhook_items_sensor
 from tests.fakes.feeds import article_text
@@ -26,17 +27,18 @@ class Harness:
     def __init__(self, tmp_path: Path, instance: dg.DagsterInstance) -> None:
         self.url = f"sqlite:///{tmp_path / 'app.db'}"
         self.instance = instance
-        self.store: ContentStore = AppDatabase(url=self.url).store
+        upgrade(self.url)
+        self.app_db = AppDatabase(url=self.url)
         self.auto = self.webhook("auto", auto_generate=True)
         self.manual = self.webhook("manual", auto_generate=False)
 
     def webhook(self, slug: str, *, auto_generate: bool) -> SourceRecord:
-        project = self.store.ensure_project(slug, auto_generate=auto_generate)
+        project = self.app_db.projects.ensure(slug, auto_generate=auto_generate)
         source_id = f"{slug[0]}" * 32
-        with self.store.session() as s:
+        with self.app_db.database.transaction() as s:
             s.add(Source(id=source_id, project_id=project.id, origin="api", kind="webhook",
                          name="CMS", config={}, enabled=True, secret_nonce="n"))  # fmt: skip
-        record = self.store.source(source_id)
+        record = self.app_db.sources.record(source_id)
         assert record is not None
         return record
 
@@ -47,7 +49,7 @@ class Harness:
             for n in numbers
         ]  # fmt: skip
         results = take_in_push(
-            self.store, source, raws, dedupe=DedupeSettings(), now=datetime.now(UTC)
+            self.app_db.database, source, raws, dedupe=DedupeSettings(), now=datetime.now(UTC)
         )
         assert all(r.status == "new" for r in results)
         return [r.id for r in results if r.id]
@@ -113,7 +115,7 @@ def test_a_lost_tick_is_repeated(harness: Harness) -> None:
 def test_polled_items_are_left_to_the_sources_sensor(harness: Harness) -> None:
     item = SourceItem(id="auto-polled", project="auto", source="feed", url="https://e.com/1",
                       title="Polled", text=article_text(1, 100))  # fmt: skip
-    harness.store.register_new_items([item])
+    harness.app_db.content.register_new_items([item])
     result = harness.evaluate()
     assert result.skip_reason is not None
     assert "no pushed items" in (result.skip_reason.skip_message or "")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from autoclip_core.models import Base
+from autoclip_core.db.models import Base
 from autoclip_core.settings import get_settings
 
 config = context.config

@@ -1,4 +1,4 @@
-"""App database models (SQLAlchemy 2). Migrations live in ``autoclip_core/migrations``."""
+"""App database models (SQLAlchemy 2). Migrations live in ``autoclip_core/db/migrations``."""
 
 from __future__ import annotations
 
@@ -128,16 +128,20 @@ class RefreshToken(Base):
     )
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    successor_jti: Mapped[str | None] = mapped_column(
+        String(32), doc="The token issued for this one: a use within the grace window gets it."
+    )
 
 
 class OAuthState(Base):
-    """A pending OAuth authorization (PKCE verifier and nonce), keyed by the state's hash."""
+    """A pending OAuth authorization (the client's PKCE challenge and our nonce), keyed by the
+    state's hash: only the client holding the challenge's verifier can complete it."""
 
     __tablename__ = "oauth_states"
 
     state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     provider: Mapped[str] = mapped_column(String(32))
-    code_verifier: Mapped[str] = mapped_column(String(128))
+    code_challenge: Mapped[str] = mapped_column(String(128))
     nonce: Mapped[str] = mapped_column(String(64))
     redirect_uri: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
