@@ -4,14 +4,20 @@ from typing import Any
 
 import dagster as dg
 
-from autoclip_assets.partitions import RETRY, content_items
+from autoclip_assets.partitions import content_items
+from autoclip_assets.retries import RETRY, provider_call
+from autoclip_core.nlp.speech import SPEAKING_RATES, speaking_seconds, spoken_units
 from autoclip_core.safety.rules import check_text
 from autoclip_core.schemas import ContentAnalysis, SafetyVerdict, SourceItem, TopicSelection
 from resources.app_database import AppDatabase
 from resources.llm.base import LLMResource
 
-MIN_WORDS = {"en": 120, "ko": 80}
-"""Shorter items don't carry a 30-60 s short."""
+MIN_NARRATION_S = 40.0
+"""Speaking the whole item takes at least this long, or it does not carry a 30-60 s short."""
+MIN_SUMMARY_SENTENCES = 3
+"""One per scene of the shortest script."""
+FULL_LENGTH_S = 150.0
+"""Items this long to speak, or longer, score full marks for length."""
 
 
 @dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="analysis", pool="llm")
@@ -19,7 +25,8 @@ def content_analysis(
     context: dg.AssetExecutionContext, source_item: SourceItem, llm: LLMResource
 ) -> ContentAnalysis:
     """Language, extractive summary, keywords and a topic label."""
-    analysis = llm.analyze(source_item)
+    with provider_call(context):
+        analysis = llm.analyze(source_item)
     context.add_output_metadata(
         {
             "language": analysis.language,
@@ -54,7 +61,7 @@ def safety_precheck(
     source_item: SourceItem,
     app_db: AppDatabase,
 ) -> dg.AssetCheckResult:
-    project = app_db.store.project_of(source_item.id)
+    project = app_db.projects.of_content(source_item.id)
     verdict = check_text(
         f"{source_item.title}\n{source_item.text}",
         blocked_terms=list(project.blocked_terms),
@@ -68,9 +75,9 @@ def safety_precheck(
     )
 
 
-def selection_score(analysis: ContentAnalysis) -> float:
+def selection_score(analysis: ContentAnalysis, narration_s: float) -> float:
     """0..1: enough text to tell a story, a clear topic, a usable summary."""
-    length = min(analysis.word_count / 400, 1.0)
+    length = min(narration_s / FULL_LENGTH_S, 1.0)
     richness = min(len(analysis.keywords) / 8, 1.0)
     summary = min(len(analysis.summary) / 4, 1.0)
     return round(0.5 * length + 0.25 * richness + 0.25 * summary, 3)
@@ -84,21 +91,24 @@ def topic_selection(
     app_db: AppDatabase,
 ) -> TopicSelection:
     """Whether the item is used, and its route: template and target channels."""
-    project = app_db.store.project_of(source_item.id)
-    minimum = MIN_WORDS[content_analysis.language]
-    if content_analysis.word_count < minimum or len(content_analysis.summary) < 3:
+    project = app_db.projects.of_content(source_item.id)
+    language = content_analysis.language
+    narration_s = speaking_seconds(source_item.text, language)
+    sentences = len(content_analysis.summary)
+    if narration_s < MIN_NARRATION_S or sentences < MIN_SUMMARY_SENTENCES:
+        length = f"{spoken_units(source_item.text, language)} {SPEAKING_RATES[language].unit}"
         raise dg.Failure(
             description=(
-                f"not selected: {content_analysis.word_count} words and "
-                f"{len(content_analysis.summary)} summary sentences "
-                f"(needs {minimum} words and 3 sentences)"
+                f"not selected: about {narration_s:.0f} s of narration ({length}) and "
+                f"{sentences} summary sentences (needs {MIN_NARRATION_S:.0f} s and "
+                f"{MIN_SUMMARY_SENTENCES} sentences)"
             ),
             allow_retries=False,
         )
     selection = TopicSelection(
         selected=True,
-        score=selection_score(content_analysis),
-        reason=f"topic '{content_analysis.topic}', {content_analysis.word_count} words",
+        score=selection_score(content_analysis, narration_s),
+        reason=f"topic '{content_analysis.topic}', about {narration_s:.0f} s of narration",
         template=project.default_template,  # type: ignore[arg-type]
         channels=list(project.channels),
     )
@@ -108,6 +118,7 @@ def topic_selection(
             "template": selection.template,
             "channels": ", ".join(selection.channels),
             "reason": selection.reason,
+            "narration_s": round(narration_s, 1),
         }
     )
     return selection

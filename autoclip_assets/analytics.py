@@ -1,23 +1,20 @@
 """Stage 6 (daily, after publication): how each published video does on its channels.
 
 ``performance`` asks the publisher for the video's numbers on every channel it was
-published to and stores them as one snapshot per channel (``performance_snapshots``: a time
-series for analytics, kept apart from the content events, which record state changes).
-``performance_schedule`` requests it once a day for every published item.
+published to (one receipt per channel) and stores them as one snapshot per channel
+(``performance_snapshots``: a time series for analytics, kept apart from the content
+events, which record state changes). ``performance_schedule`` requests it once a day for
+every published item.
 """
 
 import dagster as dg
 
-from autoclip_assets.partitions import RETRY, content_items
+from autoclip_assets.partitions import content_items
+from autoclip_assets.retries import RETRY, provider_call
+from autoclip_core.db.performance import PerformanceSample
 from autoclip_core.schemas import Publication
-from autoclip_core.store import PerformanceSample
 from resources.app_database import AppDatabase
-from resources.publisher.base import PublisherResource, PublishError, VideoStats
-
-
-def published_channels(publication: Publication) -> list[str]:
-    """The channels of a publication (``publication`` lists them comma-separated)."""
-    return [channel.strip() for channel in publication.channel.split(",") if channel.strip()]
+from resources.publisher.base import PublisherResource, VideoStats
 
 
 def sample_of(stats: VideoStats) -> PerformanceSample:
@@ -39,15 +36,9 @@ def performance(
 ) -> list[VideoStats]:
     """The published video's views, likes, comments, shares and watch time per channel."""
     content_id = context.partition_key
-    stats: list[VideoStats] = []
-    for channel in published_channels(publication):
-        try:
-            stats.append(publisher.video_stats(channel, content_id))
-        except PublishError as exc:
-            if exc.retryable:
-                raise
-            raise dg.Failure(description=str(exc), allow_retries=False) from exc
-    app_db.store.record_performance(content_id, [sample_of(s) for s in stats])
+    with provider_call(context):
+        stats = [publisher.video_stats(content_id, receipt) for receipt in publication.receipts]
+    app_db.performance.record(content_id, [sample_of(s) for s in stats])
     context.add_output_metadata(
         {
             "channels": ", ".join(s.channel for s in stats),

@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from autoclip_assets.partitions import RETRY, content_items
+from autoclip_assets.partitions import content_items
+from autoclip_assets.retries import RETRY
 from autoclip_core.schemas import SourceItem
 from resources.app_database import AppDatabase
 
@@ -10,7 +11,7 @@ from resources.app_database import AppDatabase
 @dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="ingest")
 def source_item(context: dg.AssetExecutionContext, app_db: AppDatabase) -> SourceItem:
     """The fetched article: metadata and plain text."""
-    item = app_db.store.source_item(context.partition_key)
+    item = app_db.content.source_item(context.partition_key)
     context.add_output_metadata(
         {
             "title": item.title,

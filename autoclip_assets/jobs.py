@@ -1,11 +1,12 @@
 import dagster as dg
 
 from autoclip_assets.partitions import content_items
+from autoclip_core.pipeline_names import CONTENT_JOB, PERFORMANCE_JOB, PUBLISH_JOB
 
 PIPELINE_ASSETS = dg.AssetSelection.groups("ingest", "analysis", "script", "media", "publish")
 
 content_job = dg.define_asset_job(
-    "content_job",
+    CONTENT_JOB,
     selection=PIPELINE_ASSETS,
     partitions_def=content_items,
     executor_def=dg.in_process_executor,
@@ -13,7 +14,7 @@ content_job = dg.define_asset_job(
 )
 
 publish_job = dg.define_asset_job(
-    "publish_job",
+    PUBLISH_JOB,
     selection=dg.AssetSelection.assets("publication"),
     partitions_def=content_items,
     executor_def=dg.in_process_executor,
@@ -21,7 +22,7 @@ publish_job = dg.define_asset_job(
 )
 
 performance_job = dg.define_asset_job(
-    "performance_job",
+    PERFORMANCE_JOB,
     selection=dg.AssetSelection.assets("performance"),
     partitions_def=content_items,
     executor_def=dg.in_process_executor,

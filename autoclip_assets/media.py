@@ -14,17 +14,14 @@ from pathlib import Path
 import dagster as dg
 from PIL import Image
 
-from autoclip_assets.partitions import RETRY, content_items
-from autoclip_core.media.music import write_music_bed
-from autoclip_core.media.probe import probe
-from autoclip_core.media.transcript import SIDECAR_SUFFIX, Transcript, words_from_cues
+from autoclip_assets.partitions import content_items
+from autoclip_assets.retries import RETRY, provider_call
 from autoclip_core.nlp.phrases import split_caption_phrases
-from autoclip_core.renderscript.model import RenderScript
-from autoclip_core.renderscript.templates import (
-    build_render_script,
-    load_template,
-    repeat_element,
-)
+from autoclip_core.render.captions import SIDECAR_SUFFIX, Transcript, words_from_cues
+from autoclip_core.render.music import write_music_bed
+from autoclip_core.render.probe import probe
+from autoclip_core.render.renderscript import RenderScript
+from autoclip_core.render.templates import build_render_script, load_template, repeat_element
 from autoclip_core.schemas import (
     CaptionCue,
     Language,
@@ -85,31 +82,34 @@ def narration(
     segments: list[NarrationSegment] = []
     reused = 0
     cursor = 0.0
-    for part in script.spoken_parts():
-        key, clip, cached = speak_part(part, script.language, tts, storage)
-        reused += cached
-        # Measure the real file: its length, not the estimate, drives the timeline.
-        duration = wav_duration(storage.local_path(key))
-        cues = [
-            CaptionCue(text=c.text, start=round(cursor + c.start, 3), end=round(cursor + c.end, 3))
-            for c in clip.cues
-        ]
-        segments.append(
-            NarrationSegment(
-                text=part,
-                audio_key=key,
-                start=round(cursor, 3),
-                duration=round(duration, 3),
-                cues=cues,
+    with provider_call(context):
+        for part in script.spoken_parts():
+            key, clip, cached = speak_part(part, script.language, tts, storage)
+            reused += cached
+            # Measure the real file: its length, not the estimate, drives the timeline.
+            duration = wav_duration(storage.local_path(key))
+            cues = [
+                CaptionCue(
+                    text=c.text, start=round(cursor + c.start, 3), end=round(cursor + c.end, 3)
+                )
+                for c in clip.cues
+            ]
+            segments.append(
+                NarrationSegment(
+                    text=part,
+                    audio_key=key,
+                    start=round(cursor, 3),
+                    duration=round(duration, 3),
+                    cues=cues,
+                )
             )
+            cursor += duration
+        full_key = content_key(
+            "narration", fingerprint("full", [s.audio_key for s in segments]), ".wav"
         )
-        cursor += duration
-    full_key = content_key(
-        "narration", fingerprint("full", [s.audio_key for s in segments]), ".wav"
-    )
-    if not storage.exists(full_key):
-        with storage.writing(full_key) as tmp:
-            concatenate_wavs([storage.local_path(s.audio_key) for s in segments], tmp)
+        if not storage.exists(full_key):
+            with storage.writing(full_key) as tmp:
+                concatenate_wavs([storage.local_path(s.audio_key) for s in segments], tmp)
     result = Narration(
         language=script.language,
         voice=tts.voice_for(script.language),
@@ -175,20 +175,23 @@ def scene_images(
     width, height = template["width"], template["height"]
     made: list[SceneVisual] = []
     reused = 0
-    for card in scene_cards(script, width, height):
-        key = content_key(
-            "visuals", fingerprint("card", visuals.fingerprint_inputs(), card), ".png"
-        )
-        origin_key = key + ".json"
-        if storage.exists(key) and storage.exists(origin_key):
-            made.append(SceneVisual.model_validate_json(storage.read_bytes(origin_key)))
-            reused += 1
-            continue
-        with storage.writing(key) as tmp:
-            result = visuals.scene_image(card, tmp)
-        visual = SceneVisual(image_key=key, origin=result.origin, matched_file=result.matched_file)
-        storage.put_bytes(origin_key, visual.model_dump_json().encode())
-        made.append(visual)
+    with provider_call(context):
+        for card in scene_cards(script, width, height):
+            key = content_key(
+                "visuals", fingerprint("card", visuals.fingerprint_inputs(), card), ".png"
+            )
+            origin_key = key + ".json"
+            if storage.exists(key) and storage.exists(origin_key):
+                made.append(SceneVisual.model_validate_json(storage.read_bytes(origin_key)))
+                reused += 1
+                continue
+            with storage.writing(key) as tmp:
+                result = visuals.scene_image(card, tmp)
+            visual = SceneVisual(
+                image_key=key, origin=result.origin, matched_file=result.matched_file
+            )
+            storage.put_bytes(origin_key, visual.model_dump_json().encode())
+            made.append(visual)
     context.add_output_metadata(
         {
             "images": len(made),
@@ -279,40 +282,41 @@ def video(
     storage: StorageResource,
 ) -> RenderedVideo:
     """The H.264/AAC mp4: the project's template filled with this item's media and text."""
-    render = render_script(topic_selection.template, script, narration, scene_images, storage)
-    digest = fingerprint(
-        "video",
-        type(renderer).__name__,
-        renderer.model_dump(),
-        render.model_dump(mode="json"),
-        narration.cues,
-    )
-    video_key = content_key("video", digest, ".mp4")
-    thumb_key = content_key("video", digest, ".jpg")
-    stats_key = content_key("video", digest, ".json")
-    cached = all(storage.exists(k) for k in (video_key, thumb_key, stats_key))
-    if cached:
-        render_seconds = json.loads(storage.read_bytes(stats_key))["render_seconds"]
-    else:
-        last_logged = [-1]
+    with provider_call(context):
+        render = render_script(topic_selection.template, script, narration, scene_images, storage)
+        digest = fingerprint(
+            "video",
+            type(renderer).__name__,
+            renderer.model_dump(),
+            render.model_dump(mode="json"),
+            narration.cues,
+        )
+        video_key = content_key("video", digest, ".mp4")
+        thumb_key = content_key("video", digest, ".jpg")
+        stats_key = content_key("video", digest, ".json")
+        cached = all(storage.exists(k) for k in (video_key, thumb_key, stats_key))
+        if cached:
+            render_seconds = json.loads(storage.read_bytes(stats_key))["render_seconds"]
+        else:
+            last_logged = [-1]
 
-        def progress(fraction: float) -> None:
-            decile = int(fraction * 10)
-            if decile > last_logged[0]:
-                last_logged[0] = decile
-                context.log.info(f"rendering {context.partition_key}: {fraction:.0%}")
+            def progress(fraction: float) -> None:
+                decile = int(fraction * 10)
+                if decile > last_logged[0]:
+                    last_logged[0] = decile
+                    context.log.info(f"rendering {context.partition_key}: {fraction:.0%}")
 
-        started = time.perf_counter()
-        with storage.writing(video_key) as tmp_video, storage.writing(thumb_key) as tmp_thumb:
-            renderer.render(
-                render,
-                tmp_video,
-                media_dir=storage.local_path(narration.audio_key).parent,
-                snapshot=tmp_thumb,
-                progress=progress,
-            )
-        render_seconds = round(time.perf_counter() - started, 2)
-        storage.put_bytes(stats_key, json.dumps({"render_seconds": render_seconds}).encode())
+            started = time.perf_counter()
+            with storage.writing(video_key) as tmp_video, storage.writing(thumb_key) as tmp_thumb:
+                renderer.render(
+                    render,
+                    tmp_video,
+                    media_dir=storage.local_path(narration.audio_key).parent,
+                    snapshot=tmp_thumb,
+                    progress=progress,
+                )
+            render_seconds = round(time.perf_counter() - started, 2)
+            storage.put_bytes(stats_key, json.dumps({"render_seconds": render_seconds}).encode())
     result = RenderedVideo(
         video_key=video_key,
         thumbnail_key=thumb_key,

@@ -7,8 +7,10 @@ import dagster as dg
 
 from autoclip_assets.analysis import verdict_metadata
 from autoclip_assets.media import video
-from autoclip_assets.partitions import RETRY, content_items
-from autoclip_core.media.probe import CorruptMediaError, measure_loudness, probe
+from autoclip_assets.partitions import content_items
+from autoclip_assets.retries import RETRY, provider_call
+from autoclip_core.pipeline_names import PARTITION_TAG
+from autoclip_core.render.probe import CorruptMediaError, measure_loudness, probe
 from autoclip_core.safety.rules import check_text
 from autoclip_core.schemas import (
     Narration,
@@ -92,8 +94,9 @@ def safety_postcheck(
     storage: StorageResource,
     app_db: AppDatabase,
 ) -> dg.AssetCheckResult:
-    findings, metadata = audit_video(video, narration, storage)
-    project = app_db.store.project_of(context.run.tags["dagster/partition"])
+    with provider_call(context):
+        findings, metadata = audit_video(video, narration, storage)
+    project = app_db.projects.of_content(context.run.tags[PARTITION_TAG])
     script_text = "\n".join(
         [
             script.title,
@@ -135,37 +138,35 @@ def publication(
 ) -> Iterator[dg.Output[Publication]]:
     """The video on its channels — at once, or once approved when the project requires review."""
     content_id = context.partition_key
-    project = app_db.store.project_of(content_id)
-    status = app_db.store.status(content_id)
+    project = app_db.projects.of_content(content_id)
+    status = app_db.content.status(content_id)
     if project.review_required and status.approved_at is None:
         context.log.info(f"{content_id} awaits approval (project '{project.slug}' requires review)")
         return
-    receipts = [
-        publisher.publish(
-            PublishRequest(
-                content_id=content_id,
-                channel=channel,
-                video=storage.local_path(video.video_key),
-                thumbnail=storage.local_path(video.thumbnail_key),
-                title=script.title,
-                description=script.description,
-                hashtags=script.hashtags,
-                language=script.language,
+    with provider_call(context):
+        receipts = [
+            publisher.publish(
+                PublishRequest(
+                    content_id=content_id,
+                    channel=channel,
+                    video=storage.local_path(video.video_key),
+                    thumbnail=storage.local_path(video.thumbnail_key),
+                    title=script.title,
+                    description=script.description,
+                    hashtags=script.hashtags,
+                    language=script.language,
+                )
             )
-        )
-        for channel in topic_selection.channels
-    ]
-    app_db.store.mark_published(content_id, receipts[0].url)
+            for channel in topic_selection.channels
+        ]
+    result = Publication(status="published", receipts=receipts)
+    app_db.content.mark_published(content_id, result.url)
     yield dg.Output(
-        Publication(
-            channel=", ".join(topic_selection.channels),
-            status="published",
-            url=receipts[0].url,
-            published_at=receipts[0].published_at,
-        ),
+        result,
         metadata={
-            "channels": ", ".join(topic_selection.channels),
-            "url": dg.MetadataValue.url(receipts[0].url),
+            "channels": ", ".join(r.channel for r in receipts),
+            "url": dg.MetadataValue.url(result.url),
+            "receipts": dg.MetadataValue.json([r.model_dump(mode="json") for r in receipts]),
             "approved_by_review": project.review_required,
         },
     )

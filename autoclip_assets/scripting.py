@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from autoclip_assets.partitions import RETRY, content_items
+from autoclip_assets.partitions import content_items
+from autoclip_assets.retries import RETRY, provider_call
 from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSelection
 from resources.llm.base import LLMResource
 
@@ -20,9 +21,9 @@ def script(
     llm: LLMResource,
 ) -> Script:
     """Title, hook, 3–6 scenes, call to action, hashtags and description."""
-    result = Script.model_validate(
-        llm.write_script(source_item, content_analysis, topic_selection).model_dump()
-    )
+    with provider_call(context):
+        written = llm.write_script(source_item, content_analysis, topic_selection)
+    result = Script.model_validate(written.model_dump())
     context.add_output_metadata(
         {
             "language": result.language,

@@ -18,15 +18,16 @@ from dagster import DagsterRunStatus
 
 from autoclip_assets.definitions import build_definitions
 from autoclip_assets.partitions import content_items
+from autoclip_core.db.migrate import SchemaNotCurrentError
 from autoclip_core.feeds import SAMPLE_FEED, FeedError, read_feed
 from autoclip_core.fetch import FetchError
-from autoclip_core.media.probe import probe
+from autoclip_core.pipeline_names import CONTENT_JOB, TRIGGER_TAG, Trigger
+from autoclip_core.render.probe import probe
 from autoclip_core.schemas import RenderedVideo, Script
 from autoclip_core.settings import Settings
-from autoclip_core.store import ContentStore
+from resources.app_database import AppDatabase
 from sensors.run_status import sync_run
 
-DEMO_TAG = "autoclip/trigger"
 DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
 
@@ -59,7 +60,7 @@ def release_interrupted_demo_runs(instance: dg.DagsterInstance) -> None:
     stale = instance.get_runs(
         dg.RunsFilter(
             statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING],
-            tags={DEMO_TAG: "demo"},
+            tags={TRIGGER_TAG: Trigger.DEMO},
         )
     )
     for run in stale:
@@ -76,25 +77,25 @@ def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
 
 
 def run_item(
-    defs: dg.Definitions, instance: dg.DagsterInstance, store: ContentStore, content_id: str
+    defs: dg.Definitions, instance: dg.DagsterInstance, app_db: AppDatabase, content_id: str
 ) -> ItemOutcome:
-    job = defs.resolve_job_def("content_job")
+    job = defs.resolve_job_def(CONTENT_JOB)
     started = time.perf_counter()
     result = job.execute_in_process(
         instance=instance,
         partition_key=content_id,
         raise_on_error=False,
-        tags={DEMO_TAG: "demo"},
+        tags={TRIGGER_TAG: Trigger.DEMO},
     )
     seconds = time.perf_counter() - started
     run = instance.get_run_by_id(result.run_id)
     assert run is not None
-    sync_run(store, instance, run, DagsterRunStatus.STARTED)
-    sync_run(store, instance, run, run.status)
-    status = store.status(content_id)
+    sync_run(app_db.database, instance, run, DagsterRunStatus.STARTED)
+    sync_run(app_db.database, instance, run, run.status)
+    status = app_db.content.status(content_id)
     outcome = ItemOutcome(
         content_id,
-        store.source_item(content_id).title,
+        app_db.content.source_item(content_id).title,
         status.state,
         status.reason,
         seconds,
@@ -114,15 +115,18 @@ def run_item(
 
 def run_demo(feed: str, settings: Settings) -> int:
     print(f"AutoClip demo — data dir {settings.root}")
-    store = ContentStore(settings.app_database_url)
-    store.migrate()
-    store.ensure_project(settings.default_project)
+    app_db = AppDatabase(url=settings.app_database_url)
+    try:
+        app_db.projects.ensure(settings.default_project)
+    except SchemaNotCurrentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         items = read_feed(feed, project=settings.default_project)
     except (FeedError, FetchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    new = sum(store.register_item(item) for item in items)
+    new = sum(app_db.content.register_item(item) for item in items)
     print(f"feed {feed}: {len(items)} items ({new} new)")
     instance = prepare_instance(settings)
     ids = [item.id for item in items]
@@ -134,7 +138,7 @@ def run_demo(feed: str, settings: Settings) -> int:
     outcomes: list[ItemOutcome] = []
     for n, item in enumerate(items, 1):
         print(f"[{n}/{len(items)}] {item.id}: {item.title[:70]}", flush=True)
-        outcome = run_item(defs, instance, store, item.id)
+        outcome = run_item(defs, instance, app_db, item.id)
         outcomes.append(outcome)
         steps = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.step_seconds.items())
         print(f"    → {outcome.state} in {outcome.seconds:.1f} s ({steps})", flush=True)

@@ -1,4 +1,4 @@
-"""Domain models passed between pipeline stages (and, later, returned by LLM providers).
+"""Domain models passed between pipeline stages (and returned by the LLM providers).
 
 These are the edges of the pipeline: every asset returns one of them, every provider
 consumes/produces them. Pydantic validates at each boundary.
@@ -151,8 +151,21 @@ class RenderedVideo(Frozen):
     cached: bool = False
 
 
-class Publication(Frozen):
+class PublishReceipt(Frozen):
+    """Where one channel published the video, and when."""
+
     channel: str
+    url: str
+    published_at: datetime
+
+
+class Publication(Frozen):
+    """The video on every channel of its route: one receipt per channel, in route order."""
+
     status: Literal["published"]
-    url: str | None = None
-    published_at: datetime | None = None
+    receipts: list[PublishReceipt] = Field(min_length=1)
+
+    @property
+    def url(self) -> str:
+        """The item's public URL: its first channel's."""
+        return self.receipts[0].url

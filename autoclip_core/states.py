@@ -1,7 +1,8 @@
-"""Content and job state machines (seed §3.2).
+"""Content and job state machines: the one place that says which state may follow which.
 
-Content: draft → processing → ready → published; processing → failed;
-a failed upload of a ready item → failed_upload. Jobs: pending → running → completed | failed.
+Content: draft → processing → ready → published; processing → failed; a failed upload of a
+ready item → failed_upload (→ published when a retry succeeds); a ready, published or failed
+item may be generated again (→ processing). Jobs: pending → running → completed | failed.
 """
 
 from __future__ import annotations

@@ -18,10 +18,11 @@ from pathlib import Path
 from autoclip_assets.definitions import build_definitions
 from autoclip_assets.partitions import content_items
 from autoclip_cli.demo import prepare_instance, run_item
+from autoclip_core.db.migrate import upgrade
 from autoclip_core.feeds import SAMPLE_FEED, read_feed
-from autoclip_core.media.probe import probe
+from autoclip_core.render.probe import probe
 from autoclip_core.settings import Settings
-from autoclip_core.store import ContentStore
+from resources.app_database import AppDatabase
 
 
 def main() -> None:
@@ -30,19 +31,19 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="autoclip-bench-") as root:
         settings = Settings(data_dir=Path(root))
-        store = ContentStore(settings.app_database_url)
-        store.migrate()
-        store.ensure_project(settings.default_project)
+        upgrade(settings.app_database_url)
+        app_db = AppDatabase(url=settings.app_database_url)
+        app_db.projects.ensure(settings.default_project)
         items = read_feed(args.feed, project=settings.default_project)
         for item in items:
-            store.register_item(item)
+            app_db.content.register_item(item)
         instance = prepare_instance(settings)
         instance.add_dynamic_partitions(content_items.name, [i.id for i in items])
         defs = build_definitions(settings)
         results: dict[str, list[dict[str, object]]] = {"cold": [], "warm": []}
         for phase in ("cold", "warm"):
             for item in items:
-                outcome = run_item(defs, instance, store, item.id)
+                outcome = run_item(defs, instance, app_db, item.id)
                 duration = probe(outcome.video_path).duration if outcome.video_path else 0.0
                 row = {"id": item.id, "language": outcome.language, "state": outcome.state,
                        "seconds": round(outcome.seconds, 2), "video_s": round(duration, 1),

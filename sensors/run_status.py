@@ -1,18 +1,21 @@
 """Keep content and job states in the app database current with Dagster runs.
 
-``sync_run`` is the one place that maps a run's status onto the seed's state machine;
-the run-status sensors below call it (and so does the demo after in-process runs).
+``sync_run`` is the one place that maps a run's status onto the content states
+(``autoclip_core.states``); the run-status sensors below call it (and so does the demo
+after in-process runs).
 """
 
 import dagster as dg
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus
 
 from autoclip_assets.jobs import content_job, publish_job
+from autoclip_core.db.content import ContentRepository, UnknownContentError
+from autoclip_core.db.engine import Database
+from autoclip_core.db.jobs import JobRepository
+from autoclip_core.pipeline_names import PARTITION_TAG, PUBLISH_JOB, STATE_CHANGING_JOBS
 from autoclip_core.states import ContentState, JobState
-from autoclip_core.store import ContentStore, UnknownContentError
 from resources.app_database import AppDatabase
 
-PIPELINE_JOBS = {"content_job", "publish_job"}
 RUN_TO_JOB_STATE = {
     DagsterRunStatus.QUEUED: JobState.PENDING,
     DagsterRunStatus.STARTED: JobState.RUNNING,
@@ -49,20 +52,21 @@ def materialized(instance: DagsterInstance, run_id: str, asset: str) -> bool:
 
 
 def sync_run(
-    store: ContentStore, instance: DagsterInstance, run: DagsterRun, status: DagsterRunStatus
+    database: Database, instance: DagsterInstance, run: DagsterRun, status: DagsterRunStatus
 ) -> None:
-    content_id = run.tags.get("dagster/partition")
-    if run.job_name not in PIPELINE_JOBS or not content_id or status not in RUN_TO_JOB_STATE:
+    content = ContentRepository(database)
+    content_id = run.tags.get(PARTITION_TAG)
+    if run.job_name not in STATE_CHANGING_JOBS or not content_id or status not in RUN_TO_JOB_STATE:
         return
     try:
-        current = store.status(content_id).state
+        current = content.status(content_id).state
     except UnknownContentError:
         return
-    publishing = run.job_name == "publish_job"
+    publishing = run.job_name == PUBLISH_JOB
     error = failure_reason(instance, run.run_id) if status == DagsterRunStatus.FAILURE else None
     if status == DagsterRunStatus.CANCELED:
         error = "run canceled"
-    advanced = store.record_job(
+    advanced = JobRepository(database).record(
         run_id=run.run_id,
         content_id=content_id,
         job_name=run.job_name,
@@ -73,18 +77,18 @@ def sync_run(
         return  # a repeated or stale event: the state already reflects it
     if publishing:
         if status == DagsterRunStatus.SUCCESS and materialized(instance, run.run_id, "publication"):
-            store.set_state(content_id, ContentState.PUBLISHED)
+            content.set_state(content_id, ContentState.PUBLISHED)
         elif error is not None:
-            store.set_state(content_id, ContentState.FAILED_UPLOAD, error)
+            content.set_state(content_id, ContentState.FAILED_UPLOAD, error)
         return
     if current != ContentState.PROCESSING:  # started, or finished before its start was seen
-        store.set_state(content_id, ContentState.PROCESSING)
+        content.set_state(content_id, ContentState.PROCESSING)
     if status == DagsterRunStatus.SUCCESS:
-        store.set_state(content_id, ContentState.READY)
+        content.set_state(content_id, ContentState.READY)
         if materialized(instance, run.run_id, "publication"):
-            store.set_state(content_id, ContentState.PUBLISHED)
+            content.set_state(content_id, ContentState.PUBLISHED)
     elif error is not None:
-        store.set_state(content_id, ContentState.FAILED, error)
+        content.set_state(content_id, ContentState.FAILED, error)
 
 
 def _status_sensor(status: DagsterRunStatus) -> dg.RunStatusSensorDefinition:
@@ -97,7 +101,7 @@ def _status_sensor(status: DagsterRunStatus) -> dg.RunStatusSensorDefinition:
         description=f"Records {status.value} content runs in the app database.",
     )
     def _sensor(context: dg.RunStatusSensorContext, app_db: AppDatabase) -> None:
-        sync_run(app_db.store, context.instance, context.dagster_run, status)
+        sync_run(app_db.database, context.instance, context.dagster_run, status)
 
     return _sensor
 

@@ -68,8 +68,10 @@ def _balanced_lines(words: list[str], limit: int) -> list[str]:
     pieces = [piece for word in words for piece in _cut_word(word, limit)]
     needed = len(_greedy_lines(pieces, limit))
     total = len(" ".join(pieces))
-    # Narrowest width that still needs no more lines; at the latest, ``limit`` itself.
-    widths = range(math.ceil(total / needed), limit + 1)
+    # Narrowest width from the average line length up that still needs no more lines; at the
+    # latest ``limit`` itself. The average counts the spaces that become line breaks, so it
+    # can exceed ``limit`` when every line is full.
+    widths = range(min(math.ceil(total / needed), limit), limit + 1)
     return next(lines for w in widths if len(lines := _greedy_lines(pieces, w)) <= needed)
 
 

@@ -8,7 +8,7 @@ from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSele
 
 
 class LLMResource(dg.ConfigurableResource, ABC):
-    """Language work: content analysis and script writing."""
+    """Language work: content analysis and script writing. Failures raise ``LLMError``."""
 
     @abstractmethod
     def analyze(self, item: SourceItem) -> ContentAnalysis: ...

@@ -2,8 +2,9 @@
 
 Analysis: language detection, sentence splitting, keywords and a TextRank summary
 (autoclip_core.nlp). Script: a hook from the title, 3-6 scenes narrating the summary
-sentences that fit the spoken budget (~30-60 s at ~165 words a minute), a call to action,
-hashtags and a description. Everything is deterministic.
+sentences that fit the spoken budget (about 40 s in English, 50 s in Korean, at the rates of
+``autoclip_core.nlp.speech``), a call to action, hashtags and a description. Everything is
+deterministic.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import Field
 from autoclip_core.nlp.keywords import extract_keywords
 from autoclip_core.nlp.language import detect_language
 from autoclip_core.nlp.sentences import split_sentences
+from autoclip_core.nlp.speech import spoken_units
 from autoclip_core.nlp.summarize import summarize
 from autoclip_core.nlp.topic import headline_case, topic_label
 from autoclip_core.schemas import (
@@ -26,14 +28,16 @@ from autoclip_core.schemas import (
     SourceItem,
     TopicSelection,
 )
+from resources.errors import LLMError
 from resources.llm.base import LLMResource
 
 MIN_SCENES, MAX_SCENES = 3, 6
 MAX_SENTENCES_PER_SCENE = 2
 MAX_TITLE_CHARS = 100
 MAX_HEADLINE_CHARS = 40
-SHORT_TITLE = {"en": 12, "ko": 30}  # words / characters: short enough to speak in the hook
-IDEAL_SCENE = {"en": 22, "ko": 55}  # words / characters: about 8 seconds of speech
+# In spoken units (words / characters, autoclip_core.nlp.speech):
+SHORT_TITLE = {"en": 12, "ko": 30}  # short enough to speak in the hook
+IDEAL_SCENE = {"en": 22, "ko": 55}  # about 8 s in English, 11 s in Korean
 MIN_HASHTAGS, MAX_HASHTAGS = 3, 8
 
 HOOK_TAIL = {"en": "Here's what you need to know.", "ko": "지금 알아야 할 핵심을 정리했습니다."}
@@ -46,11 +50,6 @@ FALLBACK_HASHTAGS = {"en": ["#News", "#Today", "#Shorts"], "ko": ["#뉴스", "#�
 TITLE_TAG = re.compile(r"^\s*[\[(【][^\])】]{1,12}[\])】]\s*")  # "[속보]", "(Update)"
 CLAUSE_END = (",", ";", ":")
 ELLIPSIS = "\u2026"
-
-
-def spoken_length(text: str, language: Language) -> int:
-    """The budget unit: words for English, characters other than spaces for Korean."""
-    return len(text.split()) if language == "en" else len("".join(text.split()))
 
 
 class LocalLLM(LLMResource):
@@ -87,8 +86,8 @@ class LocalLLM(LLMResource):
         call_to_action = CALL_TO_ACTION[language]
         budget = (
             (self.target_words_en if language == "en" else self.target_chars_ko)
-            - spoken_length(hook, language)
-            - spoken_length(call_to_action, language)
+            - spoken_units(hook, language)
+            - spoken_units(call_to_action, language)
         )
         # A summary too short for three scenes (a short article): narrate every sentence.
         sentences = analysis.summary
@@ -113,7 +112,7 @@ def _hook(title: str, keywords: list[str], language: Language) -> str:
     """The title, then "Here's what you need to know." (or the Korean equivalent); for a
     long title, the two top keywords take its place."""
     headline = TITLE_TAG.sub("", " ".join(title.split())).rstrip(".\u2026 ")
-    if headline and spoken_length(headline, language) <= SHORT_TITLE[language]:
+    if headline and spoken_units(headline, language) <= SHORT_TITLE[language]:
         stop = "" if headline.endswith(("?", "!")) else "."
         return f"{headline}{stop} {HOOK_TAIL[language]}"
     if language == "ko":
@@ -149,7 +148,7 @@ def _scene_narrations(sentences: list[str], budget: int, language: Language) -> 
     for piece in pieces:
         if len(chosen) == MAX_SCENES * MAX_SENTENCES_PER_SCENE:
             break
-        cost = spoken_length(piece, language)
+        cost = spoken_units(piece, language)
         if cost <= remaining:
             chosen.append(piece)
             remaining -= cost
@@ -165,7 +164,7 @@ def _at_least_three(sentences: list[str]) -> list[str]:
     while len(pieces) < MIN_SCENES:
         longest = max(range(len(pieces)), key=lambda i: len(pieces[i].split()), default=None)
         if longest is None or len(pieces[longest].split()) < 2:
-            raise ValueError("Too little text to write a script of three scenes.")
+            raise LLMError("Too little text to write a script of three scenes.")
         words = pieces[longest].split()
         middle = len(words) // 2
         pieces[longest : longest + 1] = [" ".join(words[:middle]), " ".join(words[middle:])]
@@ -175,11 +174,11 @@ def _at_least_three(sentences: list[str]) -> list[str]:
 def _cut(sentence: str, limit: int, language: Language) -> str:
     """The longest start of ``sentence`` that fits ``limit`` with its closing ellipsis (at
     least one word), ended at a clause boundary when that keeps at least half of it."""
-    if spoken_length(sentence, language) <= limit:
+    if spoken_units(sentence, language) <= limit:
         return sentence
     words = sentence.split()
     fit = 1
-    while spoken_length(" ".join(words[: fit + 1]) + ELLIPSIS, language) <= limit:
+    while spoken_units(" ".join(words[: fit + 1]) + ELLIPSIS, language) <= limit:
         fit += 1
     clause_ends = [i + 1 for i in range(fit) if words[i].endswith(CLAUSE_END)]
     if clause_ends and clause_ends[-1] * 2 >= fit:
@@ -190,7 +189,7 @@ def _cut(sentence: str, limit: int, language: Language) -> str:
 def _group(sentences: list[str], language: Language) -> list[str]:
     """Neighbouring sentences joined (one or two a scene) into 3-6 scenes, as even in
     length as possible: the grouping whose longest scene is shortest."""
-    costs = [spoken_length(s, language) for s in sentences]
+    costs = [spoken_units(s, language) for s in sentences]
     count = len(sentences)
     wanted = max(round(sum(costs) / IDEAL_SCENE[language]), MIN_SCENES, math.ceil(count / 2))
     wanted = min(wanted, MAX_SCENES, count)

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import BaseModel, Field
 
-from autoclip_core.schemas import Language
+from autoclip_core.schemas import Language, PublishReceipt
 
 
 class PublishRequest(BaseModel):
@@ -21,11 +21,6 @@ class PublishRequest(BaseModel):
     description: str
     hashtags: list[str]
     language: Language
-
-
-class PublishReceipt(BaseModel):
-    url: str
-    published_at: datetime
 
 
 class VideoStats(BaseModel):
@@ -43,17 +38,13 @@ class VideoStats(BaseModel):
     captured_at: datetime
 
 
-class PublishError(RuntimeError):
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
-
 class PublisherResource(dg.ConfigurableResource, ABC):
+    """Channels to publish on. Failures raise ``PublishError``."""
+
     @abstractmethod
     def publish(self, request: PublishRequest) -> PublishReceipt: ...
 
     @abstractmethod
-    def video_stats(self, channel: str, content_id: str) -> VideoStats:
-        """The numbers of a video published on ``channel``; ``PublishError`` when the
-        channel does not have it (``retryable`` when the channel could not be asked)."""
+    def video_stats(self, content_id: str, receipt: PublishReceipt) -> VideoStats:
+        """The numbers of the video ``receipt`` names; ``PublishError`` when the channel does
+        not have it (``retryable`` when the channel could not be asked)."""

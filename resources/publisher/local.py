@@ -13,13 +13,9 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from resources.publisher.base import (
-    PublisherResource,
-    PublishError,
-    PublishReceipt,
-    PublishRequest,
-    VideoStats,
-)
+from autoclip_core.schemas import PublishReceipt
+from resources.errors import PublishError
+from resources.publisher.base import PublisherResource, PublishRequest, VideoStats
 
 _INDEX_LOCK = threading.Lock()
 
@@ -31,7 +27,7 @@ class LocalChannelPublisher(PublisherResource):
 
     def channel_dir(self, channel: str) -> Path:
         if not channel or "/" in channel or channel.startswith("."):
-            raise ValueError(f"invalid channel name {channel!r}")
+            raise PublishError(f"invalid channel name {channel!r}")
         return Path(self.root) / channel
 
     def index(self, channel: str) -> list[dict[str, object]]:
@@ -70,17 +66,20 @@ class LocalChannelPublisher(PublisherResource):
                 encoding="utf-8",
             )
             os.replace(tmp, index)
-        return PublishReceipt(url=self.video_url(request.channel, video.name), published_at=now)
+        return PublishReceipt(
+            channel=request.channel,
+            url=self.video_url(request.channel, video.name),
+            published_at=now,
+        )
 
     def video_url(self, channel: str, file_name: str) -> str:
         return (self.channel_dir(channel) / file_name).resolve().as_uri()
 
-    def video_stats(self, channel: str, content_id: str) -> VideoStats:
+    def video_stats(self, content_id: str, receipt: PublishReceipt) -> VideoStats:
+        channel = receipt.channel
         entry = next((v for v in self.index(channel) if v["id"] == content_id), None)
         if entry is None:
-            raise PublishError(
-                f"{content_id} is not published on the local channel {channel!r}", retryable=False
-            )
+            raise PublishError(f"{content_id} is not published on the local channel {channel!r}")
         return VideoStats(
             channel=channel,
             content_id=content_id,

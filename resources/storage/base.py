@@ -39,7 +39,7 @@ def content_key(namespace: str, digest: str, suffix: str) -> str:
 
 
 class StorageResource(dg.ConfigurableResource, ABC):
-    """Where media lives. Keys are relative POSIX paths."""
+    """Where media lives. Keys are relative POSIX paths; failures raise ``StorageError``."""
 
     @abstractmethod
     def exists(self, key: str) -> bool: ...

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from resources.errors import StorageError
 from resources.storage.base import StorageResource
 
 
@@ -18,7 +19,7 @@ class FilesystemStorage(StorageResource):
         root = Path(self.root).resolve()
         path = (root / key).resolve()
         if root not in path.parents:
-            raise ValueError(f"storage key escapes the storage root: {key!r}")
+            raise StorageError(f"storage key escapes the storage root: {key!r}")
         return path
 
     def exists(self, key: str) -> bool:
@@ -27,7 +28,7 @@ class FilesystemStorage(StorageResource):
     def local_path(self, key: str) -> Path:
         path = self._path(key)
         if not path.is_file():
-            raise FileNotFoundError(f"not in storage: {key}")
+            raise StorageError(f"not in storage: {key}")
         return path
 
     def size(self, key: str) -> int:
@@ -41,7 +42,7 @@ class FilesystemStorage(StorageResource):
         try:
             yield tmp
             if not tmp.is_file():
-                raise FileNotFoundError(f"nothing was written for {key}")
+                raise StorageError(f"nothing was written for {key}")
             os.replace(tmp, final)
         finally:
             with suppress(FileNotFoundError):

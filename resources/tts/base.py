@@ -18,7 +18,7 @@ class SpeechClip(BaseModel):
 
 
 class TTSResource(dg.ConfigurableResource, ABC):
-    """Text to speech. Implementations write a mono 16-bit PCM WAV."""
+    """Text to speech. Implementations write a mono 16-bit PCM WAV; failures raise ``TTSError``."""
 
     @abstractmethod
     def voice_for(self, language: Language) -> str:

@@ -31,7 +31,9 @@ from pathlib import Path
 import espeakng_loader
 from pydantic import Field
 
+from autoclip_core.nlp.speech import SPEAKING_RATES
 from autoclip_core.schemas import CaptionCue, Language
+from resources.errors import TTSError
 from resources.tts.base import SpeechClip, TTSResource
 
 # Constants from espeak-ng's speak_lib.h.
@@ -69,7 +71,12 @@ os.register_at_fork(after_in_child=_replace_lock_in_forked_child)
 class EspeakTTS(TTSResource):
     """Offline speech with eSpeak NG; one caption cue per phrase, timed from sample counts."""
 
-    rate_wpm: int = Field(default=165, ge=80, le=450, description="Speaking rate, words/minute.")
+    rate_wpm: int = Field(
+        default=SPEAKING_RATES["en"].per_minute,
+        ge=80,
+        le=450,
+        description="Speaking rate in English words a minute; the Korean voice follows it.",
+    )
     pitch: int = Field(default=50, ge=0, le=100, description="Base pitch, 0-100 (50 = normal).")
     voice_en: str = Field(default="en-us", description="eSpeak voice for English.")
     voice_ko: str = Field(default="ko", description="eSpeak voice for Korean.")
@@ -84,14 +91,14 @@ class EspeakTTS(TTSResource):
     def voice_for(self, language: Language) -> str:
         voices = {"en": self.voice_en, "ko": self.voice_ko}
         if language not in voices:
-            raise ValueError(f"no eSpeak voice for language {language!r}")
+            raise TTSError(f"no eSpeak voice for language {language!r}")
         return voices[language]
 
     def synthesize(self, phrases: list[str], language: Language, out_wav: Path) -> SpeechClip:
         voice = self.voice_for(language)
         spoken = [phrase.strip() for phrase in phrases if phrase.strip()]
         if not spoken:
-            raise ValueError("nothing to synthesise: every phrase is empty")
+            raise TTSError("nothing to synthesise: every phrase is empty")
         raw, sample_rate = _speak_each(spoken, voice, self.rate_wpm, self.pitch)
         speech = [
             _audible_part(samples, sample_rate, phrase, voice)
@@ -169,7 +176,7 @@ def _fresh_engine() -> Iterator[tuple[ctypes.CDLL, int]]:
             _INITIALIZE_DONT_EXIT,
         )
         if sample_rate <= 0:
-            raise RuntimeError("libespeak-ng failed to initialise (voice data missing?)")
+            raise TTSError("libespeak-ng failed to initialise (voice data missing?)")
         try:
             yield lib, sample_rate
         finally:
@@ -215,13 +222,13 @@ def _declare_signatures(lib: ctypes.CDLL) -> None:
 def _select_voice(lib: ctypes.CDLL, voice: str) -> None:
     status = lib.espeak_SetVoiceByName(voice.encode("utf-8"))
     if status == _EE_NOT_FOUND:
-        raise ValueError(f"unknown eSpeak voice {voice!r}")
+        raise TTSError(f"unknown eSpeak voice {voice!r}")
     _check(status, f"select voice {voice!r}")
 
 
 def _check(status: int, action: str) -> None:
     if status != _EE_OK:
-        raise RuntimeError(f"libespeak-ng could not {action} (espeak_ERROR {status})")
+        raise TTSError(f"libespeak-ng could not {action} (espeak_ERROR {status})")
 
 
 def _audible_part(
@@ -230,7 +237,7 @@ def _audible_part(
     """``samples`` without leading and trailing silence; error if nothing audible remains."""
     bounds = _loud_bounds(samples)
     if bounds is None or bounds[1] - bounds[0] + 1 < _MIN_SPEECH_S * sample_rate:
-        raise ValueError(f"eSpeak voice {voice!r} produced no audible speech for {phrase!r}")
+        raise TTSError(f"eSpeak voice {voice!r} produced no audible speech for {phrase!r}")
     first, last = bounds
     return samples[first : last + 1]
 

@@ -30,6 +30,8 @@ class VisualResult(BaseModel):
 
 
 class VisualsResource(dg.ConfigurableResource, ABC):
+    """Scene images. Failures raise ``VisualsError``."""
+
     @abstractmethod
     def fingerprint_inputs(self) -> str:
         """A string that changes whenever this provider's output for the same card would."""

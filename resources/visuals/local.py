@@ -23,8 +23,9 @@ from pathlib import Path
 import dagster as dg
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from autoclip_core.fonts import font_path
-from autoclip_core.text_layout import Font, text_width, wrap_text
+from autoclip_core.render.fonts import font_path
+from autoclip_core.render.text_layout import Font, text_width, wrap_text
+from resources.errors import VisualsError
 from resources.visuals.base import SceneCard, VisualResult, VisualsResource
 
 log = dg.get_dagster_logger(__name__)
@@ -116,7 +117,10 @@ class LocalVisuals(VisualsResource):
         else:
             background = designed_background(card.title, card.index, size)
             result = VisualResult(origin="generated")
-        save_image(draw_text_overlay(background, card), out_path)
+        try:
+            save_image(draw_text_overlay(background, card), out_path)
+        except OSError as exc:
+            raise VisualsError(f"could not write the scene image {out_path.name}: {exc}") from exc
         return result
 
 

@@ -11,21 +11,22 @@ import pytest
 
 from autoclip_assets.definitions import build_definitions
 from autoclip_assets.partitions import content_items
+from autoclip_core.db.migrate import upgrade
 from autoclip_core.feeds import SAMPLE_FEED, read_feed
 from autoclip_core.schemas import SourceItem
 from autoclip_core.settings import Settings
-from autoclip_core.store import ContentStore
+from resources.app_database import AppDatabase
 
 
 @dataclass
 class Pipeline:
     settings: Settings
-    store: ContentStore
+    app_db: AppDatabase
     instance: dg.DagsterInstance
     defs: dg.Definitions
 
     def add(self, item: SourceItem) -> str:
-        self.store.register_item(item)
+        self.app_db.content.register_item(item)
         self.instance.add_dynamic_partitions(content_items.name, [item.id])
         return item.id
 
@@ -42,13 +43,13 @@ class Pipeline:
 
 def make_pipeline(root: Path) -> Iterator[Pipeline]:
     settings = Settings(data_dir=root)
-    store = ContentStore(settings.app_database_url)
-    store.migrate()
-    store.ensure_project("demo")
+    upgrade(settings.app_database_url)
+    app_db = AppDatabase(url=settings.app_database_url)
+    app_db.projects.ensure("demo")
     (root / "dagster").mkdir(parents=True, exist_ok=True)
     with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
-        yield Pipeline(settings, store, instance, build_definitions(settings))
-    store.engine.dispose()
+        yield Pipeline(settings, app_db, instance, build_definitions(settings))
+    app_db.database.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -56,8 +57,8 @@ def _no_stale_defs_state_storage() -> Iterator[None]:
     """Each test starts without a defs-state storage left in Dagster's context variable.
 
     Entering a DagsterInstance puts its storage there, holding the instance by weakref; once
-    that instance is collected, loading definitions failed with "Attempted to resolve
-    undefined DagsterInstance weakref" (seen once in five full runs, in a retry test).
+    that instance is collected, loading definitions can fail with "Attempted to resolve
+    undefined DagsterInstance weakref" (rarely: the collection has to fall between two tests).
     """
     from dagster._core.storage.defs_state.base import set_defs_state_storage
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -14,11 +15,14 @@ from dagster import DagsterEventType
 from autoclip_assets.analytics import performance
 from autoclip_assets.definitions import ASSETS
 from autoclip_assets.partitions import content_items
-from autoclip_core.schemas import SourceItem
+from autoclip_assets.publishing import publication
+from autoclip_core.db.content import ContentRepository
+from autoclip_core.db.migrate import upgrade
+from autoclip_core.schemas import Publication, PublishReceipt, SourceItem
 from autoclip_core.states import ContentState
-from autoclip_core.store import ContentStore
 from resources.app_database import AppDatabase
-from resources.publisher.base import VideoStats
+from resources.errors import PublishError
+from resources.publisher.base import PublisherResource, VideoStats
 from resources.publisher.local import LocalChannelPublisher
 from schedules.performance import performance_schedule
 from sensors.run_status import sync_run
@@ -33,9 +37,27 @@ def published(pipeline: Pipeline, sample_items: dict[str, SourceItem]) -> str:
     assert result.success
     run = pipeline.instance.get_run_by_id(result.run_id)
     assert run is not None
-    sync_run(pipeline.store, pipeline.instance, run, dg.DagsterRunStatus.SUCCESS)
-    assert pipeline.store.status(content_id).state == ContentState.PUBLISHED
+    sync_run(pipeline.app_db.database, pipeline.instance, run, dg.DagsterRunStatus.SUCCESS)
+    assert pipeline.app_db.content.status(content_id).state == ContentState.PUBLISHED
     return content_id
+
+
+def refresh_with(
+    pipeline: Pipeline, content_id: str, publisher: PublisherResource
+) -> dg.ExecuteInProcessResult:
+    """``performance`` of ``content_id`` alone, asking ``publisher``."""
+    return dg.materialize(
+        ASSETS,
+        partition_key=content_id,
+        instance=pipeline.instance,
+        resources={**pipeline.defs.resources, "publisher": publisher},
+        selection=[performance.key],
+        raise_on_error=False,
+    )
+
+
+def retries(result: dg.ExecuteInProcessResult) -> list[dg.DagsterEvent]:
+    return [e for e in result.all_events if e.event_type == DagsterEventType.STEP_UP_FOR_RETRY]
 
 
 def test_performance_of_a_published_item_is_read_from_its_channel_and_stored(
@@ -51,7 +73,7 @@ def test_performance_of_a_published_item_is_read_from_its_channel_and_stored(
     assert result.success
     [stats] = result.output_for_node("performance")
     assert isinstance(stats, VideoStats)
-    status = pipeline.store.status(published)
+    status = pipeline.app_db.content.status(published)
     assert (stats.channel, stats.content_id, stats.url) == (
         "local",
         published,
@@ -60,7 +82,7 @@ def test_performance_of_a_published_item_is_read_from_its_channel_and_stored(
     assert (stats.views, stats.likes, stats.comments, stats.shares, stats.watch_time_s) == (
         0, 0, 0, 0, 0.0)  # fmt: skip
     assert stats.published_at is not None
-    [snapshot] = pipeline.store.performance(published)
+    [snapshot] = pipeline.app_db.performance.of_content(published)
     assert (snapshot.channel, snapshot.url, snapshot.views) == ("local", status.published_url, 0)
     assert snapshot.published_at == stats.published_at
     [event] = result.get_asset_materialization_events()
@@ -70,30 +92,85 @@ def test_performance_of_a_published_item_is_read_from_its_channel_and_stored(
 
     again = pipeline.run("performance_job", published)  # the job the schedule requests
     assert again.success
-    assert len(pipeline.store.performance(published)) == 2  # a time series, one per refresh
+    snapshots = pipeline.app_db.performance.of_content(published)
+    assert len(snapshots) == 2  # a time series, one per refresh
     run = pipeline.instance.get_run_by_id(again.run_id)
     assert run is not None
-    sync_run(pipeline.store, pipeline.instance, run, dg.DagsterRunStatus.SUCCESS)
-    assert pipeline.store.status(published).state == ContentState.PUBLISHED  # untouched
-    assert "performance_job" not in {job for _, job, _, _ in pipeline.store.jobs(published)}
+    sync_run(pipeline.app_db.database, pipeline.instance, run, dg.DagsterRunStatus.SUCCESS)
+    assert pipeline.app_db.content.status(published).state == ContentState.PUBLISHED  # untouched
+    jobs = pipeline.app_db.jobs.of_content(published)
+    assert "performance_job" not in {job for _, job, _, _ in jobs}
 
 
 def test_a_video_missing_from_its_channel_fails_at_once_without_retries(
     pipeline: Pipeline, published: str, tmp_path: Path
 ) -> None:
     empty = LocalChannelPublisher(root=str(tmp_path / "no-channels"))
-    result = dg.materialize(
-        ASSETS,
-        partition_key=published,
-        instance=pipeline.instance,
-        resources={**pipeline.defs.resources, "publisher": empty},
-        selection=[performance.key],
-        raise_on_error=False,
-    )
+    result = refresh_with(pipeline, published, empty)
     assert not result.success
-    assert not [e for e in result.all_events if e.event_type == DagsterEventType.STEP_UP_FOR_RETRY]
+    assert not retries(result)
     [failure] = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
     assert "is not published on the local channel 'local'" in str(failure.event_specific_data)
+
+
+def test_each_channel_keeps_its_receipt_through_to_performance(
+    pipeline: Pipeline, published: str
+) -> None:
+    """A route to two channels publishes twice; performance asks each channel with its own
+    receipt and gets that channel's URL back."""
+    resources = pipeline.defs.resources
+
+    def stored(asset: str) -> Any:
+        return pipeline.defs.load_asset_value(
+            asset, partition_key=published, instance=pipeline.instance
+        )
+
+    route = stored("topic_selection").model_copy(update={"channels": ["local", "archive"]})
+    context = dg.build_asset_context(partition_key=published, instance=pipeline.instance)
+    [output] = publication(
+        context,
+        video=stored("video"),
+        script=stored("script"),
+        topic_selection=route,
+        publisher=resources["publisher"],
+        storage=resources["storage"],
+        app_db=resources["app_db"],
+    )
+    made: Publication = output.value
+    assert [r.channel for r in made.receipts] == ["local", "archive"]
+    assert all(isinstance(r, PublishReceipt) for r in made.receipts)
+    assert made.receipts[0].url != made.receipts[1].url
+    status = pipeline.app_db.content.status(published)
+    assert made.url == made.receipts[0].url == status.published_url
+
+    stats = performance(
+        dg.build_asset_context(partition_key=published, instance=pipeline.instance),
+        publication=made,
+        publisher=resources["publisher"],
+        app_db=resources["app_db"],
+    )
+    assert [(s.channel, s.url) for s in stats] == [(r.channel, r.url) for r in made.receipts]
+
+
+def test_a_channel_that_asks_to_wait_is_asked_again_after_its_retry_after(
+    pipeline: Pipeline, published: str
+) -> None:
+    asked: list[str] = []
+
+    class Busy(LocalChannelPublisher):
+        """Answers 429 Retry-After: 0.05 once, like a rate-limited channel API."""
+
+        def video_stats(self, content_id: str, receipt: PublishReceipt) -> VideoStats:
+            asked.append(receipt.channel)
+            if len(asked) == 1:
+                raise PublishError("429 Too Many Requests", retryable=True, retry_after=0.05)
+            return super().video_stats(content_id, receipt)
+
+    result = refresh_with(pipeline, published, Busy(root=str(pipeline.settings.root / "channels")))
+    assert result.success
+    [retry] = retries(result)
+    assert retry.event_specific_data.seconds_to_wait == 0.05
+    assert asked == ["local", "local"]
 
 
 def test_definitions_carry_the_performance_job_schedule_and_webhook_sensor(
@@ -117,7 +194,7 @@ def _item(project: str, n: int) -> SourceItem:
     )
 
 
-def _publish(store: ContentStore, content_id: str) -> None:
+def _publish(store: ContentRepository, content_id: str) -> None:
     for state in (ContentState.PROCESSING, ContentState.READY, ContentState.PUBLISHED):
         store.set_state(content_id, state)
 
@@ -133,10 +210,11 @@ def test_the_schedule_refreshes_each_projects_published_items_at_10_local(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    store = ContentStore(url)
-    store.migrate()
-    store.ensure_project("seoul", timezone="Asia/Seoul")
-    store.ensure_project("london", timezone="Europe/London")
+    upgrade(url)
+    app_db = AppDatabase(url=url)
+    app_db.projects.ensure("seoul", timezone="Asia/Seoul")
+    app_db.projects.ensure("london", timezone="Europe/London")
+    store = app_db.content
     items = [_item("seoul", n) for n in range(4)] + [_item("london", 1)]
     store.register_new_items(items)
     for item in (items[0], items[1], items[2], items[4]):
@@ -158,7 +236,7 @@ def test_the_schedule_refreshes_each_projects_published_items_at_10_local(
         skipped = _evaluate(url, instance, datetime(2026, 3, 2, 5, 0, tzinfo=UTC))
         assert isinstance(skipped, dg.SkipReason)
         assert "no project" in (skipped.skip_message or "")
-    store.engine.dispose()
+    app_db.database.dispose()
 
 
 def test_the_schedule_is_hourly_and_runs_the_performance_job() -> None:

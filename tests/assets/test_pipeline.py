@@ -13,9 +13,9 @@ from PIL import Image
 
 from autoclip_assets.definitions import ASSETS
 from autoclip_assets.media import narration
-from autoclip_core.fonts import font_path
-from autoclip_core.media.ffmpeg import ffmpeg_exe
-from autoclip_core.media.probe import probe
+from autoclip_core.render.ffmpeg_binary import ffmpeg_exe
+from autoclip_core.render.fonts import font_path
+from autoclip_core.render.probe import probe
 from autoclip_core.schemas import Narration, RenderedVideo, Script, SourceItem
 from autoclip_core.states import ContentState
 from resources.tts.espeak import EspeakTTS
@@ -30,8 +30,8 @@ def run_and_sync(pipeline: Pipeline, job: str, content_id: str, **kw) -> dg.Exec
     result = pipeline.run(job, content_id, **kw)
     run = pipeline.instance.get_run_by_id(result.run_id)
     assert run is not None
-    sync_run(pipeline.store, pipeline.instance, run, dg.DagsterRunStatus.STARTED)
-    sync_run(pipeline.store, pipeline.instance, run, run.status)
+    sync_run(pipeline.app_db.database, pipeline.instance, run, dg.DagsterRunStatus.STARTED)
+    sync_run(pipeline.app_db.database, pipeline.instance, run, run.status)
     return result
 
 
@@ -102,15 +102,16 @@ def test_definitions_load_and_validate(tmp_path: Path) -> None:
 def test_english_item_becomes_a_published_short(pipeline: Pipeline, english_run) -> None:  # type: ignore[no-untyped-def]
     content_id, result = english_run
     assert result.success
-    status = pipeline.store.status(content_id)
+    status = pipeline.app_db.content.status(content_id)
     assert status.state == ContentState.PUBLISHED
-    assert [e[1] for e in pipeline.store.events(content_id)] == [
+    assert [e[1] for e in pipeline.app_db.content.events(content_id)] == [
         "draft",
         "processing",
         "ready",
         "published",
     ]
-    assert [(j[1], j[2]) for j in pipeline.store.jobs(content_id)] == [("content_job", "completed")]
+    jobs = pipeline.app_db.jobs.of_content(content_id)
+    assert [(j[1], j[2]) for j in jobs] == [("content_job", "completed")]
 
     video: RenderedVideo = result.output_for_node("video")
     info = probe(pipeline.defs.resources["storage"].local_path(video.video_key))
@@ -168,7 +169,7 @@ def test_korean_item_speaks_and_captions_in_hangul(
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     content_id, result = korean_run
-    assert result.success, pipeline.store.status(content_id)
+    assert result.success, pipeline.app_db.content.status(content_id)
     script: Script = result.output_for_node("script")
     spoken: Narration = result.output_for_node("narration")
     assert script.language == "ko"
@@ -194,7 +195,7 @@ def test_korean_item_speaks_and_captions_in_hangul(
     cue = spoken.cues[2]
     frame = frame_at(path, (cue.start + cue.end) / 2, tmp_path / "ko.png")
     assert white_pixels(frame, (0, int(1920 * 0.55), 1080, int(1920 * 0.9))) > 2000
-    assert pipeline.store.status(content_id).state == ContentState.PUBLISHED
+    assert pipeline.app_db.content.status(content_id).state == ContentState.PUBLISHED
 
 
 def test_rerun_reuses_stored_narration_visuals_and_render(pipeline: Pipeline, english_run) -> None:  # type: ignore[no-untyped-def]
@@ -228,24 +229,24 @@ def test_pii_stops_the_item_at_the_precheck_with_the_reason(
     content_id = pipeline.add(item)
     result = run_and_sync(pipeline, "content_job", content_id)
     assert not result.success
-    status = pipeline.store.status(content_id)
+    status = pipeline.app_db.content.status(content_id)
     assert status.state == ContentState.FAILED
     assert "pii_email" in (status.reason or "")
     assert "pii_phone" in (status.reason or "")
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "script" not in materialized
     assert "video" not in materialized
-    assert pipeline.store.jobs(content_id)[-1][2] == "failed"
+    assert pipeline.app_db.jobs.of_content(content_id)[-1][2] == "failed"
 
 
 def test_project_blocked_terms_stop_the_item(
     pipeline: Pipeline, sample_items: dict[str, SourceItem]
 ) -> None:
-    pipeline.store.ensure_project("strict", blocked_terms=["heat pump"])
+    pipeline.app_db.projects.ensure("strict", blocked_terms=["heat pump"])
     item = sample_items["en"].model_copy(update={"id": "strict-000000000001", "project": "strict"})
     content_id = pipeline.add(item)
     run_and_sync(pipeline, "content_job", content_id)
-    status = pipeline.store.status(content_id)
+    status = pipeline.app_db.content.status(content_id)
     assert status.state == ContentState.FAILED
     assert "blocked_term" in (status.reason or "")
 
@@ -259,7 +260,7 @@ def test_too_short_item_is_not_selected(
     content_id = pipeline.add(item)
     result = run_and_sync(pipeline, "content_job", content_id)
     assert not result.success
-    status = pipeline.store.status(content_id)
+    status = pipeline.app_db.content.status(content_id)
     assert status.state == ContentState.FAILED
     assert (status.reason or "").startswith("not selected")
 
@@ -269,12 +270,12 @@ def test_review_required_waits_for_approval_then_publishes(
     sample_items: dict[str, SourceItem],
     english_run,  # type: ignore[no-untyped-def]
 ) -> None:
-    pipeline.store.ensure_project("reviewed", review_required=True)
+    pipeline.app_db.projects.ensure("reviewed", review_required=True)
     item = sample_items["en"].model_copy(update={"id": "reviewed-00000001", "project": "reviewed"})
     content_id = pipeline.add(item)
     result = run_and_sync(pipeline, "content_job", content_id)
     assert result.success
-    assert pipeline.store.status(content_id).state == ContentState.READY
+    assert pipeline.app_db.content.status(content_id).state == ContentState.READY
     assert "publication" not in {
         e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
     }
@@ -283,13 +284,13 @@ def test_review_required_waits_for_approval_then_publishes(
         instance=pipeline.instance, resources={"app_db": pipeline.defs.resources["app_db"]}
     )
     assert approval_sensor(context).run_requests == []
-    pipeline.store.approve(content_id, by="editor")
+    pipeline.app_db.content.approve(content_id, by="editor")
     [request] = approval_sensor(context).run_requests
     assert request.partition_key == content_id
 
     published = run_and_sync(pipeline, "publish_job", content_id)
     assert published.success
-    status = pipeline.store.status(content_id)
+    status = pipeline.app_db.content.status(content_id)
     assert status.state == ContentState.PUBLISHED
     assert status.published_url
 

@@ -8,7 +8,7 @@ from autoclip_core.states import (
     check_job_transition,
 )
 
-SEED_CONTENT_PATH = [
+LIFECYCLE = [
     (ContentState.DRAFT, ContentState.PROCESSING),
     (ContentState.PROCESSING, ContentState.READY),
     (ContentState.READY, ContentState.PUBLISHED),
@@ -17,8 +17,10 @@ SEED_CONTENT_PATH = [
 ]
 
 
-@pytest.mark.parametrize(("current", "target"), SEED_CONTENT_PATH)
-def test_seed_content_transitions_are_allowed(current: ContentState, target: ContentState) -> None:
+@pytest.mark.parametrize(("current", "target"), LIFECYCLE)
+def test_the_content_lifecycle_transitions_are_allowed(
+    current: ContentState, target: ContentState
+) -> None:
     check_content_transition(current, target)
 
 

@@ -7,21 +7,26 @@ import dagster as dg
 import pytest
 from dagster import DagsterRun, DagsterRunStatus
 
+from autoclip_core.db.content import ContentRepository
+from autoclip_core.db.engine import Database
+from autoclip_core.db.jobs import JobRepository
+from autoclip_core.db.migrate import upgrade
+from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.schemas import SourceItem
 from autoclip_core.states import ContentState
-from autoclip_core.store import ContentStore
 from sensors.run_status import sync_run
 
 S = DagsterRunStatus
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ContentStore:
-    s = ContentStore(f"sqlite:///{tmp_path / 'app.db'}")
-    s.migrate()
-    s.ensure_project("p")
-    s.register_item(SourceItem(id="p-1", project="p", source="f", url="u", title="t", text="x"))
-    return s
+def db(tmp_path: Path) -> Database:
+    upgrade(f"sqlite:///{tmp_path / 'app.db'}")
+    database = Database.open(f"sqlite:///{tmp_path / 'app.db'}")
+    ProjectRepository(database).ensure("p")
+    item = SourceItem(id="p-1", project="p", source="f", url="u", title="t", text="x")
+    ContentRepository(database).register_item(item)
+    return database
 
 
 def run(job: str = "content_job") -> DagsterRun:
@@ -29,34 +34,34 @@ def run(job: str = "content_job") -> DagsterRun:
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations([S.QUEUED, S.STARTED, S.SUCCESS])))
-def test_successful_run_ends_ready_in_any_event_order(store: ContentStore, order) -> None:  # type: ignore[no-untyped-def]
+def test_successful_run_ends_ready_in_any_event_order(db: Database, order) -> None:  # type: ignore[no-untyped-def]
     with dg.instance_for_test() as instance:
         for status in order:
-            sync_run(store, instance, run(), status)
-    assert store.status("p-1").state == ContentState.READY
-    assert store.jobs("p-1") == [("run-1", "content_job", "completed", None)]
-    assert [e[1] for e in store.events("p-1")] == ["draft", "processing", "ready"]
+            sync_run(db, instance, run(), status)
+    assert ContentRepository(db).status("p-1").state == ContentState.READY
+    assert JobRepository(db).of_content("p-1") == [("run-1", "content_job", "completed", None)]
+    assert [e[1] for e in ContentRepository(db).events("p-1")] == ["draft", "processing", "ready"]
 
 
-def test_failed_run_fails_the_item_even_if_its_start_is_seen_late(store: ContentStore) -> None:
+def test_failed_run_fails_the_item_even_if_its_start_is_seen_late(db: Database) -> None:
     with dg.instance_for_test() as instance:
-        sync_run(store, instance, run(), S.FAILURE)
-        sync_run(store, instance, run(), S.STARTED)
-    status = store.status("p-1")
+        sync_run(db, instance, run(), S.FAILURE)
+        sync_run(db, instance, run(), S.STARTED)
+    status = ContentRepository(db).status("p-1")
     assert status.state == ContentState.FAILED
     assert status.reason == "run failed"
 
 
-def test_failed_publish_run_marks_the_upload_failed(store: ContentStore) -> None:
-    store.set_state("p-1", ContentState.PROCESSING)
-    store.set_state("p-1", ContentState.READY)
+def test_failed_publish_run_marks_the_upload_failed(db: Database) -> None:
+    ContentRepository(db).set_state("p-1", ContentState.PROCESSING)
+    ContentRepository(db).set_state("p-1", ContentState.READY)
     with dg.instance_for_test() as instance:
-        sync_run(store, instance, run("publish_job"), S.STARTED)
-        sync_run(store, instance, run("publish_job"), S.FAILURE)
-    assert store.status("p-1").state == ContentState.FAILED_UPLOAD
+        sync_run(db, instance, run("publish_job"), S.STARTED)
+        sync_run(db, instance, run("publish_job"), S.FAILURE)
+    assert ContentRepository(db).status("p-1").state == ContentState.FAILED_UPLOAD
 
 
-def test_runs_of_other_jobs_are_ignored(store: ContentStore) -> None:
+def test_runs_of_other_jobs_are_ignored(db: Database) -> None:
     with dg.instance_for_test() as instance:
-        sync_run(store, instance, run("__ASSET_JOB"), S.SUCCESS)
-    assert store.status("p-1").state == ContentState.DRAFT
+        sync_run(db, instance, run("__ASSET_JOB"), S.SUCCESS)
+    assert ContentRepository(db).status("p-1").state == ContentState.DRAFT

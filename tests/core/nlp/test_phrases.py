@@ -46,6 +46,15 @@ def test_korean_breaks_between_words_only() -> None:
     assert all(word in words for p in phrases for word in p.split())
 
 
+def test_a_clause_whose_words_fill_every_line_exactly_is_split() -> None:
+    assert split_caption_phrases("aaaa bbbb cccc dddd", "en", 9) == ["aaaa bbbb", "cccc dddd"]
+    korean = "시는 운영 적자가 커지고 있어 불가피한 결정이라고 설명했다."  # two full lines of 16
+    assert split_caption_phrases(korean, "ko") == [
+        "시는 운영 적자가 커지고 있어",
+        "불가피한 결정이라고 설명했다.",
+    ]
+
+
 def test_a_word_longer_than_the_limit_is_cut() -> None:
     phrases = split_caption_phrases("The Llanfairpwllgwyngyll station reopened.", "en", 12)
     assert all(0 < len(p) <= 12 for p in phrases)

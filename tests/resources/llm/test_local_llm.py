@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from autoclip_core.nlp.speech import spoken_units
 from autoclip_core.schemas import Script, SourceItem, TopicSelection
+from resources.errors import LLMError
 from resources.llm.base import LLMResource
-from resources.llm.local import LocalLLM, spoken_length
+from resources.llm.local import LocalLLM
 from tests.core.nlp.articles import EN_ARTICLE, EN_TITLE, KO_ARTICLE, KO_TITLE
 
 SELECTION = TopicSelection(selected=True, score=0.9, reason="test")
@@ -32,7 +34,7 @@ def _write(llm: LocalLLM, item: SourceItem) -> Script:
 
 
 def _spoken(script: Script) -> int:
-    return sum(spoken_length(part, script.language) for part in script.spoken_parts())
+    return sum(spoken_units(part, script.language) for part in script.spoken_parts())
 
 
 def test_is_an_llm_resource_with_config() -> None:
@@ -154,7 +156,7 @@ def test_long_korean_title_hook_joins_keywords_with_the_right_particle() -> None
 def test_an_item_without_text_is_refused() -> None:
     llm = LocalLLM()
     item = _item("Breaking", "")
-    with pytest.raises(ValueError, match="Too little text"):
+    with pytest.raises(LLMError, match="Too little text"):
         llm.write_script(item, llm.analyze(item), SELECTION)
 
 

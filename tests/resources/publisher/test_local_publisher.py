@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from resources.publisher.base import PublishError, PublishRequest
+from resources.errors import PublishError
+from resources.publisher.base import PublishRequest
 from resources.publisher.local import LocalChannelPublisher
 
 
@@ -47,14 +48,15 @@ def test_republishing_replaces_the_entry_and_newest_comes_first(tmp_path: Path) 
 
 def test_channel_names_cannot_be_paths(tmp_path: Path) -> None:
     publisher = LocalChannelPublisher(root=str(tmp_path))
-    with pytest.raises(ValueError, match="invalid channel"):
+    with pytest.raises(PublishError, match="invalid channel"):
         publisher.channel_dir("../etc")
 
 
 def test_stats_of_a_published_video_are_real_zeros_with_its_url_and_time(tmp_path: Path) -> None:
     publisher = LocalChannelPublisher(root=str(tmp_path / "channels"))
     receipt = publisher.publish(request(tmp_path))
-    stats = publisher.video_stats("local", "demo-1")
+    assert receipt.channel == "local"
+    stats = publisher.video_stats("demo-1", receipt)
     assert (stats.channel, stats.content_id) == ("local", "demo-1")
     assert stats.url == receipt.url
     assert stats.published_at == receipt.published_at
@@ -65,9 +67,10 @@ def test_stats_of_a_published_video_are_real_zeros_with_its_url_and_time(tmp_pat
 
 def test_stats_of_a_video_the_channel_does_not_have_are_a_final_error(tmp_path: Path) -> None:
     publisher = LocalChannelPublisher(root=str(tmp_path / "channels"))
-    publisher.publish(request(tmp_path, "other"))
+    other = publisher.publish(request(tmp_path, "other"))
     with pytest.raises(PublishError, match="not published") as raised:
-        publisher.video_stats("local", "demo-1")
+        publisher.video_stats("demo-1", other)
     assert raised.value.retryable is False
+    elsewhere = other.model_copy(update={"channel": "empty-channel"})
     with pytest.raises(PublishError):
-        publisher.video_stats("empty-channel", "demo-1")
+        publisher.video_stats("other", elsewhere)

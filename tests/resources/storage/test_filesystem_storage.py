@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from resources.errors import StorageError
 from resources.storage.base import content_key, fingerprint
 from resources.storage.filesystem import FilesystemStorage
 
@@ -46,5 +47,12 @@ def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
 
 def test_keys_cannot_escape_the_storage_root(tmp_path: Path) -> None:
     storage = FilesystemStorage(root=str(tmp_path / "media"))
-    with pytest.raises(ValueError, match="escapes"):
+    with pytest.raises(StorageError, match="escapes"):
         storage.exists("../../etc/passwd")
+
+
+def test_a_missing_key_is_a_final_storage_error(tmp_path: Path) -> None:
+    storage = FilesystemStorage(root=str(tmp_path))
+    with pytest.raises(StorageError, match=r"not in storage: video/aa/aa\.mp4") as raised:
+        storage.local_path("video/aa/aa.mp4")
+    assert raised.value.retryable is False

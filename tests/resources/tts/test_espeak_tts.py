@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from autoclip_core.nlp.phrases import split_caption_phrases
+from autoclip_core.nlp.speech import speaking_seconds
+from autoclip_core.schemas import Language
+from resources.errors import TTSError
 from resources.tts import espeak
 from resources.tts.espeak import EspeakTTS
+from tests.core.nlp.articles import EN_ARTICLE, KO_ARTICLE
 
 ENGLISH = [
     "Artificial intelligence is changing how we grow food.",
@@ -66,8 +71,19 @@ def test_korean_phrases_give_audible_speech_of_plausible_length(
         assert max(map(abs, samples_between(samples, clip.sample_rate, cue.start, cue.end))) > 5000
 
 
+@pytest.mark.parametrize(("language", "article"), [("en", EN_ARTICLE), ("ko", KO_ARTICLE)])
+def test_speech_runs_at_the_stated_speaking_rate(
+    tts: EspeakTTS, tmp_path: Path, language: Language, article: str
+) -> None:
+    """Narration length estimates (topic selection) hold for the voice that speaks them."""
+    phrases = split_caption_phrases(article, language)
+    clip = tts.synthesize(phrases, language, tmp_path / "article.wav")
+    speech = sum(cue.end - cue.start for cue in clip.cues)
+    assert speech == pytest.approx(speaking_seconds(article, language), rel=0.15)
+
+
 def test_korean_is_spoken_with_the_configured_korean_voice(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="no-such-voice"):
+    with pytest.raises(TTSError, match="no-such-voice"):
         EspeakTTS(voice_ko="no-such-voice").synthesize(KOREAN, "ko", tmp_path / "ko.wav")
 
 
@@ -166,9 +182,9 @@ def test_a_faster_rate_gives_shorter_speech(tmp_path: Path) -> None:
 
 
 def test_empty_phrase_list_is_rejected(tts: EspeakTTS, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(TTSError, match="empty"):
         tts.synthesize([], "en", tmp_path / "x.wav")
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(TTSError, match="empty"):
         tts.synthesize(["", "  \n"], "en", tmp_path / "x.wav")
     assert not (tmp_path / "x.wav").exists()
 
@@ -176,14 +192,14 @@ def test_empty_phrase_list_is_rejected(tts: EspeakTTS, tmp_path: Path) -> None:
 def test_text_that_speaks_to_nothing_is_rejected_naming_the_phrase(
     tts: EspeakTTS, tmp_path: Path
 ) -> None:
-    with pytest.raises(ValueError, match=r"no audible speech for '\.\.\.'"):
+    with pytest.raises(TTSError, match=r"no audible speech for '\.\.\.'"):
         tts.synthesize(["Hello there.", "..."], "en", tmp_path / "x.wav")
 
 
 def test_unknown_language_is_rejected(tts: EspeakTTS, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="'fr'"):
+    with pytest.raises(TTSError, match="'fr'"):
         tts.voice_for("fr")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="'fr'"):
+    with pytest.raises(TTSError, match="'fr'"):
         tts.synthesize(["Bonjour"], "fr", tmp_path / "x.wav")  # type: ignore[arg-type]
 
 

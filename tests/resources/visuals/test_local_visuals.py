@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from autoclip_core.text_layout import Font
+from autoclip_core.render.text_layout import Font
+from resources.errors import VisualsError
 from resources.visuals.base import SceneCard
 from resources.visuals.local import (
     FREE_BOTTOM,
@@ -274,3 +275,9 @@ def test_fingerprint_names_the_provider_style_and_library_state(tmp_path: Path) 
     solid_image(library / "farm.png", (20, 200, 20))
     assert visuals.fingerprint_inputs() != before
     assert LocalVisuals().fingerprint_inputs() != before
+
+
+def test_an_image_that_cannot_be_written_is_a_visuals_error(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_bytes(b"a file where the folder should be")
+    with pytest.raises(VisualsError, match=r"could not write the scene image card\.png"):
+        LocalVisuals().scene_image(make_card(), tmp_path / "taken" / "card.png")
