@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -24,7 +23,15 @@ from autoclip_api.core.middleware import (
     MAX_BODY_BYTES,
     BodySizeLimitMiddleware,
     ObservabilityMiddleware,
+    ProblemCORSMiddleware,
     SecurityHeadersMiddleware,
+)
+from autoclip_api.core.responses import (
+    VALIDATION_DETAIL,
+    Problem,
+    problem_documentation,
+    problem_response,
+    validation_errors,
 )
 from autoclip_api.health.endpoints import build_router as build_health_router
 from autoclip_api.organizations.endpoints import router as organizations_router
@@ -90,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(build_health_router())
     app.include_router(v1)
     app.include_router(build_health_router(), include_in_schema=False)  # probes at the root too
-    _document_policies(app)
+    _document_operations(app)
 
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
@@ -99,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: security headers wrap everything, errors and preflights included.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(
-        CORSMiddleware,
+        ProblemCORSMiddleware,
         allow_origins=settings.cors_origin_list,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
@@ -149,8 +156,12 @@ class RouteTemplates:
         return self._templates.get(id(route)) or getattr(route, "path", None) or "<unmatched>"
 
 
-def _document_policies(app: FastAPI) -> None:
-    """Each operation's guard, in OpenAPI as ``x-permission`` and in its description."""
+def _document_operations(app: FastAPI) -> None:
+    """Each operation's guard (``x-permission`` and its description) and its error responses.
+
+    Every error is a :class:`Problem`: the codes a route declares (``error_responses``), 422
+    wherever FastAPI validates input, 413 wherever there is a body and 500 everywhere.
+    """
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -161,31 +172,51 @@ def _document_policies(app: FastAPI) -> None:
             policy = route_policy(dependant)
             for method in methods:
                 operation = schema.get("paths", {}).get(path, {}).get(method.lower())
-                if operation is not None and policy is not None:
+                if operation is None:
+                    continue
+                if policy is not None:
                     operation["x-permission"] = policy
                     text = operation.get("description", "")
                     operation["description"] = f"{text}\n\n**Requires:** `{policy}`".strip()
+                _document_errors(operation)
+        _add_problem_schemas(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _error(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+def _document_errors(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    codes = ["500"]
+    if "422" in responses:  # FastAPI's own entry names its HTTPValidationError: replaced
+        codes.append("422")
+    if "requestBody" in operation:
+        codes.append("413")
+    for code in codes:
+        responses[code] = problem_documentation(int(code))
+    operation["responses"] = dict(sorted(responses.items()))
 
 
-async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-    return _error(exc.status_code, exc.detail, exc.headers)
+def _add_problem_schemas(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    for name in ("HTTPValidationError", "ValidationError"):  # FastAPI's, no longer referenced
+        if f'"#/components/schemas/{name}"' not in json.dumps(schema["paths"]):
+            components.pop(name, None)
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return _error(exc.status_code, exc.detail, dict(exc.headers or {}))
+async def _api_error(_request: Request, exc: ApiError) -> Response:
+    return problem_response(exc.status_code, exc.detail, exc.headers)
 
 
-async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+    return problem_response(exc.status_code, str(exc.detail), exc.headers)
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
     """422 with where and what, but never the submitted value (it may be a password)."""
-    errors = [
-        {"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
-        for e in exc.errors()
-    ]
-    return _error(422, errors)
+    return problem_response(
+        422, VALIDATION_DETAIL, errors=validation_errors(exc.errors(), exc.body)
+    )

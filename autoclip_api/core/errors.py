@@ -1,4 +1,5 @@
-"""The API's exception hierarchy; each maps to ``{"detail": ...}`` with its status code."""
+"""The API's exception hierarchy: each is answered as a problem (``core/responses.py``) with its
+status code, its ``detail`` and its headers (``WWW-Authenticate``, ``Retry-After``)."""
 
 from __future__ import annotations
 

@@ -1,20 +1,28 @@
-"""Pure ASGI middleware: security headers, request-size limit, request log + metrics + 500s."""
+"""Pure ASGI middleware: security headers, request-size limit, CORS, request log + metrics +
+500s."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
+import anyio
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autoclip_api.core.metrics import Metrics
+from autoclip_api.core.responses import problem_response
 
 logger = logging.getLogger("autoclip_api.requests")
 
 MAX_BODY_BYTES = 1024 * 1024  # 1 MiB
+# What the server reads and discards of a refused body before it closes the connection.
+DRAIN_MAX_BYTES = 8 * MAX_BODY_BYTES
+DRAIN_MAX_SECONDS = 10.0
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_CSP = (
@@ -32,22 +40,6 @@ _COMMON_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
     (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
 )
-
-
-def _json_response(
-    status: int, detail: str, headers: Iterable[tuple[bytes, bytes]] = ()
-) -> tuple[Message, Message]:
-    body = json.dumps({"detail": detail}).encode()
-    start: Message = {
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            *headers,
-        ],
-    }
-    return start, {"type": "http.response.body", "body": body}
 
 
 class SecurityHeadersMiddleware:
@@ -83,54 +75,115 @@ class BodySizeLimitMiddleware:
 
     A declared ``Content-Length`` over the limit is answered at once, before a byte of the body
     is received. A body without one (chunked) is counted as it streams in and refused at the
-    first chunk past the limit.
+    first chunk past the limit. Either way the connection closes after the answer, and before
+    it does, the rest of the body is read and discarded (at most ``drain_bytes``, for at most
+    ``drain_seconds``): closing a socket that still holds unread bytes resets the connection,
+    and a client that sends its whole body before reading (``urllib``) would see a broken pipe
+    instead of the 413 it was sent.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        drain_bytes: int = DRAIN_MAX_BYTES,
+        drain_seconds: float = DRAIN_MAX_SECONDS,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.drain_bytes = drain_bytes
+        self.drain_seconds = drain_seconds
         self.detail = f"Request body over {max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    await _send_json(send, 400, "Invalid Content-Length header")
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        guard = _BodyGuard(self, receive, send, headers.get("expect", "").lower())
+        if declared is not None:
+            try:
+                length = int(declared)
+            except ValueError:
+                await problem_response(400, "Invalid Content-Length header")(scope, receive, send)
+                return
+            if length > self.max_bytes:
+                guard.refused = True
+                await problem_response(413, self.detail)(scope, guard.receive, guard.send)
+                return
+        await self.app(scope, guard.receive, guard.send)
+
+
+class _BodyGuard:
+    """One request's body: counted as it is read, and drained behind its 413."""
+
+    def __init__(
+        self, limit: BodySizeLimitMiddleware, receive: Receive, send: Send, expect: str
+    ) -> None:
+        self.limit = limit
+        self._receive = receive
+        self._send = send
+        # A client waiting for "100 Continue" has sent nothing yet and will read the answer.
+        self.body_complete = expect == "100-continue"
+        self.received = 0
+        self.refused = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.body_complete = not message.get("more_body", False)
+            if self.received > self.limit.max_bytes:
+                self.refused = True
+                # FastAPI re-raises HTTPExceptions from body reading: the 413 problem follows.
+                raise HTTPException(413, self.limit.detail)
+        elif message["type"] == "http.disconnect":
+            self.body_complete = True
+        return message
+
+    async def send(self, message: Message) -> None:
+        if not self.refused:
+            await self._send(message)
+        elif message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"connection"]
+            await self._send({**message, "headers": [*headers, (b"connection", b"close")]})
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            # The whole answer goes out first (a client reading while it sends has it at once),
+            # the response stays open while the rest of the body is discarded, then it ends.
+            await self._send({**message, "more_body": True})
+            await self._drain()
+            await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+        else:
+            await self._send(message)
+
+    async def _drain(self) -> None:
+        drained = 0
+        with anyio.move_on_after(self.limit.drain_seconds):
+            while not self.body_complete and drained < self.limit.drain_bytes:
+                message = await self._receive()
+                if message["type"] != "http.request":
                     return
-                if declared > self.max_bytes:
-                    await _send_json(send, 413, self.detail, [(b"connection", b"close")])
-                    return
-                break
-        received = 0
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    # FastAPI re-raises HTTPExceptions from body reading: a JSON 413 follows.
-                    raise HTTPException(413, self.detail)
-            return message
-
-        await self.app(scope, counting_receive, send)
+                drained += len(message.get("body", b""))
+                self.body_complete = not message.get("more_body", False)
 
 
-async def _send_json(
-    send: Send, status: int, detail: str, headers: Iterable[tuple[bytes, bytes]] = ()
-) -> None:
-    start, body = _json_response(status, detail, headers)
-    await send(start)
-    await send(body)
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered as a problem like every error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        keep = {
+            k: v for k, v in response.headers.items() if k not in ("content-type", "content-length")
+        }
+        return problem_response(response.status_code, bytes(response.body).decode(), keep)
 
 
 class ObservabilityMiddleware:
-    """One log line and one metrics sample per request; unexpected errors become a bare 500.
+    """One log line and one metrics sample per request; unexpected errors become a bare 500
+    problem (no stack trace: that goes to the log).
 
     The log line names the route template (``/api/v1/projects/{project_id}``), never the query
     string or a header, so no credential can reach it.
@@ -164,9 +217,7 @@ class ObservabilityMiddleware:
             logger.exception("unhandled error on %s %s", scope["method"], self._route(scope))
             status = 500
             if not response_started:
-                start, body = _json_response(500, "Internal server error")
-                await send(start)
-                await send(body)
+                await problem_response(500, "Internal server error")(scope, receive, send)
         finally:
             elapsed = time.perf_counter() - started
             route = self._route(scope)

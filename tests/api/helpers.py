@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -84,6 +85,16 @@ class ApiClient:
         )
         assert response.status_code == 201, response.text
         return dict(response.json())
+
+
+def problem(status: int, detail: str) -> dict[str, Any]:
+    """The RFC 9457 problem body the API answers an error with."""
+    return {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
 
 
 def forge(secret: str, claims: dict[str, Any], *, algorithm: str = "HS256") -> str:

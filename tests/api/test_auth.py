@@ -7,7 +7,7 @@ import asyncio
 import jwt
 import pytest
 
-from tests.api.helpers import PASSWORD, ApiClient
+from tests.api.helpers import PASSWORD, ApiClient, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -47,7 +47,7 @@ async def test_duplicate_email_is_409_case_insensitively(client: ApiClient) -> N
         json={"email": "DUP@example.com", "password": PASSWORD, "name": "B", "org_name": "B"},
     )
     assert response.status_code == 409
-    assert response.json() == {"detail": "Email already registered"}
+    assert response.json() == problem(409, "Email already registered")
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,8 @@ async def test_wrong_password_and_unknown_email_get_the_same_401(client: ApiClie
         "/api/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD}
     )
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.content == unknown.content == b'{"detail":"Invalid email or password"}'
+    assert wrong.content == unknown.content
+    assert wrong.json() == problem(401, "Invalid email or password")
 
 
 async def test_login_into_a_chosen_org_and_refusal_for_non_members(client: ApiClient) -> None:
@@ -198,4 +199,4 @@ async def test_logout_needs_a_token(client: ApiClient) -> None:
     response = await client.post("/api/v1/auth/logout")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-    assert response.json() == {"detail": "Not authenticated"}
+    assert response.json() == problem(401, "Not authenticated")

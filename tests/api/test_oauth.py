@@ -16,7 +16,7 @@ from autoclip_api.auth.oauth import GoogleProvider, OAuthRejectedError, pkce_pai
 from autoclip_core.models import OAuthState
 from tests.api.conftest import client_for
 from tests.api.fakes.google_idp import CLIENT_ID, CLIENT_SECRET, FakeGoogle, running_fake_google
-from tests.api.helpers import ApiClient
+from tests.api.helpers import ApiClient, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -150,7 +150,7 @@ async def test_pkce_is_enforced_a_wrong_verifier_fails(
         "/api/v1/auth/oauth/google", json={"code": code, "state": state}
     )
     assert response.status_code == 401
-    assert response.json() == {"detail": "OAuth sign-in failed"}
+    assert response.json() == problem(401, "OAuth sign-in failed")
 
 
 async def test_state_is_single_use_and_must_be_known(
@@ -168,7 +168,7 @@ async def test_state_is_single_use_and_must_be_known(
         "/api/v1/auth/oauth/google", json={"code": code, "state": state}
     )
     assert replay.status_code == 401
-    assert replay.json() == {"detail": "Unknown or expired OAuth state"}
+    assert replay.json() == problem(401, "Unknown or expired OAuth state")
 
 
 async def test_redirect_uri_must_be_registered(oauth_client: ApiClient) -> None:
@@ -198,7 +198,7 @@ async def test_provider_outage_is_502(oauth_client: ApiClient, google: FakeGoogl
     google.token_status = 503
     response = await _sign_in(oauth_client)
     assert response.status_code == 502
-    assert response.json() == {"detail": "Identity provider unavailable"}
+    assert response.json() == problem(502, "Identity provider unavailable")
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import ApiClient
+from tests.api.helpers import ApiClient, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -70,7 +70,7 @@ async def test_the_last_owner_can_be_neither_demoted_nor_removed(client: ApiClie
     base = f"/api/v1/orgs/{owner.org_id}/members/{owner.user_id}"
     demote = await client.patch(base, json={"role": "admin"}, headers=owner.headers)
     assert demote.status_code == 409
-    assert demote.json() == {"detail": "An organisation needs at least one owner"}
+    assert demote.json() == problem(409, "An organisation needs at least one owner")
     assert (await client.delete(base, headers=owner.headers)).status_code == 409
 
     second = await client.member(owner, "owner")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import ApiClient
+from tests.api.helpers import ApiClient, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -124,7 +124,7 @@ async def test_malformed_ids_are_404(client: ApiClient) -> None:
     for project_id in ("nope", "0" * 31, "Z" * 32, "%00"):
         response = await client.get(f"/api/v1/projects/{project_id}", headers=owner.headers)
         assert response.status_code == 404
-        assert response.json() == {"detail": "Project not found"}
+        assert response.json() == problem(404, "Project not found")
 
 
 async def test_slugs_are_unique_across_orgs_for_the_same_name(client: ApiClient) -> None:

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.api.conftest import client_for
-from tests.api.helpers import ApiClient
+from tests.api.helpers import ApiClient, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -37,7 +37,7 @@ async def test_sixth_failed_login_in_15_minutes_is_429_with_retry_after(
     sixth = await client.post("/api/v1/auth/login", json=wrong)
     assert sixth.status_code == 429
     _assert_retry_after(dict(sixth.headers), 15 * 60)
-    assert sixth.json() == {"detail": "Too many failed sign-in attempts; try again later"}
+    assert sixth.json() == problem(429, "Too many failed sign-in attempts; try again later")
     # even the right password waits now: the account is locked, not the guess
     right = {"email": account.email, "password": account.password}
     assert (await client.post("/api/v1/auth/login", json=right)).status_code == 429
@@ -108,7 +108,7 @@ async def test_general_per_user_limit_covers_the_whole_api(
         limited = await http.get("/api/v1/orgs", headers=account.headers)
         assert limited.status_code == 429
         _assert_retry_after(dict(limited.headers), 60)
-        assert limited.json() == {"detail": "Rate limit exceeded"}
+        assert limited.json() == problem(429, "Rate limit exceeded")
         # per user: someone else is not limited
         assert (await http.get("/api/v1/users/me", headers=other.headers)).status_code == 200
 
@@ -126,7 +126,7 @@ async def test_redis_down_login_and_refresh_fail_closed_reads_keep_working(
             "/api/v1/auth/login", json={"email": account.email, "password": account.password}
         )
         assert login.status_code == 503
-        assert login.json() == {"detail": "Sign-in is temporarily unavailable"}
+        assert login.json() == problem(503, "Sign-in is temporarily unavailable")
         assert login.headers["retry-after"].isdigit()
         refresh = await http.post(
             "/api/v1/auth/refresh", json={"refresh_token": account.refresh_token}

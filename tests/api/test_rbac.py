@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, delete
 from autoclip_api.app import api_routes, route_policy
 from autoclip_api.auth.permissions import ROLE_PERMISSIONS, Permission, Role
 from autoclip_core.models import Membership
-from tests.api.helpers import ApiClient
+from tests.api.helpers import ApiClient, problem
 
 # The seed's matrix, written out by hand: the table must be exactly this.
 MATRIX = {
@@ -211,4 +211,4 @@ async def test_user_without_any_organisation_gets_no_permissions(
     assert (me["org_id"], me["role"], me["permissions"]) == (None, None, [])
     response = await client.get("/api/v1/projects", headers=orphan.headers)
     assert response.status_code == 403
-    assert response.json() == {"detail": "No organisation selected: sign in with an organisation"}
+    assert response.json() == problem(403, "No organisation selected: sign in with an organisation")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import threading
@@ -13,13 +14,15 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from autoclip_api.core.middleware import DRAIN_MAX_BYTES
 from autoclip_api.projects.service import project_service
 from tests.api.conftest import JWT_SECRET, client_for
-from tests.api.helpers import ApiClient
+from tests.api.helpers import ApiClient, problem
 
 pytestmark = pytest.mark.anyio
 
 MIB = 1024 * 1024
+TOO_LARGE = problem(413, "Request body over 1048576 bytes")
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -42,12 +45,16 @@ def _assert_security_headers(headers: dict[str, str]) -> None:
 
 
 async def test_declared_body_over_1_mib_is_413_before_the_body_is_read(app: FastAPI) -> None:
-    received: list[int] = []
     sent: list[dict[str, object]] = []
+    sent_before_first_read: list[int] = []
+    drained = 0
 
     async def receive() -> dict[str, object]:
-        received.append(1)
-        return {"type": "http.request", "body": b"{}", "more_body": True}
+        nonlocal drained
+        if not sent_before_first_read:
+            sent_before_first_read.append(len(sent))
+        drained += 64 * 1024
+        return {"type": "http.request", "body": b"x" * (64 * 1024), "more_body": True}
 
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
@@ -62,16 +69,22 @@ async def test_declared_body_over_1_mib_is_413_before_the_body_is_read(app: Fast
         "raw_path": b"/api/v1/auth/register",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", b"2097152")],
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"104857600")],
         "client": ("127.0.0.1", 1234),
         "server": ("testserver", 80),
     }
     await app(scope, receive, send)
-    assert received == []  # not one byte of the body was read
+    # the whole answer went out before a byte of the body was read ...
+    assert sent_before_first_read == [2]
     assert sent[0]["status"] == 413
-    assert sent[1]["body"] == b'{"detail": "Request body over 1048576 bytes"}'
+    assert json.loads(sent[1]["body"]) == TOO_LARGE  # type: ignore[arg-type]
     headers = {k.decode(): v.decode() for k, v in sent[0]["headers"]}  # type: ignore[union-attr]
+    assert headers["content-type"] == "application/problem+json"
+    assert headers["connection"] == "close"
     _assert_security_headers(headers)
+    # ... then at most DRAIN_MAX_BYTES of the 100 MiB declared were read and discarded
+    assert drained == DRAIN_MAX_BYTES
+    assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
 
 
 async def test_streamed_body_over_1_mib_is_413(client: ApiClient) -> None:
@@ -83,7 +96,8 @@ async def test_streamed_body_over_1_mib_is_413(client: ApiClient) -> None:
         "/api/v1/auth/register", content=chunks(), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
-    assert response.json() == {"detail": "Request body over 1048576 bytes"}
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == TOO_LARGE
 
 
 async def test_body_of_exactly_1_mib_is_accepted_for_parsing(client: ApiClient) -> None:
@@ -129,7 +143,7 @@ def test_live_server_answers_413_without_waiting_for_the_body(live_server: int) 
         assert time.monotonic() - started < 2
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
-    assert body == b'{"detail": "Request body over 1048576 bytes"}'
+    assert json.loads(body) == TOO_LARGE
 
 
 # headers, CORS ----------------------------------------------------------------------------
@@ -147,9 +161,11 @@ async def test_security_headers_on_every_kind_of_response(client: ApiClient) -> 
     ]
     for response in responses:
         _assert_security_headers(dict(response.headers))
-        assert response.headers["content-type"].startswith("application/json")
         if response.status_code >= 400:
-            assert set(response.json()) == {"detail"}
+            assert response.headers["content-type"] == "application/problem+json"
+            assert {"type", "title", "status", "detail"} <= set(response.json())
+        else:
+            assert response.headers["content-type"].startswith("application/json")
 
 
 async def test_docs_page_gets_a_csp_that_lets_it_load(client: ApiClient) -> None:
@@ -214,7 +230,8 @@ async def test_unexpected_errors_are_a_bare_500_without_internals(
     with caplog.at_level(logging.ERROR, logger="autoclip_api"):
         response = await client.get("/api/v1/projects", headers=account.headers)
     assert response.status_code == 500
-    assert response.content == b'{"detail": "Internal server error"}'
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == problem(500, "Internal server error")  # nothing more
     _assert_security_headers(dict(response.headers))
     assert "Traceback" in caplog.text  # the operator sees it in the log, not the client
 
@@ -227,7 +244,7 @@ async def test_malformed_json_is_422_without_echoing_the_body(client: ApiClient)
     )
     assert response.status_code == 422
     assert "hunter2" not in response.text
-    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert [(e["type"], e["pointer"]) for e in response.json()["errors"]] == [("json_invalid", "#")]
 
 
 # logs ---------------------------------------------------------------------------------------

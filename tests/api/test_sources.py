@@ -143,7 +143,10 @@ async def test_another_orgs_sources_are_identical_to_missing_ones(client: ApiCli
 
     base = sources_path(bobs_project["id"])
     missing_project = sources_path(MISSING)
-    not_found = (404, b'{"detail":"Project not found"}')
+    not_found = (
+        404,
+        b'{"type":"about:blank","title":"Not Found","status":404,"detail":"Project not found"}',
+    )
     assert await answer(base) == await answer(missing_project) == not_found
     assert await answer(f"{base}/{bobs_source['id']}") == await answer(
         f"{missing_project}/{MISSING}"
@@ -154,7 +157,8 @@ async def test_another_orgs_sources_are_identical_to_missing_ones(client: ApiCli
     # Bob's source under Alice's own project: a source she does not have
     mine = sources_path(alices_project["id"])
     assert await answer(f"{mine}/{bobs_source['id']}") == await answer(f"{mine}/{MISSING}") == (
-        404, b'{"detail":"Source not found"}')  # fmt: skip
+        404, b'{"type":"about:blank","title":"Not Found","status":404,'
+        b'"detail":"Source not found"}')  # fmt: skip
     created = await client.post(base, json=WEBHOOK, headers=alice.headers)
     assert created.status_code == 404
     still = (await client.get(base, headers=bob.headers)).json()["items"]

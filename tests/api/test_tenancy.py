@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import autoclip_api
-from tests.api.helpers import ApiClient
+from tests.api.helpers import ApiClient, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +27,8 @@ async def test_other_orgs_project_is_byte_identical_to_a_missing_one(client: Api
             method, f"/api/v1/projects/{MISSING}", json=body, headers=alice.headers
         )
         assert foreign.status_code == missing.status_code == 404
-        assert foreign.content == missing.content == b'{"detail":"Project not found"}'
+        assert foreign.content == missing.content
+        assert foreign.json() == problem(404, "Project not found")
         assert dict(foreign.headers) == dict(missing.headers)
     # and nothing happened to Bob's project
     mine = await client.get(f"/api/v1/projects/{secret['id']}", headers=bob.headers)

@@ -14,7 +14,7 @@ import pytest
 
 from autoclip_api.auth.tokens import InvalidTokenError, TokenCodec
 from tests.api.conftest import JWT_SECRET
-from tests.api.helpers import Account, ApiClient, forge
+from tests.api.helpers import Account, ApiClient, forge, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -26,7 +26,7 @@ def _b64(data: dict[str, object]) -> str:
 async def _status(client: ApiClient, token: str) -> int:
     response = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
     if response.status_code == 401:
-        assert response.json() == {"detail": "Invalid or expired token"}
+        assert response.json() == problem(401, "Invalid or expired token")
         assert response.headers["www-authenticate"] == "Bearer"
     return response.status_code
 
