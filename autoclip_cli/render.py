@@ -12,11 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from autoclip_core.renderscript.model import TemplateError
-from autoclip_core.renderscript.templates import build_render_script, load_template, read_json
+from autoclip_core.render.engine import EngineConfig, FFmpegEngine, RenderError, RenderJob
+from autoclip_core.render.renderscript import TemplateError
+from autoclip_core.render.templates import build_render_script, load_template, read_json
 from autoclip_core.settings import Settings
-from resources.renderer.ffmpeg.engine import FFmpegEngine
-from resources.renderer.types import RenderError
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -37,7 +36,7 @@ def main(argv: list[str]) -> int:
     media_dir = args.media_dir or (
         template_path.parent if template_path.suffix == ".json" else Path.cwd()
     )
-    engine = FFmpegEngine.from_settings(Settings())
+    engine = FFmpegEngine(EngineConfig.from_settings(Settings()))
     shown = [-1]
 
     def progress(fraction: float) -> None:
@@ -51,9 +50,7 @@ def main(argv: list[str]) -> int:
         if not isinstance(modifications, dict):
             raise TemplateError("modifications", "must be a JSON object of 'Element.prop': value")
         script = build_render_script(load_template(args.template), modifications)
-        stats = engine.render(
-            script, args.output, media_dir=media_dir, snapshot=args.snapshot, progress=progress
-        )
+        stats = engine.render(RenderJob(script, args.output, media_dir, args.snapshot), progress)
     except TemplateError as exc:
         print(f"autoclip render: invalid template: {exc}", file=sys.stderr)
         return 2

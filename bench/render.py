@@ -4,8 +4,8 @@ The composition: 5 still scenes of 6 s, each with a linear Ken Burns zoom (100 %
 112 %→100 %) and a 0.33 s cross-dissolve from the previous scene; word-highlight captions
 (NanumGothic Bold, current word yellow); eSpeak narration; synthesised background music at
 35 % volume, ducked under the narration and faded out over the last 2 s. Every input is
-generated here, deterministically and offline (Pillow images, ``EspeakTTS``, a sine-chord
-track), and the narration is padded to exactly 30 s.
+generated here, deterministically and offline (Pillow images, ``EspeakTTS``, the engine's
+synthesised beat track), and the narration is padded to exactly 30 s.
 
 What is measured, in this order:
 
@@ -15,7 +15,7 @@ What is measured, in this order:
    (interpreter start, validation, the ffmpeg run, the thumbnail).
 2. **floor** — the bundled ffmpeg encoding the same 900 frames of ONE static image (decoded
    once, repeated with the ``loop`` filter) plus the narration, with the engine's encoder
-   settings read from ``FFmpegEngine``'s defaults: what the encoder alone costs at those
+   settings read from ``EngineConfig``'s defaults: what the encoder alone costs at those
    settings. ``vs_floor`` = ours / floor.
 3. **moviepy** — the same composition built the way peer projects do it with MoviePy 2.2.1
    (``ImageClip.resized(lambda t: …)`` zoom centred in a 1080×1920 ``CompositeVideoClip``,
@@ -70,7 +70,6 @@ MUSIC_VOLUME = 0.35
 MUSIC_DUCKED = 0.25
 """Extra music gain while the narration speaks (MoviePy side; the engine uses sidechain)."""
 MUSIC_FADE_OUT_S = 2.0
-MUSIC_RATE = 48000
 CAPTION = {
     "font_size": 70,
     "stroke_width": 8,
@@ -164,7 +163,9 @@ def make_inputs(media_dir: Path) -> Inputs:
         ),
         encoding="utf-8",
     )
-    music = write_music(media_dir / "music.wav")
+    from autoclip_core.render.music import write_beat_track
+
+    music = write_beat_track(media_dir / "music.wav", VIDEO_S)
     return Inputs(media_dir, scenes, narration, music, phrases, words)
 
 
@@ -172,7 +173,7 @@ def draw_scene(index: int, path: Path) -> Path:
     """A 1080×1920 still with gradients, shapes, a fine grid and a headline (detail to zoom)."""
     from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-    from autoclip_core.fonts import font_path
+    from autoclip_core.render.fonts import font_path
 
     rng = random.Random(index)
     top, bottom = PALETTES[index % len(PALETTES)]
@@ -254,45 +255,6 @@ def split_words(phrase: Word) -> list[Word]:
         done += len(text)
         words.append(Word(text, start, phrase.start + span * done / total))
     return words
-
-
-def write_music(path: Path) -> Path:
-    """30 s of stereo 48 kHz music: a four-chord loop of sines over a kick and a hi-hat."""
-    import numpy as np
-
-    t = np.arange(VIDEO_S * MUSIC_RATE) / MUSIC_RATE
-    chords = [
-        (261.63, 329.63, 392.00),
-        (220.00, 261.63, 329.63),
-        (174.61, 220.00, 261.63),
-        (196.00, 246.94, 293.66),
-    ]  # C Am F G
-    chord_s = 2.0
-    which = (t // chord_s).astype(int) % len(chords)
-    in_chord = t % chord_s
-    envelope = np.minimum(in_chord / 0.05, 1) * np.exp(-in_chord * 0.6)
-    left = np.zeros_like(t)
-    right = np.zeros_like(t)
-    for index, notes in enumerate(chords):
-        mask = which == index
-        for note in notes:
-            left[mask] += np.sin(2 * np.pi * note * t[mask])
-            right[mask] += np.sin(2 * np.pi * note * 1.003 * t[mask])
-    left *= 0.12 * envelope
-    right *= 0.12 * envelope
-    beat = t % 0.5
-    kick = 0.5 * np.sin(2 * np.pi * 55 * beat) * np.exp(-beat * 14)
-    off = (t + 0.25) % 0.5
-    hiss = np.random.default_rng(7).uniform(-1, 1, t.size)
-    hat = 0.08 * hiss * np.exp(-off * 60)
-    stereo = np.stack([left + kick + hat, right + kick + hat], axis=1)
-    pcm = (np.clip(stereo / np.abs(stereo).max() * 0.6, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(2)
-        wav.setsampwidth(2)
-        wav.setframerate(MUSIC_RATE)
-        wav.writeframes(pcm.tobytes())
-    return path
 
 
 # ---------------------------------------------------------------- the composition, twice
@@ -401,7 +363,7 @@ def caption_lines(inputs: Inputs) -> list[list[Word]]:
 
 def moviepy_spec(inputs: Inputs, out: Path, video_s: float) -> dict[str, Any]:
     """What the MoviePy child needs to build the same composition (plain JSON)."""
-    from autoclip_core.fonts import font_path
+    from autoclip_core.render.fonts import font_path
 
     scenes = []
     for i, image in enumerate(inputs.scenes):
@@ -532,7 +494,7 @@ def build_moviepy(spec: dict[str, Any]) -> Any:
 
 def floor_command(ffmpeg: str, still: Path, audio: Path, out: Path) -> list[str]:
     """Encode-only: one still decoded once and repeated in memory, the engine's encoders."""
-    from resources.renderer.ffmpeg.engine import AUDIO_ARGS, FFmpegEngine
+    from autoclip_core.render.engine import AUDIO_ARGS, EngineConfig
 
     frames = VIDEO_S * FPS
     return [
@@ -541,7 +503,7 @@ def floor_command(ffmpeg: str, still: Path, audio: Path, out: Path) -> list[str]
         "-filter_complex",
         f"[0:v]format=yuv420p,loop=loop={frames - 1}:size=1:start=0,settb=1/{FPS},setpts=N[v]",
         "-map", "[v]", "-map", "1:a", "-frames:v", str(frames),
-        *FFmpegEngine().video_args(), "-r", str(FPS),
+        *EngineConfig().video_args(), "-r", str(FPS),
         *AUDIO_ARGS, "-movflags", "+faststart", "-f", "mp4", str(out),
     ]  # fmt: skip
 
@@ -576,7 +538,7 @@ def checked(name: str, run: Measured, out: Path | None) -> Measured:
 
 
 def describe(path: Path) -> str:
-    from autoclip_core.media.probe import probe
+    from autoclip_core.render.probe import probe
 
     media = probe(path)
     video = (

@@ -15,7 +15,7 @@ from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
 from resources.llm.local import LocalLLM
 from resources.publisher.local import LocalChannelPublisher
-from resources.renderer.ffmpeg.renderer import FFmpegRenderer
+from resources.renderer.ffmpeg import FFmpegRenderer
 from resources.storage.filesystem import FilesystemStorage
 from resources.tts.espeak import EspeakTTS
 from resources.visuals.local import LocalVisuals

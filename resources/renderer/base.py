@@ -1,7 +1,8 @@
 """Renderer capability: a RenderScript (Creatomate's JSON template format) → an mp4.
 
-Templates and their validation live in ``autoclip_core.renderscript``; providers render a
-validated ``RenderScript`` — locally with one ffmpeg graph, or on a render service.
+The engine, its templates and their validation live in ``autoclip_core.render``; a provider
+here is a thin Dagster resource that holds its engine's configuration and hands out the
+engine (``engine()``): locally the ffmpeg engine, elsewhere a render service's client.
 """
 
 from __future__ import annotations
@@ -11,12 +12,21 @@ from pathlib import Path
 
 import dagster as dg
 
-from autoclip_core.renderscript.model import RenderScript
-from resources.renderer.types import ProgressFn, RenderStats
+from autoclip_core.render.engine import RenderEngine, RenderError, RenderJob, RenderStats
+from autoclip_core.render.ffmpeg_binary import ProgressCallback
+from autoclip_core.render.renderscript import RenderScript, TemplateError
+from resources.errors import ProviderError
+
+
+class RendererError(ProviderError):
+    capability = "renderer"
 
 
 class RendererResource(dg.ConfigurableResource, ABC):
     @abstractmethod
+    def engine(self) -> RenderEngine:
+        """The engine this provider renders with, built from the resource's configuration."""
+
     def render(
         self,
         script: RenderScript,
@@ -24,6 +34,17 @@ class RendererResource(dg.ConfigurableResource, ABC):
         *,
         media_dir: Path,
         snapshot: Path | None = None,
-        progress: ProgressFn | None = None,
+        progress: ProgressCallback | None = None,
     ) -> RenderStats:
-        """Render ``script`` (relative media sources resolved against ``media_dir``)."""
+        """Render ``script`` (relative media sources resolved against ``media_dir``).
+
+        A template the engine cannot render fails for good; a render that failed on the way
+        (ffmpeg killed, a timeout) may succeed when tried again.
+        """
+        job = RenderJob(script, out_mp4, media_dir, snapshot)
+        try:
+            return self.engine().render(job, progress)
+        except TemplateError as exc:
+            raise RendererError(f"the template cannot be rendered: {exc}") from exc
+        except RenderError as exc:
+            raise RendererError(str(exc), retryable=True) from exc

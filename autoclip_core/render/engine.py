@@ -8,36 +8,38 @@ output on a ``split`` branch stalled the whole graph for 40+ s at the snapshot's
 
 Output is byte-for-byte repeatable: the thread count is pinned and all muxers run bitexact.
 
-Free of Dagster (``FFmpegRenderer`` is its Dagster face), so ``autoclip render`` starts in
-about half the time.
+Free of Dagster (``resources.renderer.ffmpeg`` is its Dagster face), so ``autoclip render``
+starts in about half the time.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from autoclip_core.fonts import fonts_dir
-from autoclip_core.media.ffmpeg import FFmpegError, run_ffmpeg
-from autoclip_core.renderscript.model import AudioElement, RenderScript, TemplateError
-from autoclip_core.settings import Settings
-from resources.renderer.ffmpeg.audio_mix import mix_audio
-from resources.renderer.ffmpeg.media import MediaResolver
-from resources.renderer.ffmpeg.timeline import Placed, resolve_timeline
-from resources.renderer.ffmpeg.transcript import CaptionTrack, build_band_ass
-from resources.renderer.ffmpeg.video_graph import (
+from autoclip_core.render.audio_mix import mix_audio
+from autoclip_core.render.captions import CaptionTrack, build_band_ass
+from autoclip_core.render.ffmpeg_binary import FFmpegError, ProgressCallback, run_ffmpeg
+from autoclip_core.render.fonts import fonts_dir
+from autoclip_core.render.media_sources import MediaResolver
+from autoclip_core.render.renderscript import AudioElement, RenderScript, TemplateError
+from autoclip_core.render.timeline import Placed, resolve_timeline
+from autoclip_core.render.video_graph import (
     CaptionLayer,
     GraphBuilder,
     build_video_graph,
     is_caption,
 )
-from resources.renderer.types import ProgressFn, RenderError, RenderStats
+from autoclip_core.settings import Settings
 
 SNAPSHOT_AT = 1 / 3
 """Where the snapshot is taken without ``snapshot_time``, as a share of the video."""
@@ -53,6 +55,37 @@ BITEXACT_ARGS = [
     "-map_metadata", "-1",
     "-map_chapters", "-1",
 ]  # fmt: skip
+
+
+class RenderError(RuntimeError):
+    """The render failed after the template was found renderable (ffmpeg failed, a bad
+    snapshot path): a ``TemplateError`` is raised instead when the template is at fault."""
+
+
+class RenderStats(BaseModel):
+    duration: float
+    render_seconds: float
+    size_bytes: int
+    command: list[str]
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One render: the validated script, the mp4 to write, the folder relative media sources
+    are read from, and optionally a preview frame to cut (PNG or JPEG)."""
+
+    script: RenderScript
+    out_mp4: Path
+    media_dir: Path
+    snapshot: Path | None = None
+
+
+class RenderEngine(ABC):
+    """Turns a render job into an mp4: locally with ffmpeg, or on a render service."""
+
+    @abstractmethod
+    def render(self, job: RenderJob, progress: ProgressCallback | None = None) -> RenderStats:
+        """Render ``job``, calling ``progress`` with the fraction done (0..1)."""
 
 
 @contextmanager
@@ -80,8 +113,8 @@ def caption_tracks(placed: list[Placed], frame: tuple[int, int]) -> list[Caption
     return tracks
 
 
-class FFmpegEngine(BaseModel):
-    """Renders locally with the ffmpeg binary bundled by imageio-ffmpeg (libx264, libass)."""
+class EngineConfig(BaseModel):
+    """How the local engine encodes: what a deployment may tune (the output depends on it)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -104,7 +137,7 @@ class FFmpegEngine(BaseModel):
     timeout_s: float = Field(default=900, description="Kill ffmpeg after this many seconds.")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> FFmpegEngine:
+    def from_settings(cls, settings: Settings) -> Self:
         return cls(threads=settings.render_threads)
 
     def video_args(self) -> list[str]:
@@ -124,15 +157,15 @@ class FFmpegEngine(BaseModel):
             "-x264-params", x264_params,
         ]  # fmt: skip
 
-    def render(
-        self,
-        script: RenderScript,
-        out_mp4: Path,
-        *,
-        media_dir: Path,
-        snapshot: Path | None = None,
-        progress: ProgressFn | None = None,
-    ) -> RenderStats:
+
+class FFmpegEngine(RenderEngine):
+    """Renders locally with the ffmpeg binary bundled by imageio-ffmpeg (libx264, libass)."""
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+
+    def render(self, job: RenderJob, progress: ProgressCallback | None = None) -> RenderStats:
+        script, out_mp4, snapshot = job.script, job.out_mp4, job.snapshot
         if snapshot is not None and snapshot.suffix.lower() not in SNAPSHOT_CODECS:
             raise RenderError(f"snapshot must be one of {sorted(SNAPSHOT_CODECS)}: {snapshot}")
         started = time.perf_counter()
@@ -142,10 +175,10 @@ class FFmpegEngine(BaseModel):
             thread_pool(2, "stills") as drawing,
         ):
             workdir = Path(tmp)
-            media = MediaResolver(media_dir, workdir / "downloads")
+            media = MediaResolver(job.media_dir, workdir / "downloads")
             placed, duration = resolve_timeline(script, media)
             # The mix (an ffmpeg process of its own) runs while Pillow draws the stills.
-            mixing = pool.submit(mix_audio, placed, duration, workdir, self.timeout_s)
+            mixing = pool.submit(mix_audio, placed, duration, workdir, self.config.timeout_s)
             builder = GraphBuilder(
                 script.width,
                 script.height,
@@ -176,7 +209,7 @@ class FFmpegEngine(BaseModel):
                     args,
                     duration_s=duration,
                     progress=progress,
-                    timeout_s=self.timeout_s,
+                    timeout_s=self.config.timeout_s,
                     cwd=workdir,
                 )
                 if snapshot is not None:
@@ -214,12 +247,12 @@ class FFmpegEngine(BaseModel):
             "-loglevel", "error",
             *inputs,
             "-i", str(audio),
-            "-filter_complex_threads", str(self.threads),
+            "-filter_complex_threads", str(self.config.threads),
             "-/filter_complex", graph.name,
             "-map", "[vout]",
             "-map", f"{audio_index}:a",
             *(["-af", normalise] if normalise else []),
-            *self.video_args(),
+            *self.config.video_args(),
             "-r", f"{builder.fps:g}",
             *AUDIO_ARGS,
             "-movflags", "+faststart",

@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from autoclip_core.renderscript.model import (
+from autoclip_core.render.colors import ffmpeg_color, parse_color
+from autoclip_core.render.renderscript import (
     Animation,
     AudioElement,
     CompositionElement,
@@ -40,16 +41,9 @@ from autoclip_core.renderscript.model import (
     TextElement,
     VideoElement,
 )
-from resources.renderer.ffmpeg.raster import draw_shape, draw_text, fit_image, parse_color
-from resources.renderer.ffmpeg.timeline import (
-    EPSILON,
-    Placed,
-    length,
-    percent,
-    start_transition,
-    walk,
-)
-from resources.renderer.ffmpeg.zoom import (
+from autoclip_core.render.stills import draw_shape, draw_text, fit_image
+from autoclip_core.render.timeline import EPSILON, Placed, length, percent, start_transition, walk
+from autoclip_core.render.zoom import (
     MARGIN,
     Zoom,
     pad_edges,
@@ -106,11 +100,6 @@ def yuv420p_bytes(image: Image.Image) -> bytes:
 def full_chroma(fmt: str) -> str:
     """The 4:4:4 format of a 4:2:0 one (``yuva420p`` → ``yuva444p``)."""
     return fmt.replace("420", "444")
-
-
-def ffmpeg_color(value: str) -> str:
-    r, g, b, a = parse_color(value)
-    return f"0x{r:02x}{g:02x}{b:02x}@{a / 255:.3f}"
 
 
 def is_visual(item: Placed) -> bool:

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from autoclip_core.renderscript.model import RenderScript, TemplateError, parse_render_script
+from autoclip_core.render.renderscript import RenderScript, TemplateError, parse_render_script
 
-BUILTIN_DIR = Path(__file__).parent / "builtin"
+BUILTIN_DIR = Path(__file__).parent / "builtin_templates"
 BUILTIN_TEMPLATES = ("short", "long", "square")
 
 Json = dict[str, Any]

@@ -17,7 +17,7 @@ import av
 from av.container import InputContainer
 from pydantic import BaseModel
 
-from autoclip_core.media.ffmpeg import FFmpegError, run_ffmpeg
+from autoclip_core.render.ffmpeg_binary import FFmpegError, run_ffmpeg
 
 TRUNCATION_TOLERANCE_S = 0.1
 """How much earlier than declared a stream may end before the file counts as truncated."""

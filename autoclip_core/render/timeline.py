@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autoclip_core.renderscript.model import (
+from autoclip_core.render.media_sources import MediaResolver
+from autoclip_core.render.renderscript import (
     LENGTH,
     Animation,
     AudioElement,
@@ -32,7 +33,6 @@ from autoclip_core.renderscript.model import (
     TextElement,
     VideoElement,
 )
-from resources.renderer.ffmpeg.media import MediaResolver
 
 EPSILON = 1e-6
 OWN_TRACK_BASE = 1_000_000

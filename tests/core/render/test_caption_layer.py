@@ -13,16 +13,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autoclip_core.fonts import fonts_dir
-from autoclip_core.media.ffmpeg import run_ffmpeg
-from autoclip_core.renderscript.model import parse_render_script
-from resources.renderer.ffmpeg.engine import caption_tracks
-from resources.renderer.ffmpeg.media import MediaResolver
-from resources.renderer.ffmpeg.timeline import Placed, resolve_timeline
-from resources.renderer.ffmpeg.transcript import CaptionTrack, build_band_ass, build_captions_ass
-from resources.renderer.ffmpeg.video_graph import CaptionLayer, GraphBuilder
-from resources.renderer.ffmpeg.zoom import stepwise
-from tests.resources.renderer.helpers import write_voice
+from autoclip_core.render.captions import CaptionTrack, build_band_ass, build_captions_ass
+from autoclip_core.render.engine import caption_tracks
+from autoclip_core.render.ffmpeg_binary import run_ffmpeg
+from autoclip_core.render.fonts import fonts_dir
+from autoclip_core.render.media_sources import MediaResolver
+from autoclip_core.render.renderscript import parse_render_script
+from autoclip_core.render.timeline import Placed, resolve_timeline
+from autoclip_core.render.video_graph import CaptionLayer, GraphBuilder
+from autoclip_core.render.zoom import stepwise
+from tests.core.render.helpers import write_voice
 
 W, H, FPS = 270, 480, 30
 SECONDS = 3

@@ -17,10 +17,9 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw
 
-from autoclip_core.media.transcript import Word, write_transcript
-from autoclip_core.renderscript.model import parse_render_script
-from resources.renderer.ffmpeg.renderer import FFmpegRenderer
-from resources.renderer.types import RenderStats
+from autoclip_core.render.captions import Word, write_transcript
+from autoclip_core.render.engine import FFmpegEngine, RenderJob, RenderStats
+from autoclip_core.render.renderscript import parse_render_script
 
 SAMPLE_RATE = 48_000
 Box = tuple[int, int, int, int]
@@ -104,13 +103,8 @@ def render(
     progress: list[float] = []
     video = folder / f"{name}.mp4"
     still = folder / f"{name}.png" if snapshot else None
-    stats = FFmpegRenderer().render(
-        parse_render_script(copy.deepcopy(template)),
-        video,
-        media_dir=media_dir or folder,
-        snapshot=still,
-        progress=progress.append,
-    )
+    job = RenderJob(parse_render_script(copy.deepcopy(template)), video, media_dir or folder, still)
+    stats = FFmpegEngine().render(job, progress.append)
     return Rendered(template, video, stats, still, progress)
 
 

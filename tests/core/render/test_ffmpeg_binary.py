@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from autoclip_core.media.ffmpeg import FFmpegError, run_ffmpeg
+from autoclip_core.render.ffmpeg_binary import FFmpegError, run_ffmpeg
 
 
 def test_progress_is_reported_as_increasing_fractions_ending_at_one() -> None:

@@ -1,7 +1,7 @@
 """RenderScript templates: the validated subset, built-in templates, modifications, repeats.
 
-Pure and fast: no media is touched and nothing is rendered (see
-tests/resources/renderer for what the engine makes of a template).
+Pure and fast: no media is touched and nothing is rendered (the other tests of this
+folder show what the engine makes of a template).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from autoclip_core.renderscript.model import (
+from autoclip_core.render.renderscript import (
     AudioElement,
     CompositionElement,
     RenderScript,
@@ -22,7 +22,7 @@ from autoclip_core.renderscript.model import (
     json_path,
     parse_render_script,
 )
-from autoclip_core.renderscript.templates import (
+from autoclip_core.render.templates import (
     BUILTIN_TEMPLATES,
     apply_modifications,
     build_render_script,

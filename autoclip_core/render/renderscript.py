@@ -1,6 +1,6 @@
 """The RenderScript subset we render: Creatomate's JSON template format, validated strictly.
 
-A template that validates here renders locally (``resources.renderer.ffmpeg``) or on
+A template that validates here renders locally (``autoclip_core.render.engine``) or on
 Creatomate unchanged. Anything outside the subset is rejected with the JSON path of the
 offending property (``TemplateError``), before any media is touched. The README has the
 table of supported properties; this module is the source of truth for it.
@@ -16,13 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from autoclip_core.render.colors import check_color
+
 LENGTH = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(px|%|vw|vh|vmin|vmax)?\s*$")
 ANGLE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(°|deg)?\s*$")
-HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
-RGBA_COLOR = re.compile(
-    r"^rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,\s*(\d*\.?\d+)\s*)?\)$"
-)
-NAMED_COLORS = {"transparent": "#00000000", "black": "#000000", "white": "#ffffff"}
 
 Length = float | str
 """Pixels (a number or ``"12px"``), ``"50%"`` of the parent, or ``vw``/``vh``/``vmin``/``vmax``."""
@@ -53,20 +50,6 @@ def _check_percent(value: Percent | None) -> Percent | None:
     if not re.match(r"^\s*-?\d+(?:\.\d+)?\s*%?\s*$", value):
         raise ValueError(f"{value!r} is not a percentage")
     return value
-
-
-def _check_color(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if value in NAMED_COLORS or HEX_COLOR.match(value):
-        return value
-    rgba = RGBA_COLOR.match(value)
-    if rgba:
-        r, g, b, a = rgba.groups()
-        if max(int(r), int(g), int(b)) > 255 or (a is not None and float(a) > 1):
-            raise ValueError(f"{value!r}: channels go to 255 and alpha to 1")
-        return value
-    raise ValueError(f"{value!r} is not a colour (#rgb, #rrggbb, #rrggbbaa, rgba(), transparent)")
 
 
 class Strict(BaseModel):
@@ -167,7 +150,7 @@ class Stroked(ElementBase):
     stroke_color: str | None = None
     stroke_width: Length | None = None
 
-    _colors = field_validator("fill_color", "stroke_color")(_check_color)
+    _colors = field_validator("fill_color", "stroke_color")(check_color)
     _stroke = field_validator("stroke_width")(_check_length)
 
 
@@ -185,7 +168,7 @@ class TextElement(Stroked):
     transcript_maximum_length: int | None = Field(default=None, ge=1)
     transcript_color: str | None = None
 
-    _text_colors = field_validator("background_color", "transcript_color")(_check_color)
+    _text_colors = field_validator("background_color", "transcript_color")(check_color)
     _font_size = field_validator("font_size")(_check_length)
     _line_height = field_validator("line_height")(_check_percent)
 
@@ -203,7 +186,7 @@ class CompositionElement(ElementBase):
     fill_color: str | None = None
     elements: list[Element] = Field(default_factory=list)
 
-    _fill = field_validator("fill_color")(_check_color)
+    _fill = field_validator("fill_color")(check_color)
 
 
 Element = Annotated[
@@ -222,7 +205,7 @@ class RenderScript(Strict):
     snapshot_time: float | None = Field(default=None, ge=0)
     elements: list[Element] = Field(min_length=1)
 
-    _fill = field_validator("fill_color")(_check_color)
+    _fill = field_validator("fill_color")(check_color)
 
     @field_validator("width", "height")
     @classmethod

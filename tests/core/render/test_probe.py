@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from autoclip_core.media.ffmpeg import run_ffmpeg
-from autoclip_core.media.probe import CorruptMediaError, extract_frame, measure_loudness, probe
+from autoclip_core.render.ffmpeg_binary import run_ffmpeg
+from autoclip_core.render.probe import CorruptMediaError, extract_frame, measure_loudness, probe
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autoclip_core.media.ffmpeg import run_ffmpeg
-from resources.renderer.ffmpeg import zoom as zoom_module
-from resources.renderer.ffmpeg.video_graph import EASING, EASING_CURVES
-from resources.renderer.ffmpeg.zoom import (
+from autoclip_core.render import zoom as zoom_module
+from autoclip_core.render.ffmpeg_binary import run_ffmpeg
+from autoclip_core.render.video_graph import EASING, EASING_CURVES
+from autoclip_core.render.zoom import (
     MARGIN,
     TOLERANCE_PX,
     AxisWindow,

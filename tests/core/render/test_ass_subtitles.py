@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageFont
 
-from autoclip_core.fonts import font_path, fonts_dir
-from autoclip_core.media.captions import ass_escape, ass_script, ass_timestamp, cell_ratio
-from autoclip_core.media.ffmpeg import run_ffmpeg
+from autoclip_core.render.ass_subtitles import ass_escape, ass_script, ass_timestamp, cell_ratio
+from autoclip_core.render.ffmpeg_binary import run_ffmpeg
+from autoclip_core.render.fonts import font_path, fonts_dir
 
 
 def test_escaping_keeps_braces_and_backslashes_literal() -> None:

@@ -1,7 +1,10 @@
-"""Captions from an audio element's transcript → ASS events burned in by libass.
+"""Captions: an audio element's word timings → ASS events burned in by libass.
 
-Locally there is no speech recogniser, so the words' times come from a sidecar next to the
-audio file (``autoclip_core.media.transcript``); Creatomate transcribes by itself.
+Word timings live in a sidecar next to the audio file, ``<audio file>.transcript.json``:
+``{"words": [{"text": "Hello", "start": 0.0, "end": 0.31}, ...]}`` (seconds into the audio
+file). Locally there is no speech recogniser, so the engine reads them from there for
+``transcript_source`` captions; our TTS knows each phrase's exact time, so the pipeline
+writes them. Creatomate transcribes by itself.
 
 ``transcript_split``: ``line`` shows groups of words of at most
 ``transcript_maximum_length`` characters (a pause of ``PAUSE_BREAK`` s also ends one),
@@ -17,25 +20,82 @@ CPU-s, where libass blending every 1080x1920 frame took 2.0-2.3 s.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from PIL import ImageFont
+from pydantic import BaseModel, Field, ValidationError
 
-from autoclip_core.media.captions import (
+from autoclip_core.render.ass_subtitles import (
     ass_centiseconds,
     ass_escape,
     ass_script,
     ass_timestamp,
     cell_ratio,
 )
-from autoclip_core.media.transcript import Word, read_transcript
-from autoclip_core.renderscript.model import AudioElement, TextElement
-from autoclip_core.text_layout import wrap_text
-from resources.renderer.ffmpeg.raster import ass_color, font_file, is_bold, parse_color
-from resources.renderer.ffmpeg.timeline import Placed, length, percent
+from autoclip_core.render.colors import ass_color, parse_color
+from autoclip_core.render.fonts import font_file, is_bold
+from autoclip_core.render.renderscript import AudioElement, TemplateError, TextElement
+from autoclip_core.render.text_layout import wrap_text
+from autoclip_core.render.timeline import Placed, length, percent
+from autoclip_core.schemas import CaptionCue
+
+SIDECAR_SUFFIX = ".transcript.json"
+
+
+class Word(BaseModel):
+    text: str = Field(min_length=1)
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+
+
+class Transcript(BaseModel):
+    words: list[Word]
+
+
+def words_from_cues(cues: Sequence[CaptionCue]) -> list[Word]:
+    """Word times from phrase cues: each phrase's time shared by its words' lengths."""
+    words: list[Word] = []
+    for cue in cues:
+        parts = cue.text.split()
+        if not parts:
+            continue
+        total = sum(len(p) + 1 for p in parts)
+        at = cue.start
+        for part in parts:
+            step = (cue.end - cue.start) * (len(part) + 1) / total
+            words.append(Word(text=part, start=round(at, 4), end=round(at + step, 4)))
+            at += step
+    return words
+
+
+def sidecar_path(audio: Path) -> Path:
+    return audio.with_name(audio.name + SIDECAR_SUFFIX)
+
+
+def write_transcript(audio: Path, words: Sequence[Word]) -> Path:
+    path = sidecar_path(audio)
+    path.write_text(Transcript(words=list(words)).model_dump_json(), encoding="utf-8")
+    return path
+
+
+def read_transcript(audio: Path, where: str) -> Transcript:
+    path = sidecar_path(audio)
+    if not path.is_file():
+        raise TemplateError(
+            where,
+            f"no transcript for {audio.name}: the local renderer reads word times from "
+            f"{path.name} (see README)",
+        )
+    try:
+        return Transcript.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, ValidationError) as exc:
+        raise TemplateError(where, f"{path.name} is not a valid transcript: {exc}") from None
+
 
 DEFAULT_MAXIMUM_LENGTH = 32
 PAUSE_BREAK = 0.6

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
-from autoclip_core.media.probe import CorruptMediaError, MediaProbe, probe
-from autoclip_core.renderscript.model import TemplateError
+from autoclip_core.render.probe import CorruptMediaError, MediaProbe, probe
+from autoclip_core.render.renderscript import TemplateError
 
 MAX_MEDIA_BYTES = 500 * 1024 * 1024
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from resources.renderer.ffmpeg.raster import fit_image
+from autoclip_core.render.stills import fit_image
 
 BLUE, RED = (0, 0, 255), (255, 0, 0)
 EXIF_ORIENTATION = 0x0112

@@ -16,15 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from autoclip_core.media.ffmpeg import run_ffmpeg
-from autoclip_core.media.probe import (
+from autoclip_core.render.ffmpeg_binary import run_ffmpeg
+from autoclip_core.render.probe import (
     EBUR128_FILTER,
     LOUDNESS_ONLY_FILTER,
     LoudnessStats,
     loudness_summary,
 )
-from autoclip_core.renderscript.model import AudioElement, VideoElement
-from resources.renderer.ffmpeg.timeline import Placed, percent
+from autoclip_core.render.renderscript import AudioElement, VideoElement
+from autoclip_core.render.timeline import Placed, percent
 
 SAMPLE_RATE = 48_000
 TARGET_LUFS = -14.0

@@ -1,9 +1,8 @@
-"""Text and shape elements → transparent PNGs of their box, drawn once with Pillow.
+"""Stills: text, shapes and images drawn once with Pillow at their box size.
 
-Text is wrapped by measured pixel width (``autoclip_core.text_layout``: Korean breaks
+Text is wrapped by measured pixel width (``text_layout``: Korean breaks
 between words, over-long words between syllables) and, without a ``font_size``, set at the
-largest size that fits the box. Colours accept ``#rgb``, ``#rrggbb``, ``#rrggbbaa``,
-``rgba()`` and ``transparent``.
+largest size that fits the box.
 """
 
 from __future__ import annotations
@@ -11,79 +10,19 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageColor, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from autoclip_core.fonts import fonts_dir
-from autoclip_core.renderscript.model import (
-    NAMED_COLORS,
-    RGBA_COLOR,
-    ShapeElement,
-    TemplateError,
-    TextElement,
-)
-from autoclip_core.text_layout import Font, wrap_text
-from resources.renderer.ffmpeg.timeline import Placed, length, percent
+from autoclip_core.render.colors import parse_color
+from autoclip_core.render.fonts import font_file, is_bold
+from autoclip_core.render.renderscript import ShapeElement, TemplateError, TextElement
+from autoclip_core.render.text_layout import Font, wrap_text
+from autoclip_core.render.timeline import Placed, length, percent
 
-SYSTEM_FONT_DIRS = (Path("/usr/share/fonts"), Path.home() / ".local/share/fonts")
 SUPERSAMPLE = 3
 MIN_FONT_PX = 8
 DEFAULT_LINE_HEIGHT = 1.2
-RGBA = tuple[int, int, int, int]
-
-
-def parse_color(value: str) -> RGBA:
-    value = NAMED_COLORS.get(value, value)
-    match = RGBA_COLOR.match(value)
-    if match:
-        r, g, b, a = match.groups()
-        alpha = round(float(a) * 255) if a is not None else 255
-        return int(r), int(g), int(b), alpha
-    if len(value) == 9:
-        return tuple(int(value[i : i + 2], 16) for i in (1, 3, 5, 7))  # type: ignore[return-value]
-    r, g, b = ImageColor.getrgb(value)[:3]
-    return r, g, b, 255
-
-
-def ass_color(value: str) -> str:
-    """``#rrggbb[aa]`` → libass ``&HAABBGGRR`` (alpha inverted: 00 is opaque)."""
-    r, g, b, a = parse_color(value)
-    return f"&H{255 - a:02X}{b:02X}{g:02X}{r:02X}"
-
-
-@cache
-def _font_index() -> dict[tuple[str, str], Path]:
-    folders = [fonts_dir(), *SYSTEM_FONT_DIRS]
-    index: dict[tuple[str, str], Path] = {}
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            if path.suffix.lower() not in {".ttf", ".otf"}:
-                continue
-            try:
-                family, style = ImageFont.truetype(str(path), size=10).getname()
-            except OSError:
-                continue
-            index.setdefault((family or "", style or ""), path)
-    return index
-
-
-def is_bold(element: TextElement) -> bool:
-    return str(element.font_weight) in ("700", "bold")
-
-
-def font_file(family: str, bold: bool, where: str) -> Path:
-    """The font file of ``family`` (bold when asked and available); TemplateError if none."""
-    index = _font_index()
-    styles = ("Bold", "ExtraBold", "Regular") if bold else ("Regular", "Book", "Medium")
-    for style in styles:
-        if (family, style) in index:
-            return index[(family, style)]
-    known = sorted({name for name, _ in index})
-    raise TemplateError(f"{where}.font_family", f"unknown font {family!r}; installed: {known}")
 
 
 @dataclass(frozen=True)
