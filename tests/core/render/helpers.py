@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 
 from autoclip_core.render.captions import Word, write_transcript
 from autoclip_core.render.engine import FFmpegEngine, RenderJob, RenderStats
+from autoclip_core.render.music import write_music_bed
 from autoclip_core.render.renderscript import parse_render_script
 
 SAMPLE_RATE = 48_000
@@ -27,6 +28,77 @@ RGB = tuple[int, int, int]
 
 
 # ---- media ----------------------------------------------------------------------------
+
+W, H, FPS = 270, 480, 30
+RED, GREEN, BLUE = (220, 20, 20), (0, 255, 0), (20, 20, 220)
+WHITE, YELLOW, MAGENTA = (255, 255, 255), (255, 255, 0), (255, 0, 255)
+VOICE_HZ = 3000.0
+"""The test voice is a tone well above the music bed's chords (175-800 Hz)."""
+MUSIC_BAND = (100.0, 900.0)
+
+
+def write_test_media(folder: Path) -> Path:
+    """Solid images, a voice (a tone while its two words are spoken) and the music bed."""
+    write_image(folder / "red.png", RED)
+    write_image(folder / "blue.png", BLUE)
+    write_voice(
+        folder / "voice.wav",
+        3.0,
+        [("Hello", 0.5, 1.0), ("world", 1.0, 2.0)],
+        frequency=VOICE_HZ,
+    )
+    write_tone(folder / "unscripted.wav", 1.0)  # no transcript sidecar
+    write_music_bed(folder / "music.wav")
+    (folder / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n but then nothing")
+    (folder / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    return folder
+
+
+def percent_box(element: dict[str, Any], size: tuple[int, int], margin: int = 0) -> Box:
+    """The pixel box of an element placed with ``%`` x/y/width/height (anchor at its centre)."""
+    w, h = size
+
+    def share(key: str) -> float:
+        return float(str(element[key]).rstrip("%")) / 100
+
+    cx, cy, bw, bh = share("x") * w, share("y") * h, share("width") * w, share("height") * h
+    return (
+        max(round(cx - bw / 2) - margin, 0),
+        max(round(cy - bh / 2) - margin, 0),
+        min(round(cx + bw / 2) + margin, w),
+        min(round(cy + bh / 2) + margin, h),
+    )
+
+
+# A small valid template; refusal, SSRF and CLI tests change one thing in it.
+BASE: dict[str, Any] = {
+    "width": W,
+    "height": H,
+    "frame_rate": FPS,
+    "elements": [
+        {"name": "Bg", "type": "image", "track": 1, "time": 0, "duration": 2,
+         "source": "red.png"},
+        {"name": "Voice", "type": "audio", "track": 2, "source": "voice.wav"},
+        {"name": "Captions", "type": "text", "transcript_source": "Voice"},
+    ],
+}  # fmt: skip
+
+
+def changed(index: int, **changes: Any) -> dict[str, Any]:
+    """BASE with element ``index`` updated (a value of None removes the property)."""
+    template = copy.deepcopy(BASE)
+    element = template["elements"][index]
+    element.update(changes)
+    for key in [k for k, v in changes.items() if v is None]:
+        del element[key]
+    return template
+
+
+def plus(*elements: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """BASE (or ``base``) with ``elements`` appended: the first is ``elements[3]``."""
+    template = copy.deepcopy(base or BASE)
+    template["elements"].extend(copy.deepcopy(list(elements)))
+    return template
 
 
 def write_tone(
