@@ -8,7 +8,9 @@ the 404s.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from schemathesis.checks import not_a_server_error
 from starlette.testclient import TestClient
 
 from autoclip_api.app import create_app
+from autoclip_core.db.migrate import upgrade
 from autoclip_core.settings import Settings
 from tests.api.conftest import FAST_HASHING, JWT_SECRET
 from tests.api.helpers import PASSWORD
@@ -30,14 +33,17 @@ OPENAPI = "/api/v1/openapi.json"
 
 
 def _operation_labels() -> list[str]:
-    app = create_app(
-        Settings(env="test", database_url="sqlite://", jwt_secret=JWT_SECRET, **FAST_HASHING)
-    )
-    try:
-        schema = schemathesis.openapi.from_asgi(OPENAPI, app)
-        return [result.ok().label for result in schema.get_all_operations()]
-    finally:
-        app.state.api.close()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'app.db'}"
+        upgrade(url)
+        app = create_app(
+            Settings(env="test", database_url=url, jwt_secret=JWT_SECRET, **FAST_HASHING)
+        )
+        try:
+            schema = schemathesis.openapi.from_asgi(OPENAPI, app)
+            return [result.ok().label for result in schema.get_all_operations()]
+        finally:
+            app.state.api.close()
 
 
 @pytest.fixture
