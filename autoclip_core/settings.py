@@ -5,6 +5,7 @@ Read when definitions load or the API starts — never at import time.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -76,6 +77,30 @@ class Settings(BaseSettings):
     auth_rate_limit_per_minute: int = Field(
         default=60, ge=1, description="Register/login/refresh/OAuth calls per IP per minute."
     )
+    register_rate_limit_per_hour: int = Field(
+        default=20, ge=1, description="Sign-ups per client address per hour."
+    )
+    refresh_reuse_grace_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="A refresh token used again this soon after its rotation (two tabs at once) "
+        "gets the same new pair; later reuse revokes the session.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated IPs/CIDRs of the reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto `serve` believes (none: the peer address is the client).",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Interface of the Prometheus metrics listener."
+    )
+    metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        description="Port of the metrics listener `serve` starts, never the API's (0: none).",
+    )
     google_client_id: str | None = None
     google_client_secret: SecretStr | None = None
     google_authorization_endpoint: str = "https://accounts.google.com/o/oauth2/v2/auth"
@@ -115,6 +140,20 @@ class Settings(BaseSettings):
             raise ValueError(f"{info.field_name} must be an https:// URL in prod")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in _split(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR range") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _split(self.trusted_proxies)
+
     @property
     def feed_list(self) -> list[str]:
         return [f.strip() for f in self.feeds.split(",") if f.strip()]
@@ -144,6 +183,10 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.root / "media"
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def get_settings() -> Settings:

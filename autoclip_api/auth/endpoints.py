@@ -72,10 +72,9 @@ def oauth_authorize(
     api: ApiDep,
     session: SessionDep,
 ) -> OAuthAuthorization:
-    """Step 1: the provider's authorization URL (with PKCE S256 and a nonce) and its state."""
-    return auth_service.oauth_authorize(
-        session, api, provider, body.redirect_uri, client_ip(request)
-    )
+    """Step 1: the provider's authorization URL (with the client's PKCE S256 challenge and a
+    nonce) and its state."""
+    return auth_service.oauth_authorize(session, api, provider, body, client_ip(request))
 
 
 @router.post(
@@ -90,11 +89,11 @@ def oauth_sign_in(
     api: ApiDep,
     session: SessionDep,
 ) -> TokenPair:
-    """Step 2: the ``code`` and ``state`` the provider redirected with → a session.
+    """Step 2: the ``code`` and ``state`` the provider redirected with, and the PKCE
+    ``code_verifier`` of step 1 → a session. Without that verifier the sign-in fails, so a
+    code and state taken from the redirect are of no use to another client.
 
     A new Google user gets an account and an organisation; an existing user with the same
     verified email is linked.
     """
-    return auth_service.oauth_sign_in(
-        session, api, provider, body.code, body.state, client_ip(request)
-    )
+    return auth_service.oauth_sign_in(session, api, provider, body, client_ip(request))

@@ -1,5 +1,9 @@
 """Sign-in with Google: OpenID Connect authorization-code flow with PKCE (S256) and a nonce.
 
+The client that starts a sign-in makes the PKCE pair and keeps the verifier: we see only its
+challenge until the client redeems the code, so a state and code taken from the redirect are
+useless to anyone else.
+
 The request/response transforms are pure functions (testable without a network); the one
 network call is the back-channel code exchange. Every endpoint is configurable, so the tests
 run the whole flow against a fake identity provider on 127.0.0.1.
@@ -14,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -63,11 +66,10 @@ class OAuthProvider(Protocol):
     ) -> OAuthIdentity: ...
 
 
-def pkce_pair() -> tuple[str, str]:
-    """(code_verifier, S256 code_challenge) per RFC 7636."""
-    verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9_-]
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+def pkce_challenge(code_verifier: str) -> str:
+    """The S256 ``code_challenge`` of a ``code_verifier`` (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(code_verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

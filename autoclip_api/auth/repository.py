@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from autoclip_api.core.db import changed
 from autoclip_api.core.ratelimit import user_scope
-from autoclip_core.models import AuthSession, Membership, OAuthState, RefreshToken
+from autoclip_core.db.models import AuthSession, Membership, OAuthState, RefreshToken
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +112,9 @@ class RefreshTokenRepository:
     def add(self, jti: str, session_id: str, now: datetime) -> None:
         self.session.add(RefreshToken(jti=jti, session_id=session_id, issued_at=now))
 
-    def use(self, jti: str, session_id: str, now: datetime) -> bool:
-        """Marks the token used; False if it was already used (or never issued).
+    def rotate(self, jti: str, session_id: str, successor: str, now: datetime) -> bool:
+        """Marks the token used, replaced by ``successor``; False if it was already used (or
+        never issued).
 
         One conditional UPDATE: of two concurrent uses of one token, exactly one wins.
         """
@@ -124,18 +125,15 @@ class RefreshTokenRepository:
                 RefreshToken.session_id == session_id,
                 RefreshToken.used_at.is_(None),
             )
-            .values(used_at=now)
+            .values(used_at=now, successor_jti=successor)
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
-    def was_issued(self, jti: str, session_id: str) -> bool:
-        return (
-            self.session.scalar(
-                select(RefreshToken.jti).where(
-                    RefreshToken.jti == jti, RefreshToken.session_id == session_id
-                )
+    def get(self, jti: str, session_id: str) -> RefreshToken | None:
+        return self.session.scalar(
+            select(RefreshToken).where(
+                RefreshToken.jti == jti, RefreshToken.session_id == session_id
             )
-            is not None
         )
 
 

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
-from autoclip_api.auth.passwords import MAX_LENGTH, check_password_policy
+from autoclip_api.auth.passwords import MAX_LENGTH, POLICY, check_new_password
 from autoclip_api.core.types import SINGLE_LINE, Email, Name, Schema, Token
 
 # Passwords may hold any printable character; the pattern only keeps out NUL and invalid
-# Unicode (which could not be hashed).
+# Unicode (which could not be hashed). The strength policy needs the account's e-mail and name,
+# so it is checked where those are known (``RegisterRequest``, ``UserService.update_me``).
 NewPassword = Annotated[
     str,
     StringConstraints(max_length=MAX_LENGTH, pattern=r"^[^\x00]*$"),
-    AfterValidator(check_password_policy),
+    Field(description=POLICY),
 ]
 Password = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_LENGTH, pattern=r"^[^\x00]*$")
@@ -22,13 +23,32 @@ OAuthCode = Annotated[str, StringConstraints(min_length=1, max_length=2048, patt
 RedirectUri = Annotated[
     str, StringConstraints(min_length=1, max_length=2048, pattern=r"^https?://[^\s\x00-\x1f]+$")
 ]
+# RFC 7636 §4.1-4.2: a verifier is 43-128 unreserved characters; its S256 challenge is the
+# unpadded base64url SHA-256 of it (43 characters).
+PkceVerifier = Annotated[
+    str, StringConstraints(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")
+]
+PkceChallenge = Annotated[
+    str, StringConstraints(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")
+]
 
 
 class RegisterRequest(Schema):
+    # The password comes last: its check sees the (validated) e-mail and names.
     email: Email
-    password: NewPassword = Field(description="At least 10 characters, not a common password.")
     name: Name
     org_name: Name
+    password: NewPassword
+
+    @field_validator("password")
+    @classmethod
+    def _strong_enough(cls, password: str, info: ValidationInfo) -> str:
+        return check_new_password(
+            password,
+            email=info.data.get("email"),
+            name=info.data.get("name"),
+            related=[info.data.get("org_name") or ""],
+        )
 
 
 class LoginRequest(Schema):
@@ -52,6 +72,11 @@ class TokenPair(Schema):
 
 class OAuthAuthorizeRequest(Schema):
     redirect_uri: RedirectUri = Field(description="One of AUTOCLIP_OAUTH_REDIRECT_URIS.")
+    code_challenge: PkceChallenge = Field(
+        description="BASE64URL(SHA256(code_verifier)) without padding, for a random "
+        "code_verifier the client keeps until it sends the code (RFC 7636)."
+    )
+    code_challenge_method: Literal["S256"] = "S256"
 
 
 class OAuthAuthorization(Schema):
@@ -62,3 +87,6 @@ class OAuthAuthorization(Schema):
 class OAuthCallbackRequest(Schema):
     code: OAuthCode
     state: Token
+    code_verifier: PkceVerifier = Field(
+        description="The verifier of the code_challenge sent to /authorize."
+    )

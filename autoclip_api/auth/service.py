@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -12,11 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from autoclip_api.auth.notices import SecurityNotice
 from autoclip_api.auth.oauth import (
     OAuthIdentity,
     OAuthRejectedError,
     OAuthUnavailableError,
-    pkce_pair,
+    pkce_challenge,
 )
 from autoclip_api.auth.permissions import Role
 from autoclip_api.auth.repository import (
@@ -28,12 +32,14 @@ from autoclip_api.auth.repository import (
 from autoclip_api.auth.schemas import (
     LoginRequest,
     OAuthAuthorization,
+    OAuthAuthorizeRequest,
+    OAuthCallbackRequest,
     RegisterRequest,
     TokenPair,
 )
 from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.auth.tokens import ACCESS_TTL, REFRESH_TTL, AccessClaims, InvalidTokenError
-from autoclip_api.context import FAILED_LOGIN_LIMIT, FAILED_LOGIN_WINDOW_SECONDS, ApiContext
+from autoclip_api.context import ApiContext
 from autoclip_api.core.errors import (
     BadGateway,
     BadRequest,
@@ -44,15 +50,16 @@ from autoclip_api.core.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from autoclip_api.core.ratelimit import LimiterUnavailable, hashed
+from autoclip_api.core.ratelimit import Backoff, LimiterUnavailable, hashed
 from autoclip_api.core.types import as_utc
 from autoclip_api.organizations.repository import MembershipRepository, OrganizationRepository
 from autoclip_api.users.repository import UserRepository
-from autoclip_core.models import (
+from autoclip_core.db.models import (
     AuthSession,
     Membership,
     OAuthState,
     Organization,
+    RefreshToken,
     User,
     new_id,
     utcnow,
@@ -61,6 +68,37 @@ from autoclip_core.models import (
 logger = logging.getLogger("autoclip_api.auth")
 
 OAUTH_STATE_TTL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class AddressLimit:
+    """A per-client-address limit (the count comes from the settings)."""
+
+    name: str
+    window_seconds: int
+    event: str
+    detail: str
+
+
+AUTH_CALLS = AddressLimit("auth-ip", 60, "ip_rate_limited", "Too many authentication requests")
+SIGN_UPS = AddressLimit(
+    "register-ip",
+    3600,
+    "register_rate_limited",
+    "Too many sign-ups from your address; try again later",
+)
+
+# Sign-in throttling. Failures for one account from one address slow that address alone: five
+# attempts at once, then waits of 1 s, 2 s, 4 s... up to 15 minutes, so a correct password from
+# anywhere else still signs in. An address failing across many accounts (password spraying)
+# gets twenty. A success takes its attempt back.
+ACCOUNT_FROM_ADDRESS = Backoff(free=5, base_seconds=1, cap_seconds=900, forget_seconds=900)
+ADDRESS = Backoff(free=20, base_seconds=1, cap_seconds=900, forget_seconds=900)
+# Failures for one account from everywhere are a signal, never a wall: at this many within the
+# window the operators are alerted (a WARNING) and the account holder gets a notice.
+FAILED_LOGIN_ALERT = 5
+FAILED_LOGIN_ALERT_WINDOW_SECONDS = 15 * 60
+
 INVALID_CREDENTIALS = "Invalid email or password"
 INVALID_TOKEN = "Invalid or expired token"
 
@@ -127,6 +165,10 @@ class AuthService:
         self, session: Session, api: ApiContext, data: RegisterRequest, client_ip: str
     ) -> TokenPair:
         self._limit_ip(api, client_ip)
+        self._limit(api, SIGN_UPS, client_ip, api.settings.register_rate_limit_per_hour)
+        # Hashed before the e-mail is looked up: a taken address costs the same hash as a new
+        # account, so the 409 is not answered sooner than a sign-up (no timing oracle).
+        password_hash = api.passwords.hash(data.password)
         users = UserRepository(session)
         if users.get_by_email(data.email) is not None:
             raise Conflict("Email already registered")
@@ -135,7 +177,7 @@ class AuthService:
             id=new_id(),
             email=data.email,
             name=data.name,
-            password_hash=api.passwords.hash(data.password),
+            password_hash=password_hash,
             created_at=now,
             updated_at=now,
         )
@@ -152,29 +194,31 @@ class AuthService:
         self, session: Session, api: ApiContext, data: LoginRequest, client_ip: str
     ) -> TokenPair:
         self._limit_ip(api, client_ip)
-        # Every attempt takes a slot in the account's 15-minute window and a success gives it
-        # back, so concurrent guesses cannot slip past the limit.
-        account = f"login-fail:{hashed(data.email)}"
+        # Every attempt is counted before the password is checked and a success takes it back,
+        # so concurrent guesses cannot slip past the back-off.
+        account = hashed(data.email)
+        from_address = f"login:{account}:{client_ip}"
+        address = f"login-ip:{client_ip}"
         try:
-            attempt = api.limiter.hit(
-                account, limit=FAILED_LOGIN_LIMIT, window_seconds=FAILED_LOGIN_WINDOW_SECONDS
-            )
+            wait = api.limiter.attempt([(from_address, ACCOUNT_FROM_ADDRESS), (address, ADDRESS)])
         except LimiterUnavailable:
             raise ServiceUnavailable("Sign-in is temporarily unavailable") from None
-        if not attempt.allowed:
-            api.metrics.auth_events.labels("login_locked").inc()
+        if wait > 0:
+            api.metrics.auth_events.labels("login_throttled").inc()
             raise TooManyRequests(
-                attempt.reset_after, "Too many failed sign-in attempts; try again later"
+                wait, "Too many failed sign-in attempts from your address; try again later"
             )
         user = UserRepository(session).get_by_email(data.email)
         if not api.passwords.verify(user.password_hash if user else None, data.password):
             api.metrics.auth_events.labels("login_failed").inc()
             logger.info("failed sign-in user=%s", user.id if user else "-")
+            self._signal_failure(api, account, user)
             raise Unauthorized(INVALID_CREDENTIALS)
         assert user is not None
         assert user.password_hash is not None
         try:
-            api.limiter.reset(account)
+            api.limiter.reset(from_address)
+            api.limiter.forgive(address)
         except LimiterUnavailable:
             raise ServiceUnavailable("Sign-in is temporarily unavailable") from None
         now = utcnow()
@@ -202,7 +246,12 @@ class AuthService:
     # tokens ---------------------------------------------------------------------------------
 
     def refresh(self, session: Session, api: ApiContext, token: str, client_ip: str) -> TokenPair:
-        """A new pair for a refresh token, which is used up. Reuse revokes the whole session."""
+        """A new pair for a refresh token, which is used up.
+
+        Another use of the token within ``refresh_reuse_grace_seconds`` of its rotation (two
+        tabs refreshing at once) gets the very same new pair, while that pair's refresh token
+        is unused; any other reuse revokes the whole session.
+        """
         self._limit_ip(api, client_ip)
         try:
             claims = api.tokens.decode_refresh(token)
@@ -211,8 +260,15 @@ class AuthService:
         now = utcnow()
         tokens = RefreshTokenRepository(session)
         sessions = AuthSessionRepository(session)
-        if not tokens.use(claims.jti, claims.session_id, now):
-            if tokens.was_issued(claims.jti, claims.session_id):
+        successor, issued_at = new_id(), now
+        if tokens.rotate(claims.jti, claims.session_id, successor, now):
+            tokens.add(successor, claims.session_id, now)
+        else:
+            used = tokens.get(claims.jti, claims.session_id)
+            if used is None:  # never issued
+                raise Unauthorized(INVALID_TOKEN)
+            replay = self._grace_successor(api, tokens, used, now)
+            if replay is None:
                 sessions.revoke(claims.user_id, claims.session_id, reason="refresh_reuse", now=now)
                 session.commit()
                 api.metrics.auth_events.labels("refresh_reuse").inc()
@@ -221,20 +277,36 @@ class AuthService:
                     claims.user_id,
                     claims.session_id,
                 )
-            raise Unauthorized(INVALID_TOKEN)
+                raise Unauthorized(INVALID_TOKEN)
+            successor, issued_at = replay
+            api.metrics.auth_events.labels("refresh_grace").inc()
         context = sessions.active_context(claims.session_id, claims.user_id, now)
         if context is None or (context.org_id is not None and context.role is None):
             session.rollback()
             raise Unauthorized(INVALID_TOKEN)
-        jti = new_id()
-        tokens.add(jti, claims.session_id, now)
         role = Role(context.role) if context.role else None
         pair = self._pair(
-            api, claims.user_id, claims.session_id, context.org_id, role, jti,
-            as_utc(context.expires_at), now,
+            api, claims.user_id, claims.session_id, context.org_id, role, successor,
+            as_utc(context.expires_at), issued_at,
         )  # fmt: skip
         session.commit()
         return pair
+
+    @staticmethod
+    def _grace_successor(
+        api: ApiContext, tokens: RefreshTokenRepository, used: RefreshToken, now: datetime
+    ) -> tuple[str, datetime] | None:
+        """The ``jti`` and issue time of the pair that replaced ``used``, if that was less than
+        the grace window ago and the pair's refresh token is still unused."""
+        if used.used_at is None or used.successor_jti is None:
+            return None
+        rotated_at = as_utc(used.used_at)
+        if now - rotated_at >= timedelta(seconds=api.settings.refresh_reuse_grace_seconds):
+            return None
+        successor = tokens.get(used.successor_jti, used.session_id)
+        if successor is None or successor.used_at is not None:
+            return None
+        return used.successor_jti, rotated_at
 
     def logout(self, session: Session, subject: AuthSubject) -> None:
         AuthSessionRepository(session).revoke(
@@ -246,32 +318,41 @@ class AuthService:
     # Google (OpenID Connect + PKCE) ---------------------------------------------------------
 
     def oauth_authorize(
-        self, session: Session, api: ApiContext, provider: str, redirect_uri: str, client_ip: str
+        self,
+        session: Session,
+        api: ApiContext,
+        provider: str,
+        request: OAuthAuthorizeRequest,
+        client_ip: str,
     ) -> OAuthAuthorization:
+        """The provider's authorization URL for the client's PKCE challenge: the sign-in can
+        be completed only with its verifier, which never leaves the client until then."""
         idp = api.oauth.get(provider)
         if idp is None:
             raise NotFound("Unknown OAuth provider")
-        if redirect_uri not in api.settings.oauth_redirect_uri_list:
+        if request.redirect_uri not in api.settings.oauth_redirect_uri_list:
             raise BadRequest("redirect_uri is not registered (AUTOCLIP_OAUTH_REDIRECT_URIS)")
         self._limit_ip(api, client_ip)
         now = utcnow()
         state = secrets.token_urlsafe(32)
-        verifier, challenge = pkce_pair()
         nonce = secrets.token_urlsafe(24)
         OAuthStateRepository(session).add(
             OAuthState(
                 state_hash=_sha256(state),
                 provider=provider,
-                code_verifier=verifier,
+                code_challenge=request.code_challenge,
                 nonce=nonce,
-                redirect_uri=redirect_uri,
+                redirect_uri=request.redirect_uri,
                 expires_at=now + OAUTH_STATE_TTL,
             ),
             now,
         )
         session.commit()
         url = idp.authorization_url(
-            redirect_uri=redirect_uri, state=state, code_challenge=challenge, nonce=nonce
+            redirect_uri=request.redirect_uri,
+            state=state,
+            code_challenge=request.code_challenge,
+            nonce=nonce,
         )
         return OAuthAuthorization(authorization_url=url, state=state)
 
@@ -280,8 +361,7 @@ class AuthService:
         session: Session,
         api: ApiContext,
         provider: str,
-        code: str,
-        state: str,
+        callback: OAuthCallbackRequest,
         client_ip: str,
     ) -> TokenPair:
         idp = api.oauth.get(provider)
@@ -289,16 +369,20 @@ class AuthService:
             raise NotFound("Unknown OAuth provider")
         self._limit_ip(api, client_ip)
         now = utcnow()
-        pending = OAuthStateRepository(session).pop(_sha256(state), provider, now)
+        pending = OAuthStateRepository(session).pop(_sha256(callback.state), provider, now)
         session.commit()  # a state is single-use, whatever happens next
         if pending is None:
             raise Unauthorized("Unknown or expired OAuth state")
+        if not hmac.compare_digest(pkce_challenge(callback.code_verifier), pending.code_challenge):
+            # Another client than the one that started this sign-in (it holds the verifier).
+            logger.info("OAuth sign-in refused provider=%s reason=PKCE verifier mismatch", provider)
+            raise Unauthorized("OAuth sign-in failed")
         try:
             identity = idp.exchange(
                 api.http,
-                code=code,
+                code=callback.code,
                 redirect_uri=pending.redirect_uri,
-                code_verifier=pending.code_verifier,
+                code_verifier=callback.code_verifier,
                 nonce=pending.nonce,
                 now=now,
             )
@@ -360,18 +444,50 @@ class AuthService:
     # internals ------------------------------------------------------------------------------
 
     def _limit_ip(self, api: ApiContext, client_ip: str) -> None:
-        """Per-IP limit on every credential endpoint; without its store it fails closed."""
+        """Per-address limit on every credential endpoint."""
+        self._limit(api, AUTH_CALLS, client_ip, api.settings.auth_rate_limit_per_minute)
+
+    @staticmethod
+    def _limit(api: ApiContext, rule: AddressLimit, client_ip: str, limit: int) -> None:
+        """429 past ``limit`` calls from the address in the rule's window; without its store it
+        fails closed (503)."""
         try:
             hit = api.limiter.hit(
-                f"auth-ip:{client_ip}",
-                limit=api.settings.auth_rate_limit_per_minute,
-                window_seconds=60,
+                f"{rule.name}:{client_ip}", limit=limit, window_seconds=rule.window_seconds
             )
         except LimiterUnavailable:
             raise ServiceUnavailable("Sign-in is temporarily unavailable") from None
         if not hit.allowed:
-            api.metrics.auth_events.labels("ip_rate_limited").inc()
-            raise TooManyRequests(hit.reset_after, "Too many authentication requests")
+            api.metrics.auth_events.labels(rule.event).inc()
+            raise TooManyRequests(hit.reset_after, rule.detail)
+
+    @staticmethod
+    def _signal_failure(api: ApiContext, account: str, user: User | None) -> None:
+        """Counts a failure against the account from everywhere; at the threshold, alerts the
+        operators and notifies the account holder (once per window)."""
+        with suppress(LimiterUnavailable):  # the failure is answered; the signal is best-effort
+            hit = api.limiter.hit(
+                f"login-fail:{account}",
+                limit=FAILED_LOGIN_ALERT,
+                window_seconds=FAILED_LOGIN_ALERT_WINDOW_SECONDS,
+            )
+            if hit.count != FAILED_LOGIN_ALERT:
+                return
+            api.metrics.auth_events.labels("login_failures_alert").inc()
+            logger.warning(
+                "security_event=login.repeated_failures user=%s failures=%d window_s=%d",
+                user.id if user else "-",
+                hit.count,
+                FAILED_LOGIN_ALERT_WINDOW_SECONDS,
+            )
+            if user is not None:
+                api.notifier.notify(
+                    SecurityNotice(
+                        user.id,
+                        "login.repeated_failures",
+                        {"failures": hit.count, "window_s": FAILED_LOGIN_ALERT_WINDOW_SECONDS},
+                    )
+                )
 
     def _open_session(
         self,
@@ -413,7 +529,12 @@ class AuthService:
     ) -> TokenPair:
         return TokenPair(
             access_token=api.tokens.access_token(
-                user_id=user_id, session_id=session_id, org_id=org_id, role=role, now=now
+                user_id=user_id,
+                session_id=session_id,
+                org_id=org_id,
+                role=role,
+                pair_jti=jti,
+                now=now,
             ),
             refresh_token=api.tokens.refresh_token(
                 user_id=user_id, session_id=session_id, jti=jti, expires_at=expires_at, now=now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,8 +58,11 @@ class TokenCodec:
         session_id: str,
         org_id: str | None,
         role: Role | None,
+        pair_jti: str,
         now: datetime,
     ) -> str:
+        """The access token issued with the refresh token ``pair_jti``: the same arguments give
+        the same token (its own ``jti`` is derived), so a pair can be handed out again."""
         return self._encode(
             {
                 "sub": user_id,
@@ -67,7 +70,7 @@ class TokenCodec:
                 "role": role.value if role else None,
                 "permissions": sorted_permissions(role),
                 "sid": session_id,
-                "jti": secrets.token_hex(8),
+                "jti": hashlib.sha256(f"access:{pair_jti}".encode()).hexdigest()[:16],
                 "typ": "access",
                 "iat": now,
                 "exp": now + ACCESS_TTL,

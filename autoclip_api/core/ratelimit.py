@@ -13,6 +13,10 @@ bumps the versions of the scopes it changed once its transaction commits (``core
 every request that starts after the write misses. Versions are random tokens, never counters:
 one that Redis lost (restart, eviction) comes back as a new value, never as an old one.
 
+**Back-off.** ``attempt`` counts one attempt against several records at once (sign-in: the
+account from this address, and the address) unless one of them must still wait; after a
+record's free attempts every further one waits twice as long as the one before (up to a cap).
+
 **Admission.** ``admit`` is the one round trip of an authenticated request: it counts the
 request against the caller's limit and reads the versions of its scopes.
 
@@ -70,6 +74,38 @@ end
 return result
 """
 )
+# KEYS: back-off records (hashes: ``c`` attempts, ``u`` the Redis time in ms before which the
+# next attempt waits); ARGV: four numbers per key (free attempts, base, cap, forget in ms).
+# Nothing is counted while any record waits: the reply is the longest wait in ms (0: counted).
+_ATTEMPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local wait = 0
+for i = 1, #KEYS do
+  local left = tonumber(redis.call('HGET', KEYS[i], 'u') or '0') - now
+  if left > wait then wait = left end
+end
+if wait > 0 then return wait end
+for i = 1, #KEYS do
+  local o = (i - 1) * 4
+  local free, base = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])
+  local cap, forget = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
+  local count = redis.call('HINCRBY', KEYS[i], 'c', 1)
+  local delay = 0
+  if count >= free then delay = math.min(base * 2 ^ math.min(count - free, 40), cap) end
+  delay = math.floor(delay)
+  redis.call('HSET', KEYS[i], 'u', now + delay)
+  redis.call('PEXPIRE', KEYS[i], delay + forget)
+end
+return 0
+"""
+# Takes one attempt off the back-off record KEYS[1] (its current wait stays).
+_FORGIVE = """
+if tonumber(redis.call('HGET', KEYS[1], 'c') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'c', -1)
+end
+return 0
+"""
 # Gives back one event of the window KEYS[1] (never below zero, never creating it).
 _REFUND = """
 local count = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -94,6 +130,24 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Backoff:
+    """Growing waits: ``free`` attempts at once, then ``base_seconds`` before the next one,
+    doubled for each further attempt up to ``cap_seconds``. A record is forgotten
+    ``forget_seconds`` after its last wait ended without another attempt."""
+
+    free: int
+    base_seconds: float
+    cap_seconds: float
+    forget_seconds: float
+
+    def delay(self, attempts: int) -> float:
+        """The wait after ``attempts`` attempts."""
+        if attempts < self.free:
+            return 0.0
+        return min(self.base_seconds * 2.0 ** min(attempts - self.free, 40), self.cap_seconds)
+
+
+@dataclass(frozen=True, slots=True)
 class Admission:
     """One request's count against its limit and the versions of its scopes (same order)."""
 
@@ -106,7 +160,18 @@ class RateLimiter(Protocol):
 
     def hit(self, key: str, *, limit: int, window_seconds: int) -> Hit: ...
 
-    def reset(self, key: str) -> None: ...
+    def reset(self, key: str) -> None:
+        """Forgets the window or back-off record ``key``."""
+        ...
+
+    def attempt(self, records: Sequence[tuple[str, Backoff]]) -> float:
+        """Counts one attempt against every record, unless one must still wait: then nothing
+        is counted and the answer is the longest wait in seconds (0.0: counted)."""
+        ...
+
+    def forgive(self, key: str) -> None:
+        """Takes one attempt off the back-off record ``key`` (an attempt that succeeded)."""
+        ...
 
     def bump(self, scopes: Sequence[str]) -> None:
         """New versions for ``scopes`` (call once the change is committed)."""
@@ -157,15 +222,14 @@ class MemoryRateLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[int, float]] = {}
+        self._backoffs: dict[str, tuple[int, float, float]] = {}  # attempts, wait until, expiry
         self._versions: dict[str, str] = {}
         self._next_sweep = 0.0
 
     def hit(self, key: str, *, limit: int, window_seconds: int) -> Hit:
         now = self._clock()
         with self._lock:
-            if now >= self._next_sweep:
-                self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
-                self._next_sweep = now + 60
+            self._sweep(now)
             count, reset_at = self._windows.get(key, (0, now + window_seconds))
             if reset_at <= now:
                 count, reset_at = 0, now + window_seconds
@@ -176,6 +240,32 @@ class MemoryRateLimiter:
     def reset(self, key: str) -> None:
         with self._lock:
             self._windows.pop(key, None)
+            self._backoffs.pop(key, None)
+
+    def attempt(self, records: Sequence[tuple[str, Backoff]]) -> float:
+        now = self._clock()
+        with self._lock:
+            self._sweep(now)
+            counts: dict[str, int] = {}
+            wait = 0.0
+            for key, _ in records:
+                count, until, expiry = self._backoffs.get(key, (0, 0.0, 0.0))
+                if expiry > now:
+                    counts[key] = count
+                    wait = max(wait, until - now)
+            if wait > 0:
+                return wait
+            for key, backoff in records:
+                count = counts.get(key, 0) + 1
+                delay = backoff.delay(count)
+                self._backoffs[key] = (count, now + delay, now + delay + backoff.forget_seconds)
+        return 0.0
+
+    def forgive(self, key: str) -> None:
+        with self._lock:
+            record = self._backoffs.get(key)
+            if record is not None and record[0] > 0:
+                self._backoffs[key] = (record[0] - 1, record[1], record[2])
 
     def bump(self, scopes: Sequence[str]) -> None:
         with self._lock:
@@ -205,6 +295,13 @@ class MemoryRateLimiter:
     async def aclose(self) -> None:
         return None
 
+    def _sweep(self, now: float) -> None:
+        """Drops ended windows and forgotten back-off records (once a minute; lock held)."""
+        if now >= self._next_sweep:
+            self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
+            self._backoffs = {k: v for k, v in self._backoffs.items() if v[2] > now}
+            self._next_sweep = now + 60
+
 
 class RedisRateLimiter:
     """Redis: a blocking client for the thread-pool code (sign-in, commits), an asyncio one for
@@ -230,6 +327,8 @@ class RedisRateLimiter:
             retry=Retry(NoBackoff(), 0),  # fail fast: callers decide (503 or fail open)
         )
         self._hit = self._client.register_script(_HIT)
+        self._attempt = self._client.register_script(_ATTEMPT)
+        self._forgive = self._client.register_script(_FORGIVE)
         self._aclient: aioredis.Redis | None = None
         self._aloop: asyncio.AbstractEventLoop | None = None
         self._ascripts: tuple[AsyncScript, AsyncScript] | None = None
@@ -252,6 +351,29 @@ class RedisRateLimiter:
         self._guard()
         try:
             self._client.delete(self._windows + key)
+        except (redis.RedisError, OSError) as exc:
+            raise self._trip(exc) from exc
+
+    def attempt(self, records: Sequence[tuple[str, Backoff]]) -> float:
+        self._guard()
+        args: list[int] = []
+        for _, backoff in records:
+            args += [
+                backoff.free,
+                round(backoff.base_seconds * 1000),
+                round(backoff.cap_seconds * 1000),
+                round(backoff.forget_seconds * 1000),
+            ]
+        try:
+            wait_ms = self._attempt(keys=[self._windows + key for key, _ in records], args=args)
+        except (redis.RedisError, OSError) as exc:
+            raise self._trip(exc) from exc
+        return int(wait_ms) / 1000
+
+    def forgive(self, key: str) -> None:
+        self._guard()
+        try:
+            self._forgive(keys=[self._windows + key])
         except (redis.RedisError, OSError) as exc:
             raise self._trip(exc) from exc
 

@@ -1,17 +1,19 @@
-"""Liveness, readiness and Prometheus metrics (served at the root and under /api/v1)."""
+"""Liveness and readiness probes (served at the root and under /api/v1).
+
+Metrics are served apart from the API (``core/metrics.py``).
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from autoclip_api.auth.dependencies import Public
 from autoclip_api.context import ApiContext, ApiDep
-from autoclip_api.core.metrics import CONTENT_TYPE_LATEST
 from autoclip_api.core.ratelimit import LimiterUnavailable
 
 
@@ -42,11 +44,6 @@ def readyz(api: ApiDep) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
-def metrics(api: ApiDep) -> Response:
-    """Prometheus exposition of this process."""
-    return Response(api.metrics.render(), media_type=CONTENT_TYPE_LATEST)
-
-
 def build_router() -> APIRouter:
     """A fresh router each call: the probes are served at the root and under /api/v1."""
     router = APIRouter(tags=["health"], dependencies=[Public])
@@ -57,13 +54,6 @@ def build_router() -> APIRouter:
         methods=["GET"],
         response_model=Readiness,
         responses={503: {"model": Readiness}},
-    )
-    router.add_api_route(
-        "/metrics",
-        metrics,
-        methods=["GET"],
-        response_class=Response,
-        responses={200: {"content": {"text/plain": {}}}},
     )
     return router
 

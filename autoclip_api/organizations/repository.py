@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from autoclip_api.core.db import changed
 from autoclip_api.core.ratelimit import org_scope, user_scope
-from autoclip_core.models import Membership, Organization, User
+from autoclip_core.db.models import Membership, Organization, User
 
 
 class OrganizationRepository:

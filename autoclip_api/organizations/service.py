@@ -18,7 +18,7 @@ from autoclip_api.organizations.schemas import (
     OrganizationRead,
 )
 from autoclip_api.users.repository import UserRepository
-from autoclip_core.models import Membership, User, utcnow
+from autoclip_core.db.models import Membership, User, utcnow
 
 logger = logging.getLogger("autoclip_api.organizations")
 

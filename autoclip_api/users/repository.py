@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from autoclip_api.core.db import changed
 from autoclip_api.core.ratelimit import user_scope
-from autoclip_core.models import User
+from autoclip_core.db.models import User
 
 
 class UserRepository:

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import logging
 
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
+from autoclip_api.auth.passwords import check_new_password
 from autoclip_api.auth.permissions import Role, sorted_permissions
 from autoclip_api.auth.repository import AuthSessionRepository
 from autoclip_api.auth.subject import AuthSubject
@@ -12,7 +14,7 @@ from autoclip_api.core.errors import Conflict, Forbidden, Unauthorized
 from autoclip_api.organizations.repository import MembershipRepository, OrganizationRepository
 from autoclip_api.users.repository import UserRepository
 from autoclip_api.users.schemas import Me, MeUpdate
-from autoclip_core.models import User, utcnow
+from autoclip_core.db.models import User, utcnow
 
 logger = logging.getLogger("autoclip_api.users")
 
@@ -34,6 +36,7 @@ class UserService:
                 and api.passwords.verify(user.password_hash, data.current_password)
             ):
                 raise Forbidden("current_password is missing or wrong")
+            _check_new_password(data.password, user)
             user.password_hash = api.passwords.hash(data.password)
             AuthSessionRepository(session).revoke_all(
                 user.id, reason="password_changed", now=now, keep=subject.session_id
@@ -90,6 +93,16 @@ class UserService:
             role=subject.role.value if subject.role else None,
             permissions=sorted_permissions(subject.role),
         )
+
+
+def _check_new_password(password: str, user: User) -> None:
+    """The password policy with the account's own e-mail and name; a 422 like the schema's."""
+    try:
+        check_new_password(password, email=user.email, name=user.name)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "password"), "msg": f"Value error, {exc}"}]
+        ) from None
 
 
 user_service = UserService()

@@ -22,9 +22,9 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, make_url, text
 
 from autoclip_api.app import create_app
-from autoclip_core.models import Base
+from autoclip_core.db.migrate import upgrade
+from autoclip_core.db.models import Base
 from autoclip_core.settings import Settings
-from autoclip_core.store import ContentStore
 from tests.api.helpers import ApiClient
 
 POSTGRES_URL = os.environ.get("AUTOCLIP_TEST_POSTGRES_URL")
@@ -61,9 +61,7 @@ def pg_database() -> Iterator[str]:
         conn.execute(text(f"DROP DATABASE IF EXISTS {API_TEST_DATABASE} WITH (FORCE)"))
         conn.execute(text(f"CREATE DATABASE {API_TEST_DATABASE}"))
     url = make_url(base).set(database=API_TEST_DATABASE).render_as_string(hide_password=False)
-    store = ContentStore(url)
-    store.migrate()
-    store.engine.dispose()
+    upgrade(url)
     yield url
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {API_TEST_DATABASE} WITH (FORCE)"))
@@ -94,9 +92,7 @@ def redis_url() -> str:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    store = ContentStore(url)
-    store.migrate()
-    store.engine.dispose()
+    upgrade(url)
     return url
 
 
@@ -110,6 +106,9 @@ def make_settings(
         "redis_url": redis_url,
         "jwt_secret": JWT_SECRET,
         "auth_rate_limit_per_minute": 10_000,
+        "register_rate_limit_per_hour": 10_000,
+        # A refresh token replayed at once is reuse here; test_tokens.py sets the grace window.
+        "refresh_reuse_grace_seconds": 0,
         "api_rate_limit_per_minute": 100_000,
         **FAST_HASHING,
     }

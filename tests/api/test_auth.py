@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
+import time
+from collections.abc import Callable
 
+import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
 
+from autoclip_core.settings import Settings
+from tests.api.conftest import client_for
 from tests.api.helpers import PASSWORD, ApiClient, problem
 
 pytestmark = pytest.mark.anyio
@@ -50,6 +57,27 @@ async def test_duplicate_email_is_409_case_insensitively(client: ApiClient) -> N
     assert response.json() == problem(409, "Email already registered")
 
 
+async def test_a_taken_email_costs_the_same_hashing_as_a_sign_up(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    """The 409 for a taken e-mail came two orders of magnitude sooner than a sign-up (which
+    hashes the password): a timing oracle for who has an account."""
+    app = app_factory(password_hash_memory_kib=19 * 1024, password_hash_time_cost=2)  # OWASP
+
+    async def seconds(http: httpx.AsyncClient, email: str, expected: int) -> float:
+        body = {"email": email, "password": PASSWORD, "name": "T", "org_name": "T"}
+        started = time.perf_counter()
+        response = await http.post("/api/v1/auth/register", json=body)
+        assert response.status_code == expected, response.text
+        return time.perf_counter() - started
+
+    async with client_for(app) as http:
+        await ApiClient(http).register(email="taken@example.com")
+        taken = [await seconds(http, "taken@example.com", 409) for _ in range(5)]
+        fresh = [await seconds(http, f"new{i}@example.com", 201) for i in range(5)]
+    assert statistics.median(taken) > 0.3 * statistics.median(fresh)
+
+
 @pytest.mark.parametrize(
     ("password", "reason"),
     [
@@ -58,17 +86,24 @@ async def test_duplicate_email_is_409_case_insensitively(client: ApiClient) -> N
         ("1234567890", "too common"),
         ("Password123", "too common"),
         ("qwertyuiop", "too common"),
+        # finding 7: each of these used to register an account
+        ("bbbbbbbbbb", "too easy to guess"),
+        (" " * 10, "only whitespace"),
+        ("\t\t\t\t\t     \n", "only whitespace"),
+        ("victim@example.com", "must not contain your e-mail address"),
     ],
 )
-async def test_weak_password_is_422_and_not_echoed(
+async def test_weak_password_is_422_with_the_reason_and_not_echoed(
     client: ApiClient, password: str, reason: str
 ) -> None:
     response = await client.post(
         "/api/v1/auth/register",
-        json={"email": "w@example.com", "password": password, "name": "W", "org_name": "W"},
+        json={"email": "victim@example.com", "password": password, "name": "V", "org_name": "V"},
     )
-    assert response.status_code == 422
-    assert reason in response.text
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["location"], error["pointer"]) == ("body", "#/password")
+    assert reason in error["detail"]
     assert password not in response.text
 
 
@@ -179,6 +214,58 @@ async def test_concurrent_use_of_one_refresh_token_lets_at_most_one_through(
         )
     )
     assert sorted(r.status_code for r in responses).count(200) <= 1
+
+
+async def test_two_tabs_refreshing_at_once_get_the_same_pair_and_stay_signed_in(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    """Finding 10: the second of two concurrent refreshes was taken for theft and signed the
+    user out everywhere in that session."""
+    async with client_for(app_factory(refresh_reuse_grace_seconds=5)) as http:
+        client = ApiClient(http)
+        account = await client.register()
+        body = {"refresh_token": account.refresh_token}
+        tabs = await asyncio.gather(
+            *(http.post("/api/v1/auth/refresh", json=body) for _ in range(4))
+        )
+        assert [r.status_code for r in tabs] == [200] * 4
+        assert len({r.content for r in tabs}) == 1  # the very same pair
+        pair = tabs[0].json()
+        headers = {"Authorization": f"Bearer {pair['access_token']}"}
+        assert (await http.get("/api/v1/users/me", headers=headers)).status_code == 200
+        # a tab that comes back a moment later still gets that pair
+        late = await http.post("/api/v1/auth/refresh", json=body)
+        assert late.status_code == 200
+        assert late.json() == pair
+        after = await http.post(
+            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        )
+        assert after.status_code == 200
+
+
+@pytest.mark.parametrize("reuse", ["after the grace window", "after the new pair was used"])
+async def test_any_other_reuse_revokes_the_session(
+    app_factory: Callable[..., FastAPI], reuse: str
+) -> None:
+    waits = reuse == "after the grace window"
+    async with client_for(app_factory(refresh_reuse_grace_seconds=0.5 if waits else 5)) as http:
+        account = await ApiClient(http).register()
+        body = {"refresh_token": account.refresh_token}
+        latest = (await http.post("/api/v1/auth/refresh", json=body)).json()
+        if waits:
+            await asyncio.sleep(0.6)
+        else:
+            used = {"refresh_token": latest["refresh_token"]}
+            latest = (await http.post("/api/v1/auth/refresh", json=used)).json()
+        assert (await http.post("/api/v1/auth/refresh", json=body)).status_code == 401
+        headers = {"Authorization": f"Bearer {latest['access_token']}"}
+        assert (await http.get("/api/v1/users/me", headers=headers)).status_code == 401
+        newest = {"refresh_token": latest["refresh_token"]}
+        assert (await http.post("/api/v1/auth/refresh", json=newest)).status_code == 401
+
+
+def test_the_grace_window_is_5_seconds_by_default() -> None:
+    assert Settings().refresh_reuse_grace_seconds == 5.0
 
 
 async def test_logout_revokes_access_and_refresh_tokens_at_once(client: ApiClient) -> None:

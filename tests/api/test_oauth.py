@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
@@ -10,13 +11,11 @@ import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import create_engine, update
 
-from autoclip_api.auth.oauth import GoogleProvider, OAuthRejectedError, pkce_pair
-from autoclip_core.models import OAuthState
+from autoclip_api.auth.oauth import GoogleProvider, OAuthRejectedError, pkce_challenge
 from tests.api.conftest import client_for
-from tests.api.fakes.google_idp import CLIENT_ID, CLIENT_SECRET, FakeGoogle, running_fake_google
 from tests.api.helpers import ApiClient, problem
+from tests.fakes.google_idp import CLIENT_ID, CLIENT_SECRET, FakeGoogle, running_fake_google
 
 pytestmark = pytest.mark.anyio
 
@@ -30,23 +29,34 @@ def google() -> Iterator[FakeGoogle]:
 
 
 @pytest.fixture
-async def oauth_client(
-    app_factory: Callable[..., FastAPI], google: FakeGoogle
-) -> AsyncIterator[ApiClient]:
-    app = app_factory(
+def oauth_app(app_factory: Callable[..., FastAPI], google: FakeGoogle) -> FastAPI:
+    return app_factory(
         google_client_id=CLIENT_ID,
         google_client_secret=CLIENT_SECRET,
         google_authorization_endpoint=google.authorization_endpoint,
         google_token_endpoint=google.token_endpoint,
         oauth_redirect_uris=f"{REDIRECT_URI},https://app.autoclip.example/cb",
     )
-    async with client_for(app) as http:
+
+
+@pytest.fixture
+async def oauth_client(oauth_app: FastAPI) -> AsyncIterator[ApiClient]:
+    async with client_for(oauth_app) as http:
         yield ApiClient(http)
 
 
-async def _authorize(client: ApiClient) -> tuple[str, str]:
+def _verifier() -> str:
+    """What a client keeps for itself while the user is at Google (RFC 7636 §4.1)."""
+    return secrets.token_urlsafe(48)
+
+
+def _authorize_body(verifier: str, redirect_uri: str = REDIRECT_URI) -> dict[str, str]:
+    return {"redirect_uri": redirect_uri, "code_challenge": pkce_challenge(verifier)}
+
+
+async def _authorize(client: ApiClient, verifier: str) -> tuple[str, str]:
     response = await client.post(
-        "/api/v1/auth/oauth/google/authorize", json={"redirect_uri": REDIRECT_URI}
+        "/api/v1/auth/oauth/google/authorize", json=_authorize_body(verifier)
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -64,16 +74,21 @@ def _consent(authorization_url: str) -> tuple[str, str]:
 
 
 async def _sign_in(client: ApiClient) -> httpx.Response:
-    url, state = await _authorize(client)
+    verifier = _verifier()
+    url, state = await _authorize(client, verifier)
     code, returned_state = _consent(url)
     assert returned_state == state
-    return await client.post("/api/v1/auth/oauth/google", json={"code": code, "state": state})
+    return await client.post(
+        "/api/v1/auth/oauth/google",
+        json={"code": code, "state": state, "code_verifier": verifier},
+    )
 
 
 async def test_authorization_url_carries_pkce_s256_state_and_nonce(
     oauth_client: ApiClient, google: FakeGoogle
 ) -> None:
-    url, state = await _authorize(oauth_client)
+    verifier = _verifier()
+    url, state = await _authorize(oauth_client, verifier)
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == google.authorization_endpoint
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -81,7 +96,8 @@ async def test_authorization_url_carries_pkce_s256_state_and_nonce(
     assert query["client_id"] == CLIENT_ID
     assert query["redirect_uri"] == REDIRECT_URI
     assert query["code_challenge_method"] == "S256"
-    assert len(query["code_challenge"]) == 43
+    assert query["code_challenge"] == pkce_challenge(verifier)  # the client's own
+    assert verifier not in url
     assert query["state"] == state
     assert len(query["nonce"]) >= 20
     assert set(query["scope"].split()) == {"openid", "email", "profile"}
@@ -137,43 +153,65 @@ async def test_unverified_email_is_refused(oauth_client: ApiClient, google: Fake
     assert response.status_code == 401
 
 
-async def test_pkce_is_enforced_a_wrong_verifier_fails(
-    oauth_client: ApiClient, google: FakeGoogle, pg_url: str
+async def test_a_state_and_code_redeemed_by_another_client_fail(
+    oauth_app: FastAPI, oauth_client: ApiClient, google: FakeGoogle
 ) -> None:
-    url, state = await _authorize(oauth_client)
-    code, _ = _consent(url)
-    engine = create_engine(pg_url)
-    with engine.begin() as conn:  # an attacker holding the code but not the verifier
-        conn.execute(update(OAuthState).values(code_verifier=pkce_pair()[0]))
-    engine.dispose()
-    response = await oauth_client.post(
-        "/api/v1/auth/oauth/google", json={"code": code, "state": state}
+    """Finding 11: the state was not bound to the client that started the sign-in, so whoever
+    got hold of the redirect (code and state: a log, a Referer, a shared link) signed in as
+    the user. Now the client that started it holds the PKCE verifier, and only it can finish."""
+    url, state = await _authorize(oauth_client, _verifier())
+    code, _ = _consent(url)  # the victim's browser comes back with these...
+    async with client_for(oauth_app, ip="203.0.113.66") as attacker:  # ...and they leak
+        as_before = await attacker.post(
+            "/api/v1/auth/oauth/google", json={"code": code, "state": state}
+        )
+        assert as_before.status_code == 422  # no verifier, no sign-in
+        own_verifier = await attacker.post(
+            "/api/v1/auth/oauth/google",
+            json={"code": code, "state": state, "code_verifier": _verifier()},
+        )
+    assert own_verifier.status_code == 401
+    assert own_verifier.json() == problem(401, "OAuth sign-in failed")
+    assert google.token_requests == []  # refused before the code went to Google
+    assert "access_token" not in as_before.text + own_verifier.text
+
+
+async def test_malformed_or_plain_challenges_are_refused(oauth_client: ApiClient) -> None:
+    for challenge in ("short", "x" * 43 + "=", "+" * 43):
+        response = await oauth_client.post(
+            "/api/v1/auth/oauth/google/authorize",
+            json={"redirect_uri": REDIRECT_URI, "code_challenge": challenge},
+        )
+        assert response.status_code == 422, challenge
+    plain = await oauth_client.post(
+        "/api/v1/auth/oauth/google/authorize",
+        json={**_authorize_body(_verifier()), "code_challenge_method": "plain"},
     )
-    assert response.status_code == 401
-    assert response.json() == problem(401, "OAuth sign-in failed")
+    assert plain.status_code == 422
 
 
 async def test_state_is_single_use_and_must_be_known(
     oauth_client: ApiClient, google: FakeGoogle
 ) -> None:
-    url, state = await _authorize(oauth_client)
+    verifier = _verifier()
+    url, state = await _authorize(oauth_client, verifier)
     code, _ = _consent(url)
+    callback = {"code": code, "state": state, "code_verifier": verifier}
     forged = await oauth_client.post(
-        "/api/v1/auth/oauth/google", json={"code": code, "state": "made-up-state"}
+        "/api/v1/auth/oauth/google", json={**callback, "state": "made-up-state"}
     )
     assert forged.status_code == 401
-    ok = await oauth_client.post("/api/v1/auth/oauth/google", json={"code": code, "state": state})
+    ok = await oauth_client.post("/api/v1/auth/oauth/google", json=callback)
     assert ok.status_code == 200
-    replay = await oauth_client.post(
-        "/api/v1/auth/oauth/google", json={"code": code, "state": state}
-    )
+    replay = await oauth_client.post("/api/v1/auth/oauth/google", json=callback)
     assert replay.status_code == 401
     assert replay.json() == problem(401, "Unknown or expired OAuth state")
 
 
 async def test_redirect_uri_must_be_registered(oauth_client: ApiClient) -> None:
     response = await oauth_client.post(
-        "/api/v1/auth/oauth/google/authorize", json={"redirect_uri": "https://evil.example/cb"}
+        "/api/v1/auth/oauth/google/authorize",
+        json=_authorize_body(_verifier(), "https://evil.example/cb"),
     )
     assert response.status_code == 400
 
@@ -181,16 +219,15 @@ async def test_redirect_uri_must_be_registered(oauth_client: ApiClient) -> None:
 async def test_unknown_or_unconfigured_provider_is_404(
     oauth_client: ApiClient, client: ApiClient
 ) -> None:
-    response = await oauth_client.post(
-        "/api/v1/auth/oauth/github/authorize", json={"redirect_uri": REDIRECT_URI}
-    )
+    authorize = _authorize_body(_verifier())
+    response = await oauth_client.post("/api/v1/auth/oauth/github/authorize", json=authorize)
     assert response.status_code == 404
     # an app without Google credentials does not offer Google
-    response = await client.post(
-        "/api/v1/auth/oauth/google/authorize", json={"redirect_uri": REDIRECT_URI}
-    )
+    response = await client.post("/api/v1/auth/oauth/google/authorize", json=authorize)
     assert response.status_code == 404
-    response = await client.post("/api/v1/auth/oauth/google", json={"code": "c", "state": "s"})
+    response = await client.post(
+        "/api/v1/auth/oauth/google", json={"code": "c", "state": "s", "code_verifier": _verifier()}
+    )
     assert response.status_code == 404
 
 

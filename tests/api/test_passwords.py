@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -12,8 +13,8 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import create_engine, select
 
-from autoclip_api.auth.passwords import Passwords, check_password_policy, common_passwords
-from autoclip_core.models import User
+from autoclip_api.auth.passwords import Passwords, check_new_password, common_passwords
+from autoclip_core.db.models import User
 from autoclip_core.settings import Settings
 from tests.api.conftest import client_for
 from tests.api.helpers import PASSWORD, ApiClient
@@ -52,12 +53,60 @@ def test_parameters_below_owasp_are_refused_outside_tests(env: str, weak: dict[s
         Settings(env=env, jwt_secret="p" * 48, **weak)
 
 
-def test_policy_refuses_short_and_common_passwords() -> None:
+def test_policy_refuses_short_common_weak_and_personal_passwords() -> None:
     assert len(common_passwords()) > 19_000
-    for weak in ("abc", "123456789", "1234567890", "iloveyou12", "PASSWORD123"):
-        with pytest.raises(ValueError, match="password"):
-            check_password_policy(weak)
-    assert check_password_policy("rhubarb-telescope-42") == "rhubarb-telescope-42"
+    refused = {
+        "abc": "at least 10 characters",
+        "1234567890": "too common",
+        "PASSWORD123": "too common",
+        "iloveyou12": "too common",
+        "bbbbbbbbbb": "too easy to guess (strength 0 of 4",
+        "a" * 300: "too easy to guess",  # rated on its first 72 characters
+        " " * 10: "only whitespace",
+        "\t \n \u00a0 \u3000  \t ": "only whitespace",
+        "lovelace@example.com": "e-mail address",
+        "LoveLace@Example.com and more": "e-mail address",
+        "lovelace-analytical-1842": "e-mail address",  # its part before the @
+        "Ada Byron's Engine 1843": "your name",
+    }
+    for password, reason in refused.items():
+        with pytest.raises(ValueError, match=re.escape(reason)):
+            check_new_password(password, email="lovelace@example.com", name="Ada Byron")
+    # a short local part or name is not searched for: "ad" is in too many words
+    assert check_new_password("nevada-rhubarb-telescope", email="ad@example.com", name="Al")
+    for strong in ("rhubarb-telescope-42", "correct horse battery staple", "Tr0ub4dor&3xyzzy!"):
+        assert check_new_password(strong, email="ada@example.com", name="Ada Byron") == strong
+
+
+def test_a_refusal_says_why_and_what_helps() -> None:
+    with pytest.raises(ValueError, match="too easy to guess") as refusal:
+        check_new_password("bbbbbbbbbb", email=None, name=None)
+    message = str(refusal.value)
+    assert "at least 3 needed" in message
+    assert 'Repeats like "aaa" are easy to guess' in message
+    assert "Add another word or two" in message
+
+
+@pytest.mark.anyio
+async def test_a_new_password_is_held_to_the_policy_with_the_accounts_own_words(
+    client: ApiClient,
+) -> None:
+    account = await client.register(email="grace.hopper@example.com")
+    for weak, reason in (
+        ("grace.hopper@example.com", "e-mail address"),
+        ("Test User forever 99", "your name"),
+        ("bbbbbbbbbb", "too easy to guess"),
+    ):
+        response = await client.patch(
+            "/api/v1/users/me",
+            json={"password": weak, "current_password": account.password},
+            headers=account.headers,
+        )
+        assert response.status_code == 422, weak
+        [error] = response.json()["errors"]
+        assert error["pointer"] == "#/password"
+        assert reason in error["detail"]
+    await client.login(account)  # the password did not change
 
 
 def test_verify_costs_a_hash_even_for_unknown_users() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
 
+from autoclip_api.auth.notices import SecurityNotice
 from tests.api.conftest import client_for
 from tests.api.helpers import ApiClient, problem
 
@@ -27,7 +29,7 @@ def _assert_retry_after(response_headers: dict[str, str], at_most: int) -> int:
     return int(value)
 
 
-async def test_sixth_failed_login_in_15_minutes_is_429_with_retry_after(
+async def test_an_address_failing_for_an_account_waits_longer_and_longer(
     client: ApiClient,
 ) -> None:
     account = await client.register()
@@ -36,31 +38,39 @@ async def test_sixth_failed_login_in_15_minutes_is_429_with_retry_after(
         assert (await client.post("/api/v1/auth/login", json=wrong)).status_code == 401
     sixth = await client.post("/api/v1/auth/login", json=wrong)
     assert sixth.status_code == 429
-    _assert_retry_after(dict(sixth.headers), 15 * 60)
-    assert sixth.json() == problem(429, "Too many failed sign-in attempts; try again later")
-    # even the right password waits now: the account is locked, not the guess
+    assert _assert_retry_after(dict(sixth.headers), 1) == 1
+    assert sixth.json() == problem(
+        429, "Too many failed sign-in attempts from your address; try again later"
+    )
+    # the right password waits too, from this address: guessing it would be free otherwise
     right = {"email": account.email, "password": account.password}
     assert (await client.post("/api/v1/auth/login", json=right)).status_code == 429
+    await asyncio.sleep(1.05)
+    assert (await client.post("/api/v1/auth/login", json=wrong)).status_code == 401
+    seventh = await client.post("/api/v1/auth/login", json=wrong)
+    assert seventh.status_code == 429
+    assert _assert_retry_after(dict(seventh.headers), 2) == 2  # twice as long as before
 
 
-async def test_account_lockout_is_shared_through_redis_and_ignores_the_ip(
+async def test_another_address_signs_in_while_one_is_throttled(
     app_factory: Callable[..., FastAPI],
 ) -> None:
-    first, second = app_factory(), app_factory()  # e.g. two API replicas
-    async with client_for(first, ip="10.0.0.1") as http:
+    first, second = app_factory(), app_factory()  # two API replicas sharing Redis
+    async with client_for(first, ip="192.0.2.1") as http:
         account = await ApiClient(http).register()
+        wrong = {"email": account.email, "password": "nope nope nope"}
         for _ in range(5):
-            await http.post(
-                "/api/v1/auth/login", json={"email": account.email, "password": "nope nope nope"}
-            )
-    async with client_for(second, ip="10.0.0.2") as http:
-        response = await http.post(
-            "/api/v1/auth/login", json={"email": account.email, "password": account.password}
-        )
-    assert response.status_code == 429
+            await http.post("/api/v1/auth/login", json=wrong)
+    # the back-off is shared through Redis: the same address is slowed on every replica...
+    async with client_for(second, ip="192.0.2.1") as http:
+        assert (await http.post("/api/v1/auth/login", json=wrong)).status_code == 429
+    # ...and only that address
+    async with client_for(second, ip="192.0.2.2") as http:
+        right = {"email": account.email, "password": account.password}
+        assert (await http.post("/api/v1/auth/login", json=right)).status_code == 200
 
 
-async def test_unknown_accounts_are_limited_like_known_ones(client: ApiClient) -> None:
+async def test_unknown_accounts_are_throttled_like_known_ones(client: ApiClient) -> None:
     wrong = {"email": "ghost@example.com", "password": "whatever123"}
     statuses = [(await client.post("/api/v1/auth/login", json=wrong)).status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
@@ -74,6 +84,60 @@ async def test_successful_login_resets_the_failure_count(client: ApiClient) -> N
     await client.login(account)
     for _ in range(5):
         assert (await client.post("/api/v1/auth/login", json=wrong)).status_code == 401
+
+
+async def test_an_address_failing_across_many_accounts_is_throttled(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    """Password spraying: one guess per account, from one address."""
+    app = app_factory()
+    async with client_for(app, ip="198.51.100.9") as http:
+        statuses = [
+            (
+                await http.post(
+                    "/api/v1/auth/login",
+                    json={"email": f"user{i}@example.com", "password": "Summer2024!!"},
+                )
+            ).status_code
+            for i in range(21)
+        ]
+    assert statuses == [401] * 20 + [429]
+    async with client_for(app, ip="198.51.100.10") as http:
+        response = await http.post(
+            "/api/v1/auth/login", json={"email": "user0@example.com", "password": "Summer2024!!"}
+        )
+        assert response.status_code == 401
+
+
+async def test_failures_from_everywhere_alert_and_notify_the_owner_without_locking_them_out(
+    app_factory: Callable[..., FastAPI], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = app_factory()
+    notices: list[SecurityNotice] = []
+    app.state.api.notifier = RecordingNotifier(notices)
+    async with client_for(app) as http:
+        account = await ApiClient(http).register()
+    wrong = {"email": account.email, "password": "wrong password!!"}
+    for i in range(7):  # a botnet: one guess per address
+        async with client_for(app, ip=f"203.0.113.{i}") as http:
+            assert (await http.post("/api/v1/auth/login", json=wrong)).status_code == 401
+    assert notices == [
+        SecurityNotice(account.user_id, "login.repeated_failures", {"failures": 5, "window_s": 900})
+    ]
+    alerts = [
+        r for r in caplog.records if "security_event=login.repeated_failures" in r.getMessage()
+    ]
+    assert [r.levelname for r in alerts] == ["WARNING"]
+    async with client_for(app, ip="203.0.113.200") as http:
+        await ApiClient(http).login(account)  # a signal, not a wall
+
+
+class RecordingNotifier:
+    def __init__(self, notices: list[SecurityNotice]) -> None:
+        self.notices = notices
+
+    def notify(self, notice: SecurityNotice) -> None:
+        self.notices.append(notice)
 
 
 async def test_credential_endpoints_are_limited_per_ip(

@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from autoclip_api.core.ratelimit import (
+    Backoff,
     LimiterUnavailable,
     MemoryRateLimiter,
     RateLimiter,
@@ -160,3 +161,58 @@ async def test_hung_redis_fails_admit_within_the_timeout_then_the_breaker_answer
     with pytest.raises(LimiterUnavailable, match="recently failed"):
         store.bump(["user:u"])
     store.close()
+
+
+def test_memory_backoff_grows_after_the_free_attempts_and_is_forgotten() -> None:
+    now = [1000.0]
+    limiter = MemoryRateLimiter(clock=lambda: now[0])
+    backoff = Backoff(free=2, base_seconds=1, cap_seconds=4, forget_seconds=60)
+    record = [("a", backoff)]
+    assert [limiter.attempt(record) for _ in range(2)] == [0.0, 0.0]
+    assert limiter.attempt(record) == pytest.approx(1)  # third attempt: wait 1 s
+    waits = []
+    for _ in range(4):
+        now[0] += limiter.attempt(record)  # wait as told, then try
+        assert limiter.attempt(record) == 0.0
+        waits.append(limiter.attempt(record))
+    assert waits == pytest.approx([2, 4, 4, 4])  # doubling, capped
+    now[0] += 4 + 61  # the wait, then a quiet minute: forgotten
+    assert [limiter.attempt(record) for _ in range(2)] == [0.0, 0.0]
+
+
+def test_backoff_counts_nothing_while_any_record_waits(store: RateLimiter) -> None:
+    slow = Backoff(free=1, base_seconds=60, cap_seconds=60, forget_seconds=60)
+    generous = Backoff(free=5, base_seconds=60, cap_seconds=60, forget_seconds=60)
+    assert store.attempt([("account", slow), ("address", generous)]) == 0.0
+    wait = store.attempt([("account", slow), ("address", generous)])
+    assert 59 < wait <= 60
+    # refused attempts were not counted against the address: four more are free
+    assert [store.attempt([("address", generous)]) for _ in range(4)] == [0.0] * 4
+    assert store.attempt([("address", generous)]) > 59
+
+
+def test_forgive_takes_back_one_attempt_and_reset_forgets_all(store: RateLimiter) -> None:
+    backoff = Backoff(free=2, base_seconds=60, cap_seconds=60, forget_seconds=60)
+    assert store.attempt([("k", backoff)]) == 0.0
+    store.forgive("k")
+    store.forgive("k")  # never below zero
+    store.forgive("never-counted")
+    assert store.attempt([("k", backoff)]) == 0.0
+    assert store.attempt([("k", backoff)]) == 0.0  # the second counted attempt sets the wait
+    assert store.attempt([("k", backoff)]) > 59
+    store.reset("k")
+    assert store.attempt([("k", backoff)]) == 0.0
+
+
+def test_redis_backoff_waits_in_real_time(redis_url: str) -> None:
+    limiter = RedisRateLimiter(redis_url)
+    backoff = Backoff(free=1, base_seconds=0.2, cap_seconds=0.4, forget_seconds=1)
+    assert limiter.attempt([("k", backoff)]) == 0.0
+    assert 0.1 < limiter.attempt([("k", backoff)]) <= 0.2
+    time.sleep(0.25)
+    assert limiter.attempt([("k", backoff)]) == 0.0
+    assert 0.3 < limiter.attempt([("k", backoff)]) <= 0.4
+    client = redis.Redis.from_url(redis_url)
+    assert 1000 < client.pttl("autoclip:rl:k") <= 1400  # forgotten a second after the wait
+    client.close()
+    limiter.close()

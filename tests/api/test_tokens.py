@@ -202,7 +202,12 @@ def test_a_remembered_token_is_refused_once_it_expires() -> None:
 def test_a_remembered_token_does_not_vouch_for_a_tampered_copy() -> None:
     codec = TokenCodec(JWT_SECRET, issuer="autoclip", audience="autoclip-api")
     token = codec.access_token(
-        user_id="u" * 32, session_id="s" * 32, org_id=None, role=None, now=datetime.now(UTC)
+        user_id="u" * 32,
+        session_id="s" * 32,
+        org_id=None,
+        role=None,
+        pair_jti="j" * 32,
+        now=datetime.now(UTC),
     )
     codec.decode_access(token)
     header, payload, signature = token.split(".")

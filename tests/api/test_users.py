@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from autoclip_core.models import AuthSession, Membership, Organization, Project, User
+from autoclip_core.db.models import AuthSession, Membership, Organization, Project, User
 from tests.api.helpers import ApiClient
 
 pytestmark = pytest.mark.anyio
