@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -465,29 +464,31 @@ class AuthService:
     def _signal_failure(api: ApiContext, account: str, user: User | None) -> None:
         """Counts a failure against the account from everywhere; at the threshold, alerts the
         operators and notifies the account holder (once per window)."""
-        with suppress(LimiterUnavailable):  # the failure is answered; the signal is best-effort
+        try:
             hit = api.limiter.hit(
                 f"login-fail:{account}",
                 limit=FAILED_LOGIN_ALERT,
                 window_seconds=FAILED_LOGIN_ALERT_WINDOW_SECONDS,
             )
-            if hit.count != FAILED_LOGIN_ALERT:
-                return
-            api.metrics.auth_events.labels("login_failures_alert").inc()
-            logger.warning(
-                "security_event=login.repeated_failures user=%s failures=%d window_s=%d",
-                user.id if user else "-",
-                hit.count,
-                FAILED_LOGIN_ALERT_WINDOW_SECONDS,
-            )
-            if user is not None:
-                api.notifier.notify(
-                    SecurityNotice(
-                        user.id,
-                        "login.repeated_failures",
-                        {"failures": hit.count, "window_s": FAILED_LOGIN_ALERT_WINDOW_SECONDS},
-                    )
+        except LimiterUnavailable:
+            return  # the failed sign-in is answered all the same; the signal is best-effort
+        if hit.count != FAILED_LOGIN_ALERT:
+            return
+        api.metrics.auth_events.labels("login_failures_alert").inc()
+        logger.warning(
+            "security_event=login.repeated_failures user=%s failures=%d window_s=%d",
+            user.id if user else "-",
+            hit.count,
+            FAILED_LOGIN_ALERT_WINDOW_SECONDS,
+        )
+        if user is not None:
+            api.notifier.notify(
+                SecurityNotice(
+                    user.id,
+                    "login.repeated_failures",
+                    {"failures": hit.count, "window_s": FAILED_LOGIN_ALERT_WINDOW_SECONDS},
                 )
+            )
 
     def _open_session(
         self,

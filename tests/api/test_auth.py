@@ -60,8 +60,8 @@ async def test_duplicate_email_is_409_case_insensitively(client: ApiClient) -> N
 async def test_a_taken_email_costs_the_same_hashing_as_a_sign_up(
     app_factory: Callable[..., FastAPI],
 ) -> None:
-    """The 409 for a taken e-mail came two orders of magnitude sooner than a sign-up (which
-    hashes the password): a timing oracle for who has an account."""
+    """Timing the 409 for a taken e-mail against a sign-up tells who has an account unless
+    both hash the password."""
     app = app_factory(password_hash_memory_kib=19 * 1024, password_hash_time_cost=2)  # OWASP
 
     async def seconds(http: httpx.AsyncClient, email: str, expected: int) -> float:
@@ -86,7 +86,7 @@ async def test_a_taken_email_costs_the_same_hashing_as_a_sign_up(
         ("1234567890", "too common"),
         ("Password123", "too common"),
         ("qwertyuiop", "too common"),
-        # finding 7: each of these used to register an account
+        # repeated, blank, and the account's own e-mail
         ("bbbbbbbbbb", "too easy to guess"),
         (" " * 10, "only whitespace"),
         ("\t\t\t\t\t     \n", "only whitespace"),
@@ -219,8 +219,8 @@ async def test_concurrent_use_of_one_refresh_token_lets_at_most_one_through(
 async def test_two_tabs_refreshing_at_once_get_the_same_pair_and_stay_signed_in(
     app_factory: Callable[..., FastAPI],
 ) -> None:
-    """Finding 10: the second of two concurrent refreshes was taken for theft and signed the
-    user out everywhere in that session."""
+    """Two tabs refresh with the same token at once: neither is taken for a thief, both get
+    the same new pair, and the session stays signed in."""
     async with client_for(app_factory(refresh_reuse_grace_seconds=5)) as http:
         client = ApiClient(http)
         account = await client.register()

@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
+from pydantic import ValidationError
 
+from autoclip_core.settings import Settings
 from tests.api.helpers import PASSWORD
 from tests.api.live_server import LiveServer, live_api
 
@@ -35,8 +38,9 @@ def _login(
 def test_failed_logins_from_one_address_never_lock_the_owner_out(
     tmp_path: Path, pg_url: str, redis_url: str
 ) -> None:
-    """Finding 2: five wrong passwords from anywhere used to block the victim's right one for
-    15 minutes (429, Retry-After: 900). Now only the guessing address is slowed down."""
+    """The lock-out attack: wrong passwords for the victim's e-mail from the attacker's
+    address. Only that address is slowed down (seconds at first, not a 15-minute lock); the
+    victim's right password from their own address signs in at once."""
     email = "victim@example.com"
     with (
         live_api(tmp_path, pg_url, redis_url) as server,
@@ -67,8 +71,8 @@ def _assert_alerted(server: LiveServer) -> None:
 def test_forwarded_for_from_an_untrusted_peer_does_not_change_the_client_address(
     tmp_path: Path, pg_url: str, redis_url: str
 ) -> None:
-    """Finding 5: a caller on the host (127.0.0.1) sent a new X-Forwarded-For with every
-    request and escaped every per-address limit. With no AUTOCLIP_TRUSTED_PROXIES (the
+    """The spoofing attack: a caller on the host (127.0.0.1) sends a new X-Forwarded-For with
+    every request to escape the per-address limits. With no AUTOCLIP_TRUSTED_PROXIES (the
     default) the header is ignored, from loopback too."""
     with (
         live_api(tmp_path, pg_url, redis_url, auth_rate_limit_per_minute="3") as server,
@@ -132,3 +136,14 @@ def test_sign_ups_are_limited_per_client_address(
         assert [r.status_code for r in probes] == [409, 201, 201, 429]
         assert 3500 <= int(probes[-1].headers["retry-after"]) <= 3600
         _register(victim, "another@example.com")  # other addresses are not affected
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    assert Settings(trusted_proxies=" 10.0.0.0/8, 192.0.2.7 ,::1").trusted_proxy_list == [
+        "10.0.0.0/8",
+        "192.0.2.7",
+        "::1",
+    ]
+    for wrong in ("proxy.internal", "*", "10.0.0.0/33"):
+        with pytest.raises(ValidationError, match="not an IP address or CIDR range"):
+            Settings(trusted_proxies=wrong)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from pathlib import Path
 
 import httpx
@@ -10,6 +12,8 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import generate_latest
 
+from autoclip_api.__main__ import main
+from autoclip_api.core.metrics import MULTIPROCESS_DIR_ENV
 from tests.api.helpers import ApiClient
 from tests.api.live_server import live_api
 
@@ -52,8 +56,8 @@ def _requests_total(metrics: str, route: str, status: int) -> float:
 def test_metrics_are_on_their_own_loopback_listener_never_the_api_port(
     tmp_path: Path, pg_url: str, redis_url: str
 ) -> None:
-    """Finding 9: /metrics and /api/v1/metrics answered anyone on the API port (request counts
-    per route, failed sign-ins, memory, versions)."""
+    """Anyone reaching the API port asks for /metrics and /api/v1/metrics (request counts per
+    route, failed sign-ins, memory, versions): 404; the metrics are on 127.0.0.1 only."""
     with live_api(tmp_path, pg_url, redis_url) as server, server.client("127.0.0.2") as outsider:
         for path in ("/metrics", "/api/v1/metrics"):
             assert outsider.get(path).status_code == 404
@@ -77,3 +81,24 @@ def test_the_listener_adds_up_every_worker(tmp_path: Path, pg_url: str, redis_ur
                 assert http.get("/api/v1/users/me").status_code == 401
         text = httpx.get(f"{server.metrics_url}/metrics").text
         assert _requests_total(text, "/api/v1/users/me", 401) == 12
+
+
+def test_serve_refuses_to_start_when_the_metrics_port_is_taken(
+    tmp_path: Path,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in {
+        "AUTOCLIP_ENV": "local",
+        "AUTOCLIP_DATA_DIR": str(tmp_path),
+        "AUTOCLIP_DATABASE_URL": sqlite_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv("AUTOCLIP_METRICS_PORT", str(taken.getsockname()[1]))
+        assert main(["serve"]) == 2
+    assert "error: metrics listener on 127.0.0.1:" in capsys.readouterr().err
+    assert MULTIPROCESS_DIR_ENV not in os.environ  # nothing left behind for this process

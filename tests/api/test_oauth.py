@@ -156,9 +156,8 @@ async def test_unverified_email_is_refused(oauth_client: ApiClient, google: Fake
 async def test_a_state_and_code_redeemed_by_another_client_fail(
     oauth_app: FastAPI, oauth_client: ApiClient, google: FakeGoogle
 ) -> None:
-    """Finding 11: the state was not bound to the client that started the sign-in, so whoever
-    got hold of the redirect (code and state: a log, a Referer, a shared link) signed in as
-    the user. Now the client that started it holds the PKCE verifier, and only it can finish."""
+    """Whoever gets hold of the redirect (code and state: a log, a Referer, a shared link)
+    tries to finish the sign-in: only the client that started it holds the PKCE verifier."""
     url, state = await _authorize(oauth_client, _verifier())
     code, _ = _consent(url)  # the victim's browser comes back with these...
     async with client_for(oauth_app, ip="203.0.113.66") as attacker:  # ...and they leak
