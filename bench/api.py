@@ -38,7 +38,7 @@ import httpx
 import redis
 from sqlalchemy import create_engine, make_url, text
 
-from autoclip_core.store import ContentStore
+from autoclip_core.db.migrate import upgrade
 
 BENCH_DATABASE = "autoclip_bench"
 BENCH_REDIS_DB = 5
@@ -87,9 +87,7 @@ def fresh_database(base_url: str) -> str:
         conn.execute(text(f"CREATE DATABASE {BENCH_DATABASE}"))
     admin.dispose()
     url = make_url(base_url).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-    store = ContentStore(url)
-    store.migrate()
-    store.engine.dispose()
+    upgrade(url)
     return url
 
 

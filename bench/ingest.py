@@ -21,7 +21,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +29,8 @@ sys.path.insert(0, str(ROOT))  # tests.fakes: the same fake server the tests use
 
 import dagster as dg  # noqa: E402
 
+from autoclip_core.db.engine import Database  # noqa: E402
+from autoclip_core.db.migrate import upgrade  # noqa: E402
 from autoclip_core.feeds import SAMPLE_FEED, parse_feed, read_feed  # noqa: E402
 from autoclip_core.fetch import fetch  # noqa: E402
 from autoclip_core.ingest.config import parse_sources_config  # noqa: E402
@@ -39,7 +40,6 @@ from autoclip_core.ingest.normalize import normalize_item  # noqa: E402
 from autoclip_core.ingest.state import IngestCursor  # noqa: E402
 from autoclip_core.nlp.language import detect_language, detect_language_code  # noqa: E402
 from autoclip_core.nlp.sentences import split_sentences  # noqa: E402
-from autoclip_core.store import ContentStore  # noqa: E402
 from resources.app_database import AppDatabase  # noqa: E402
 from sensors.sources import FeedSources, build_sources_sensor  # noqa: E402
 from tests.fakes.feeds import rss, rss_item  # noqa: E402
@@ -111,14 +111,14 @@ def bench_throughput(
         runs.append(time.perf_counter() - started)
     normalise_dedupe_s = statistics.median(runs)
 
-    store = ContentStore(f"sqlite:///{root / 'throughput.db'}")
-    store.migrate()
+    upgrade(f"sqlite:///{root / 'throughput.db'}")
+    database = Database.open(f"sqlite:///{root / 'throughput.db'}")
     config = parse_sources_config({"projects": [{"slug": "bench", "sources": [
-        {"id": "big", "type": "rss", "url": url}]}]})  # fmt: skip
+        {"name": "big", "kind": "rss", "url": url}]}]})  # fmt: skip
     started = time.perf_counter()
-    outcome = IngestEngine(config, store).tick(IngestCursor(), now=datetime.now(UTC))
+    outcome = IngestEngine(config, database).tick(IngestCursor(), now=datetime.now(UTC))
     tick_s = time.perf_counter() - started
-    store.engine.dispose()
+    database.dispose()
     return {
         "feed_entries": len(items),
         "feed_bytes": len(response.body),
@@ -142,13 +142,13 @@ def bench_sensor(server: FakeServer, root: Path, pools: dict[str, list[str]]) ->
             for n in range(ENTRIES_PER_SOURCE)
         ]
         url = server.route(f"/feed/{s}.xml", conditional(rss(items).encode(), f'"{s}"'))
-        sources.append({"id": f"s{s}", "type": "rss", "url": url, "poll_interval": 60})
+        sources.append({"name": f"s{s}", "kind": "rss", "url": url, "poll_interval": 60})
     config = parse_sources_config(
         {"projects": [{"slug": "many", "auto_generate": True, "sources": sources}]}
     )
     sensor = build_sources_sensor(config)
     db_url = f"sqlite:///{root / 'sensor.db'}"
-    AppDatabase(url=db_url).store  # migrate outside the timing  # noqa: B018
+    upgrade(db_url)
     timings: dict[str, float] = {}
     counts: dict[str, int] = {}
     with dg.instance_for_test() as instance:
@@ -171,10 +171,13 @@ def bench_sensor(server: FakeServer, root: Path, pools: dict[str, list[str]]) ->
             return result.cursor or ""
 
         cursor = tick("cold_tick_s", None)
-        store = AppDatabase(url=db_url).store
+        store = AppDatabase(url=db_url).sources
         past = datetime(2000, 1, 1, tzinfo=UTC)
-        store.save_source_health(  # everything due again: health lives in the sources table
-            {r.id: replace(r.health, next_poll_at=past) for r in store.sources(project="many")}
+        store.save_health(  # everything due again: health lives in the sources table
+            {
+                r.id: r.health.model_copy(update={"next_poll_at": past})
+                for r in store.records(project="many")
+            }
         )
         cursor = tick("all_304_tick_s", cursor)
         tick("idle_tick_s", cursor)

@@ -9,11 +9,12 @@ from autoclip_api.core.types import (
     HTTP_URL,
     MULTI_LINE,
     SINGLE_LINE,
-    Name,
     ReadSchema,
     Schema,
     UtcDatetime,
 )
+from autoclip_core.ingest.config import LanguageCode, SourceSpec
+from autoclip_core.ingest.state import SourceHealth
 from autoclip_core.ingest.webhook import MAX_ITEMS_PER_PUSH
 
 HttpUrlText = Annotated[
@@ -22,95 +23,9 @@ HttpUrlText = Annotated[
         strip_whitespace=True, min_length=8, max_length=2048, pattern=HTTP_URL
     ),
 ]
-PollInterval = Annotated[int, Field(ge=60, le=7 * 86400, description="Seconds between polls.")]
-LanguageCode = Annotated[
-    str, StringConstraints(max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-]
-JsonPath = Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z0-9_.\[\]-]*$")]
-
-
-# creating sources ---------------------------------------------------------------------------
-
-
-class _SourceCreate(Schema):
-    name: Name
-    enabled: bool = True
-
-
-class WebhookSourceCreate(_SourceCreate):
-    """Items are pushed to ``POST .../sources/{source_id}/items``, signed with its secret."""
-
-    kind: Literal["webhook"]
-
-
-class FeedSourceCreate(_SourceCreate):
-    """An RSS 2.0/1.0 or Atom feed, polled (conditional GET) through the guarded fetcher."""
-
-    kind: Literal["rss", "atom"]
-    url: HttpUrlText
-    poll_interval: PollInterval = 900
-    full_text: Literal["auto", "always", "never"] = Field(
-        default="auto", description="Fetch the linked article: for teasers only, always, never."
-    )
-
-
-class YoutubeSourceCreate(_SourceCreate):
-    """A YouTube channel's new videos (its public feed), with transcripts as their text."""
-
-    kind: Literal["youtube"]
-    channel_id: Annotated[str, StringConstraints(pattern=r"^UC[A-Za-z0-9_-]{22}$")]
-    poll_interval: PollInterval = 900
-    transcripts: bool = True
-    transcript_languages: list[LanguageCode] = Field(
-        default_factory=lambda: ["ko", "en"], max_length=5
-    )
-
-
-class JsonMappingIn(Schema):
-    """Where things are in the API's response: dotted paths, ``[]`` maps over a list."""
-
-    items: JsonPath = ""
-    id: JsonPath = "id"
-    title: JsonPath = "title"
-    text: JsonPath = "text"
-    url: JsonPath = "url"
-    published: JsonPath | None = "published_at"
-    author: JsonPath | None = None
-    media: JsonPath | None = None
-    language: JsonPath | None = None
-    next_page: JsonPath | None = None
-
-
-class JsonApiSourceCreate(_SourceCreate):
-    """A JSON API (no authentication: secrets named by the server's environment are not
-    available to sources created through the API)."""
-
-    kind: Literal["json_api"]
-    url: HttpUrlText
-    poll_interval: PollInterval = 900
-    mapping: JsonMappingIn = Field(default_factory=JsonMappingIn)
-    max_pages: int = Field(default=3, ge=1, le=10)
-
-
-SourceCreate = Annotated[
-    WebhookSourceCreate | FeedSourceCreate | YoutubeSourceCreate | JsonApiSourceCreate,
-    Field(discriminator="kind"),
-]
-
-
-# reading sources ----------------------------------------------------------------------------
-
-
-class SourceHealthRead(ReadSchema):
-    last_checked_at: UtcDatetime | None
-    last_success_at: UtcDatetime | None
-    last_error: str | None
-    last_warning: str | None
-    consecutive_failures: int
-    next_poll_at: UtcDatetime | None = Field(description="Due again at (polled sources).")
-    last_new: int
-    last_duplicates: int
-    total_new: int
+SourceCreate = SourceSpec
+"""The body of ``POST .../sources``: a ``SourceSpec`` (the service refuses those reaching this
+server's files or secrets, ``check_remote``)."""
 
 
 class SourceRead(ReadSchema):
@@ -127,7 +42,7 @@ class SourceRead(ReadSchema):
     )
     created_at: UtcDatetime
     updated_at: UtcDatetime | None
-    health: SourceHealthRead
+    health: SourceHealth
 
 
 class SourceCreated(SourceRead):

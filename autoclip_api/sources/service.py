@@ -33,12 +33,17 @@ from autoclip_api.sources.schemas import (
     SourceCreated,
     SourceList,
     SourceRead,
-    WebhookSourceCreate,
 )
 from autoclip_core.db.models import Project, Source, new_id, utcnow
-from autoclip_core.db.sources import HEALTH_COLUMNS, SourceRecord, SourceRepository
-from autoclip_core.ingest.catalog import source_from_row
-from autoclip_core.ingest.config import DedupeSettings, SourcesConfigError, configured_sources
+from autoclip_core.db.sources import SourceRecord, SourceRepository, row_values
+from autoclip_core.ingest.config import (
+    DedupeSettings,
+    SourcesConfigError,
+    WebhookSource,
+    check_remote,
+    configured_sources,
+)
+from autoclip_core.ingest.state import SourceHealth
 from autoclip_core.ingest.webhook import take_in_push
 
 logger = logging.getLogger("autoclip_api.sources")
@@ -79,7 +84,7 @@ def _fields(source: Source) -> dict[str, Any]:
         "push_path": push_path(source.project_id, source.id) if source.kind == "webhook" else None,
         "created_at": source.created_at,
         "updated_at": source.updated_at,
-        "health": {column: getattr(source, column) for column in HEALTH_COLUMNS},
+        "health": SourceHealth.model_validate(source),
     }
 
 
@@ -103,40 +108,26 @@ class SourceService:
         data: SourceCreate,
     ) -> SourceCreated:
         project = readable_project(session, subject, project_id)
+        try:
+            check_remote(data)
+        except ValueError as exc:
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("body",), "msg": str(exc)}]
+            ) from None
         source_id = new_id()
         source = Source(
             id=source_id,
             project_id=project.id,
             origin="api",
-            kind=data.kind,
-            name=data.name,
-            enabled=data.enabled,
             created_at=utcnow(),
+            **row_values(data),
         )
         secret = None
-        if isinstance(data, WebhookSourceCreate):
-            source.config = {}
+        if isinstance(data, WebhookSource):
             source.secret_nonce = signature.new_nonce()
             secret = signature.derive_secret(
                 jwt_secret(api.settings), source_id, source.secret_nonce
             )
-        else:
-            fields = data.model_dump(mode="json", exclude={"kind", "name", "enabled"})
-            source.url = fields.pop("url", None)
-            source.poll_interval_s = float(fields.pop("poll_interval"))
-            source.config = fields
-            try:  # the reader's own validation: what the sensor will poll is valid now
-                source_from_row(
-                    source_id,
-                    data.kind,
-                    url=source.url,
-                    config=source.config,
-                    poll_interval_s=source.poll_interval_s,
-                )
-            except ValueError as exc:
-                raise RequestValidationError(
-                    [{"type": "value_error", "loc": ("body",), "msg": str(exc)}]
-                ) from None
         SourceRepository(session).add(source)
         session.commit()
         logger.info(
@@ -226,7 +217,7 @@ def verify_delivery(
         record is None
         or record.project.id != project_id
         or record.origin != "api"
-        or record.definition.kind != "webhook"
+        or not isinstance(record.spec, WebhookSource)
         or not record.secret_nonce
     ):
         raise NotFound(SOURCE_NOT_FOUND)
@@ -235,7 +226,7 @@ def verify_delivery(
         signature.check_signature(secret, str(checked), body, provided)
     except signature.SignatureError as exc:
         raise SignatureRejected(str(exc)) from None
-    if not record.definition.enabled:
+    if not record.spec.enabled:
         raise Forbidden("Source is disabled")
     assert provided is not None
     try:

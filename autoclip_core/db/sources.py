@@ -1,62 +1,71 @@
-"""Sources: what each source is (the sources file's, mirrored; the API's) and its health."""
+"""Sources: their rows (a ``SourceSpec`` plus health) for the pipeline and the API.
+
+A row holds a spec as columns (``kind``, ``name``, ``url``, ``poll_interval_s``,
+``enabled``) and ``config`` (the kind's other fields); :func:`row_values` and
+:func:`spec_of` are the two directions, so whatever a row says is read back as the same
+spec. Health is :class:`~autoclip_core.ingest.state.SourceHealth`, column for column.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Select, delete, select
 
-from autoclip_core.db.engine import Repository, aware
+from autoclip_core.db.engine import Repository
 from autoclip_core.db.models import Project, Source, utcnow
 from autoclip_core.db.projects import PROJECTS, ProjectRepository, ProjectSettings, ensure_project
+from autoclip_core.ingest.config import SourceSpec, WebhookSource, source_key
+from autoclip_core.ingest.state import SourceHealth
+
+_SPEC: TypeAdapter[SourceSpec] = TypeAdapter(SourceSpec)
+_COLUMN_FIELDS = frozenset({"kind", "name", "url", "poll_interval", "enabled"})
 
 
-@dataclass(frozen=True)
-class SourceHealth:
-    """How a source is doing (columns of ``sources``); written after each poll or push."""
+def file_source_id(project: str, name: str) -> str:
+    """The row id of a sources-file source: stable across ticks and restarts."""
+    return hashlib.sha256(f"file:{source_key(project, name)}".encode()).hexdigest()[:32]
 
-    last_checked_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    last_warning: str | None = None
-    consecutive_failures: int = 0
-    next_poll_at: datetime | None = None
-    last_new: int = 0
-    last_duplicates: int = 0
-    total_new: int = 0
 
-    @classmethod
-    def of(cls, source: Source) -> SourceHealth:
-        return cls(
-            last_checked_at=aware(source.last_checked_at),
-            last_success_at=aware(source.last_success_at),
-            last_error=source.last_error,
-            last_warning=source.last_warning,
-            consecutive_failures=source.consecutive_failures or 0,
-            next_poll_at=aware(source.next_poll_at),
-            last_new=source.last_new or 0,
-            last_duplicates=source.last_duplicates or 0,
-            total_new=source.total_new or 0,
+def row_values(spec: SourceSpec) -> dict[str, Any]:
+    """The columns of a row holding ``spec`` (unset server-side options left out)."""
+    data = spec.model_dump(mode="json")
+    return {
+        "kind": spec.kind,
+        "name": spec.name,
+        "url": data.get("url"),
+        "config": {
+            k: v for k, v in data.items() if k not in _COLUMN_FIELDS and v is not None
+        },
+        "poll_interval_s": None if isinstance(spec, WebhookSource) else spec.poll_interval,
+        "enabled": spec.enabled,
+    }
+
+
+def spec_of(row: Source) -> SourceSpec:
+    """The spec a row holds; ValueError (saying which field) when the row is not valid."""
+    data: dict[str, Any] = {
+        **(row.config or {}),
+        "kind": row.kind,
+        "name": row.name,
+        "enabled": row.enabled,
+    }
+    if row.url is not None:
+        data["url"] = row.url
+    if row.poll_interval_s is not None:
+        data["poll_interval"] = row.poll_interval_s
+    try:
+        return _SPEC.validate_python(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'][1:]) or 'source'}: {err['msg']}"
+            for err in exc.errors()
         )
-
-
-HEALTH_COLUMNS = tuple(f.name for f in fields(SourceHealth))
-
-
-@dataclass(frozen=True)
-class SourceDefinition:
-    """What a source is (a row of ``sources`` without its health)."""
-
-    id: str
-    kind: str
-    name: str
-    url: str | None = None
-    config: dict[str, Any] = field(default_factory=dict)
-    poll_interval_s: float | None = None
-    enabled: bool = True
+        raise ValueError(problems) from None
 
 
 @dataclass(frozen=True)
@@ -67,36 +76,37 @@ class FileProject:
     name: str | None
     timezone: str
     auto_generate: bool
-    sources: tuple[SourceDefinition, ...]
+    sources: tuple[SourceSpec, ...]
 
 
 @dataclass(frozen=True)
 class SourceRecord:
-    definition: SourceDefinition
-    project: ProjectSettings
-    origin: str
-    health: SourceHealth
-    secret_nonce: str | None = None
+    """A row: its spec (None when the row does not hold a valid one, ``invalid`` says why),
+    project and health."""
 
-    @property
-    def id(self) -> str:
-        return self.definition.id
+    id: str
+    origin: str
+    project: ProjectSettings
+    spec: SourceSpec | None
+    health: SourceHealth
+    invalid: str | None = None
+    secret_nonce: str | None = None
 
     @classmethod
     def of(cls, source: Source, project: Project) -> SourceRecord:
+        spec: SourceSpec | None = None
+        invalid: str | None = None
+        try:
+            spec = spec_of(source)
+        except ValueError as exc:
+            invalid = str(exc)
         return cls(
-            definition=SourceDefinition(
-                id=source.id,
-                kind=source.kind,
-                name=source.name,
-                url=source.url,
-                config=dict(source.config or {}),
-                poll_interval_s=source.poll_interval_s,
-                enabled=source.enabled,
-            ),
-            project=ProjectSettings.of(project),
+            id=source.id,
             origin=source.origin,
-            health=SourceHealth.of(source),
+            project=ProjectSettings.of(project),
+            spec=spec,
+            health=SourceHealth.model_validate(source),
+            invalid=invalid,
             secret_nonce=source.secret_nonce,
         )
 
@@ -110,7 +120,7 @@ class SourceRepository(Repository):
         Rows of sources no longer in the file are deleted; health is left as it is.
         """
         with self._session() as s:
-            wanted: dict[str, tuple[Project, SourceDefinition]] = {}
+            wanted: dict[str, tuple[Project, SourceSpec]] = {}
             for spec in projects:
                 project = ensure_project(
                     s,
@@ -119,27 +129,19 @@ class SourceRepository(Repository):
                     timezone=spec.timezone,
                     auto_generate=spec.auto_generate,
                 )
-                for definition in spec.sources:
-                    wanted[definition.id] = (project, definition)
+                for source in spec.sources:
+                    wanted[file_source_id(spec.slug, source.name)] = (project, source)
             s.flush()
             rows = {row.id: row for row in s.scalars(select(Source).where(Source.origin == "file"))}
             for row_id, row in rows.items():
                 if row_id not in wanted:
                     s.delete(row)
-            for row_id, (project, d) in wanted.items():
+            for row_id, (project, source) in wanted.items():
                 row = rows.get(row_id)
                 if row is None:
                     row = Source(id=row_id, origin="file", project_id=project.id)
                     s.add(row)
-                values = {
-                    "project_id": project.id,
-                    "kind": d.kind,
-                    "name": d.name,
-                    "url": d.url,
-                    "config": d.config,
-                    "poll_interval_s": d.poll_interval_s,
-                    "enabled": d.enabled,
-                }
+                values = {"project_id": project.id, **row_values(source)}
                 changes = {c: v for c, v in values.items() if getattr(row, c, None) != v}
                 for column, value in changes.items():
                     setattr(row, column, value)
@@ -180,7 +182,7 @@ class SourceRepository(Repository):
             return {}
         with self._session() as s:
             rows = s.scalars(select(Source).where(Source.id.in_(wanted)))
-            return {row.id: SourceHealth.of(row) for row in rows}
+            return {row.id: SourceHealth.model_validate(row) for row in rows}
 
     def save_health(self, health: Mapping[str, SourceHealth]) -> None:
         """Write the health of these sources (missing rows — deleted meanwhile — are skipped)."""
@@ -188,7 +190,7 @@ class SourceRepository(Repository):
             return
         with self._session() as s:
             for row in s.scalars(select(Source).where(Source.id.in_(sorted(health)))):
-                for column, value in asdict(health[row.id]).items():
+                for column, value in health[row.id].model_dump().items():
                     if getattr(row, column) != value:
                         setattr(row, column, value)
 

@@ -1,10 +1,18 @@
-"""The sources file: which projects ingest what, how often, and when their daily batch runs.
+"""What a source is — one ``SourceSpec`` per kind — and the sources file that declares them.
 
-Named by ``AUTOCLIP_SOURCES_FILE`` (JSON, or YAML for any other suffix); read when the
-Dagster definitions load. The file defines its projects and their sources (mirrored into
-the app database's ``projects`` and ``sources`` tables on every sensor tick, see
-``catalog``); projects and sources created through the API live in the database only.
-``AUTOCLIP_FEEDS`` still works: its feeds join the default project as RSS sources
+A ``SourceSpec`` is the one shape of a source wherever it is declared: an entry of the
+sources file, a row of the ``sources`` table (``autoclip_core.db.sources``) and the body of
+``POST /api/v1/projects/{id}/sources``. The discriminator is ``kind``; every source has a
+``name`` (in the sources file it is also the source's key within its project, so it must be
+unique there) and ``enabled``; polled kinds have a ``poll_interval`` (seconds, or
+``"15m"``-style durations). Sources created through the API may not reach this server's
+files or secrets (:func:`check_remote`).
+
+The sources file is named by ``AUTOCLIP_SOURCES_FILE`` (JSON, or YAML for any other suffix)
+and read when the Dagster definitions load. It defines its projects and their sources
+(mirrored into the app database's ``projects`` and ``sources`` tables on every sensor tick,
+see ``catalog``); projects and sources created through the API live in the database only.
+``AUTOCLIP_FEEDS`` is shorthand for RSS sources of the default project
 (``with_legacy_feeds``).
 
 Example (YAML)::
@@ -16,16 +24,16 @@ Example (YAML)::
         daily_batch: {at: "09:00", top_n: 3}
         topic_weights: {경제: 1.0, 스포츠: 0.3}
         sources:
-          - {id: yonhap, type: rss, url: "https://example.kr/rss.xml", poll_interval: 15m}
-          - {id: channel, type: youtube, channel_id: UCxxxxxxxxxxxxxxxxxxxxxx,
+          - {name: yonhap, kind: rss, url: "https://example.kr/rss.xml", poll_interval: 15m}
+          - {name: channel, kind: youtube, channel_id: UCxxxxxxxxxxxxxxxxxxxxxx,
              api_key_env: YOUTUBE_API_KEY}
-          - id: wire
-            type: json_api
+          - name: wire
+            kind: json_api
             url: https://api.example.com/v1/articles
             auth: {header: Authorization, secret_env: WIRE_TOKEN, prefix: "Bearer "}
             mapping: {items: data.articles, id: id, title: headline, text: body,
                       url: links.web, published: published_at, media: "images[].url"}
-          - {id: inbox, type: drop_folder, path: /srv/autoclip/inbox}
+          - {name: inbox, kind: drop_folder, path: /srv/autoclip/inbox}
 """
 
 from __future__ import annotations
@@ -38,14 +46,41 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 MAX_CONFIG_BYTES = 1024 * 1024
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-SOURCE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 PROJECT_SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
+HTTP_URL = re.compile(r"^https?://[^\s/?#\x00-\x1f\x7f]+[^\s\x00-\x1f\x7f]*$")
+MIN_POLL_INTERVAL_S = 60.0
+"""Remote sources: a politeness floor (the sensor ticks every 30 s anyway)."""
+MIN_LOCAL_POLL_INTERVAL_S = 10.0
+MAX_POLL_INTERVAL_S = 7 * 86400.0
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=SINGLE_LINE),
+]
+Location = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2048, pattern=SINGLE_LINE),
+]
+"""An http(s) URL, or (sources file only) a local file path."""
+LanguageCode = Annotated[
+    str, StringConstraints(max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+]
+JsonPath = Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z0-9_.\[\]-]*$")]
 
 
 class SourcesConfigError(ValueError):
@@ -74,31 +109,45 @@ class AuthHeader(_Model):
     prefix: str = Field(default="", max_length=32)
 
 
+# the kinds ----------------------------------------------------------------------------------
+
+
 class _Source(_Model):
-    id: str = Field(pattern=SOURCE_ID)
-    poll_interval: float = Field(default=900.0, description="Seconds between polls.")
+    name: Name
     enabled: bool = True
+
+
+class _PolledSource(_Source):
+    poll_interval: float = Field(default=900.0, description="Seconds between polls.")
 
     @field_validator("poll_interval", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> float:
         seconds = parse_duration(value)
-        if seconds < 10:
-            raise ValueError("poll_interval must be at least 10 seconds")
+        floor = MIN_LOCAL_POLL_INTERVAL_S if cls is DropFolderSource else MIN_POLL_INTERVAL_S
+        if not floor <= seconds <= MAX_POLL_INTERVAL_S:
+            raise ValueError(
+                f"poll_interval must be within {floor:g} seconds and "
+                f"{MAX_POLL_INTERVAL_S / 86400:g} days"
+            )
         return seconds
 
 
-class RssSource(_Source):
-    type: Literal["rss"] = "rss"
-    url: str = Field(description="http(s) URL, or a local file path (development).")
+class RssSource(_PolledSource):
+    """An RSS 2.0/1.0 or Atom feed (feedparser reads both), polled with conditional GETs."""
+
+    kind: Literal["rss", "atom"] = "rss"
+    url: Location
     full_text: Literal["auto", "always", "never"] = Field(
         default="auto", description="Fetch the linked article: for teasers only, always, never."
     )
     auth: AuthHeader | None = None
 
 
-class YoutubeSource(_Source):
-    type: Literal["youtube"] = "youtube"
+class YoutubeSource(_PolledSource):
+    """A YouTube channel's new videos, with their transcripts as text."""
+
+    kind: Literal["youtube"] = "youtube"
     channel_id: str = Field(pattern=r"^UC[A-Za-z0-9_-]{22}$")
     api_key_env: str | None = Field(
         default=None,
@@ -111,42 +160,68 @@ class YoutubeSource(_Source):
         description="playlistItems on the uploads playlist (1 quota unit) or search (100).",
     )
     transcripts: bool = True
-    transcript_languages: list[str] = Field(default_factory=lambda: ["ko", "en"])
+    transcript_languages: list[LanguageCode] = Field(
+        default_factory=lambda: ["ko", "en"], max_length=5
+    )
 
 
 class JsonMapping(_Model):
     """Where things are in a JSON API's response: dotted paths, ``[]`` maps over a list."""
 
-    items: str = Field(default="", description="Path of the list of items ('' = the root).")
-    id: str = "id"
-    title: str = "title"
-    text: str = "text"
-    url: str = "url"
-    published: str | None = "published_at"
-    author: str | None = None
-    media: str | None = None
-    language: str | None = None
-    next_page: str | None = Field(default=None, description="Path of the next page's URL.")
+    items: JsonPath = Field(default="", description="Path of the list of items ('' = the root).")
+    id: JsonPath = "id"
+    title: JsonPath = "title"
+    text: JsonPath = "text"
+    url: JsonPath = "url"
+    published: JsonPath | None = "published_at"
+    author: JsonPath | None = None
+    media: JsonPath | None = None
+    language: JsonPath | None = None
+    next_page: JsonPath | None = Field(default=None, description="Path of the next page's URL.")
 
 
-class JsonApiSource(_Source):
-    type: Literal["json_api"] = "json_api"
-    url: str
+class JsonApiSource(_PolledSource):
+    """A JSON API, its items found through ``mapping``; follows ``next_page`` links."""
+
+    kind: Literal["json_api"] = "json_api"
+    url: Location
     mapping: JsonMapping = Field(default_factory=JsonMapping)
     auth: AuthHeader | None = None
-    max_pages: int = Field(default=3, ge=1, le=50)
+    max_pages: int = Field(default=3, ge=1, le=10)
 
 
-class DropFolderSource(_Source):
-    type: Literal["drop_folder"] = "drop_folder"
+class DropFolderSource(_PolledSource):
+    """JSON files dropped into a folder of this server (sources file only)."""
+
+    kind: Literal["drop_folder"] = "drop_folder"
     path: Path
     poll_interval: float = 30.0
     mapping: JsonMapping = Field(default_factory=JsonMapping)
 
 
-Source = Annotated[
-    RssSource | YoutubeSource | JsonApiSource | DropFolderSource, Field(discriminator="type")
-]
+class WebhookSource(_Source):
+    """Items pushed to ``POST .../sources/{source_id}/items``, signed with the source's secret
+    (created through the API only: the secret is derived from the row)."""
+
+    kind: Literal["webhook"] = "webhook"
+
+
+PolledSource = RssSource | YoutubeSource | JsonApiSource | DropFolderSource
+SourceSpec = Annotated[PolledSource | WebhookSource, Field(discriminator="kind")]
+POLLED_KINDS = ("rss", "atom", "youtube", "json_api", "drop_folder")
+
+
+def check_remote(spec: PolledSource | WebhookSource) -> PolledSource | WebhookSource:
+    """A source created through the API: it may not reach this server's files (a local path,
+    a drop folder) or its secrets (environment variables by name). ValueError otherwise."""
+    if isinstance(spec, DropFolderSource):
+        raise ValueError("drop_folder sources are defined in the sources file only")
+    if getattr(spec, "auth", None) is not None or getattr(spec, "api_key_env", None):
+        raise ValueError("secrets named by the server's environment are for the sources file")
+    url = getattr(spec, "url", None)
+    if url is not None and not HTTP_URL.match(url):
+        raise ValueError("url must be an http(s) URL with a host")
+    return spec
 
 
 class DailyBatch(_Model):
@@ -169,7 +244,7 @@ class ProjectConfig(_Model):
     )
     daily_batch: DailyBatch | None = None
     topic_weights: dict[str, float] = Field(default_factory=dict)
-    sources: list[Source] = Field(default_factory=list)
+    sources: list[SourceSpec] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -189,12 +264,18 @@ class ProjectConfig(_Model):
         return value
 
     @model_validator(mode="after")
-    def _unique_source_ids(self) -> ProjectConfig:
-        ids = [s.id for s in self.sources]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+    def _polled_sources_with_unique_names(self) -> ProjectConfig:
+        if any(isinstance(s, WebhookSource) for s in self.sources):
+            raise ValueError("webhook sources are created through the API")
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"duplicate source ids in project {self.slug!r}: {dupes}")
+            raise ValueError(f"duplicate source names in project {self.slug!r}: {dupes}")
         return self
+
+    @property
+    def polled_sources(self) -> list[PolledSource]:
+        return [s for s in self.sources if not isinstance(s, WebhookSource)]
 
 
 class Limits(_Model):
@@ -251,33 +332,36 @@ class SourcesConfig(_Model):
 
 
 def source_key(project: str, source_id: str) -> str:
-    """The key of a source's state in the sensor cursor."""
+    """The key of a source's state in the sensor cursor: a sources-file source by its name,
+    an API source by its row id."""
     return f"{project}/{source_id}"
 
 
-def legacy_source_id(feed: str) -> str:
+def legacy_source_name(feed: str) -> str:
     return f"feed-{hashlib.sha256(feed.encode()).hexdigest()[:10]}"
 
 
 def with_legacy_feeds(config: SourcesConfig, feeds: list[str], project: str) -> SourcesConfig:
-    """``AUTOCLIP_FEEDS`` folded in: each feed an RSS source of ``project`` (polled every 5 min).
+    """``AUTOCLIP_FEEDS`` as sources-file specs: each feed an RSS source of ``project``
+    (polled every 5 min).
 
-    A project created this way auto-generates (the old feed sensor's behaviour); a project
-    that the sources file already defines keeps its own settings and gains the feeds.
+    A project created this way auto-generates (a feed given on the command line is meant to
+    be watched and turned into videos); a project that the sources file already defines keeps
+    its own settings and gains the feeds.
     """
     if not feeds:
         return config
     legacy = [
-        RssSource(id=legacy_source_id(feed), url=feed, poll_interval=300.0) for feed in feeds
+        RssSource(name=legacy_source_name(feed), url=feed, poll_interval=300.0) for feed in feeds
     ]
     existing = config.project(project)
     if existing is None:
         created = ProjectConfig(slug=project, auto_generate=True, sources=legacy)
         projects = [*config.projects, created]
     else:
-        known = {s.id for s in existing.sources}
+        known = {s.name for s in existing.sources}
         merged = existing.model_copy(
-            update={"sources": [*existing.sources, *(s for s in legacy if s.id not in known)]}
+            update={"sources": [*existing.sources, *(s for s in legacy if s.name not in known)]}
         )
         projects = [merged if p.slug == project else p for p in config.projects]
     return config.model_copy(update={"projects": projects})

@@ -84,7 +84,7 @@ def poll_drop_folder(source: DropFolderSource, state: SourceState, ctx: PollCont
                     raw,
                     source.mapping,
                     project=ctx.project,
-                    source_id=source.id,
+                    source_id=ctx.source_id,
                     source=str(path),
                     base_url="",
                     fallback_key=True,

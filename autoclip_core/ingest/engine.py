@@ -34,17 +34,17 @@ from urllib.parse import urlsplit
 
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.engine import Database
-from autoclip_core.db.sources import SourceHealth, SourceRepository
+from autoclip_core.db.sources import SourceRepository
 from autoclip_core.feeds import FeedError
 from autoclip_core.fetch import FetchError, FetchRefusedError
-from autoclip_core.ingest.catalog import AnySource, load_catalog
+from autoclip_core.ingest.catalog import CatalogSource, load_catalog
 from autoclip_core.ingest.config import (
     JsonApiSource,
+    PolledSource,
     ProjectConfig,
     RssSource,
     SourcesConfig,
     YoutubeSource,
-    source_key,
 )
 from autoclip_core.ingest.dedupe import DedupeIndex
 from autoclip_core.ingest.drop_folder import poll_drop_folder
@@ -120,7 +120,7 @@ class TickOutcome:
 @dataclass
 class _Polled:
     project: ProjectConfig
-    source: AnySource
+    source: PolledSource
     key: str
     result: PollResult | None = None
     error: Exception | None = None
@@ -132,7 +132,7 @@ def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower() or "local"
 
 
-def source_host(source: AnySource, config: SourcesConfig) -> str:
+def source_host(source: PolledSource, config: SourcesConfig) -> str:
     """The provider a source's polls hit (for per-host concurrency)."""
     if isinstance(source, RssSource | JsonApiSource):
         return _host(source.url) if "://" in source.url else "local-files"
@@ -142,7 +142,7 @@ def source_host(source: AnySource, config: SourcesConfig) -> str:
     return f"drop:{source.path}"
 
 
-def poll_source(source: AnySource, state: SourceState, ctx: PollContext) -> PollResult:
+def poll_source(source: PolledSource, state: SourceState, ctx: PollContext) -> PollResult:
     """Poll one source with the reader of its type."""
     if isinstance(source, RssSource):
         return poll_rss(source, state, ctx)
@@ -197,7 +197,7 @@ class IngestEngine:
         database: Database,
         *,
         existing_partitions: Callable[[], set[str]] | None = None,
-        poll: Callable[[AnySource, SourceState, PollContext], PollResult] = poll_source,
+        poll: Callable[[PolledSource, SourceState, PollContext], PollResult] = poll_source,
     ) -> None:
         self.config = config
         self.database = database
@@ -217,21 +217,17 @@ class IngestEngine:
         outcome = TickOutcome(cursor=cursor)
         catalog = load_catalog(self.config, self.database)  # also creates the file's projects
         outcome.problems = catalog.problems
-        configured = {
-            source_key(p.slug, s.id): (p, s)
-            for p in catalog.config.projects
-            for s in p.sources
-            if s.enabled
-        }
+        configured = {key: entry for key, entry in catalog.sources.items() if entry.spec.enabled}
         outcome.configured = len(configured)
         for stale in set(cursor.sources) - set(configured):
             del cursor.sources[stale]
-        health = self.sources.health(catalog.row_ids[key] for key in configured)
-        for key in configured:
-            cursor.state(key).apply_health(health.get(catalog.row_ids[key], SourceHealth()))
+        health = self.sources.health(entry.row_id for entry in configured.values())
+        for key, entry in configured.items():
+            if entry.row_id in health:
+                cursor.state(key).health = health[entry.row_id]
         due = sorted(
             (key for key in configured if cursor.state(key).is_due(now)),
-            key=lambda k: (cursor.state(k).next_due_at or now, k),
+            key=lambda k: (cursor.state(k).health.next_poll_at or now, k),
         )
         if not due:
             return outcome
@@ -245,7 +241,7 @@ class IngestEngine:
             # Never wait for stragglers: each ends by its own fetch timeout; results ignored.
             pool.shutdown(wait=False, cancel_futures=True)
         self.sources.save_health(
-            {catalog.row_ids[p.key]: cursor.state(p.key).health() for p in polled}
+            {configured[p.key].row_id: cursor.state(p.key).health for p in polled}
         )
         return outcome
 
@@ -255,7 +251,7 @@ class IngestEngine:
         self,
         pool: ThreadPoolExecutor,
         limiter: _HostLimiter,
-        configured: dict[str, tuple[ProjectConfig, AnySource]],
+        configured: dict[str, CatalogSource],
         due: list[str],
         cursor: IngestCursor,
         now: datetime,
@@ -263,9 +259,10 @@ class IngestEngine:
     ) -> list[_Polled]:
         jobs: dict[Future[None], _Polled] = {}
         for key in due:
-            project, source = configured[key]
+            entry = configured[key]
+            project, source = entry.project, entry.spec
             polled = _Polled(project, source, key)
-            ctx = PollContext(project.slug, self.limits, self.config.youtube, now)
+            ctx = PollContext(project.slug, entry.source_id, self.limits, self.config.youtube, now)
             state = cursor.state(key).model_copy(deep=True)
             host = source_host(source, self.config)
             jobs[pool.submit(self._run_poll, polled, state, ctx, limiter(host), deadline)] = polled
@@ -327,7 +324,7 @@ class IngestEngine:
                 reports[p.key].status = "failed"
                 reports[p.key].error = describe_error(p.error)
                 record_failure(
-                    cursor.state(p.key),
+                    cursor.state(p.key).health,
                     now,
                     p.source.poll_interval,
                     reports[p.key].error or "",
@@ -427,7 +424,7 @@ class IngestEngine:
         report.held_back = held_back
         interval = p.source.poll_interval
         record_success(
-            state,
+            state.health,
             now,
             min(interval, RETRY_DEFERRED_S) if held_back else interval,
             new=report.new,
@@ -437,7 +434,7 @@ class IngestEngine:
             state.etag, state.last_modified = result.etag, result.last_modified
             if result.cursor is not None:
                 state.cursor = result.cursor
-        state.last_warning = "; ".join(report.notes)[:500] or None
+        state.health.last_warning = "; ".join(report.notes)[:500] or None
         if result.not_modified:
             report.status = "not_modified"
         else:

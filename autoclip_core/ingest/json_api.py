@@ -138,7 +138,7 @@ def poll_json_api(source: JsonApiSource, state: SourceState, ctx: PollContext) -
                 raw,
                 source.mapping,
                 project=ctx.project,
-                source_id=source.id,
+                source_id=ctx.source_id,
                 source=source.url,
                 base_url=response.url,
             )

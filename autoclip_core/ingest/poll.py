@@ -51,6 +51,8 @@ class PollResult:
 @dataclass(frozen=True)
 class PollContext:
     project: str
+    source_id: str
+    """The source's key within its project (its items' ids are derived from it)."""
     limits: Limits
     youtube: YoutubeEndpoints
     now: datetime

@@ -19,18 +19,46 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from autoclip_core.db.sources import SourceHealth
+from autoclip_core.db.engine import aware
 
 CURSOR_VERSION = 1
 POSITION_FIELDS = frozenset({"etag", "last_modified", "cursor"})
 """What of a source's state the sensor cursor keeps (the rest is its health, in the table)."""
 
+UtcDatetime = Annotated[datetime, AfterValidator(aware)]
+
+
+class SourceHealth(BaseModel):
+    """How a source is doing: the health columns of ``sources``, written after each poll or
+    push, read by the API as they are."""
+
+    model_config = ConfigDict(from_attributes=True, validate_assignment=True)
+
+    last_checked_at: UtcDatetime | None = None
+    last_success_at: UtcDatetime | None = None
+    last_error: str | None = None
+    last_warning: str | None = Field(
+        default=None, description="What the last successful poll could not use, and why."
+    )
+    consecutive_failures: int = 0
+    next_poll_at: UtcDatetime | None = Field(
+        default=None, description="Due again at (polled sources)."
+    )
+    last_new: int = 0
+    last_duplicates: int = 0
+    total_new: int = 0
+
+
+HEALTH_COLUMNS = tuple(SourceHealth.model_fields)
+
 
 class SourceState(BaseModel):
+    """A source during a tick: its fetch position and its health."""
+
     model_config = ConfigDict(extra="ignore")
 
     etag: str | None = None
@@ -38,45 +66,10 @@ class SourceState(BaseModel):
     cursor: dict[str, Any] = Field(
         default_factory=dict, description="Source-specific position (e.g. newest video seen)."
     )
-    last_checked_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    last_warning: str | None = Field(
-        default=None, description="What the last successful poll could not use, and why."
-    )
-    failures: int = 0
-    next_due_at: datetime | None = None
-    last_new: int = 0
-    last_duplicates: int = 0
-    total_new: int = 0
+    health: SourceHealth = Field(default_factory=SourceHealth)
 
     def is_due(self, now: datetime) -> bool:
-        return self.next_due_at is None or self.next_due_at <= now
-
-    def apply_health(self, health: SourceHealth) -> None:
-        """Take the health part from the ``sources`` table."""
-        self.last_checked_at = health.last_checked_at
-        self.last_success_at = health.last_success_at
-        self.last_error = health.last_error
-        self.last_warning = health.last_warning
-        self.failures = health.consecutive_failures
-        self.next_due_at = health.next_poll_at
-        self.last_new = health.last_new
-        self.last_duplicates = health.last_duplicates
-        self.total_new = health.total_new
-
-    def health(self) -> SourceHealth:
-        return SourceHealth(
-            last_checked_at=self.last_checked_at,
-            last_success_at=self.last_success_at,
-            last_error=self.last_error,
-            last_warning=self.last_warning,
-            consecutive_failures=self.failures,
-            next_poll_at=self.next_due_at,
-            last_new=self.last_new,
-            last_duplicates=self.last_duplicates,
-            total_new=self.total_new,
-        )
+        return self.health.next_poll_at is None or self.health.next_poll_at <= now
 
 
 class IngestCursor(BaseModel):
@@ -125,25 +118,25 @@ def backoff_seconds(
 
 
 def record_success(
-    state: SourceState,
+    health: SourceHealth,
     now: datetime,
     poll_interval: float,
     *,
     new: int,
     duplicates: int,
 ) -> None:
-    state.last_checked_at = now
-    state.last_success_at = now
-    state.last_error = None
-    state.failures = 0
-    state.next_due_at = now + timedelta(seconds=poll_interval)
-    state.last_new = new
-    state.last_duplicates = duplicates
-    state.total_new += new
+    health.last_checked_at = now
+    health.last_success_at = now
+    health.last_error = None
+    health.consecutive_failures = 0
+    health.next_poll_at = now + timedelta(seconds=poll_interval)
+    health.last_new = new
+    health.last_duplicates = duplicates
+    health.total_new += new
 
 
 def record_failure(
-    state: SourceState,
+    health: SourceHealth,
     now: datetime,
     poll_interval: float,
     error: str,
@@ -151,15 +144,15 @@ def record_failure(
     max_backoff: float,
     retry_after: float | None = None,
 ) -> None:
-    state.last_checked_at = now
-    state.last_error = error[:500]
-    state.failures += 1
+    health.last_checked_at = now
+    health.last_error = error[:500]
+    health.consecutive_failures += 1
     delay = backoff_seconds(
-        poll_interval, state.failures, max_backoff=max_backoff, retry_after=retry_after
+        poll_interval, health.consecutive_failures, max_backoff=max_backoff, retry_after=retry_after
     )
-    state.next_due_at = now + timedelta(seconds=delay)
-    state.last_new = 0
-    state.last_duplicates = 0
+    health.next_poll_at = now + timedelta(seconds=delay)
+    health.last_new = 0
+    health.last_duplicates = 0
 
 
 def utcnow() -> datetime:

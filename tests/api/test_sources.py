@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from autoclip_core.db.engine import Database
+from autoclip_core.db.sources import SourceRepository
+from autoclip_core.ingest.config import parse_sources_config
 from tests.api.helpers import Account, ApiClient
 
 pytestmark = pytest.mark.anyio
@@ -173,3 +176,22 @@ async def test_a_deleted_source_is_gone(client: ApiClient) -> None:
     assert (await client.delete(path, headers=owner.headers)).status_code == 204
     assert (await client.get(path, headers=owner.headers)).status_code == 404
     assert (await client.delete(path, headers=owner.headers)).status_code == 404
+
+
+async def test_a_source_created_through_the_api_is_the_spec_a_sources_file_declares(
+    client: ApiClient, pg_url: str
+) -> None:
+    owner = await client.register()
+    project = await client.project(owner)
+    body = {"kind": "json_api", "name": "wire", "url": "https://api.example.com/v1/articles",
+            "poll_interval": "15m", "mapping": {"items": "data", "published": None}}  # fmt: skip
+    created = await create(client, owner, project["id"], body)
+    assert created["poll_interval"] == 900
+    declared = parse_sources_config({"projects": [{"slug": "p", "sources": [body]}]})
+    database = Database.open(pg_url)
+    try:
+        record = SourceRepository(database).record(created["id"])
+    finally:
+        database.dispose()
+    assert record is not None
+    assert record.spec == declared.projects[0].sources[0]

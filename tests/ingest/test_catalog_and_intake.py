@@ -15,8 +15,8 @@ from autoclip_core.db.engine import Database
 from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.models import Source
 from autoclip_core.db.projects import ProjectRepository
-from autoclip_core.db.sources import SourceRecord, SourceRepository
-from autoclip_core.ingest.catalog import file_source_id, load_catalog, source_from_row
+from autoclip_core.db.sources import SourceRecord, SourceRepository, file_source_id
+from autoclip_core.ingest.catalog import load_catalog
 from autoclip_core.ingest.config import DedupeSettings, parse_sources_config, source_key
 from autoclip_core.ingest.intake import take_in
 from autoclip_core.ingest.webhook import take_in_push
@@ -43,47 +43,36 @@ def add_source(db: Database, slug: str, source_id: str, kind: str, **row: Any) -
 
 def test_file_and_api_sources_are_one_catalog(db: Database) -> None:
     config = parse_sources_config({"projects": [{"slug": "news", "sources": [
-        {"id": "wire", "type": "rss", "url": "https://feeds.example.com/rss"},
-        {"id": "inbox", "type": "drop_folder", "path": "/srv/inbox", "enabled": False},
+        {"name": "wire", "kind": "rss", "url": "https://feeds.example.com/rss"},
+        {"name": "inbox", "kind": "drop_folder", "path": "/srv/inbox", "enabled": False},
     ]}]})  # fmt: skip
     add_source(db, "api-news", "a" * 32, "atom", url="https://atom.example.com/feed",
                poll_interval_s=300.0)  # fmt: skip
     add_source(db, "api-news", "b" * 32, "youtube", config={"channel_id": "UC" + "c" * 22})
     add_source(db, "api-news", "w" * 32, "webhook", secret_nonce="n")  # pushed, not polled
     add_source(db, "api-news", "x" * 32, "rss", url="file:///etc/passwd")
+    add_source(db, "api-news", "y" * 32, "rss", url="https://e.com/rss", poll_interval_s=1.0)
     catalog = load_catalog(config, db)
 
-    wire = file_source_id("news", "wire")
-    assert catalog.row_ids[source_key("news", "wire")] == wire
-    assert catalog.row_ids[source_key("api-news", "a" * 32)] == "a" * 32
-    assert source_key("api-news", "w" * 32) not in catalog.row_ids
+    wire = catalog.sources[source_key("news", "wire")]
+    assert (wire.source_id, wire.row_id) == ("wire", file_source_id("news", "wire"))
+    atom = catalog.sources[source_key("api-news", "a" * 32)]
+    assert (atom.source_id, atom.row_id) == ("a" * 32, "a" * 32)
+    assert source_key("api-news", "w" * 32) not in catalog.sources
     assert catalog.problems == [
-        f"api-news/{'x' * 32}: not polled: only http(s) URLs may be polled for sources "
-        "created through the API"
+        f"api-news/{'x' * 32}: not polled: url must be an http(s) URL with a host",
+        f"api-news/{'y' * 32}: not polled: poll_interval: Value error, poll_interval must be "
+        "within 60 seconds and 7 days",
     ]
-    api = catalog.config.project("api-news")
-    assert api is not None
-    assert (api.timezone, api.auto_generate) == ("Asia/Seoul", True)
-    atom, youtube = api.sources
-    assert (atom.type, atom.poll_interval) == ("rss", 300.0)
-    assert youtube.type == "youtube"
-    file_rows = {r.definition.name: r for r in SourceRepository(db).records(origin="file")}
+    assert (atom.project.timezone, atom.project.auto_generate) == ("Asia/Seoul", True)
+    assert (atom.spec.kind, atom.spec.poll_interval) == ("atom", 300.0)
+    youtube = catalog.sources[source_key("api-news", "b" * 32)]
+    assert youtube.spec.kind == "youtube"
+    assert youtube.project is atom.project
+    file_rows = {r.spec.name: r for r in SourceRepository(db).records(origin="file") if r.spec}
     assert set(file_rows) == {"wire", "inbox"}
-    assert file_rows["inbox"].definition.enabled is False
-    assert file_rows["inbox"].definition.config["path"] == "/srv/inbox"
-    assert file_rows["wire"].id == wire
-
-
-def test_a_row_becomes_a_readers_configuration_or_a_readable_error() -> None:
-    mapping = {"mapping": {"items": "data"}}
-    source = source_from_row(
-        "s1", "json_api", url="https://api.example.com", config=mapping, poll_interval_s=120.0
-    )
-    assert source.type == "json_api"
-    with pytest.raises(ValueError, match="poll_interval"):
-        source_from_row("s1", "rss", url="https://e.com/rss", config={}, poll_interval_s=1.0)
-    with pytest.raises(ValueError, match="not polled"):
-        source_from_row("s1", "webhook", url=None, config={}, poll_interval_s=None)
+    assert file_rows["inbox"].spec == config.projects[0].sources[1]
+    assert file_rows["wire"].id == wire.row_id
 
 
 def story(n: int, **extra: Any) -> SourceItem:

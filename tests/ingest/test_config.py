@@ -11,6 +11,7 @@ from autoclip_core.ingest.config import (
     SourcesConfig,
     SourcesConfigError,
     YoutubeSource,
+    legacy_source_name,
     load_sources_config,
     parse_duration,
     parse_sources_config,
@@ -25,14 +26,14 @@ projects:
     daily_batch: {at: "09:00", top_n: 3}
     topic_weights: {경제: 1.0}
     sources:
-      - {id: yonhap, type: rss, url: "https://example.kr/rss.xml", poll_interval: 15m}
-      - {id: channel, type: youtube, channel_id: UCaaaaaaaaaaaaaaaaaaaaaa, api_key_env: YT_KEY}
-      - id: wire
-        type: json_api
+      - {name: yonhap, kind: rss, url: "https://example.kr/rss.xml", poll_interval: 15m}
+      - {name: channel, kind: youtube, channel_id: UCaaaaaaaaaaaaaaaaaaaaaa, api_key_env: YT_KEY}
+      - name: wire
+        kind: json_api
         url: https://api.example.com/v1/articles
         auth: {header: Authorization, secret_env: WIRE_TOKEN, prefix: "Bearer "}
         mapping: {items: data.articles, title: headline, text: body, media: "images[].url"}
-      - {id: inbox, type: drop_folder, path: /tmp/inbox}
+      - {name: inbox, kind: drop_folder, path: /tmp/inbox}
 """
 
 
@@ -52,7 +53,7 @@ def test_a_yaml_sources_file_is_loaded_and_typed(tmp_path: Path) -> None:
     assert youtube.api_method == "playlist_items"
     assert isinstance(wire, JsonApiSource)
     assert wire.mapping.items == "data.articles"
-    assert inbox.type == "drop_folder"
+    assert inbox.kind == "drop_folder"
     assert config.limits.max_feed_bytes == 2 * 1024 * 1024
     assert config.limits.tick_budget_s == 40.0  # defaults fill the rest
 
@@ -68,10 +69,12 @@ def test_a_json_sources_file_is_loaded(tmp_path: Path) -> None:
     [
         ({"timezone": "Mars/Olympus"}, "unknown time zone"),
         ({"slug": "Bad Slug!"}, "slug"),
-        ({"sources": [{"id": "a", "type": "rss", "url": "u"}] * 2}, "duplicate source ids"),
-        ({"sources": [{"id": "y", "type": "youtube", "channel_id": "nope"}]}, "channel_id"),
-        ({"sources": [{"id": "a", "type": "rss", "url": "u", "poll_interval": "1s"}]}, "10 sec"),
-        ({"sources": [{"id": "a", "type": "ftp", "url": "u"}]}, "type"),
+        ({"sources": [{"name": "a", "kind": "rss", "url": "u"}] * 2}, "duplicate source names"),
+        ({"sources": [{"name": "y", "kind": "youtube", "channel_id": "nope"}]}, "channel_id"),
+        ({"sources": [{"name": "a", "kind": "rss", "url": "u", "poll_interval": "59s"}]}, "60 sec"),
+        ({"sources": [{"name": "a", "kind": "ftp", "url": "u"}]}, "kind"),
+        ({"sources": [{"name": "a", "kind": "webhook"}]}, "created through the API"),
+        ({"sources": [{"id": "a", "type": "rss", "url": "u"}]}, "kind"),
         ({"daily_batch": {"at": "25:00"}}, "at"),
         ({"topic_weights": {"x": 3}}, "within 0..1"),
     ],
@@ -108,7 +111,10 @@ def test_legacy_feeds_join_the_default_project() -> None:
     [project] = config.projects
     assert project.slug == "demo"
     assert project.auto_generate
-    assert [s.poll_interval for s in project.sources] == [300, 300]
+    assert project.sources == [
+        RssSource(name=legacy_source_name(feed), url=feed, poll_interval=300)
+        for feed in ("https://a.example/rss", "/tmp/f.xml")
+    ]
     existing = parse_sources_config({"projects": [{"slug": "demo", "sources": []}]})
     merged = with_legacy_feeds(existing, ["https://a.example/rss"], "demo")
     assert not merged.projects[0].auto_generate  # the file's settings win

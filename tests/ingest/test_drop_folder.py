@@ -12,7 +12,8 @@ from autoclip_core.ingest.state import SourceState
 
 
 def ctx() -> PollContext:
-    return PollContext("p", Limits(max_drop_file_bytes=4096), YoutubeEndpoints(), datetime.now(UTC))
+    limits = Limits(max_drop_file_bytes=4096)
+    return PollContext("p", "inbox", limits, YoutubeEndpoints(), datetime.now(UTC))
 
 
 def drop(folder: Path, name: str, payload: object) -> Path:
@@ -35,14 +36,14 @@ def test_dropped_files_become_items_and_move_aside_after_registration(tmp_path: 
     drop(inbox, "many.json", {"items": many})
     (inbox / "notes.txt").write_text("ignored")
     (inbox / ".partial.json.tmp").write_text("{")
-    result = poll_drop_folder(DropFolderSource(id="inbox", path=inbox), SourceState(), ctx())
+    result = poll_drop_folder(DropFolderSource(name="inbox", path=inbox), SourceState(), ctx())
     titles = sorted(c.item.title for c in result.candidates)
     assert titles == ["No id or url", "Pushed story", "Second"]
     assert result.commit is not None
     result.commit({c.item.id for c in result.candidates})
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["many.json", "one.json"]
     assert (inbox / "notes.txt").exists()
-    again = poll_drop_folder(DropFolderSource(id="inbox", path=inbox), SourceState(), ctx())
+    again = poll_drop_folder(DropFolderSource(name="inbox", path=inbox), SourceState(), ctx())
     assert again.candidates == []
 
 
@@ -53,7 +54,7 @@ def test_unreadable_files_move_to_failed_with_the_reason(tmp_path: Path) -> None
     (inbox / "huge.json").write_text(json.dumps({"title": "x", "text": "y" * 10_000}))
     (inbox / "empty.json").write_text(json.dumps({"items": [{"nothing": 1}]}))
     (inbox / "link.json").symlink_to("/etc/hostname")
-    result = poll_drop_folder(DropFolderSource(id="inbox", path=inbox), SourceState(), ctx())
+    result = poll_drop_folder(DropFolderSource(name="inbox", path=inbox), SourceState(), ctx())
     assert result.candidates == []
     failed = inbox / "failed"
     assert sorted(p.name for p in failed.iterdir() if not p.name.endswith(".txt")) == [
@@ -69,7 +70,7 @@ def test_a_file_whose_items_are_not_all_handled_stays(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     two = [{"id": "1", "title": "A", "text": "a"}, {"id": "2", "title": "B", "text": "b"}]
     drop(inbox, "two.json", two)
-    result = poll_drop_folder(DropFolderSource(id="inbox", path=inbox), SourceState(), ctx())
+    result = poll_drop_folder(DropFolderSource(name="inbox", path=inbox), SourceState(), ctx())
     assert result.commit is not None
     result.commit({result.candidates[0].item.id})
     assert (inbox / "two.json").exists()

@@ -63,9 +63,9 @@ def test_the_same_story_from_three_sources_is_registered_once(
     fake_server.route("/api", Reply(body=f'{{"items": [{__import__("json").dumps(story)}]}}'
                                     .encode()))  # fmt: skip
     cfg = config([
-        {"id": "a", "type": "rss", "url": fake_server.url("/a.xml")},
-        {"id": "b", "type": "rss", "url": fake_server.url("/b.xml")},
-        {"id": "api", "type": "json_api", "url": fake_server.url("/api"),
+        {"name": "a", "kind": "rss", "url": fake_server.url("/a.xml")},
+        {"name": "b", "kind": "rss", "url": fake_server.url("/b.xml")},
+        {"name": "api", "kind": "json_api", "url": fake_server.url("/api"),
          "mapping": {"items": "items"}},
     ])  # fmt: skip
     outcome = tick(cfg, db)
@@ -90,51 +90,53 @@ def test_a_failing_source_backs_off_exponentially_and_recovers(
     fake_server.route("/good.xml", Reply(body=rss_feed(2, prefix="g")))
     fake_server.route("/flaky.xml", flaky)
     cfg = config([
-        {"id": "good", "type": "rss", "url": fake_server.url("/good.xml"), "poll_interval": 60},
-        {"id": "flaky", "type": "rss", "url": fake_server.url("/flaky.xml"), "poll_interval": 60},
+        {"name": "good", "kind": "rss", "url": fake_server.url("/good.xml"), "poll_interval": 60},
+        {"name": "flaky", "kind": "rss", "url": fake_server.url("/flaky.xml"), "poll_interval": 60},
     ])  # fmt: skip
     first = tick(cfg, db)
     assert len(first.new_items) == 2  # the good source is not held back
     state = first.cursor.sources["news/flaky"]
-    assert state.failures == 1
-    assert state.last_error is not None
-    assert "HTTP 503" in state.last_error
-    assert state.last_checked_at == T0
-    assert state.next_due_at == T0 + timedelta(seconds=120)
+    assert state.health.consecutive_failures == 1
+    assert state.health.last_error is not None
+    assert "HTTP 503" in state.health.last_error
+    assert state.health.last_checked_at == T0
+    assert state.health.next_poll_at == T0 + timedelta(seconds=120)
     second = tick(cfg, db, first.cursor, T0 + timedelta(seconds=60))
     assert [r.key for r in second.reports] == ["news/good"]  # flaky is not due yet
     third = tick(cfg, db, second.cursor, T0 + timedelta(seconds=120))
-    assert third.cursor.sources["news/flaky"].failures == 2
-    assert third.cursor.sources["news/flaky"].next_due_at == T0 + timedelta(seconds=120 + 240)
+    assert third.cursor.sources["news/flaky"].health.consecutive_failures == 2
+    assert third.cursor.sources["news/flaky"].health.next_poll_at == T0 + timedelta(seconds=360)
     broken["ok"] = True
     fourth = tick(cfg, db, third.cursor, T0 + timedelta(seconds=360))
     recovered = fourth.cursor.sources["news/flaky"]
-    assert (recovered.failures, recovered.last_error, recovered.last_new) == (0, None, 2)
-    assert recovered.last_success_at == T0 + timedelta(seconds=360)
+    health = recovered.health
+    assert (health.consecutive_failures, health.last_error, health.last_new) == (0, None, 2)
+    assert recovered.health.last_success_at == T0 + timedelta(seconds=360)
 
 
 def test_retry_after_lengthens_the_back_off(fake_server: FakeServer, db: Database) -> None:
     fake_server.route("/busy.xml", Reply(status=429, headers={"Retry-After": "3600"}))
-    cfg = config([{"id": "busy", "type": "rss", "url": fake_server.url("/busy.xml")}])
+    cfg = config([{"name": "busy", "kind": "rss", "url": fake_server.url("/busy.xml")}])
     outcome = tick(cfg, db)
-    assert outcome.cursor.sources["news/busy"].next_due_at == T0 + timedelta(seconds=3600)
+    assert outcome.cursor.sources["news/busy"].health.next_poll_at == T0 + timedelta(seconds=3600)
 
 
 def test_back_off_is_capped(fake_server: FakeServer, db: Database) -> None:
     fake_server.route("/down.xml", Reply(status=500))
     cfg = config(
-        [{"id": "down", "type": "rss", "url": fake_server.url("/down.xml"), "poll_interval": 600}],
+        [{"name": "down", "kind": "rss", "url": fake_server.url("/down.xml"),
+          "poll_interval": 600}],
         limits={"max_backoff_s": 3600},
     )
     cursor, now = None, T0
     for _ in range(6):
         outcome = tick(cfg, db, cursor, now)
         cursor = outcome.cursor
-        due = cursor.sources["news/down"].next_due_at
+        due = cursor.sources["news/down"].health.next_poll_at
         assert due is not None
         assert due - now <= timedelta(seconds=3600)
         now = due
-    assert cursor.sources["news/down"].failures == 6
+    assert cursor.sources["news/down"].health.consecutive_failures == 6
 
 
 @pytest.mark.parametrize(
@@ -149,8 +151,8 @@ def test_refused_sources_show_why(
     db: Database, monkeypatch: pytest.MonkeyPatch, url: str, message: str
 ) -> None:
     monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "")
-    outcome = tick(config([{"id": "evil", "type": "rss", "url": url}]), db)
-    error = outcome.cursor.sources["news/evil"].last_error
+    outcome = tick(config([{"name": "evil", "kind": "rss", "url": url}]), db)
+    error = outcome.cursor.sources["news/evil"].health.last_error
     assert error is not None
     assert message in error
 
@@ -168,11 +170,11 @@ def test_hostile_or_broken_feeds_register_nothing(
     fake_server: FakeServer, db: Database, body: bytes, message: str
 ) -> None:
     fake_server.route("/feed.xml", Reply(body=body))
-    cfg = config([{"id": "f", "type": "rss", "url": fake_server.url("/feed.xml")}],
+    cfg = config([{"name": "f", "kind": "rss", "url": fake_server.url("/feed.xml")}],
                  limits={"max_feed_bytes": 4096})  # fmt: skip
     outcome = tick(cfg, db)
     assert outcome.new_items == []
-    error = outcome.cursor.sources["news/f"].last_error
+    error = outcome.cursor.sources["news/f"].health.last_error
     assert error is not None
     assert message in error
 
@@ -181,7 +183,7 @@ def test_unchanged_feeds_answer_304_and_register_nothing(
     fake_server: FakeServer, db: Database
 ) -> None:
     fake_server.route("/feed.xml", conditional(rss_feed(3), '"v1"'))
-    cfg = config([{"id": "f", "type": "rss", "url": fake_server.url("/feed.xml"),
+    cfg = config([{"name": "f", "kind": "rss", "url": fake_server.url("/feed.xml"),
                    "poll_interval": 60}])  # fmt: skip
     first = tick(cfg, db)
     assert first.cursor.sources["news/f"].etag == '"v1"'
@@ -189,7 +191,7 @@ def test_unchanged_feeds_answer_304_and_register_nothing(
     assert report(second, "news/f").status == "not_modified"
     assert second.new_items == []
     assert fake_server.hits("/feed.xml")[1].headers["if-none-match"] == '"v1"'
-    assert second.cursor.sources["news/f"].next_due_at == T0 + timedelta(minutes=2)
+    assert second.cursor.sources["news/f"].health.next_poll_at == T0 + timedelta(minutes=2)
 
 
 def _teaser_feed(server: FakeServer, count: int) -> None:
@@ -210,14 +212,14 @@ def test_teasers_get_full_text_only_when_new_and_within_the_per_tick_cap(
     fake_server: FakeServer, db: Database
 ) -> None:
     _teaser_feed(fake_server, 3)
-    cfg = config([{"id": "t", "type": "rss", "url": fake_server.url("/teasers.xml"),
+    cfg = config([{"name": "t", "kind": "rss", "url": fake_server.url("/teasers.xml"),
                    "poll_interval": 900}], limits={"max_enrich_per_source": 2})  # fmt: skip
     first = tick(cfg, db)
     assert len(first.new_items) == 2
     assert report(first, "news/t").held_back == 1
     state = first.cursor.sources["news/t"]
     assert state.etag is None  # not advanced: the held-back item must come again
-    assert state.next_due_at == T0 + timedelta(seconds=60)
+    assert state.health.next_poll_at == T0 + timedelta(seconds=60)
     text = ContentRepository(db).source_item(first.new_items[0].item_id).text
     assert len(text.split()) >= 250
     second = tick(cfg, db, first.cursor, T0 + timedelta(seconds=60))
@@ -235,10 +237,10 @@ def test_headlines_whose_article_cannot_be_read_are_skipped(
         rss_item("full", "Full story", article_text(9)),
     ])  # fmt: skip
     fake_server.route("/h.xml", Reply(body=feed.encode()))
-    outcome = tick(config([{"id": "h", "type": "rss", "url": fake_server.url("/h.xml")}]), db)
+    outcome = tick(config([{"name": "h", "kind": "rss", "url": fake_server.url("/h.xml")}]), db)
     assert len(outcome.new_items) == 1
     assert report(outcome, "news/h").skipped == 1
-    assert "HTTP 404" in (outcome.cursor.sources["news/h"].last_warning or "")
+    assert "HTTP 404" in (outcome.cursor.sources["news/h"].health.last_warning or "")
 
 
 def test_a_slow_source_does_not_hold_up_the_tick(
@@ -248,8 +250,8 @@ def test_a_slow_source_does_not_hold_up_the_tick(
     fake_server.route("/slow.xml", Reply(body=body, chunk_size=len(body) // 20, chunk_delay=0.2))
     fake_server.route("/fast.xml", Reply(body=rss_feed(2, prefix="fast", seed=1)))
     cfg = config(
-        [{"id": "slow", "type": "rss", "url": fake_server.url("/slow.xml")},
-         {"id": "fast", "type": "rss", "url": fake_server.url("/fast.xml")}],
+        [{"name": "slow", "kind": "rss", "url": fake_server.url("/slow.xml")},
+         {"name": "fast", "kind": "rss", "url": fake_server.url("/fast.xml")}],
         limits={"tick_budget_s": 1.0},
     )  # fmt: skip
     started = time.monotonic()
@@ -257,7 +259,7 @@ def test_a_slow_source_does_not_hold_up_the_tick(
     assert time.monotonic() - started < 2.5
     assert [n.source for n in outcome.new_items] == ["news/fast", "news/fast"]
     assert report(outcome, "news/slow").status == "deferred"
-    assert outcome.cursor.sources["news/slow"].next_due_at is None  # still due next tick
+    assert outcome.cursor.sources["news/slow"].health.next_poll_at is None  # still due next tick
 
 
 def test_one_host_never_gets_more_than_the_per_host_limit(
@@ -279,7 +281,7 @@ def test_one_host_never_gets_more_than_the_per_host_limit(
     sources = []
     for n in range(8):
         fake_server.route(f"/f{n}.xml", counted)
-        sources.append({"id": f"s{n}", "type": "rss", "url": fake_server.url(f"/f{n}.xml")})
+        sources.append({"name": f"s{n}", "kind": "rss", "url": fake_server.url(f"/f{n}.xml")})
     outcome = tick(config(sources, limits={"per_host_concurrency": 2, "max_workers": 8}), db)
     assert len(outcome.new_items) == 8
     assert in_flight["max"] == 2
@@ -289,7 +291,7 @@ def test_items_stored_without_a_partition_are_recovered(
     fake_server: FakeServer, db: Database
 ) -> None:
     fake_server.route("/feed.xml", Reply(body=rss_feed(2)))
-    cfg = config([{"id": "f", "type": "rss", "url": fake_server.url("/feed.xml"),
+    cfg = config([{"name": "f", "kind": "rss", "url": fake_server.url("/feed.xml"),
                    "poll_interval": 60}])  # fmt: skip
     first = tick(cfg, db)  # pretend its SensorResult was lost: no partitions were added
     engine = IngestEngine(cfg, db, existing_partitions=lambda: {first.new_items[0].item_id})
@@ -302,9 +304,9 @@ def test_sources_removed_from_the_configuration_leave_the_cursor(
     fake_server: FakeServer, db: Database
 ) -> None:
     fake_server.route("/feed.xml", Reply(body=rss_feed(1)))
-    old = config([{"id": "gone", "type": "rss", "url": fake_server.url("/feed.xml")}])
+    old = config([{"name": "gone", "kind": "rss", "url": fake_server.url("/feed.xml")}])
     cursor = tick(old, db).cursor
-    new = config([{"id": "kept", "type": "rss", "url": fake_server.url("/feed.xml")}])
+    new = config([{"name": "kept", "kind": "rss", "url": fake_server.url("/feed.xml")}])
     assert set(tick(new, db, cursor).cursor.sources) == {"news/kept"}
 
 
@@ -316,10 +318,10 @@ def test_a_near_duplicate_of_an_earlier_item_is_caught_later(
     copy = "Via our partners. " + text.replace("city", "town", 2) + " All rights reserved."
     fake_server.route("/two.xml", Reply(body=rss([
         rss_item("c1", "Copy", copy, link="https://other.example.net/c1")]).encode()))  # fmt: skip
-    first = tick(config([{"id": "one", "type": "rss", "url": fake_server.url("/one.xml")}]), db)
+    first = tick(config([{"name": "one", "kind": "rss", "url": fake_server.url("/one.xml")}]), db)
     assert len(first.new_items) == 1
     later = tick(
-        config([{"id": "two", "type": "rss", "url": fake_server.url("/two.xml")}]),
+        config([{"name": "two", "kind": "rss", "url": fake_server.url("/two.xml")}]),
         db,
         now=T0 + timedelta(days=1),
     )
@@ -346,8 +348,8 @@ def test_youtube_and_drop_folder_sources_in_one_tick(
         ' {"id": "p2", "title": "Other push", "text": "Another body."}]}'
     )
     cfg = config(
-        [{"id": "yt", "type": "youtube", "channel_id": channel},
-         {"id": "inbox", "type": "drop_folder", "path": str(inbox)}],
+        [{"name": "yt", "kind": "youtube", "channel_id": channel},
+         {"name": "inbox", "kind": "drop_folder", "path": str(inbox)}],
         youtube=youtube.endpoints.model_dump(),
     )  # fmt: skip
     outcome = tick(cfg, db)
@@ -370,7 +372,7 @@ def test_a_youtube_transcript_becomes_the_items_text(
     youtube = FakeYouTube(fake_server, channel, [
         Video("dQw4w9WgXcQ", "Transit video", "Short description.", transcript=("en", lines)),
     ])  # fmt: skip
-    cfg = config([{"id": "yt", "type": "youtube", "channel_id": channel}],
+    cfg = config([{"name": "yt", "kind": "youtube", "channel_id": channel}],
                  youtube=youtube.endpoints.model_dump())  # fmt: skip
     [new] = tick(cfg, db).new_items
     video = ContentRepository(db).source_item(new.item_id)

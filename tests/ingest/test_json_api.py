@@ -40,7 +40,8 @@ def page(n: int, next_url: str | None) -> bytes:
 
 
 def ctx() -> PollContext:
-    return PollContext("p", Limits(fetch_timeout_s=5), YoutubeEndpoints(), datetime.now(UTC))
+    limits = Limits(fetch_timeout_s=5)
+    return PollContext("p", "w", limits, YoutubeEndpoints(), datetime.now(UTC))
 
 
 def test_paths_resolve_dicts_lists_and_mapped_lists() -> None:
@@ -69,7 +70,7 @@ def test_items_are_mapped_across_pages_with_auth_from_a_secret(
 
     fake_server.route("/api", serve)
     source = JsonApiSource(
-        id="wire",
+        name="wire",
         url=fake_server.url("/api"),
         mapping=MAPPING.model_copy(update={"next_page": "next"}),
         auth={"header": "Authorization", "secret_env": "WIRE_TOKEN", "prefix": "Bearer "},
@@ -92,7 +93,7 @@ def test_items_are_mapped_across_pages_with_auth_from_a_secret(
 
 def test_a_missing_secret_is_a_readable_source_error() -> None:
     source = JsonApiSource(
-        id="wire", url="https://api.example.com/", auth={"secret_env": "SURELY_NOT_SET_TOKEN"}
+        name="wire", url="https://api.example.com/", auth={"secret_env": "SURELY_NOT_SET_TOKEN"}
     )
     with pytest.raises(SourceError, match="SURELY_NOT_SET_TOKEN is not set"):
         poll_json_api(source, SourceState(), ctx())
@@ -112,7 +113,7 @@ def test_bad_responses_are_readable_errors(
 ) -> None:
     url = fake_server.route("/api", Reply(body=body))
     with pytest.raises(SourceError, match=message):
-        poll_json_api(JsonApiSource(id="w", url=url, mapping=MAPPING), SourceState(), ctx())
+        poll_json_api(JsonApiSource(name="w", url=url, mapping=MAPPING), SourceState(), ctx())
 
 
 @pytest.mark.usefixtures("allow_loopback")
@@ -132,7 +133,7 @@ def test_the_secret_does_not_follow_a_redirect_to_another_host(
         with running_server() as api:
             api.route("/api", redirect(elsewhere.route("/steal", Reply(body=page(1, None)))))
             source = JsonApiSource(
-                id="w", url=api.url("/api"), mapping=MAPPING, auth={"secret_env": "WIRE_TOKEN"}
+                name="w", url=api.url("/api"), mapping=MAPPING, auth={"secret_env": "WIRE_TOKEN"}
             )
             assert len(poll_json_api(source, SourceState(), ctx()).candidates) == 2
             assert api.hits("/api")[0].headers["authorization"] == "t0ken"

@@ -30,7 +30,8 @@ def youtube(fake_server: FakeServer, allow_loopback: None) -> FakeYouTube:
 
 
 def ctx(youtube: FakeYouTube) -> PollContext:
-    return PollContext("p", Limits(fetch_timeout_s=5), youtube.endpoints, datetime.now(UTC))
+    limits = Limits(fetch_timeout_s=5)
+    return PollContext("p", "yt", limits, youtube.endpoints, datetime.now(UTC))
 
 
 def enriched(source: YoutubeSource, youtube: FakeYouTube, state: SourceState | None = None):  # type: ignore[no-untyped-def]
@@ -41,7 +42,7 @@ def enriched(source: YoutubeSource, youtube: FakeYouTube, state: SourceState | N
 def test_new_videos_come_from_the_channel_feed_with_transcripts_as_text(
     youtube: FakeYouTube,
 ) -> None:
-    result, items = enriched(YoutubeSource(id="yt", channel_id=CHANNEL), youtube)
+    result, items = enriched(YoutubeSource(name="yt", channel_id=CHANNEL), youtube)
     (first, none), (second, why) = items
     assert first.url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
     assert first.canonical_url == first.url
@@ -57,7 +58,7 @@ def test_new_videos_come_from_the_channel_feed_with_transcripts_as_text(
 
 
 def test_the_feed_is_fetched_conditionally(youtube: FakeYouTube) -> None:
-    source = YoutubeSource(id="yt", channel_id=CHANNEL, transcripts=False)
+    source = YoutubeSource(name="yt", channel_id=CHANNEL, transcripts=False)
     first = poll_youtube(source, SourceState(), ctx(youtube))
     again = poll_youtube(source, SourceState(etag=first.etag), ctx(youtube))
     assert again.not_modified
@@ -67,11 +68,11 @@ def test_the_same_video_has_the_same_id_from_feed_and_api(
     youtube: FakeYouTube, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("YT_KEY", youtube.api_key)
-    feed = poll_youtube(YoutubeSource(id="a", channel_id=CHANNEL, transcripts=False),
+    feed = poll_youtube(YoutubeSource(name="a", channel_id=CHANNEL, transcripts=False),
                         SourceState(), ctx(youtube))  # fmt: skip
     for method in ("playlist_items", "search"):
         source = YoutubeSource(
-            id="b", channel_id=CHANNEL, transcripts=False, api_key_env="YT_KEY", api_method=method
+            name="b", channel_id=CHANNEL, transcripts=False, api_key_env="YT_KEY", api_method=method
         )
         api = poll_youtube(source, SourceState(), ctx(youtube))
         assert [c.item.id for c in api.candidates] == [c.item.id for c in feed.candidates]
@@ -82,7 +83,7 @@ def test_the_api_key_travels_in_a_header_never_in_urls_or_errors(
     youtube: FakeYouTube, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("YT_KEY", youtube.api_key)
-    source = YoutubeSource(id="b", channel_id=CHANNEL, transcripts=False, api_key_env="YT_KEY")
+    source = YoutubeSource(name="b", channel_id=CHANNEL, transcripts=False, api_key_env="YT_KEY")
     poll_youtube(source, SourceState(), ctx(youtube))
     [call] = youtube.api_calls
     assert call.headers["x-goog-api-key"] == youtube.api_key
@@ -94,7 +95,7 @@ def test_the_api_key_travels_in_a_header_never_in_urls_or_errors(
 
 
 def test_without_the_key_in_the_environment_the_feed_is_used(youtube: FakeYouTube) -> None:
-    source = YoutubeSource(id="b", channel_id=CHANNEL, transcripts=False, api_key_env="NOT_SET_X")
+    source = YoutubeSource(name="b", channel_id=CHANNEL, transcripts=False, api_key_env="NOT_SET_X")
     result = poll_youtube(source, SourceState(), ctx(youtube))
     assert len(result.candidates) == 2
     assert "NOT_SET_X is not set" in result.notes[0]
@@ -103,7 +104,7 @@ def test_without_the_key_in_the_environment_the_feed_is_used(youtube: FakeYouTub
 
 def test_hostile_transcript_xml_is_refused_and_the_description_kept(youtube: FakeYouTube) -> None:
     youtube.hostile_transcript = BILLION_LAUGHS
-    _, items = enriched(YoutubeSource(id="yt", channel_id=CHANNEL), youtube)
+    _, items = enriched(YoutubeSource(name="yt", channel_id=CHANNEL), youtube)
     item, why = items[0]
     assert item.text == "설명입니다"
     assert why is not None
@@ -115,7 +116,7 @@ def test_transcript_requests_go_through_the_ssrf_guard(
 ) -> None:
     youtube = FakeYouTube(fake_server, CHANNEL, list(VIDEOS))
     monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "")
-    source = YoutubeSource(id="yt", channel_id=CHANNEL)
+    source = YoutubeSource(name="yt", channel_id=CHANNEL)
     with pytest.raises(Exception, match="non-public address"):
         poll_youtube(source, SourceState(), ctx(youtube))
     monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "127.0.0.1")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,14 +34,15 @@ class Harness:
         self.app_db = AppDatabase(url=self.url)
 
     def source(self, project: str, name: str) -> SourceRecord:
-        """A source's row (its definition and health) in the ``sources`` table."""
+        """A source's row (its spec and health) in the ``sources`` table."""
         records = self.app_db.sources.records(project=project)
-        [record] = [r for r in records if r.definition.name == name]
+        [record] = [r for r in records if r.spec is not None and r.spec.name == name]
         return record
 
     def make_due(self, record: SourceRecord) -> None:
         past = datetime(2000, 1, 1, tzinfo=UTC)
-        self.app_db.sources.save_health({record.id: replace(record.health, next_poll_at=past)})
+        due = record.health.model_copy(update={"next_poll_at": past})
+        self.app_db.sources.save_health({record.id: due})
 
     def evaluate(
         self,
@@ -76,7 +76,7 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
 
 
 def rss_project(urls: dict[str, str], **project: Any) -> SourcesConfig:
-    sources = [{"id": k, "type": "rss", "url": v, "poll_interval": 60} for k, v in urls.items()]
+    sources = [{"name": k, "kind": "rss", "url": v, "poll_interval": 60} for k, v in urls.items()]
     return parse_sources_config(
         {"projects": [{"slug": "news", "auto_generate": True, **project, "sources": sources}]}
     )
@@ -93,8 +93,9 @@ def test_new_feed_items_become_drafts_partitions_and_runs(harness: Harness) -> N
     assert list(add.partition_keys or []) == keys
     assert all(harness.app_db.content.status(k).state == ContentState.DRAFT for k in keys)
     [record] = harness.app_db.sources.records(project="demo")
-    assert (record.origin, record.definition.kind) == ("file", "rss")
-    assert record.definition.name.startswith("feed-")
+    assert record.spec is not None
+    assert (record.origin, record.spec.kind) == ("file", "rss")
+    assert record.spec.name.startswith("feed-")
     assert record.health.last_new == 5
     assert record.health.next_poll_at is not None
     again = harness.evaluate(feeds=[str(SAMPLES / "sample_feed.rss.xml")], cursor=first.cursor)
@@ -182,7 +183,7 @@ def test_without_sources_the_sensor_skips(harness: Harness) -> None:
 def test_sensor_and_schedules_load_in_definitions_with_their_resources(tmp_path: Path) -> None:
     config = parse_sources_config({"projects": [
         {"slug": "ko", "timezone": "Asia/Seoul", "daily_batch": {"at": "09:00"},
-         "sources": [{"id": "f", "type": "rss", "url": "https://feeds.example.com/rss"}]},
+         "sources": [{"name": "f", "kind": "rss", "url": "https://feeds.example.com/rss"}]},
     ]})  # fmt: skip
     defs = dg.Definitions(
         jobs=[content_job],
@@ -237,13 +238,16 @@ def test_polled_sources_created_through_the_api_are_polled_from_the_table(
 def test_sources_removed_from_the_file_leave_the_table(harness: Harness) -> None:
     sample = str(SAMPLES / "sample_feed.rss.xml")
     both = parse_sources_config({"projects": [{"slug": "news", "sources": [
-        {"id": "one", "type": "rss", "url": sample}, {"id": "two", "type": "rss", "url": sample},
+        {"name": "one", "kind": "rss", "url": sample},
+        {"name": "two", "kind": "rss", "url": sample},
     ]}]})  # fmt: skip
     harness.evaluate(both)
-    names = [r.definition.name for r in harness.app_db.sources.records(project="news")]
+    names = [r.spec.name for r in harness.app_db.sources.records(project="news") if r.spec]
     assert names == ["one", "two"]
     one = parse_sources_config(
-        {"projects": [{"slug": "news", "sources": [{"id": "one", "type": "rss", "url": sample}]}]}
+        {"projects": [{"slug": "news", "sources": [{"name": "one", "kind": "rss", "url": sample}]}]}
     )
     harness.evaluate(one)
-    assert [r.definition.name for r in harness.app_db.sources.records(project="news")] == ["one"]
+    [row] = harness.app_db.sources.records(project="news")
+    assert row.spec is not None
+    assert row.spec.name == "one"
