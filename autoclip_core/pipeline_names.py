@@ -6,7 +6,7 @@ or read a run's tags with the same spelling the asset graph uses.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from typing import Final
 
 # What each job runs: autoclip_assets/jobs.py.
 CONTENT_JOB = "content_job"
@@ -27,11 +27,11 @@ SCORE_TAG = "autoclip/score"
 """The daily batch's ranking score of the item, three decimals."""
 
 
-class Trigger(StrEnum):
-    """Values of ``TRIGGER_TAG``."""
+class Trigger:
+    """Values of ``TRIGGER_TAG``: plain strings, the only tag values Dagster stores."""
 
-    SENSOR = "sensor"
-    DAILY_BATCH = "daily_batch"
-    PERFORMANCE = "performance"
-    APPROVAL = "approval"
-    DEMO = "demo"
+    SENSOR: Final = "sensor"
+    DAILY_BATCH: Final = "daily_batch"
+    PERFORMANCE: Final = "performance"
+    APPROVAL: Final = "approval"
+    DEMO: Final = "demo"

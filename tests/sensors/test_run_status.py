@@ -6,12 +6,21 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dagster import DagsterRun, DagsterRunStatus
+from dagster._serdes import deserialize_value, serialize_value
 
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.engine import Database
 from autoclip_core.db.jobs import JobRepository
 from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.projects import ProjectRepository
+from autoclip_core.pipeline_names import (
+    CONTENT_JOB,
+    PARTITION_TAG,
+    PROJECT_TAG,
+    PUBLISH_JOB,
+    TRIGGER_TAG,
+    Trigger,
+)
 from autoclip_core.schemas import SourceItem
 from autoclip_core.states import ContentState
 from sensors.run_status import sync_run
@@ -29,8 +38,15 @@ def db(tmp_path: Path) -> Database:
     return database
 
 
-def run(job: str = "content_job") -> DagsterRun:
-    return DagsterRun(job_name=job, run_id="run-1", tags={"dagster/partition": "p-1"})
+def run(job: str = CONTENT_JOB) -> DagsterRun:
+    return DagsterRun(job_name=job, run_id="run-1", tags={PARTITION_TAG: "p-1"})
+
+
+def test_runs_with_our_tags_can_be_stored() -> None:
+    """Dagster serialises a run's tags as plain strings only (no enum members)."""
+    tags = {PARTITION_TAG: "p-1", TRIGGER_TAG: Trigger.DEMO, PROJECT_TAG: "p"}
+    stored = deserialize_value(serialize_value(DagsterRun(job_name=CONTENT_JOB, tags=tags)))
+    assert stored.tags == tags
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations([S.QUEUED, S.STARTED, S.SUCCESS])))
@@ -39,7 +55,7 @@ def test_successful_run_ends_ready_in_any_event_order(db: Database, order) -> No
         for status in order:
             sync_run(db, instance, run(), status)
     assert ContentRepository(db).status("p-1").state == ContentState.READY
-    assert JobRepository(db).of_content("p-1") == [("run-1", "content_job", "completed", None)]
+    assert JobRepository(db).of_content("p-1") == [("run-1", CONTENT_JOB, "completed", None)]
     assert [e[1] for e in ContentRepository(db).events("p-1")] == ["draft", "processing", "ready"]
 
 
@@ -56,8 +72,8 @@ def test_failed_publish_run_marks_the_upload_failed(db: Database) -> None:
     ContentRepository(db).set_state("p-1", ContentState.PROCESSING)
     ContentRepository(db).set_state("p-1", ContentState.READY)
     with dg.instance_for_test() as instance:
-        sync_run(db, instance, run("publish_job"), S.STARTED)
-        sync_run(db, instance, run("publish_job"), S.FAILURE)
+        sync_run(db, instance, run(PUBLISH_JOB), S.STARTED)
+        sync_run(db, instance, run(PUBLISH_JOB), S.FAILURE)
     assert ContentRepository(db).status("p-1").state == ContentState.FAILED_UPLOAD
 
 
