@@ -45,5 +45,6 @@ def detect_language_code(text: str) -> str:
 
 
 def detect_language(text: str) -> Language:
-    """The pipeline language: "ko" for Korean, "en" for everything else (for now)."""
+    """The pipeline language: "ko" for Korean, "en" for everything else (the pipeline's
+    voices, rates and rules cover these two)."""
     return "ko" if detect_language_code(text) == "ko" else "en"
