@@ -58,8 +58,15 @@ class ApiContext:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiContext:
+        secret = jwt_secret(settings)  # refuses a missing secret before the database is read
         engine = make_engine(settings.app_database_url)
-        check_current(engine)  # migrating is a step of its own (``python -m autoclip_api migrate``)
+        # Migrating is a step of its own (``python -m autoclip_api migrate``): a process on its
+        # way up only checks.
+        try:
+            check_current(engine)
+        except Exception:
+            engine.dispose()
+            raise
         oauth: dict[str, OAuthProvider] = {}
         if settings.google_client_id and settings.google_client_secret:
             oauth["google"] = GoogleProvider(
@@ -84,7 +91,7 @@ class ApiContext:
             ),
             limiter=limiter,
             tokens=TokenCodec(
-                jwt_secret(settings), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+                secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
             ),
             passwords=Passwords(
                 time_cost=settings.password_hash_time_cost,

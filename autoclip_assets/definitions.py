@@ -15,7 +15,7 @@ from autoclip_assets.publishing import publication, safety_postcheck
 from autoclip_assets.scripting import script
 from autoclip_core.settings import Settings, get_settings
 from resources.registry import build_resources
-from schedules.daily_batch import build_daily_batch_schedules
+from schedules.daily_batch import daily_batch_schedule
 from schedules.performance import performance_schedule
 from sensors.approvals import approval_sensor
 from sensors.run_status import run_status_sensors
@@ -47,7 +47,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             approval_sensor,
             *run_status_sensors,
         ],
-        schedules=[*build_daily_batch_schedules(sources_config(settings)), performance_schedule],
+        schedules=[daily_batch_schedule, performance_schedule],
         resources={
             **build_resources(settings),
             "feed_sources": FeedSources(feeds=settings.feed_list, project=settings.default_project),

@@ -1,95 +1,127 @@
-"""One daily batch schedule per project with a ``daily_batch`` in the sources file.
+"""``daily_batch_schedule``: every project's daily batch, read from the app database.
 
-At the project's time in its time zone (e.g. 09:00 Asia/Seoul) the schedule takes the
-project's ``draft`` items stored within ``lookback_hours``, ranks them with the score of
-``autoclip_core.ingest.scoring`` (freshness, topic weight, length, novelty against items
-already published) and requests a ``content_job`` run for the top N. The run key is the
-item's id, so the batch never generates an item twice. (``build_schedule_from_partitioned_job``
-refuses dynamic partitions, so the schedule lists its keys itself.)
+A project with a ``daily_batch`` (set through the API or mirrored from the sources file)
+has its batch at ``time`` in its batch's time zone (the project's when the batch names
+none). The schedule is evaluated every ``TICK_MINUTES`` minutes; a project whose batch time
+fell within the last tick's span takes its ``draft`` items stored within ``lookback_hours``,
+ranks them with the score of ``autoclip_core.ingest.scoring`` (freshness, the project's
+topic weights, length, novelty against items already published) and requests a
+``content_job`` run for the top ``count``. The run key is the item's id, so the batch never
+generates an item twice. Projects come from the database on every tick, so a project created
+or changed through the API needs no reload. (``build_schedule_from_partitioned_job`` refuses
+dynamic partitions, so the schedule lists its keys itself.)
 
 The second daily schedule of a project, refreshing the performance of its published
 items, is ``schedules.performance``.
 """
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from autoclip_assets.jobs import content_job
 from autoclip_assets.partitions import content_items
-from autoclip_core.ingest.config import ProjectConfig, SourcesConfig
+from autoclip_core.db.content import ContentRepository
+from autoclip_core.db.projects import ProjectSettings
 from autoclip_core.ingest.scoring import pick_top
 from autoclip_core.ingest.state import utcnow
 from autoclip_core.pipeline_names import PROJECT_TAG, SCORE_TAG, TRIGGER_TAG, Trigger
 from autoclip_core.states import ContentState
 from resources.app_database import AppDatabase
 
+TICK_MINUTES = 5
 NOVELTY_WINDOW = timedelta(days=30)
 
 
-def schedule_name(slug: str) -> str:
-    return f"daily_batch_{re.sub(r'[^A-Za-z0-9_]', '_', slug)}_schedule"
-
-
-def build_daily_batch_schedule(project: ProjectConfig) -> dg.ScheduleDefinition:
+def batch_due(project: ProjectSettings, now: datetime, span: timedelta) -> bool:
+    """Whether the project's batch time (in its zone, today or yesterday) is in ``(now -
+    span, now]``: every batch time is in exactly one tick's span, whatever the zone."""
     batch = project.daily_batch
-    assert batch is not None, "only projects with a daily_batch get a schedule"
-    slug = project.slug
+    if batch is None:
+        return False
+    zone = ZoneInfo(batch.timezone or project.timezone)
+    hour, minute = (int(part) for part in batch.time.split(":"))
+    local_day = now.astimezone(zone).date()
+    for day in (local_day, local_day - timedelta(days=1)):
+        at = datetime.combine(day, time(hour, minute), tzinfo=zone)
+        if now - span < at <= now:
+            return True
+    return False
 
-    @dg.schedule(
-        name=schedule_name(slug),
-        cron_schedule=batch.cron,
-        execution_timezone=project.timezone,
-        job=content_job,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=(
-            f"Daily batch of {slug}: top {batch.top_n} drafts of the last "
-            f"{batch.lookback_hours:g} h at {batch.at} {project.timezone}."
-        ),
+
+def batch_requests(
+    project: ProjectSettings,
+    content: ContentRepository,
+    partitions: set[str],
+    now: datetime,
+    log: dg.DagsterLogManager | None = None,
+) -> list[dg.RunRequest]:
+    """The project's top drafts as ``content_job`` runs."""
+    batch = project.daily_batch
+    assert batch is not None, "only projects with a daily batch have one"
+    since = now - timedelta(hours=batch.lookback_hours)
+    drafts = [
+        (item, at)
+        for item, at in content.items_in_states(project.slug, [ContentState.DRAFT], since)
+        if item.id in partitions
+    ]
+    if not drafts:
+        return []
+    published = [
+        item
+        for item, _ in content.items_in_states(
+            project.slug, [ContentState.PUBLISHED], now - NOVELTY_WINDOW
+        )
+    ]
+    picked = pick_top(
+        drafts, published, top_n=batch.count, now=now, topic_weights=dict(project.topic_weights)
     )
-    def daily_batch(
-        context: dg.ScheduleEvaluationContext, app_db: AppDatabase
-    ) -> list[dg.RunRequest] | dg.SkipReason:
-        now: datetime = context.scheduled_execution_time or utcnow()
-        content = app_db.content
-        drafts = content.items_in_states(
-            slug, [ContentState.DRAFT], now - timedelta(hours=batch.lookback_hours)
+    for rank, scored in enumerate(picked, 1):
+        if log is not None:
+            title = scored.title[:80]
+            log.info(f"{project.slug} {rank}. {scored.score:.3f} {scored.parts} {title}")
+    return [
+        dg.RunRequest(
+            partition_key=scored.item_id,
+            run_key=f"daily:{scored.item_id}",
+            tags={
+                TRIGGER_TAG: Trigger.DAILY_BATCH,
+                PROJECT_TAG: project.slug,
+                SCORE_TAG: f"{scored.score:.3f}",
+            },
         )
-        partitions = set(context.instance.get_dynamic_partitions(content_items.name))
-        drafts = [(item, at) for item, at in drafts if item.id in partitions]
-        if not drafts:
-            return dg.SkipReason(f"{slug}: no draft items in the last {batch.lookback_hours:g} h")
-        published = [
-            item
-            for item, _ in content.items_in_states(
-                slug, [ContentState.PUBLISHED], now - NOVELTY_WINDOW
-            )
-        ]
-        picked = pick_top(
-            drafts,
-            published,
-            top_n=batch.top_n,
-            now=now,
-            topic_weights=dict(project.topic_weights),
-        )
-        for rank, scored in enumerate(picked, 1):
-            context.log.info(f"{rank}. {scored.score:.3f} {scored.parts} {scored.title[:80]}")
-        return [
-            dg.RunRequest(
-                partition_key=scored.item_id,
-                run_key=f"daily:{scored.item_id}",
-                tags={
-                    TRIGGER_TAG: Trigger.DAILY_BATCH,
-                    PROJECT_TAG: slug,
-                    SCORE_TAG: f"{scored.score:.3f}",
-                },
-            )
-            for scored in picked
-        ]
-
-    return daily_batch
+        for scored in picked
+    ]
 
 
-def build_daily_batch_schedules(config: SourcesConfig) -> list[dg.ScheduleDefinition]:
-    return [build_daily_batch_schedule(p) for p in config.projects if p.daily_batch]
+@dg.schedule(
+    name="daily_batch_schedule",
+    cron_schedule=f"*/{TICK_MINUTES} * * * *",
+    execution_timezone="UTC",
+    job=content_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=f"Each project's daily batch: the top drafts at its batch time in its time "
+    f"zone (evaluated every {TICK_MINUTES} minutes).",
+)
+def daily_batch_schedule(
+    context: dg.ScheduleEvaluationContext, app_db: AppDatabase
+) -> list[dg.RunRequest] | dg.SkipReason:
+    now: datetime = context.scheduled_execution_time or utcnow()
+    due = [
+        project
+        for project in app_db.projects.all()
+        if batch_due(project, now, timedelta(minutes=TICK_MINUTES))
+    ]
+    if not due:
+        return dg.SkipReason("no project's daily batch is due")
+    partitions = set(context.instance.get_dynamic_partitions(content_items.name))
+    requests = [
+        request
+        for project in due
+        for request in batch_requests(project, app_db.content, partitions, now, context.log)
+    ]
+    if not requests:
+        slugs = ", ".join(p.slug for p in due)
+        return dg.SkipReason(f"daily batch of {slugs}: no draft items to generate")
+    return requests

@@ -1,33 +1,16 @@
 from __future__ import annotations
 
-import zoneinfo
-from functools import cache
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from autoclip_api.core.types import LongText, Name, ReadSchema, Schema, UtcDatetime
-
-
-@cache
-def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _timezone(value: str) -> str:
-    if value not in _timezones():
-        raise ValueError("unknown IANA time zone (e.g. 'Asia/Seoul', 'UTC')")
-    return value
-
+from autoclip_core.ingest.config import BlockedTerms, Channels, DailyBatch, Timezone, TopicWeights
+from autoclip_core.schemas import TemplateName
 
 Language = Annotated[
     str,
     StringConstraints(max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"),
-]
-Timezone = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+./-]+$"),
-    AfterValidator(_timezone),
 ]
 
 
@@ -42,6 +25,19 @@ class ProjectCreate(Schema):
         description="Make a video of every new item at once (sensors, webhook); otherwise "
         "new items wait as drafts for the daily batch or a manual start.",
     )
+    template_id: TemplateName = Field(default="short", description="The video template.")
+    channels: Channels = Field(
+        default_factory=lambda: ["local"], description="Names of the channels to publish to."
+    )
+    blocked_terms: BlockedTerms = Field(
+        default_factory=list, description="Items mentioning one of these are stopped."
+    )
+    daily_batch: DailyBatch | None = Field(
+        default=None, description="Generate the top drafts once a day; null: no daily batch."
+    )
+    topic_weights: TopicWeights = Field(
+        default_factory=dict, description="Term → weight (0..1) in the daily batch's ranking."
+    )
 
 
 class ProjectUpdate(Schema):
@@ -51,11 +47,17 @@ class ProjectUpdate(Schema):
     timezone: Timezone | None = None
     review_required: bool | None = None
     auto_generate: bool | None = None
+    template_id: TemplateName | None = None
+    channels: Channels | None = None
+    blocked_terms: BlockedTerms | None = None
+    daily_batch: DailyBatch | None = Field(default=None, description="null: no daily batch.")
+    topic_weights: TopicWeights | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> ProjectUpdate:
-        for field in ("name", "timezone", "review_required", "auto_generate"):
-            if field in self.model_fields_set and getattr(self, field) is None:
+        nullable = {"description", "language", "daily_batch"}
+        for field in self.model_fields_set - nullable:
+            if getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self
 
@@ -70,6 +72,11 @@ class ProjectRead(ReadSchema):
     timezone: str
     review_required: bool
     auto_generate: bool
+    template_id: str
+    channels: list[str]
+    blocked_terms: list[str]
+    daily_batch: DailyBatch | None
+    topic_weights: dict[str, float]
     created_at: UtcDatetime
     updated_at: UtcDatetime | None
 

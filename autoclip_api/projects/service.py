@@ -93,15 +93,8 @@ class ProjectService:
                 id=project_id,
                 org_id=subject.org_id,
                 slug=slugify(data.name, project_id),
-                name=data.name,
-                description=data.description,
-                language=data.language,
-                timezone=data.timezone,
-                review_required=data.review_required,
-                auto_generate=data.auto_generate,
-                blocked_terms=[],
-                channels=["local"],
                 created_at=utcnow(),
+                **data.model_dump(mode="json"),
             )
         )
         session.commit()
@@ -115,7 +108,9 @@ class ProjectService:
         self, session: Session, subject: AuthSubject, project_id: str, data: ProjectUpdate
     ) -> ProjectRead:
         project = self._project(session, subject, project_id)
-        projects(session).update(project, data.model_dump(exclude_unset=True), utcnow())
+        projects(session).update(
+            project, data.model_dump(mode="json", exclude_unset=True), utcnow()
+        )
         session.commit()
         return ProjectRead.model_validate(project)
 

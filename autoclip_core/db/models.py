@@ -166,8 +166,14 @@ class Project(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     review_required: Mapped[bool] = mapped_column(Boolean, default=False)
     blocked_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
-    default_template: Mapped[str] = mapped_column(String(32), default="short")
+    template_id: Mapped[str] = mapped_column(String(32), default="short")
     channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["local"])
+    daily_batch: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, doc="``DailyBatch`` (time, count, time zone); NULL: no daily batch."
+    )
+    topic_weights: Mapped[dict[str, float]] = mapped_column(
+        JSON, default=dict, server_default="{}", doc="Term → weight (0..1) for the daily batch."
+    )
     auto_generate: Mapped[bool] = mapped_column(
         Boolean,
         default=False,

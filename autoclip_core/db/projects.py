@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict, Unpack, cast
 
@@ -13,8 +13,22 @@ from sqlalchemy.orm import Session
 from autoclip_core.db.content import content_or_raise
 from autoclip_core.db.engine import Database, Repository
 from autoclip_core.db.models import Project
+from autoclip_core.ingest.config import DailyBatch
 
 PROJECTS = cast(Table, Project.__table__)
+
+
+SETTINGS = (
+    "timezone",
+    "auto_generate",
+    "review_required",
+    "template_id",
+    "channels",
+    "blocked_terms",
+    "daily_batch",
+    "topic_weights",
+)
+"""The columns a project's settings live in: what the sources file mirrors and the API sets."""
 
 
 @dataclass(frozen=True)
@@ -23,10 +37,12 @@ class ProjectSettings:
     slug: str
     review_required: bool
     blocked_terms: tuple[str, ...]
-    default_template: str
+    template_id: str
     channels: tuple[str, ...]
     timezone: str = "UTC"
     auto_generate: bool = False
+    daily_batch: DailyBatch | None = None
+    topic_weights: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, p: Project) -> ProjectSettings:
@@ -35,10 +51,12 @@ class ProjectSettings:
             p.slug,
             p.review_required,
             tuple(p.blocked_terms or ()),
-            p.default_template,
+            p.template_id,
             tuple(p.channels or ("local",)),
             p.timezone or "UTC",
             bool(p.auto_generate),
+            DailyBatch.model_validate(p.daily_batch) if p.daily_batch else None,
+            dict(p.topic_weights or {}),
         )
 
 
@@ -50,6 +68,23 @@ class ProjectFields(TypedDict, total=False):
     blocked_terms: list[str] | None
     timezone: str | None
     auto_generate: bool | None
+    template_id: str | None
+    channels: list[str] | None
+    daily_batch: DailyBatch | None
+    topic_weights: dict[str, float] | None
+
+
+def apply_settings(project: Project, values: Mapping[str, Any]) -> bool:
+    """Set these columns (a ``DailyBatch`` stored as its JSON); whether any changed."""
+    changed = False
+    for column, given in values.items():
+        value = given.model_dump(mode="json") if isinstance(given, DailyBatch) else given
+        if isinstance(value, tuple):
+            value = list(value)
+        if getattr(project, column) != value:
+            setattr(project, column, value)
+            changed = True
+    return changed
 
 
 def ensure_project(s: Session, slug: str, **settings: Unpack[ProjectFields]) -> Project:
@@ -60,16 +95,16 @@ def ensure_project(s: Session, slug: str, **settings: Unpack[ProjectFields]) -> 
     project = s.scalar(select(Project).where(Project.slug == slug))
     if project is None:
         project = Project(
-            slug=slug, name=settings.get("name") or slug, blocked_terms=[], channels=["local"]
+            slug=slug,
+            name=settings.get("name") or slug,
+            blocked_terms=[],
+            channels=["local"],
+            topic_weights={},
         )
         s.add(project)
-    for column, value in settings.items():
-        if column == "name" or value is None:
-            continue
-        if column == "blocked_terms":
-            value = list(value)  # type: ignore[arg-type]
-        if getattr(project, column) != value:
-            setattr(project, column, value)
+    apply_settings(
+        project, {k: v for k, v in settings.items() if k != "name" and v is not None}
+    )
     return project
 
 

@@ -18,7 +18,13 @@ from sqlalchemy import Select, delete, select
 
 from autoclip_core.db.engine import Repository
 from autoclip_core.db.models import Project, Source, utcnow
-from autoclip_core.db.projects import PROJECTS, ProjectRepository, ProjectSettings, ensure_project
+from autoclip_core.db.projects import (
+    PROJECTS,
+    ProjectRepository,
+    ProjectSettings,
+    apply_settings,
+    ensure_project,
+)
 from autoclip_core.ingest.config import SourceSpec, WebhookSource, source_key
 from autoclip_core.ingest.state import SourceHealth
 
@@ -70,12 +76,12 @@ def spec_of(row: Source) -> SourceSpec:
 
 @dataclass(frozen=True)
 class FileProject:
-    """A project of the sources file with its sources, as mirrored into the database."""
+    """A project of the sources file, as mirrored into the database: its name (for a new
+    row), all its settings (``projects.SETTINGS``) and its sources."""
 
     slug: str
     name: str | None
-    timezone: str
-    auto_generate: bool
+    settings: Mapping[str, Any]
     sources: tuple[SourceSpec, ...]
 
 
@@ -115,20 +121,17 @@ class SourceRepository(Repository):
     # the pipeline ---------------------------------------------------------------------------
 
     def sync_file_sources(self, projects: Sequence[FileProject]) -> None:
-        """Mirror the sources file: its projects' settings, and its sources as ``file`` rows.
+        """Mirror the sources file: its projects with all their settings, and its sources as
+        ``file`` rows.
 
         Rows of sources no longer in the file are deleted; health is left as it is.
         """
         with self._session() as s:
             wanted: dict[str, tuple[Project, SourceSpec]] = {}
             for spec in projects:
-                project = ensure_project(
-                    s,
-                    spec.slug,
-                    name=spec.name,
-                    timezone=spec.timezone,
-                    auto_generate=spec.auto_generate,
-                )
+                project = ensure_project(s, spec.slug, name=spec.name)
+                if apply_settings(project, spec.settings) and project.id is not None:
+                    project.updated_at = utcnow()
                 for source in spec.sources:
                     wanted[file_source_id(spec.slug, source.name)] = (project, source)
             s.flush()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autoclip_core.db.engine import Database
+from autoclip_core.db.projects import SETTINGS
 from autoclip_core.db.sources import FileProject, SourceRepository, file_source_id
 from autoclip_core.ingest.config import (
     PolledSource,
@@ -53,8 +54,7 @@ def _file_projects(config: SourcesConfig) -> list[FileProject]:
         FileProject(
             slug=p.slug,
             name=p.name,
-            timezone=p.timezone,
-            auto_generate=p.auto_generate,
+            settings=p.model_dump(mode="json", include=set(SETTINGS)),
             sources=tuple(p.sources),
         )
         for p in config.projects

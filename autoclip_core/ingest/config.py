@@ -21,7 +21,11 @@ Example (YAML)::
       - slug: news-ko
         timezone: Asia/Seoul
         auto_generate: false          # new items wait for the daily batch
-        daily_batch: {at: "09:00", top_n: 3}
+        review_required: true
+        template_id: short
+        channels: [local]
+        blocked_terms: [도박]
+        daily_batch: {time: "09:00", count: 3}   # in the project's time zone
         topic_weights: {경제: 1.0, 스포츠: 0.3}
         sources:
           - {name: yonhap, kind: rss, url: "https://example.kr/rss.xml", poll_interval: 15m}
@@ -41,12 +45,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -55,6 +61,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from autoclip_core.schemas import TemplateName
 
 MAX_CONFIG_BYTES = 1024 * 1024
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
@@ -224,44 +232,70 @@ def check_remote(spec: PolledSource | WebhookSource) -> PolledSource | WebhookSo
     return spec
 
 
-class DailyBatch(_Model):
-    at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    top_n: int = Field(default=3, ge=1, le=100)
-    lookback_hours: float = Field(default=24.0, gt=0, le=24 * 14)
+# project settings ---------------------------------------------------------------------------
+# One set of types for a project's settings, whether the sources file or the API sets them
+# (both are stored on the project's row, ``autoclip_core.db.projects``).
 
-    @property
-    def cron(self) -> str:
-        hour, minute = self.at.split(":")
-        return f"{int(minute)} {int(hour)} * * *"
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_timezone(value: str) -> str:
+    if value not in _timezones():
+        raise ValueError(f"unknown IANA time zone {value!r} (e.g. 'Asia/Seoul', 'UTC')")
+    return value
+
+
+def _weights_in_range(value: dict[str, float]) -> dict[str, float]:
+    for term, weight in value.items():
+        if not 0 <= weight <= 1:
+            raise ValueError(f"topic weight of {term!r} must be within 0..1")
+    return value
+
+
+Timezone = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+./-]+$"),
+    AfterValidator(_known_timezone),
+]
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Term = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=SINGLE_LINE),
+]
+Channels = Annotated[list[ChannelName], Field(min_length=1, max_length=10)]
+BlockedTerms = Annotated[list[Term], Field(max_length=200)]
+TopicWeights = Annotated[
+    dict[Term, float], Field(max_length=100), AfterValidator(_weights_in_range)
+]
+
+
+class DailyBatch(_Model):
+    """Each day at ``time`` (in ``timezone``; none: the project's) the top ``count`` drafts
+    of the last ``lookback_hours`` are generated (``schedules.daily_batch``)."""
+
+    time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")
+    count: int = Field(default=3, ge=1, le=50)
+    timezone: Timezone | None = Field(default=None, description="IANA zone; none: the project's.")
+    lookback_hours: float = Field(default=24.0, gt=0, le=24 * 14)
 
 
 class ProjectConfig(_Model):
     slug: str = Field(pattern=PROJECT_SLUG)
     name: str | None = None
-    timezone: str = "UTC"
+    timezone: Timezone = "UTC"
     auto_generate: bool = Field(
         default=False, description="Request a content run for every new item at once."
     )
+    review_required: bool = False
+    template_id: TemplateName = "short"
+    channels: Channels = Field(default_factory=lambda: ["local"])
+    blocked_terms: BlockedTerms = Field(default_factory=list)
     daily_batch: DailyBatch | None = None
-    topic_weights: dict[str, float] = Field(default_factory=dict)
+    topic_weights: TopicWeights = Field(default_factory=dict)
     sources: list[SourceSpec] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
-
-    @field_validator("topic_weights")
-    @classmethod
-    def _weights_in_range(cls, value: dict[str, float]) -> dict[str, float]:
-        for term, weight in value.items():
-            if not 0 <= weight <= 1:
-                raise ValueError(f"topic weight of {term!r} must be within 0..1")
-        return value
 
     @model_validator(mode="after")
     def _polled_sources_with_unique_names(self) -> ProjectConfig:

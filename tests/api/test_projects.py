@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
 import pytest
 
+from autoclip_assets.partitions import content_items
+from autoclip_core.schemas import SourceItem
+from resources.app_database import AppDatabase
+from schedules.daily_batch import daily_batch_schedule
 from tests.api.helpers import ApiClient, problem
+from tests.fakes.feeds import article_text
 
 pytestmark = pytest.mark.anyio
 
@@ -133,3 +142,111 @@ async def test_slugs_are_unique_across_orgs_for_the_same_name(client: ApiClient)
     a = await client.project(alice, "News")
     b = await client.project(bob, "News")
     assert a["slug"] != b["slug"]
+
+
+SETTINGS = {
+    "template_id": "square",
+    "channels": ["local", "backup"],
+    "blocked_terms": ["도박", "casino"],
+    "daily_batch": {"time": "07:30", "count": 2, "timezone": "Asia/Seoul"},
+    "topic_weights": {"경제": 1.0, "sports": 0.25},
+}
+
+
+async def test_a_project_holds_all_its_settings(client: ApiClient) -> None:
+    owner = await client.register()
+    plain = await client.project(owner, "Plain")
+    assert {k: plain[k] for k in SETTINGS} == {
+        "template_id": "short", "channels": ["local"], "blocked_terms": [],
+        "daily_batch": None, "topic_weights": {},
+    }  # fmt: skip
+    created = await client.post(
+        "/api/v1/projects", json={"name": "All", **SETTINGS}, headers=owner.headers
+    )
+    assert created.status_code == 201, created.text
+    project = created.json()
+    assert project["daily_batch"] == {**SETTINGS["daily_batch"], "lookback_hours": 24.0}
+    assert {k: project[k] for k in SETTINGS if k != "daily_batch"} == {
+        k: v for k, v in SETTINGS.items() if k != "daily_batch"
+    }
+    listed = (await client.get("/api/v1/projects", headers=owner.headers)).json()["items"]
+    assert listed[-1] == project
+    url = f"/api/v1/projects/{project['id']}"
+    patched = await client.patch(
+        url, json={"daily_batch": None, "channels": ["local"]}, headers=owner.headers
+    )
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["daily_batch"], patched.json()["channels"]) == (None, ["local"])
+    assert patched.json()["topic_weights"] == SETTINGS["topic_weights"]
+    assert (await client.get(url, headers=owner.headers)).json() == patched.json()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"daily_batch": {"time": "7:30"}},
+        {"daily_batch": {"time": "24:00"}},
+        {"daily_batch": {"count": 0}},
+        {"daily_batch": {"count": 51}},
+        {"daily_batch": {"timezone": "Mars/Olympus"}},
+        {"daily_batch": {"time": "09:00", "extra": 1}},
+        {"template_id": "vertical"},
+        {"channels": []},
+        {"channels": ["../etc"]},
+        {"blocked_terms": [""]},
+        {"topic_weights": {"x": 1.5}},
+    ],
+)
+async def test_invalid_settings_are_422(client: ApiClient, settings: dict[str, object]) -> None:
+    owner = await client.register()
+    response = await client.post(
+        "/api/v1/projects", json={"name": "ok", **settings}, headers=owner.headers
+    )
+    assert response.status_code == 422, settings
+    project = await client.project(owner)
+    response = await client.patch(
+        f"/api/v1/projects/{project['id']}", json=settings, headers=owner.headers
+    )
+    assert response.status_code == 422, settings
+
+
+async def test_an_api_created_project_gets_its_daily_batch_from_the_schedule(
+    client: ApiClient, pg_url: str
+) -> None:
+    owner = await client.register()
+    body = {"name": "Morning", "timezone": "Asia/Seoul", "topic_weights": {"subway": 1.0},
+            "daily_batch": {"time": "09:00", "count": 2}}  # fmt: skip
+    created = await client.post("/api/v1/projects", json=body, headers=owner.headers)
+    assert created.status_code == 201, created.text
+    slug = created.json()["slug"]
+    seoul_nine = datetime(2026, 5, 4, 9, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+    items = [
+        SourceItem(
+            id=f"{slug}-{n}",
+            project=slug,
+            source="feed",
+            url=f"https://e.kr/{n}",
+            title=f"Story {n}",
+            text=article_text(n, 300) + (" subway" if n == 2 else ""),
+            published_at=seoul_nine - timedelta(hours=2),
+        )
+        for n in range(4)
+    ]
+    app_db = AppDatabase(url=pg_url)  # migrated by the fixture
+    app_db.content.register_new_items(items)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(content_items.name, [i.id for i in items])
+
+        def evaluate(at: datetime) -> object:
+            context = dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=at, resources={"app_db": app_db}
+            )
+            return daily_batch_schedule(context)
+
+        requests = evaluate(seoul_nine)
+        skipped = evaluate(seoul_nine - timedelta(minutes=5))
+    assert isinstance(requests, list)
+    assert len(requests) == 2
+    assert requests[0].partition_key == f"{slug}-2"  # the weighted topic ranks first
+    assert {r.tags["autoclip/project"] for r in requests} == {slug}
+    assert isinstance(skipped, dg.SkipReason)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import autoclip_api
+import autoclip_core.db
 from tests.api.helpers import ApiClient, problem
 
 pytestmark = pytest.mark.anyio
@@ -102,24 +103,26 @@ async def test_orgs_list_shows_only_my_memberships(client: ApiClient) -> None:
 
 
 def test_tenant_scoping_lives_in_one_repository_method() -> None:
-    """The only organisation filter on projects is ProjectRepository.get_readable_statement,
-    and no other module of the API queries the projects table."""
-    root = Path(autoclip_api.__file__).parent
+    """The only organisation filter on projects is ProjectRepository.get_readable_statement
+    (sources build on it), and no module of the API queries the projects table itself."""
+    db_package = Path(autoclip_core.db.__file__).parent
+    api = Path(autoclip_api.__file__).parent
+    scanned = [*db_package.glob("*.py"), *(api / "projects").glob("*.py")]
+    scanned += (api / "sources").glob("*.py")
     filters = [
-        (path.relative_to(root).as_posix(), line.strip())
-        for path in (root / "projects").rglob("*.py")
+        (path.name, line.strip())
+        for path in scanned
         for line in path.read_text().splitlines()
         if re.search(r"org_id\s*==", line)
     ]
-    assert filters == [
-        ("projects/repository.py", "return statement.where(PROJECTS.c.org_id == subject.org_id)")
-    ]
-    source = (root / "projects/repository.py").read_text()
+    assert filters == [("projects.py", "return statement.where(PROJECTS.c.org_id == org_id)")]
+    source = (db_package / "projects.py").read_text()
     method = source.split("def get_readable_statement", 1)[1].split("\n    def ", 1)[0]
-    assert "PROJECTS.c.org_id == subject.org_id" in method
-    for path in root.rglob("*.py"):
-        if path.parent.name != "projects" or path.name != "repository.py":
-            text = path.read_text()
-            assert not re.search(r"select\(\s*Project\b|PROJECTS\.c\b|Project\.__table__", text), (
-                path
-            )
+    assert "PROJECTS.c.org_id == org_id" in method
+    sources = (db_package / "sources.py").read_text()
+    assert "ProjectRepository.get_readable_statement(org_id" in sources
+    for path in api.rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"select\(\s*Project\b|PROJECTS\.c\b|Project\.__table__", text), (
+            path
+        )

@@ -23,7 +23,7 @@ limits: {max_feed_bytes: 2097152, fetch_timeout_s: 5}
 projects:
   - slug: news-ko
     timezone: Asia/Seoul
-    daily_batch: {at: "09:00", top_n: 3}
+    daily_batch: {time: "09:00", count: 3}
     topic_weights: {경제: 1.0}
     sources:
       - {name: yonhap, kind: rss, url: "https://example.kr/rss.xml", poll_interval: 15m}
@@ -45,7 +45,7 @@ def test_a_yaml_sources_file_is_loaded_and_typed(tmp_path: Path) -> None:
     assert (project.slug, project.timezone) == ("news-ko", "Asia/Seoul")
     assert not project.auto_generate
     assert project.daily_batch is not None
-    assert project.daily_batch.cron == "0 9 * * *"
+    assert (project.daily_batch.time, project.daily_batch.count) == ("09:00", 3)
     rss, youtube, wire, inbox = project.sources
     assert isinstance(rss, RssSource)
     assert rss.poll_interval == 900
@@ -67,7 +67,7 @@ def test_a_json_sources_file_is_loaded(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
-        ({"timezone": "Mars/Olympus"}, "unknown time zone"),
+        ({"timezone": "Mars/Olympus"}, "unknown IANA time zone"),
         ({"slug": "Bad Slug!"}, "slug"),
         ({"sources": [{"name": "a", "kind": "rss", "url": "u"}] * 2}, "duplicate source names"),
         ({"sources": [{"name": "y", "kind": "youtube", "channel_id": "nope"}]}, "channel_id"),
@@ -75,7 +75,9 @@ def test_a_json_sources_file_is_loaded(tmp_path: Path) -> None:
         ({"sources": [{"name": "a", "kind": "ftp", "url": "u"}]}, "kind"),
         ({"sources": [{"name": "a", "kind": "webhook"}]}, "created through the API"),
         ({"sources": [{"id": "a", "type": "rss", "url": "u"}]}, "kind"),
-        ({"daily_batch": {"at": "25:00"}}, "at"),
+        ({"daily_batch": {"time": "25:00"}}, "time"),
+        ({"daily_batch": {"count": 51}}, "count"),
+        ({"channels": ["Not A Name"]}, "channels"),
         ({"topic_weights": {"x": 3}}, "within 0..1"),
     ],
 )

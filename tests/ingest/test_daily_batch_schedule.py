@@ -1,26 +1,34 @@
-"""The daily batch schedule, evaluated against a test instance (``dg.instance_for_test``)."""
+"""The daily batch schedule, evaluated against a test instance (``dg.instance_for_test``),
+for projects of the sources file (mirrored into the app database like their sources)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import pytest
 
 from autoclip_assets.partitions import content_items
+from autoclip_core.db.engine import Database
 from autoclip_core.db.migrate import upgrade
-from autoclip_core.ingest.config import parse_sources_config
+from autoclip_core.db.projects import ProjectRepository, ProjectSettings
+from autoclip_core.ingest.catalog import load_catalog
+from autoclip_core.ingest.config import DailyBatch, SourcesConfig, parse_sources_config
 from autoclip_core.schemas import SourceItem
 from autoclip_core.states import ContentState
 from resources.app_database import AppDatabase
-from schedules.daily_batch import build_daily_batch_schedules
+from schedules.daily_batch import batch_due, daily_batch_schedule
 from tests.fakes.feeds import article_text
 
 SEOUL = ZoneInfo("Asia/Seoul")
+AT = datetime(2026, 5, 4, 9, 0, tzinfo=SEOUL)
+"""The batch time of ``news-ko``."""
 CONFIG = parse_sources_config({"projects": [
-    {"slug": "news-ko", "timezone": "Asia/Seoul", "daily_batch": {"at": "09:00", "top_n": 2},
-     "topic_weights": {"subway": 1.0}},
+    {"slug": "news-ko", "timezone": "Asia/Seoul", "daily_batch": {"time": "09:00", "count": 2},
+     "topic_weights": {"subway": 1.0}, "review_required": True, "channels": ["local", "web"],
+     "template_id": "square", "blocked_terms": ["casino"]},
     {"slug": "no-batch"},
 ]})  # fmt: skip
 
@@ -28,16 +36,23 @@ CONFIG = parse_sources_config({"projects": [
 def item(n: int, text: str, hours_old: float = 2) -> SourceItem:
     return SourceItem(
         id=f"news-ko-{n:012d}", project="news-ko", source="feed", url=f"https://e.kr/{n}",
-        title=f"Story {n}", text=text,
-        published_at=datetime.now(SEOUL) - timedelta(hours=hours_old),
+        title=f"Story {n}", text=text, published_at=AT - timedelta(hours=hours_old),
     )  # fmt: skip
 
 
+def mirrored(url: str, config: SourcesConfig = CONFIG) -> None:
+    """What every tick of the sources sensor does first: the file's projects into the table."""
+    database = Database.open(url)
+    load_catalog(config, database)
+    database.dispose()
+
+
 def evaluate(tmp_path: Path, items: list[SourceItem], *, partitions: list[str] | None = None,
-             published: list[str] = (), processing: list[str] = ()):  # type: ignore[no-untyped-def]  # fmt: skip
+             published: list[str] = (), processing: list[str] = (),
+             at: datetime = AT):  # type: ignore[no-untyped-def]  # fmt: skip
     url = f"sqlite:///{tmp_path / 'app.db'}"
     upgrade(url)
-    AppDatabase(url=url).projects.ensure("news-ko")
+    mirrored(url)
     store = AppDatabase(url=url).content
     store.register_new_items(items)
     for content_id in processing:
@@ -45,25 +60,41 @@ def evaluate(tmp_path: Path, items: list[SourceItem], *, partitions: list[str] |
     for content_id in published:
         for state in (ContentState.PROCESSING, ContentState.READY, ContentState.PUBLISHED):
             store.set_state(content_id, state)
-    [schedule] = build_daily_batch_schedules(CONFIG)
     with dg.instance_for_test() as instance:
         keys = [i.id for i in items] if partitions is None else partitions
         instance.add_dynamic_partitions(content_items.name, keys)
         context = dg.build_schedule_context(
             instance=instance,
-            scheduled_execution_time=datetime.now(SEOUL).replace(microsecond=0),
+            scheduled_execution_time=at,
             resources={"app_db": AppDatabase(url=url)},
         )
-        return schedule(context)
+        return daily_batch_schedule(context)
 
 
-def test_one_schedule_per_project_with_a_batch_at_its_local_time(tmp_path: Path) -> None:
-    [schedule] = build_daily_batch_schedules(CONFIG)
-    assert schedule.name == "daily_batch_news_ko_schedule"
-    assert schedule.cron_schedule == "0 9 * * *"
-    assert schedule.execution_timezone == "Asia/Seoul"
-    assert schedule.job_name == "content_job"
-    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+def test_one_schedule_serves_every_project() -> None:
+    assert daily_batch_schedule.name == "daily_batch_schedule"
+    assert daily_batch_schedule.cron_schedule == "*/5 * * * *"
+    assert daily_batch_schedule.job_name == "content_job"
+    assert daily_batch_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_the_file_projects_settings_are_mirrored(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(url)
+    mirrored(url)
+    database = Database.open(url)
+    projects = ProjectRepository(database)
+    news = projects.ensure("news-ko")
+    assert news.daily_batch == DailyBatch(time="09:00", count=2)
+    assert (news.timezone, dict(news.topic_weights)) == ("Asia/Seoul", {"subway": 1.0})
+    assert (news.review_required, news.channels, news.template_id, news.blocked_terms) == (
+        True, ("local", "web"), "square", ("casino",))  # fmt: skip
+    assert projects.ensure("no-batch").daily_batch is None
+    without = parse_sources_config({"projects": [{"slug": "news-ko"}]})
+    mirrored(url, without)  # the file is the definition: a removed batch is gone
+    news = projects.ensure("news-ko")
+    assert (news.daily_batch, news.review_required, news.timezone) == (None, False, "UTC")
+    database.dispose()
 
 
 def test_the_top_n_drafts_of_the_day_are_generated(tmp_path: Path) -> None:
@@ -92,3 +123,28 @@ def test_a_day_without_drafts_is_skipped(tmp_path: Path) -> None:
     result = evaluate(tmp_path, [])
     assert isinstance(result, dg.SkipReason)
     assert "no draft items" in (result.skip_message or "")
+
+
+def test_outside_the_batch_time_nothing_is_requested(tmp_path: Path) -> None:
+    items = [item(1, article_text(1, 400))]
+    result = evaluate(tmp_path, items, at=AT - timedelta(minutes=5))
+    assert isinstance(result, dg.SkipReason)
+    assert "no project's daily batch is due" in (result.skip_message or "")
+
+
+@pytest.mark.parametrize(
+    ("batch", "now", "due"),
+    [
+        (DailyBatch(time="09:00"), AT, True),
+        (DailyBatch(time="09:00"), AT + timedelta(minutes=4), True),
+        (DailyBatch(time="09:00"), AT + timedelta(minutes=5), False),  # the next tick's span
+        (DailyBatch(time="09:00"), AT - timedelta(seconds=1), False),
+        (DailyBatch(time="23:58"), datetime(2026, 5, 5, 0, 2, tzinfo=SEOUL), True),  # midnight
+        (DailyBatch(time="09:00", timezone="UTC"), AT, False),  # the batch's own zone wins
+        (DailyBatch(time="00:00", timezone="UTC"), AT, True),  # 09:00 Seoul is 00:00 UTC
+    ],
+)
+def test_a_batch_is_due_in_exactly_one_tick(batch: DailyBatch, now: datetime, due: bool) -> None:
+    project = ProjectSettings("p", "p", False, (), "short", ("local",), "Asia/Seoul",
+                              daily_batch=batch)  # fmt: skip
+    assert batch_due(project, now.astimezone(UTC), timedelta(minutes=5)) is due

@@ -20,7 +20,7 @@ from autoclip_core.feeds import SAMPLES
 from autoclip_core.ingest.config import SourcesConfig, parse_sources_config
 from autoclip_core.states import ContentState
 from resources.app_database import AppDatabase
-from schedules.daily_batch import build_daily_batch_schedules
+from schedules.daily_batch import daily_batch_schedule
 from sensors.sources import FeedSources, build_sources_sensor
 from tests.fakes.feeds import rss_feed
 from tests.fakes.server import FakeServer, Reply, conditional
@@ -182,13 +182,13 @@ def test_without_sources_the_sensor_skips(harness: Harness) -> None:
 
 def test_sensor_and_schedules_load_in_definitions_with_their_resources(tmp_path: Path) -> None:
     config = parse_sources_config({"projects": [
-        {"slug": "ko", "timezone": "Asia/Seoul", "daily_batch": {"at": "09:00"},
+        {"slug": "ko", "timezone": "Asia/Seoul", "daily_batch": {"time": "09:00"},
          "sources": [{"name": "f", "kind": "rss", "url": "https://feeds.example.com/rss"}]},
     ]})  # fmt: skip
     defs = dg.Definitions(
         jobs=[content_job],
         sensors=[build_sources_sensor(config)],
-        schedules=build_daily_batch_schedules(config),
+        schedules=[daily_batch_schedule],
         resources={
             "app_db": AppDatabase(url=f"sqlite:///{tmp_path / 'app.db'}"),
             "feed_sources": FeedSources(),
@@ -197,7 +197,7 @@ def test_sensor_and_schedules_load_in_definitions_with_their_resources(tmp_path:
     with dg.instance_for_test():  # Dagster keeps a global ref to the last test instance
         dg.Definitions.validate_loadable(defs)
     assert defs.resolve_sensor_def("sources_sensor").job_name == "content_job"
-    assert defs.resolve_schedule_def("daily_batch_ko_schedule").execution_timezone == "Asia/Seoul"
+    assert defs.resolve_schedule_def("daily_batch_schedule").job_name == "content_job"
 
 
 @pytest.mark.usefixtures("allow_loopback")

@@ -87,6 +87,19 @@ def test_migration_0003_goes_both_ways_and_keeps_existing_rows(db: Database) -> 
     assert ContentRepository(db).status(item(1).id).state == ContentState.DRAFT
 
 
+def test_migration_0005_keeps_the_template_and_goes_both_ways(db: Database) -> None:
+    projects = ProjectRepository(db)
+    projects.ensure("news", template_id="long")
+    config = alembic_config(db.url)
+    command.downgrade(config, "0004")
+    assert {"daily_batch", "topic_weights", "template_id"}.isdisjoint(columns(db, "projects"))
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT default_template FROM projects")).scalar_one() == "long"
+    command.upgrade(config, "head")
+    news = projects.ensure("news")
+    assert (news.template_id, news.daily_batch, dict(news.topic_weights)) == ("long", None, {})
+
+
 # the explicit step ---------------------------------------------------------------------------
 
 

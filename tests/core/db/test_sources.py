@@ -21,7 +21,8 @@ def feed(name: str, **extra: Any) -> RssSource:
 
 def test_file_sources_are_mirrored_with_their_projects_settings(db: Database) -> None:
     sources, projects = SourceRepository(db), ProjectRepository(db)
-    project = FileProject("news", "News", "Asia/Seoul", True, (feed("a"), feed("b")))
+    project = FileProject("news", "News", {"timezone": "Asia/Seoul", "auto_generate": True},
+                          (feed("a"), feed("b")))  # fmt: skip
     sources.sync_file_sources([project])
     settings = projects.ensure("news")
     assert (settings.timezone, settings.auto_generate) == ("Asia/Seoul", True)
@@ -35,7 +36,9 @@ def test_file_sources_are_mirrored_with_their_projects_settings(db: Database) ->
     row_id = file_source_id("news", "a")
     with db.transaction() as s:
         assert s.get(Source, row_id).updated_at is None  # type: ignore[union-attr]
-    moved = FileProject("news", "News", "UTC", False, (feed("a", enabled=False),))
+    moved = FileProject(
+        "news", "News", {"timezone": "UTC", "auto_generate": False}, (feed("a", enabled=False),)
+    )
     sources.sync_file_sources([moved])
     [row] = sources.records(project="news")
     assert row.spec == feed("a", enabled=False)
@@ -46,7 +49,7 @@ def test_file_sources_are_mirrored_with_their_projects_settings(db: Database) ->
 
 def test_health_round_trips_with_utc_times(db: Database) -> None:
     sources = SourceRepository(db)
-    sources.sync_file_sources([FileProject("news", None, "UTC", False, (feed("a"),))])
+    sources.sync_file_sources([FileProject("news", None, {}, (feed("a"),))])
     row_id = file_source_id("news", "a")
     health = SourceHealth(
         last_checked_at=T0, last_success_at=T0 - timedelta(hours=1), last_error="HTTP 503",
@@ -72,7 +75,7 @@ def test_a_push_becomes_the_sources_health(db: Database) -> None:
 
 def test_the_api_reads_only_its_own_sources_of_a_readable_project(db: Database) -> None:
     sources = SourceRepository(db)
-    sources.sync_file_sources([FileProject("news", None, "UTC", False, (feed("f"),))])
+    sources.sync_file_sources([FileProject("news", None, {}, (feed("f"),))])
     file_row = file_source_id("news", "f")
     with db.transaction() as s:
         s.add(Organization(id="o" * 32, name="O"))
