@@ -321,6 +321,8 @@ def template(inputs: Inputs) -> dict[str, Any]:
             "y": f"{CAPTION['y']:.0%}",
             "width": "86%",
             "height": "20%",
+            "x_alignment": "50%",
+            "y_alignment": "50%",
             "font_family": "NanumGothic",
             "font_weight": "700",
             "font_size": str(CAPTION["font_size"]),

@@ -23,8 +23,8 @@ from autoclip_core.render.probe import (
     LoudnessStats,
     loudness_summary,
 )
-from autoclip_core.render.renderscript import AudioElement, VideoElement
-from autoclip_core.render.timeline import Placed, percent
+from autoclip_core.render.renderscript import AudioElement, VideoElement, percent
+from autoclip_core.render.timeline import Placed
 
 SAMPLE_RATE = 48_000
 TARGET_LUFS = -14.0

@@ -39,9 +39,15 @@ from autoclip_core.render.ass_subtitles import (
 )
 from autoclip_core.render.colors import ass_color, parse_color
 from autoclip_core.render.fonts import font_file, is_bold
-from autoclip_core.render.renderscript import AudioElement, TemplateError, TextElement
-from autoclip_core.render.text_layout import wrap_text
-from autoclip_core.render.timeline import Placed, length, percent
+from autoclip_core.render.renderscript import (
+    AudioElement,
+    TemplateError,
+    TextElement,
+    length,
+    percent,
+)
+from autoclip_core.render.text_layout import background_padding, has_background, wrap_text
+from autoclip_core.render.timeline import Placed
 from autoclip_core.schemas import CaptionCue
 
 SIDECAR_SUFFIX = ".transcript.json"
@@ -114,6 +120,8 @@ class Cue:
     start: float
     end: float
     text: str
+    lines: tuple[str, ...] = ()
+    """The words of each line, without markup (what the background goes behind)."""
 
 
 def first_frame_at(milliseconds: int, fps: float) -> int:
@@ -146,6 +154,35 @@ def _alignment(x_share: float, y_share: float) -> int:
     return row + column + 1
 
 
+def _snapped(share: float) -> float:
+    """The share ``\\an`` aligns at: 0, a half or 1."""
+    return 0.0 if share < 1 / 3 else (0.5 if share < 2 / 3 else 1.0)
+
+
+QUARTER_ARC = 0.5523
+"""Control-point distance, in radii, of a cubic Bézier that draws a quarter circle."""
+
+
+def rounded_rectangle(left: float, top: float, right: float, bottom: float, radius: float) -> str:
+    """An ASS drawing (``\\p1`` commands, whole pixels) of a rectangle, corners rounded."""
+    r = max(min(radius, (right - left) / 2, (bottom - top) / 2), 0)
+    c = r * (1 - QUARTER_ARC)
+    points = [
+        ("m", [(left + r, top)]),
+        ("l", [(right - r, top)]),
+        ("b", [(right - c, top), (right, top + c), (right, top + r)]),
+        ("l", [(right, bottom - r)]),
+        ("b", [(right, bottom - c), (right - c, bottom), (right - r, bottom)]),
+        ("l", [(left + r, bottom)]),
+        ("b", [(left + c, bottom), (left, bottom - c), (left, bottom - r)]),
+        ("l", [(left, top + r)]),
+        ("b", [(left, top + c), (left + c, top), (left + r, top)]),
+    ]
+    return " ".join(
+        f"{command} " + " ".join(f"{round(x)} {round(y)}" for x, y in xy) for command, xy in points
+    )
+
+
 class CaptionTrack:
     """The ASS style and events of one transcript text element."""
 
@@ -168,20 +205,19 @@ class CaptionTrack:
 
     def style_line(self) -> str:
         e = self.element
-        primary = ass_color(e.fill_color or "#ffffff")
+        primary = ass_color(e.fill_color or "#000000")
         highlight = ass_color(e.transcript_color or "#ffd400")
         outline = ass_color(e.stroke_color or "#000000")
-        back = ass_color(e.background_color or "#00000000")
-        boxed = e.background_color is not None and parse_color(e.background_color)[3] > 0
+        back = ass_color("#00000000")
         if e.transcript_effect == "karaoke":  # sung = primary, not yet sung = secondary
             primary, secondary = highlight, primary
         else:
             secondary = highlight
         fields = [
             self.style_name, e.font_family, f"{self.em * self.ratio:.1f}",
-            primary, secondary, back if boxed else outline, back,
+            primary, secondary, outline, back,
             "-1" if is_bold(e) else "0", "0", "0", "0", "100", "100", "0", "0",
-            "3" if boxed else "1", f"{self._border():.1f}", "0", "5", "0", "0", "0", "1",
+            "1", f"{self._border():.1f}", "0", "5", "0", "0", "0", "1",
         ]  # fmt: skip
         return "Style: " + ",".join(fields)
 
@@ -189,9 +225,12 @@ class CaptionTrack:
         return wrap_text(text, self.font, self.item.box.width)
 
     def _anchor(self) -> tuple[float, float, float, float]:
-        """The point the text is aligned at, and the alignment shares (x, y, xa, ya)."""
-        box = self.item.box
-        xa, ya = percent(self.element.x_alignment, 0.5), percent(self.element.y_alignment, 0.5)
+        """The point the text is aligned at, and the alignment shares (x, y, xa, ya): in the
+        box by ``x_alignment``/``y_alignment``; along an unset width or height, the text is
+        as wide or tall as what it shows, so it sits at ``x``/``y`` by its anchor."""
+        e, box = self.element, self.item.box
+        xa = percent(e.x_anchor, 0.5) if e.width is None else percent(e.x_alignment, 0)
+        ya = percent(e.y_anchor, 0.5) if e.height is None else percent(e.y_alignment, 0)
         return box.x + box.width * xa, box.y + box.height * ya, xa, ya
 
     def _position(self, top: int) -> str:
@@ -199,10 +238,47 @@ class CaptionTrack:
         return f"{{\\an{_alignment(xa, ya)}\\pos({x:.0f},{y - top:.0f})}}"
 
     def _border(self) -> float:
-        """The style's ``Outline``: the stroke's outer half, or the background box's padding."""
+        """The style's ``Outline``: the stroke's outer half."""
         e = self.element
         stroke = length(e.stroke_width, self.item.box.width, self.frame, 0) if e.stroke_color else 0
         return stroke / 2
+
+    def _background(self, cue: Cue, top: int) -> str:
+        """A drawing behind the cue (layer 0, the words on layer 1): each line's cell, padded
+        by shares of the font size, corners rounded, all in one shape, so that overlapping
+        lines are not darker (libass's own boxes, ``BorderStyle=3``, are drawn per run of
+        words and overlap wherever the highlight splits a line)."""
+        e = self.element
+        assert e.background_color is not None
+        x, y, xa, ya = self._anchor()
+        column, row = _snapped(xa), _snapped(ya)
+        cell = self.em * self.ratio
+        pad_x, pad_y, radius = background_padding(e, self.em, self.frame)
+        block_top = y - top - len(cue.lines) * cell * row
+        shapes = []
+        for n, line in enumerate(cue.lines):
+            width = self.font.getlength(line)
+            left = x - width * column
+            line_top = block_top + n * cell
+            shapes.append((left - pad_x, line_top - pad_y, left + width + pad_x))
+            shapes[-1] += (line_top + cell + pad_y,)
+        origin_x, origin_y = min(r[0] for r in shapes), min(r[1] for r in shapes)
+        drawing = " ".join(
+            rounded_rectangle(x0 - origin_x, y0 - origin_y, x1 - origin_x, y1 - origin_y, radius)
+            for x0, y0, x1, y1 in shapes
+        )
+        # libass blends a translucent colour's alpha in twice onto the transparent canvas (a
+        # share a of opacity leaves a * a) and the colour once (premultiplied): drawn with
+        # opacity sqrt(a) and its colour times sqrt(a), the band unpremultiplies back to it.
+        r, g, b, a = parse_color(e.background_color)
+        share = math.sqrt(a / 255)
+        r, g, b = (round(channel * share) for channel in (r, g, b))
+        tags = (
+            f"{{\\an7\\pos({origin_x:.0f},{origin_y:.0f})\\bord0\\shad0"
+            f"\\1c&H{b:02X}{g:02X}{r:02X}&\\1a&H{255 - round(255 * share):02X}&\\p1}}"
+        )
+        times = f"{ass_timestamp(cue.start)},{ass_timestamp(cue.end)}"
+        return f"Dialogue: 0,{times},{self.style_name},,0,0,0,,{tags}{drawing}"
 
     def _audio_time(self, seconds: float) -> float:
         trim = getattr(self.audio.element, "trim_start", None) or 0.0
@@ -210,7 +286,13 @@ class CaptionTrack:
 
     def events(self, top: int = 0) -> list[str]:
         """The track's ASS events, positioned in a canvas whose row 0 is frame row ``top``."""
-        return [self._dialogue(cue, top) for cue in self.cues]
+        if not has_background(self.element):
+            return [self._dialogue(cue, top) for cue in self.cues]
+        return [
+            line
+            for cue in self.cues
+            for line in (self._background(cue, top), self._dialogue(cue, top, layer=1))
+        ]
 
     @cached_property
     def cues(self) -> list[Cue]:
@@ -241,10 +323,10 @@ class CaptionTrack:
             cues.extend(self._group_cues(group, group[0].start, max(end, group[0].start)))
         return cues
 
-    def _dialogue(self, cue: Cue, top: int) -> str:
+    def _dialogue(self, cue: Cue, top: int, layer: int = 0) -> str:
+        times = f"{ass_timestamp(cue.start)},{ass_timestamp(cue.end)}"
         return (
-            f"Dialogue: 0,{ass_timestamp(cue.start)},{ass_timestamp(cue.end)},{self.style_name},"
-            f",0,0,0,,{self._position(top)}{cue.text}"
+            f"Dialogue: {layer},{times},{self.style_name},,0,0,0,,{self._position(top)}{cue.text}"
         )
 
     def state_frames(self, fps: float) -> list[int]:
@@ -270,7 +352,7 @@ class CaptionTrack:
 
         The text block is as many line cells (``Fontsize`` px each) as its longest cue has
         lines, anchored at the track's position like ``\\an``; around it the outline (or
-        the background box's padding) and half a line more, for glyphs that overshoot their
+        the background's padding) and half a line more, for glyphs that overshoot their
         cell.
         """
         height = self.frame[1]
@@ -279,7 +361,10 @@ class CaptionTrack:
         block = lines * cell
         _, y, _, ya = self._anchor()
         row = 0.0 if ya < 1 / 3 else (0.5 if ya < 2 / 3 else 1.0)
-        margin = self._border() + cell / 2
+        pad_y = 0.0
+        if has_background(self.element):
+            pad_y = background_padding(self.element, self.em, self.frame)[1]
+        margin = max(self._border(), pad_y) + cell / 2
         top = min(max(math.floor((y - block * row - margin) / 2) * 2, 0), height - 2)
         bottom = min(max(math.ceil((y + block * (1 - row) + margin) / 2) * 2, top + 2), height)
         return top, bottom - top
@@ -305,6 +390,15 @@ class CaptionTrack:
     def _group_cues(self, group: list[Word], start: float, end: float) -> list[Cue]:
         effect = self.element.transcript_effect
         plain = [ass_escape(w.text) for w in group]
+        lines = tuple(
+            " ".join(group[i].text for i in line if i < len(group)) for line in self._layout(group)
+        )
+        cues = self._effect_cues(group, plain, start, end, effect)
+        return [Cue(c.start, c.end, c.text, lines) for c in cues]
+
+    def _effect_cues(
+        self, group: list[Word], plain: list[str], start: float, end: float, effect: str | None
+    ) -> list[Cue]:
         if effect is None:
             return [Cue(start, end, self._text(group, plain))]
         if effect == "karaoke":

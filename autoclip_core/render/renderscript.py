@@ -27,6 +27,38 @@ Percent = float | str
 """``"35%"`` or a plain number meaning percent."""
 
 
+def percent(value: float | str | None, default: float) -> float:
+    """``"35%"`` or ``35`` → 0.35."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        value = float(value.strip().rstrip("%"))
+    return value / 100
+
+
+def length(
+    value: float | str | None, parent: float, frame: tuple[int, int], default: float
+) -> float:
+    """A length in pixels; ``%`` is of ``parent``, ``vw``/``vh``/``vmin``/``vmax`` of the video."""
+    if value is None:
+        return default
+    if isinstance(value, int | float):
+        return float(value)
+    match = LENGTH.match(value)
+    assert match, value  # validated by the model
+    number, unit = float(match.group(1)), match.group(2) or "px"
+    width, height = frame
+    scale = {
+        "px": 1.0,
+        "%": parent / 100,
+        "vw": width / 100,
+        "vh": height / 100,
+        "vmin": min(width, height) / 100,
+        "vmax": max(width, height) / 100,
+    }[unit]
+    return number * scale
+
+
 class TemplateError(ValueError):
     """A template outside the supported subset; ``path`` is the JSON path of the problem."""
 
@@ -155,13 +187,26 @@ class Stroked(ElementBase):
 
 
 class TextElement(Stroked):
+    """Creatomate's defaults: ``width``/``height`` unset fit the text; alignment top left;
+    black text; ``font_size`` unset is the largest between ``font_size_minimum`` and
+    ``font_size_maximum`` that fits; the background sits behind each line, padded by shares
+    of the font size. Our default font is NanumGothic (Hangul and Latin), not Aileron."""
+
     type: Literal["text"]
     text: str = ""
+    x_alignment: Percent | None = "0%"
+    y_alignment: Percent | None = "0%"
+    fill_color: str | None = "#000000"
     font_family: str = "NanumGothic"
     font_size: Length | None = None
+    font_size_minimum: Length | None = "1 vmin"
+    font_size_maximum: Length | None = "100 vmin"
     font_weight: Literal["400", "700", "normal", "bold", 400, 700] = "400"
+    line_height: Percent | None = "115%"
     background_color: str | None = None
-    line_height: Percent | None = None
+    background_x_padding: Length | None = Field(default="26%", description="% of the font size.")
+    background_y_padding: Length | None = Field(default="7%", description="% of the font size.")
+    background_border_radius: Length | None = Field(default=0, description="% of the font size.")
     transcript_source: str | None = None
     transcript_effect: Literal["highlight", "karaoke", "fade"] | None = None
     transcript_split: Literal["word", "line"] | None = None
@@ -169,7 +214,14 @@ class TextElement(Stroked):
     transcript_color: str | None = None
 
     _text_colors = field_validator("background_color", "transcript_color")(check_color)
-    _font_size = field_validator("font_size")(_check_length)
+    _text_lengths = field_validator(
+        "font_size",
+        "font_size_minimum",
+        "font_size_maximum",
+        "background_x_padding",
+        "background_y_padding",
+        "background_border_radius",
+    )(_check_length)
     _line_height = field_validator("line_height")(_check_percent)
 
 

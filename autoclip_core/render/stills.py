@@ -1,93 +1,121 @@
 """Stills: text, shapes and images drawn once with Pillow at their box size.
 
-Text is wrapped by measured pixel width (``text_layout``: Korean breaks
-between words, over-long words between syllables) and, without a ``font_size``, set at the
-largest size that fits the box.
+Text comes laid out (``text_layout``: its font size, wrapped lines and box); it is drawn
+three times larger and scaled down, for smooth edges.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from autoclip_core.render.colors import parse_color
-from autoclip_core.render.fonts import font_file, is_bold
-from autoclip_core.render.renderscript import ShapeElement, TemplateError, TextElement
-from autoclip_core.render.text_layout import Font, wrap_text
-from autoclip_core.render.timeline import Placed, length, percent
+from autoclip_core.render.renderscript import (
+    ShapeElement,
+    TemplateError,
+    TextElement,
+    length,
+    percent,
+)
+from autoclip_core.render.text_layout import Font, TextLayout, cell_overshoot, has_background
+from autoclip_core.render.timeline import Placed
 
 SUPERSAMPLE = 3
-MIN_FONT_PX = 8
-DEFAULT_LINE_HEIGHT = 1.2
-
-
-@dataclass(frozen=True)
-class TextLayout:
-    font_file: Path
-    size: float
-    lines: list[str]
-    line_height: float
-
-
-def layout_text(item: Placed, text: str, frame: tuple[int, int]) -> TextLayout:
-    """Wrapped lines and font size for ``text`` in the element's box."""
-    element = item.element
-    assert isinstance(element, TextElement)
-    path = font_file(element.font_family, is_bold(element), item.where)
-    spacing = percent(element.line_height, DEFAULT_LINE_HEIGHT)
-    stroke = length(element.stroke_width, item.box.width, frame, 0) if element.stroke_color else 0
-    room_w, room_h = item.box.width - 2 * stroke, item.box.height - 2 * stroke
-    fixed = element.font_size is not None
-    size = length(element.font_size, item.box.height, frame, 0) if fixed else room_h
-    while True:
-        font = ImageFont.truetype(str(path), size=max(size, MIN_FONT_PX))
-        lines = wrap_text(text, font, room_w)
-        height = size * spacing * (len(lines) - 1) + size
-        if fixed or height <= room_h or size <= MIN_FONT_PX:
-            return TextLayout(path, max(size, MIN_FONT_PX), lines, size * spacing)
-        size *= 0.92
-
-
-def _line_width(font: Font, line: str) -> float:
-    return font.getlength(line)
 
 
 def draw_text(item: Placed, frame: tuple[int, int]) -> Image.Image:
-    element = item.element
+    """The text's still at its box size: the background behind each line, then the lines."""
+    element, layout = item.element, item.text
     assert isinstance(element, TextElement)
+    assert layout is not None
     scale = SUPERSAMPLE
     w, h = item.box.size
     canvas = Image.new("RGBA", (w * scale, h * scale), (0, 0, 0, 0))
+    if not element.text.strip():
+        return _finish(canvas, (w, h), element.opacity)
+    font = ImageFont.truetype(str(layout.font_file), size=layout.size * scale)
+    stroke = 0
+    if element.stroke_color:
+        stroke_px = (
+            layout.stroke if layout.auto_width else length(element.stroke_width, w, frame, 0)
+        )
+        stroke = round(stroke_px * scale)
+    block = layout.line_height * (len(layout.lines) - 1) + layout.size
+    free_h = h - layout.margin_top - layout.margin_bottom - block
+    y_share = percent(element.y_alignment, 0)
+    top = (layout.margin_top + free_h * y_share) * scale
+    # Text aligned towards an edge stays inside it, its tallest glyphs and stroke included;
+    # centred text is centred by its em boxes.
+    above, below = cell_overshoot(font, layout.size * scale)
+    if y_share < 0.5:
+        top = max(top, above + stroke)
+    elif y_share > 0.5:
+        top = min(top, h * scale - block * scale - below - stroke)
+    ascent, descent = font.getmetrics()
+    first_baseline = top + layout.size * scale * ascent / (ascent + descent)
+    x_share = percent(element.x_alignment, 0)
+    inner_w = (w - 2 * layout.margin_x) * scale
+    lines = []  # (line, left, width) in canvas pixels
+    for line in layout.lines:
+        line_w = font.getlength(line)
+        left = layout.margin_x * scale + (inner_w - line_w) * x_share
+        if x_share < 0.5:
+            left = max(left, stroke)
+        elif x_share > 0.5:
+            left = min(left, w * scale - line_w - stroke)
+        lines.append((line, left, line_w))
+    if has_background(element):
+        assert element.background_color is not None
+        canvas = _line_backgrounds(canvas.size, lines, top, font, layout, element.background_color)
     draw = ImageDraw.Draw(canvas)
-    if element.background_color:
-        draw.rectangle((0, 0, w * scale, h * scale), fill=parse_color(element.background_color))
-    if element.text.strip():
-        layout = layout_text(item, element.text, frame)
-        font = ImageFont.truetype(str(layout.font_file), size=layout.size * scale)
-        stroke = 0
-        if element.stroke_color:
-            stroke = round(length(element.stroke_width, w, frame, 0) * scale)
-        block = layout.line_height * (len(layout.lines) - 1) + layout.size
-        top = (h - block) * percent(element.y_alignment, 0.5) * scale
-        ascent, descent = font.getmetrics()
-        first_baseline = top + layout.size * scale * ascent / (ascent + descent)
-        for n, line in enumerate(layout.lines):
-            line_w = _line_width(font, line)
-            left = (w * scale - line_w) * percent(element.x_alignment, 0.5)
-            draw.text(
-                (left, first_baseline + n * layout.line_height * scale),
-                line,
-                anchor="ls",
-                font=font,
-                fill=parse_color(element.fill_color or "#ffffff"),
-                stroke_width=stroke,
-                stroke_fill=parse_color(element.stroke_color) if element.stroke_color else None,
-            )
+    for n, (line, left, _) in enumerate(lines):
+        draw.text(
+            (left, first_baseline + n * layout.line_height * scale),
+            line,
+            anchor="ls",
+            font=font,
+            fill=parse_color(element.fill_color or "#000000"),
+            stroke_width=stroke,
+            stroke_fill=parse_color(element.stroke_color) if element.stroke_color else None,
+        )
     return _finish(canvas, (w, h), element.opacity)
+
+
+def _line_backgrounds(
+    size: tuple[int, int],
+    lines: list[tuple[str, float, float]],
+    top: float,
+    font: Font,
+    layout: TextLayout,
+    color: str,
+) -> Image.Image:
+    """A canvas holding the background of every line: the line's cell (the font's ascent
+    and descent) padded, corners rounded, overlaps drawn once (one mask, then the colour)."""
+    scale = SUPERSAMPLE
+    em = layout.size * scale
+    above, below = cell_overshoot(font, em)
+    pad_x, pad_y = layout.padding_x * scale, layout.padding_y * scale
+    mask = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(mask)
+    for n, (line, left, line_w) in enumerate(lines):
+        if not line.strip():
+            continue
+        em_top = top + n * layout.line_height * scale
+        box = (
+            left - pad_x,
+            em_top - above - pad_y,
+            left + line_w + pad_x,
+            em_top + em + below + pad_y,
+        )
+        radius = min(layout.radius * scale, (box[2] - box[0]) / 2, (box[3] - box[1]) / 2)
+        draw.rounded_rectangle(box, radius=max(radius, 0), fill=255)
+    r, g, b, a = parse_color(color)
+    canvas = Image.new("RGBA", size, (r, g, b, 0))
+    canvas.putalpha(mask.point(lambda v: round(v * a / 255)))
+    return canvas
 
 
 _PATH_TOKEN = re.compile(r"[MLHVCQZmlhvcqz]|-?\d*\.?\d+(?:e-?\d+)?")

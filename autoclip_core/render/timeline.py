@@ -12,7 +12,8 @@ Timing rules (as on Creatomate):
 * the video lasts ``duration`` or, if omitted, until the last element with a known end.
 
 Geometry: ``x``/``y`` (default 50%) place the element's anchor point (``x_anchor``/
-``y_anchor``, default 50%) inside the parent; ``width``/``height`` default to 100%.
+``y_anchor``, default 50%) inside the parent; ``width``/``height`` default to 100%, except
+for text, which is as wide and tall as its text when they are unset (``text_layout``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from pathlib import Path
 
 from autoclip_core.render.media_sources import MediaResolver
 from autoclip_core.render.renderscript import (
-    LENGTH,
     Animation,
     AudioElement,
     CompositionElement,
@@ -32,7 +32,10 @@ from autoclip_core.render.renderscript import (
     TemplateError,
     TextElement,
     VideoElement,
+    length,
+    percent,
 )
+from autoclip_core.render.text_layout import TextLayout, layout_text
 
 EPSILON = 1e-6
 OWN_TRACK_BASE = 1_000_000
@@ -66,6 +69,8 @@ class Placed:
     media_has_audio: bool = False
     media_has_alpha: bool = False
     """An image with transparent pixels."""
+    text: TextLayout | None = None
+    """A text element's font size, lines and box (transcript captions have none)."""
     children: list[Placed] = field(default_factory=list)
 
     @property
@@ -77,48 +82,25 @@ class Placed:
         return self.element.name or self.where
 
 
-def percent(value: float | str | None, default: float) -> float:
-    """``"35%"`` or ``35`` → 0.35."""
-    if value is None:
-        return default
-    if isinstance(value, str):
-        value = float(value.strip().rstrip("%"))
-    return value / 100
-
-
-def length(
-    value: float | str | None, parent: float, frame: tuple[int, int], default: float
-) -> float:
-    """A length in pixels; ``%`` is of ``parent``, ``vw``/``vh``/``vmin``/``vmax`` of the video."""
-    if value is None:
-        return default
-    if isinstance(value, int | float):
-        return float(value)
-    match = LENGTH.match(value)
-    assert match, value  # validated by the model
-    number, unit = float(match.group(1)), match.group(2) or "px"
-    width, height = frame
-    scale = {
-        "px": 1.0,
-        "%": parent / 100,
-        "vw": width / 100,
-        "vh": height / 100,
-        "vmin": min(width, height) / 100,
-        "vmax": max(width, height) / 100,
-    }[unit]
-    return number * scale
-
-
-def element_box(element: Element, parent: Box, frame: tuple[int, int]) -> Box:
-    width = length(element.width, parent.width, frame, parent.width)
-    height = length(element.height, parent.height, frame, parent.height)
+def element_box(
+    element: Element, parent: Box, frame: tuple[int, int], where: str
+) -> tuple[Box, TextLayout | None]:
+    """The element's box in its parent, and a text's layout (which sizes an unset width or
+    height to the text)."""
+    layout = None
+    if isinstance(element, TextElement) and element.transcript_source is None:
+        layout = layout_text(element, (parent.width, parent.height), frame, where)
+        width, height = layout.width, layout.height
+    else:
+        width = length(element.width, parent.width, frame, parent.width)
+        height = length(element.height, parent.height, frame, parent.height)
     if round(width) < 1 or round(height) < 1:
-        raise TemplateError("", f"the element must be at least 1x1 px, got {width:g}x{height:g}")
+        raise TemplateError(where, f"the element must be at least 1x1 px, got {width:g}x{height:g}")
     x = length(element.x, parent.width, frame, parent.width / 2)
     y = length(element.y, parent.height, frame, parent.height / 2)
     left = x - width * percent(element.x_anchor, 0.5)
     top = y - height * percent(element.y_anchor, 0.5)
-    return Box(left, top, width, height)
+    return Box(left, top, width, height), layout
 
 
 def start_transition(element: Element) -> Animation | None:
@@ -179,11 +161,8 @@ class TimelineBuilder:
                 )
             else:
                 start = max(previous.end - overlap, 0.0)
-            try:
-                box = element_box(element, parent, self.frame)
-            except TemplateError as exc:
-                raise TemplateError(where, exc.message) from None
-            item = Placed(element, where, start, float("nan"), box, track, i)
+            box, layout = element_box(element, parent, self.frame, where)
+            item = Placed(element, where, start, float("nan"), box, track, i, text=layout)
             self._attach_media(item)
             own = self._own_duration(item)
             if own is not None:

@@ -40,9 +40,11 @@ from autoclip_core.render.renderscript import (
     TemplateError,
     TextElement,
     VideoElement,
+    length,
+    percent,
 )
 from autoclip_core.render.stills import draw_shape, draw_text, fit_image
-from autoclip_core.render.timeline import EPSILON, Placed, length, percent, start_transition, walk
+from autoclip_core.render.timeline import EPSILON, Placed, start_transition, walk
 from autoclip_core.render.zoom import (
     MARGIN,
     Zoom,

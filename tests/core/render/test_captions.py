@@ -122,3 +122,24 @@ def test_fade_fades_each_word_in_as_it_starts(media: Path, tmp_path: Path) -> No
     (event,) = dialogues(caption_ass(media, tmp_path, transcript_effect="fade"))
     assert r"\t(0,150,\alpha&H00&)}Hello" in event
     assert r"\t(500,650,\alpha&H00&)}world" in event
+
+
+def test_a_caption_background_is_one_shape_drawn_behind_each_cue(
+    media: Path, tmp_path: Path
+) -> None:
+    """libass's own boxes (``BorderStyle=3``) are drawn per run of words, and the highlight
+    splits a line into runs: translucent boxes overlapped into darker stripes. The background
+    is a drawing of its own on the layer below, timed like the words it is behind."""
+    ass = caption_ass(
+        media, tmp_path, transcript_effect="highlight", font_size=20,
+        background_color="rgba(0,0,0,0.6)", background_border_radius="50%",
+    )  # fmt: skip
+    events = dialogues(ass)
+    assert len(events) == 4  # a background and the words, for each highlighted word
+    for background, words in zip(events[::2], events[1::2], strict=True):
+        assert background.startswith("Dialogue: 0,")
+        assert words.startswith("Dialogue: 1,")
+        assert background.split(",")[1:3] == words.split(",")[1:3]  # the same times
+        assert r"\p1}m " in background
+        assert " b " in background  # rounded corners
+    assert ",1,0.0,0,5," in next(line for line in ass.splitlines() if line.startswith("Style:"))

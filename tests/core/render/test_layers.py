@@ -45,7 +45,7 @@ LAYERS: dict[str, Any] = {
          "width": 160, "height": 160, "fit": "contain", "volume": "50%"},
         {"name": "Long", "type": "text", "x": 135, "y": 375, "width": 162, "height": 48,
          "text": "A long sentence that has to wrap and shrink to fit its box",
-         "fill_color": "#ffff00"},
+         "fill_color": "#ffff00", "x_alignment": "50%", "y_alignment": "50%"},
         {"name": "Bye", "type": "text", "x": 135, "y": 440, "width": 162, "height": 38,
          "text": "bye", "fill_color": "#ffffff",
          "animations": [{"type": "fade", "time": "end", "duration": 0.5}]},

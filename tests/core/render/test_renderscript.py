@@ -82,6 +82,19 @@ def test_a_minimal_template_gets_creatomates_defaults() -> None:
     assert (caption.font_family, caption.font_weight) == ("NanumGothic", "400")
 
 
+def test_a_text_gets_creatomates_documented_text_defaults() -> None:
+    """Unset width and height (fit the text), top-left alignment, black, 115 % line height,
+    auto font size between 1 and 100 vmin, background padding 26 % / 7 % of the font size."""
+    caption = parse_render_script(MINIMAL).elements[1]
+    assert isinstance(caption, TextElement)
+    assert (caption.width, caption.height, caption.font_size) == (None, None, None)
+    assert (caption.x_alignment, caption.y_alignment) == ("0%", "0%")
+    assert (caption.fill_color, caption.line_height) == ("#000000", "115%")
+    assert (caption.font_size_minimum, caption.font_size_maximum) == ("1 vmin", "100 vmin")
+    assert (caption.background_color, caption.background_x_padding) == (None, "26%")
+    assert (caption.background_y_padding, caption.background_border_radius) == ("7%", 0)
+
+
 def test_every_supported_property_validates() -> None:
     template = {
         "output_format": "mp4", "width": 1080, "height": 1920, "frame_rate": 25,
@@ -102,6 +115,9 @@ def test_every_supported_property_validates() -> None:
              "elements": [{"type": "image", "source": "i.png"}]},
             {"type": "text", "text": "안녕하세요", "font_family": "NanumGothic",
              "font_size": "6 vmin", "font_weight": 700, "background_color": "black",
+             "font_size_minimum": "2 vmin", "font_size_maximum": 90,
+             "background_x_padding": "50%", "background_y_padding": "12px",
+             "background_border_radius": "1 vmin",
              "line_height": "120%", "x_alignment": "0%", "y_alignment": 100,
              "transcript_source": "A", "transcript_effect": "karaoke",
              "transcript_split": "word", "transcript_maximum_length": 20,
@@ -235,6 +251,30 @@ REJECTED = [
         "elements[2].font_size",
         "is not a length",
         id="bad-font-size",
+    ),
+    pytest.param(
+        with_element(text(font_size_maximum="huge")),
+        "elements[2].font_size_maximum",
+        "is not a length",
+        id="bad-font-size-maximum",
+    ),
+    pytest.param(
+        with_element(text(background_x_padding="wide")),
+        "elements[2].background_x_padding",
+        "is not a length",
+        id="bad-background-padding",
+    ),
+    pytest.param(
+        with_element(text(background_border_radius="round")),
+        "elements[2].background_border_radius",
+        "is not a length",
+        id="bad-background-border-radius",
+    ),
+    pytest.param(
+        with_element(text(background_align_threshold="10%")),
+        "elements[2].background_align_threshold",
+        "not supported",
+        id="unsupported-background-align-threshold",
     ),
     pytest.param(
         with_element(text(stroke_width="1em")),
