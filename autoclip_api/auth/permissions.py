@@ -1,4 +1,4 @@
-"""Roles and permissions: THE permission table (seed §6.2). Nothing else grants anything."""
+"""Roles and permissions: THE permission table. Nothing else grants anything."""
 
 from __future__ import annotations
 
