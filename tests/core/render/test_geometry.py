@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -22,7 +20,8 @@ from tests.core.render.helpers import (
 
 
 @pytest.fixture(scope="module")
-def geometry(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+def geometry(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    """Shapes, a composition and a text placed by anchors and alignment (no media files)."""
     template = {
         "width": W, "height": H, "frame_rate": FPS, "duration": 2,
         "elements": [
@@ -36,7 +35,7 @@ def geometry(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
              "fill_color": "#ffffff", "background_color": "#0000ff"},
         ],
     }  # fmt: skip
-    return render(template, tmp_path_factory.mktemp("geometry"), "geometry", media_dir=media)
+    return render(template, tmp_path_factory.mktemp("geometry"), "geometry")
 
 
 def test_a_childs_time_counts_from_its_compositions_start(geometry: Rendered) -> None:
