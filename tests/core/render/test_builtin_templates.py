@@ -9,11 +9,7 @@ from typing import Any
 
 import pytest
 
-from autoclip_core.render.captions import (
-    Word,
-    words_from_cues,
-    write_transcript,
-)
+from autoclip_core.render.captions import Word, words_from_cues, write_transcript
 from autoclip_core.render.music import write_music_bed
 from autoclip_core.render.probe import measure_loudness, probe
 from autoclip_core.render.templates import (

@@ -7,19 +7,12 @@ from typing import Any
 
 import pytest
 
-from autoclip_core.render.captions import (
-    build_captions_ass,
-)
-from autoclip_core.render.engine import (
-    caption_tracks,
-)
+from autoclip_core.render.captions import build_captions_ass
+from autoclip_core.render.engine import caption_tracks
 from autoclip_core.render.media_sources import MediaResolver
 from autoclip_core.render.renderscript import parse_render_script
 from autoclip_core.render.timeline import resolve_timeline
-from tests.core.render.helpers import (
-    H,
-    W,
-)
+from tests.core.render.helpers import H, W
 
 
 def caption_ass(

@@ -6,14 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.core.render.helpers import (
-    FPS,
-    H,
-    W,
-    frames_at,
-    render,
-    write_voice,
-)
+from tests.core.render.helpers import FPS, H, W, frames_at, render, write_voice
 
 
 def test_hangul_text_and_captions_render_as_distinct_glyphs_not_tofu(

@@ -6,19 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autoclip_core.render.engine import (
-    FFmpegEngine,
-    RenderJob,
-)
+from autoclip_core.render.engine import FFmpegEngine, RenderJob
 from autoclip_core.render.renderscript import TemplateError, parse_render_script
-from tests.core.render.helpers import (
-    BLUE,
-    changed,
-    frame_at,
-    mean_color,
-    plus,
-    render,
-)
+from tests.core.render.helpers import BLUE, changed, frame_at, mean_color, plus, render
 from tests.fakes.fixtures import _loopback_only, allow_loopback, fake_server
 from tests.fakes.server import FakeServer, Reply
 

@@ -9,12 +9,7 @@ from typing import Any
 
 import pytest
 
-from autoclip_core.render.engine import (
-    FFmpegEngine,
-    RenderError,
-    RenderJob,
-    thread_pool,
-)
+from autoclip_core.render.engine import FFmpegEngine, RenderError, RenderJob, thread_pool
 from autoclip_core.render.renderscript import TemplateError, parse_render_script
 from tests.core.render.helpers import (
     BASE,
