@@ -35,6 +35,10 @@ class VisualsError(ProviderError):
     capability = "visuals"
 
 
+class RendererError(ProviderError):
+    capability = "renderer"
+
+
 class PublishError(ProviderError):
     capability = "publisher"
 

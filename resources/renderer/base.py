@@ -15,11 +15,7 @@ import dagster as dg
 from autoclip_core.render.engine import RenderEngine, RenderError, RenderJob, RenderStats
 from autoclip_core.render.ffmpeg_binary import ProgressCallback
 from autoclip_core.render.renderscript import RenderScript, TemplateError
-from resources.errors import ProviderError
-
-
-class RendererError(ProviderError):
-    capability = "renderer"
+from resources.errors import RendererError
 
 
 class RendererResource(dg.ConfigurableResource, ABC):

@@ -20,7 +20,8 @@ from autoclip_core.render.ffmpeg_binary import ProgressCallback
 from autoclip_core.render.probe import probe
 from autoclip_core.render.renderscript import parse_render_script
 from autoclip_core.settings import Settings
-from resources.renderer.base import RendererError, RendererResource
+from resources.errors import RendererError
+from resources.renderer.base import RendererResource
 from resources.renderer.ffmpeg import FFmpegEngineConfig, FFmpegRenderer
 from tests.core.render.helpers import write_image
 
