@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from autoclip_api.auth.notices import LogNotifier, Notifier
+from autoclip_api.auth.notices import MailNotifier, Notifier
 from autoclip_api.auth.oauth import GoogleProvider, OAuthProvider
 from autoclip_api.auth.passwords import Passwords
 from autoclip_api.auth.repository import SessionContext
@@ -22,6 +22,7 @@ from autoclip_api.core.db import make_sessionmaker
 from autoclip_api.core.metrics import Metrics
 from autoclip_api.core.ratelimit import LimiterUnavailable, RateLimiter, make_rate_limiter
 from autoclip_api.core.secrets import jwt_secret
+from autoclip_api.email.mailer import Mailer
 from autoclip_core.db.engine import Database, make_engine
 from autoclip_core.db.migrate import check_current
 from autoclip_core.settings import Settings
@@ -52,13 +53,16 @@ class ApiContext:
     auth_cache: VersionedCache[str, SessionContext | None]
     # Answers about one organisation's data (JSON bytes), at its version (``org_scope``).
     org_cache: VersionedCache[Hashable, bytes]
+    # Mail to people (verification, resets, invitations): the ``email`` capability.
+    mailer: Mailer
+    # Security notices to account holders (auth/notices.py), mailed through ``mailer``.
+    notifier: Notifier
     oauth: dict[str, OAuthProvider] = field(default_factory=dict)
-    # Security notices to account holders (auth/notices.py).
-    notifier: Notifier = field(default_factory=LogNotifier)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiContext:
         secret = jwt_secret(settings)  # refuses a missing secret before the database is read
+        mailer = Mailer.from_settings(settings)  # refuses an unusable SMTP setting
         engine = make_engine(settings.app_database_url)
         # Migrating is a step of its own (``python -m autoclip_api migrate``): a process on its
         # way up only checks.
@@ -102,6 +106,8 @@ class ApiContext:
             http=httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False),
             auth_cache=auth_cache,
             org_cache=org_cache,
+            mailer=mailer,
+            notifier=MailNotifier(mailer),
             oauth=oauth,
         )
 
@@ -109,6 +115,7 @@ class ApiContext:
         self.database = Database(self.engine)
 
     def close(self) -> None:
+        self.mailer.close()
         self.http.close()
         self.limiter.close()
         self.engine.dispose()

@@ -63,6 +63,14 @@ class Settings(BaseSettings):
         description="HS256 key of access/refresh tokens. Required outside local mode; "
         "local mode generates one under data_dir/secrets.",
     )
+    channel_token_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes: the AES-GCM key of channels' OAuth tokens. "
+        "Required in prod; local and test mode generate one under data_dir/secrets.",
+    )
+    preview_concurrency: int = Field(
+        default=1, ge=1, le=8, description="Template previews rendered at once per API process."
+    )
     jwt_issuer: str = "autoclip"
     jwt_audience: str = "autoclip-api"
     cors_origins: str = Field(
@@ -108,6 +116,27 @@ class Settings(BaseSettings):
     google_issuer: str = "https://accounts.google.com"
     oauth_redirect_uris: str = Field(
         default="", description="Comma-separated redirect URIs the OAuth flow may return to."
+    )
+    # e-mail (autoclip_api/email) ---------------------------------------------------------
+    app_url: str = Field(
+        default="http://127.0.0.1:5173",
+        description="Base URL of the web app: the links in e-mails point there.",
+    )
+    mail_from: str = Field(
+        default="AutoClip <no-reply@autoclip.invalid>", description="From: of every e-mail."
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://[user[:password]@]host[:port] (STARTTLS), smtps://... (TLS) or, "
+        "outside prod, smtp+plain://... Unset (with no smtp_host): e-mails go to the log sink "
+        "under data_dir/mail.",
+    )
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "plain"] = Field(
+        default="starttls", description="plain (no encryption) is refused in prod."
     )
 
     @field_validator("jwt_secret")

@@ -5,14 +5,20 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 
 from autoclip_api.auth.dependencies import Authenticated, Public
+from autoclip_api.auth.email_flows import email_flows
 from autoclip_api.auth.schemas import (
+    EmailVerified,
+    ForgotPassword,
     LoginRequest,
+    MailAccepted,
     OAuthAuthorization,
     OAuthAuthorizeRequest,
     OAuthCallbackRequest,
+    PasswordReset,
     RefreshRequest,
     RegisterRequest,
     TokenPair,
+    VerifyEmailRequest,
 )
 from autoclip_api.auth.service import auth_service
 from autoclip_api.context import ApiDep
@@ -20,6 +26,7 @@ from autoclip_api.core.db import SessionDep
 from autoclip_api.core.responses import error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+FORGOT_ANSWER = "If an account has this address, a link to reset its password was mailed to it"
 
 ProviderName = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")]
 
@@ -37,7 +44,8 @@ def client_ip(request: Request) -> str:
 def register(
     body: RegisterRequest, request: Request, api: ApiDep, session: SessionDep
 ) -> TokenPair:
-    """Create a user and an organisation in which the user is ``owner``; sign in."""
+    """Create a user and an organisation in which the user is ``owner``; sign in. A link to
+    verify the e-mail address is mailed to it (``POST /auth/verify-email``)."""
     return auth_service.register(session, api, body, client_ip(request))
 
 
@@ -94,6 +102,62 @@ def oauth_sign_in(
     code and state taken from the redirect are of no use to another client.
 
     A new Google user gets an account and an organisation; an existing user with the same
-    verified email is linked.
+    e-mail address is linked only if they verified it. An account whose address was never
+    verified answers 409: sign in with its password and link Google from the settings.
     """
     return auth_service.oauth_sign_in(session, api, provider, body, client_ip(request))
+
+
+# e-mail verification and password reset ------------------------------------------------------
+
+
+@router.post(
+    "/verify-email/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(401, 409, 429, 503),
+)
+def request_email_verification(
+    subject: Authenticated, api: ApiDep, session: SessionDep
+) -> MailAccepted:
+    """Mail a new verification link to the account's address (the previous link stops
+    working). At most 5 an hour."""
+    email_flows.request_verification(session, api, subject)
+    return MailAccepted(detail="A verification link was mailed to your address")
+
+
+@router.post("/verify-email", dependencies=[Public], responses=error_responses(400, 429, 503))
+def verify_email(
+    body: VerifyEmailRequest, request: Request, api: ApiDep, session: SessionDep
+) -> EmailVerified:
+    """Redeem a mailed link's token: single use, valid 24 hours; it proves the address (a
+    link for an address the account no longer has does nothing)."""
+    return email_flows.verify(session, api, body.token, client_ip(request))
+
+
+@router.post(
+    "/password/forgot",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Public],
+    responses=error_responses(429, 503),
+)
+def forgot_password(
+    body: ForgotPassword, request: Request, api: ApiDep, session: SessionDep
+) -> MailAccepted:
+    """Mail a password reset link (single use, valid 30 minutes) if an account has this
+    address. The answer is the same whether one does or not."""
+    email_flows.forgot_password(session, api, body.email, client_ip(request))
+    return MailAccepted(detail=FORGOT_ANSWER)
+
+
+@router.post(
+    "/password/reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Public],
+    responses=error_responses(400, 422, 429, 503),
+)
+def reset_password(
+    body: PasswordReset, request: Request, api: ApiDep, session: SessionDep
+) -> Response:
+    """Set a new password with a mailed link's token; every session of the account ends."""
+    email_flows.reset_password(session, api, body, client_ip(request))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi.exceptions import RequestValidationError
 from zxcvbn import zxcvbn
 
 MIN_LENGTH = 10
@@ -73,6 +74,17 @@ def check_new_password(
             f"{MIN_SCORE} needed)" + (f": {advice}" if advice else "")
         )
     return password
+
+
+def enforce_password_policy(password: str, *, email: str, name: str) -> None:
+    """:func:`check_new_password` for an existing account, refused as a 422 like the schema's
+    own checks (``body.password``)."""
+    try:
+        check_new_password(password, email=email, name=name)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "password"), "msg": f"Value error, {exc}"}]
+        ) from None
 
 
 def _squashed(text: str) -> str:

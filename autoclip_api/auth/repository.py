@@ -1,4 +1,4 @@
-"""Sessions (logins), refresh tokens and pending OAuth authorizations."""
+"""Sessions (logins), refresh tokens, pending OAuth authorizations and mailed tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from autoclip_api.core.db import changed
 from autoclip_api.core.ratelimit import user_scope
-from autoclip_core.db.models import AuthSession, Membership, OAuthState, RefreshToken
+from autoclip_core.db.models import (
+    AuthSession,
+    EmailToken,
+    Membership,
+    OAuthState,
+    RefreshToken,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +166,42 @@ class OAuthStateRepository:
             self.session.delete(state)
             self.session.flush()
         return state
+
+
+class EmailTokenRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def replace(self, token: EmailToken) -> None:
+        """Stores the token; the user's earlier ones for the same purpose stop working (only
+        the newest mail's link does)."""
+        self.session.execute(
+            delete(EmailToken).where(
+                EmailToken.user_id == token.user_id, EmailToken.purpose == token.purpose
+            )
+        )
+        self.session.add(token)
+
+    def redeem(
+        self, token_hash: str, purposes: tuple[str, ...], now: datetime
+    ) -> EmailToken | None:
+        """The token, used up: one conditional UPDATE, so of two concurrent uses one wins.
+        None when it is unknown, expired, already used or for another purpose."""
+        used = self.session.execute(
+            update(EmailToken)
+            .where(
+                EmailToken.token_hash == token_hash,
+                EmailToken.purpose.in_(purposes),
+                EmailToken.used_at.is_(None),
+                EmailToken.expires_at > now,
+            )
+            .values(used_at=now)
+        )
+        if used.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return self.session.get(EmailToken, token_hash)
+
+    def forget(self, user_id: str, purpose: str) -> None:
+        self.session.execute(
+            delete(EmailToken).where(EmailToken.user_id == user_id, EmailToken.purpose == purpose)
+        )

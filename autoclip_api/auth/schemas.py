@@ -90,3 +90,25 @@ class OAuthCallbackRequest(Schema):
     code_verifier: PkceVerifier = Field(
         description="The verifier of the code_challenge sent to /authorize."
     )
+
+
+class VerifyEmailRequest(Schema):
+    token: Token = Field(description="The token of the mailed link (after ``#token=``).")
+
+
+class EmailVerified(Schema):
+    email: str
+    email_verified: bool
+
+
+class MailAccepted(Schema):
+    detail: str
+
+
+class ForgotPassword(Schema):
+    email: Email
+
+
+class PasswordReset(Schema):
+    token: Token = Field(description="The token of the mailed link (after ``#token=``).")
+    password: NewPassword

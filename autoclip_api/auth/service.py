@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -14,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from autoclip_api.auth.email_flows import email_flows
+from autoclip_api.auth.limits import SIGN_UPS, limit_address, limit_auth_calls
 from autoclip_api.auth.notices import SecurityNotice
 from autoclip_api.auth.oauth import (
     OAuthIdentity,
@@ -37,7 +37,13 @@ from autoclip_api.auth.schemas import (
     TokenPair,
 )
 from autoclip_api.auth.subject import AuthSubject
-from autoclip_api.auth.tokens import ACCESS_TTL, REFRESH_TTL, AccessClaims, InvalidTokenError
+from autoclip_api.auth.tokens import (
+    ACCESS_TTL,
+    REFRESH_TTL,
+    AccessClaims,
+    InvalidTokenError,
+    digest,
+)
 from autoclip_api.context import ApiContext
 from autoclip_api.core.errors import (
     BadGateway,
@@ -69,24 +75,6 @@ logger = logging.getLogger("autoclip_api.auth")
 OAUTH_STATE_TTL = timedelta(minutes=10)
 
 
-@dataclass(frozen=True, slots=True)
-class AddressLimit:
-    """A per-client-address limit (the count comes from the settings)."""
-
-    name: str
-    window_seconds: int
-    event: str
-    detail: str
-
-
-AUTH_CALLS = AddressLimit("auth-ip", 60, "ip_rate_limited", "Too many authentication requests")
-SIGN_UPS = AddressLimit(
-    "register-ip",
-    3600,
-    "register_rate_limited",
-    "Too many sign-ups from your address; try again later",
-)
-
 # Sign-in throttling. Failures for one account from one address slow that address alone: five
 # attempts at once, then waits of 1 s, 2 s, 4 s... up to 15 minutes, so a correct password from
 # anywhere else still signs in. An address failing across many accounts (password spraying)
@@ -99,6 +87,10 @@ FAILED_LOGIN_ALERT = 5
 FAILED_LOGIN_ALERT_WINDOW_SECONDS = 15 * 60
 
 INVALID_CREDENTIALS = "Invalid email or password"
+UNPROVEN_ACCOUNT = (
+    "An account with this e-mail address exists: sign in with your password and link Google "
+    "from your settings (forgot the password? POST /api/v1/auth/password/forgot)"
+)
 INVALID_TOKEN = "Invalid or expired token"
 
 
@@ -163,8 +155,8 @@ class AuthService:
     def register(
         self, session: Session, api: ApiContext, data: RegisterRequest, client_ip: str
     ) -> TokenPair:
-        self._limit_ip(api, client_ip)
-        self._limit(api, SIGN_UPS, client_ip, api.settings.register_rate_limit_per_hour)
+        limit_auth_calls(api, client_ip)
+        limit_address(api, SIGN_UPS, client_ip, api.settings.register_rate_limit_per_hour)
         # Hashed before the e-mail is looked up: a taken address costs the same hash as a new
         # account, so the 409 is not answered sooner than a sign-up (no timing oracle).
         password_hash = api.passwords.hash(data.password)
@@ -184,7 +176,11 @@ class AuthService:
             session, users, user, data.org_name, now, conflict="Email already registered"
         )
         pair = self._open_session(session, api, user.id, org.id, Role.OWNER, now)
+        # Until its owner follows the mailed link, the address is only what someone typed in:
+        # Google sign-in does not link to it, and invitations to it cannot be accepted.
+        mail = email_flows.verification(session, api, user, now)
         session.commit()
+        api.mailer.send(mail)
         api.metrics.auth_events.labels("register").inc()
         logger.info("registered user=%s org=%s", user.id, org.id)
         return pair
@@ -192,7 +188,7 @@ class AuthService:
     def login(
         self, session: Session, api: ApiContext, data: LoginRequest, client_ip: str
     ) -> TokenPair:
-        self._limit_ip(api, client_ip)
+        limit_auth_calls(api, client_ip)
         # Every attempt is counted before the password is checked and a success takes it back,
         # so concurrent guesses cannot slip past the back-off.
         account = hashed(data.email)
@@ -251,7 +247,7 @@ class AuthService:
         tabs refreshing at once) gets the very same new pair, while that pair's refresh token
         is unused; any other reuse revokes the whole session.
         """
-        self._limit_ip(api, client_ip)
+        limit_auth_calls(api, client_ip)
         try:
             claims = api.tokens.decode_refresh(token)
         except InvalidTokenError:
@@ -331,13 +327,13 @@ class AuthService:
             raise NotFound("Unknown OAuth provider")
         if request.redirect_uri not in api.settings.oauth_redirect_uri_list:
             raise BadRequest("redirect_uri is not registered (AUTOCLIP_OAUTH_REDIRECT_URIS)")
-        self._limit_ip(api, client_ip)
+        limit_auth_calls(api, client_ip)
         now = utcnow()
         state = secrets.token_urlsafe(32)
         nonce = secrets.token_urlsafe(24)
         OAuthStateRepository(session).add(
             OAuthState(
-                state_hash=_sha256(state),
+                state_hash=digest(state),
                 provider=provider,
                 code_challenge=request.code_challenge,
                 nonce=nonce,
@@ -366,9 +362,9 @@ class AuthService:
         idp = api.oauth.get(provider)
         if idp is None:
             raise NotFound("Unknown OAuth provider")
-        self._limit_ip(api, client_ip)
+        limit_auth_calls(api, client_ip)
         now = utcnow()
-        pending = OAuthStateRepository(session).pop(_sha256(callback.state), provider, now)
+        pending = OAuthStateRepository(session).pop(digest(callback.state), provider, now)
         session.commit()  # a state is single-use, whatever happens next
         if pending is None:
             raise Unauthorized("Unknown or expired OAuth state")
@@ -407,7 +403,14 @@ class AuthService:
         return pair
 
     def _user_for_identity(self, session: Session, identity: OAuthIdentity, now: datetime) -> User:
-        """The linked user; else the user with that (verified) email, linked; else a new one."""
+        """The linked user; else the user with that address if they proved it, linked; else a
+        new one.
+
+        An account whose address nobody proved is never linked: anyone can register someone
+        else's address with a password of their own and wait for its owner to sign in with
+        Google (pre-account takeover). Its owner is told to sign in with the password (or
+        reset it through the mail) and link Google from the settings.
+        """
         users = UserRepository(session)
         user = users.get_by_google_sub(identity.subject)
         if user is not None:
@@ -418,6 +421,8 @@ class AuthService:
         if user is not None:
             if user.google_sub is not None:
                 raise Conflict("This email is linked to another Google account")
+            if user.email_verified_at is None:
+                raise Conflict(UNPROVEN_ACCOUNT)
             user.google_sub = identity.subject
             user.updated_at = now
             return user
@@ -427,6 +432,7 @@ class AuthService:
             name=identity.name,
             password_hash=None,
             google_sub=identity.subject,
+            email_verified_at=now,  # Google's verified claim
             created_at=now,
             updated_at=now,
         )
@@ -441,24 +447,6 @@ class AuthService:
         return user
 
     # internals ------------------------------------------------------------------------------
-
-    def _limit_ip(self, api: ApiContext, client_ip: str) -> None:
-        """Per-address limit on every credential endpoint."""
-        self._limit(api, AUTH_CALLS, client_ip, api.settings.auth_rate_limit_per_minute)
-
-    @staticmethod
-    def _limit(api: ApiContext, rule: AddressLimit, client_ip: str, limit: int) -> None:
-        """429 past ``limit`` calls from the address in the rule's window; without its store it
-        fails closed (503)."""
-        try:
-            hit = api.limiter.hit(
-                f"{rule.name}:{client_ip}", limit=limit, window_seconds=rule.window_seconds
-            )
-        except LimiterUnavailable:
-            raise ServiceUnavailable("Sign-in is temporarily unavailable") from None
-        if not hit.allowed:
-            api.metrics.auth_events.labels(rule.event).inc()
-            raise TooManyRequests(hit.reset_after, rule.detail)
 
     @staticmethod
     def _signal_failure(api: ApiContext, account: str, user: User | None) -> None:
@@ -485,6 +473,7 @@ class AuthService:
             api.notifier.notify(
                 SecurityNotice(
                     user.id,
+                    user.email,
                     "login.repeated_failures",
                     {"failures": hit.count, "window_s": FAILED_LOGIN_ALERT_WINDOW_SECONDS},
                 )
@@ -542,10 +531,6 @@ class AuthService:
             ),
             expires_in=int(ACCESS_TTL.total_seconds()),
         )
-
-
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 auth_service = AuthService()

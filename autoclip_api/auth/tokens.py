@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -137,6 +138,16 @@ class TokenCodec:
         if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("sid"), str):
             raise InvalidTokenError("bad sub/sid claim")
         return claims
+
+
+def opaque_token() -> str:
+    """A random token for a link or a state (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def digest(token: str) -> str:
+    """What is stored of an opaque token: its SHA-256, so the database alone redeems none."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _from_timestamp(value: Any) -> datetime:

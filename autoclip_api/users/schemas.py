@@ -9,6 +9,7 @@ from autoclip_api.core.types import Name, ReadSchema, Schema
 class Me(ReadSchema):
     id: str
     email: str
+    email_verified: bool = Field(description="Whether the owner of the address proved it.")
     name: str
     org_id: str | None = Field(description="The organisation of this session.")
     role: str | None = Field(description="Current role there (read on every request).")

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import logging
 
-from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
-from autoclip_api.auth.passwords import check_new_password
+from autoclip_api.auth.passwords import enforce_password_policy
 from autoclip_api.auth.permissions import Role, sorted_permissions
 from autoclip_api.auth.repository import AuthSessionRepository
 from autoclip_api.auth.subject import AuthSubject
@@ -36,7 +35,7 @@ class UserService:
                 and api.passwords.verify(user.password_hash, data.current_password)
             ):
                 raise Forbidden("current_password is missing or wrong")
-            _check_new_password(data.password, user)
+            enforce_password_policy(data.password, email=user.email, name=user.name)
             user.password_hash = api.passwords.hash(data.password)
             AuthSessionRepository(session).revoke_all(
                 user.id, reason="password_changed", now=now, keep=subject.session_id
@@ -88,21 +87,12 @@ class UserService:
         return Me(
             id=user.id,
             email=user.email,
+            email_verified=user.email_verified_at is not None,
             name=user.name,
             org_id=subject.org_id,
             role=subject.role.value if subject.role else None,
             permissions=sorted_permissions(subject.role),
         )
-
-
-def _check_new_password(password: str, user: User) -> None:
-    """The password policy with the account's own e-mail and name; a 422 like the schema's."""
-    try:
-        check_new_password(password, email=user.email, name=user.name)
-    except ValueError as exc:
-        raise RequestValidationError(
-            [{"type": "value_error", "loc": ("body", "password"), "msg": f"Value error, {exc}"}]
-        ) from None
 
 
 user_service = UserService()

@@ -71,6 +71,11 @@ class User(Base):
         String(255), doc="argon2id (PHC string); NULL for accounts that only sign in via OAuth."
     )
     google_sub: Mapped[str | None] = mapped_column(String(255), unique=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        doc="When the owner of ``email`` proved it (a mailed link, or Google's verified claim); "
+        "NULL: anyone may have typed it in.",
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -332,3 +337,21 @@ class PerformanceSnapshot(Base):
     shares: Mapped[int] = mapped_column(Integer, default=0)
     watch_time_s: Mapped[float] = mapped_column(Float, default=0.0)
     captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# identity, continued: what is mailed to people ------------------------------------------------
+
+
+class EmailToken(Base):
+    """A single-use token mailed to an address (verify it, change to it, reset a password),
+    stored as its SHA-256: the database alone cannot redeem one."""
+
+    __tablename__ = "email_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(254), doc="The address it was sent to.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -25,7 +25,8 @@ from autoclip_api.app import create_app
 from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.models import Base
 from autoclip_core.settings import Settings
-from tests.api.helpers import ApiClient
+from tests.api.helpers import ApiClient, Outbox
+from tests.fakes.google_idp import FakeGoogle, running_fake_google
 
 POSTGRES_URL = os.environ.get("AUTOCLIP_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("AUTOCLIP_TEST_REDIS_URL")
@@ -46,6 +47,14 @@ def require_service(name: str, value: str | None) -> str:
             pytest.fail(f"{name} is not set: run through `make test`")
         pytest.skip(f"no {name} (run through scripts/with-test-services.sh)")
     return value
+
+
+@pytest.fixture
+def google() -> Iterator[FakeGoogle]:
+    """A fake Google identity provider on 127.0.0.1 (``google.app_settings()`` configures the
+    API for it)."""
+    with running_fake_google() as idp:
+        yield idp
 
 
 @pytest.fixture
@@ -155,4 +164,9 @@ def app(app_factory: Callable[..., FastAPI]) -> FastAPI:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[ApiClient]:
     async with client_for(app) as http:
-        yield ApiClient(http)
+        yield ApiClient(http, outbox_of(app))
+
+
+def outbox_of(app: FastAPI) -> Outbox:
+    """Where the app's log mail provider writes (its data dir)."""
+    return Outbox.of(app.state.api.settings.root)

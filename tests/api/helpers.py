@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -39,9 +43,57 @@ class Account:
         return str(self.claims["org_id"])
 
 
+class Outbox:
+    """The log mail provider's outbox (``<data dir>/mail/outbox.jsonl``), read as a person
+    reads their mailbox: the messages to one address, and the token in a mailed link."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def of(cls, data_dir: Path) -> Outbox:
+        return cls(data_dir / "mail" / "outbox.jsonl")
+
+    def messages(self, to: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        found = [json.loads(line) for line in lines if line.strip()]
+        return [
+            m
+            for m in found
+            if (to is None or m["to"] == to) and (kind is None or m["kind"] == kind)
+        ]
+
+    def wait_for(self, to: str, kind: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
+        """The ``count``-th message of ``kind`` to ``to`` (mail leaves on a worker thread)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.messages(to, kind)
+            if len(found) >= count:
+                return found[count - 1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {kind} mail #{count} to {to}: {self.messages(to)}")
+            time.sleep(0.02)
+
+    def token(self, to: str, kind: str, count: int = 1) -> str:
+        """The token of the link in that message (``…#token=<token>``)."""
+        message = self.wait_for(to, kind, count)
+        (link,) = message["links"].values()
+        fragment = urlsplit(link).fragment
+        assert fragment.startswith("token="), link
+        return fragment.removeprefix("token=")
+
+
 class ApiClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, outbox: Outbox | None = None) -> None:
         self.http = http
+        self._outbox = outbox
+
+    @property
+    def outbox(self) -> Outbox:
+        assert self._outbox is not None, "this client was made without the app's outbox"
+        return self._outbox
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.http, name)
@@ -57,6 +109,12 @@ class ApiClient:
         assert response.status_code == 201, response.text
         body = response.json()
         return Account(email, password, body["access_token"], body["refresh_token"])
+
+    async def verify_email(self, account: Account) -> None:
+        """Follows the verification link mailed at sign-up."""
+        token = self.outbox.token(account.email, "verify_email")
+        response = await self.http.post("/api/v1/auth/verify-email", json={"token": token})
+        assert response.status_code == 200, response.text
 
     async def login(self, account: Account, *, org_id: str | None = None) -> Account:
         payload: dict[str, Any] = {"email": account.email, "password": account.password}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,36 +13,22 @@ import pytest
 from fastapi import FastAPI
 
 from autoclip_api.auth.oauth import GoogleProvider, OAuthRejectedError, pkce_challenge
-from tests.api.conftest import client_for
+from tests.api.conftest import client_for, outbox_of
 from tests.api.helpers import ApiClient, problem
-from tests.fakes.google_idp import CLIENT_ID, CLIENT_SECRET, FakeGoogle, running_fake_google
+from tests.fakes.google_idp import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, FakeGoogle
 
 pytestmark = pytest.mark.anyio
-
-REDIRECT_URI = "http://127.0.0.1:5173/auth/callback"
-
-
-@pytest.fixture
-def google() -> Iterator[FakeGoogle]:
-    with running_fake_google() as idp:
-        yield idp
 
 
 @pytest.fixture
 def oauth_app(app_factory: Callable[..., FastAPI], google: FakeGoogle) -> FastAPI:
-    return app_factory(
-        google_client_id=CLIENT_ID,
-        google_client_secret=CLIENT_SECRET,
-        google_authorization_endpoint=google.authorization_endpoint,
-        google_token_endpoint=google.token_endpoint,
-        oauth_redirect_uris=f"{REDIRECT_URI},https://app.autoclip.example/cb",
-    )
+    return app_factory(**google.app_settings(REDIRECT_URI, "https://app.autoclip.example/cb"))
 
 
 @pytest.fixture
 async def oauth_client(oauth_app: FastAPI) -> AsyncIterator[ApiClient]:
     async with client_for(oauth_app) as http:
-        yield ApiClient(http)
+        yield ApiClient(http, outbox_of(oauth_app))
 
 
 def _verifier() -> str:
@@ -136,10 +122,18 @@ async def test_new_google_user_gets_an_account_and_an_org(
     assert login.status_code == 401
 
 
-async def test_existing_user_with_the_verified_email_is_linked(
+async def test_an_account_is_linked_only_once_its_owner_proved_the_address(
     oauth_client: ApiClient, google: FakeGoogle
 ) -> None:
     account = await oauth_client.register(email="grace@gmail.example")
+    refused = await _sign_in(oauth_client)
+    assert refused.status_code == 409
+    assert refused.json() == problem(
+        409,
+        "An account with this e-mail address exists: sign in with your password and link "
+        "Google from your settings (forgot the password? POST /api/v1/auth/password/forgot)",
+    )
+    await oauth_client.verify_email(account)
     response = await _sign_in(oauth_client)
     assert response.status_code == 200
     claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})

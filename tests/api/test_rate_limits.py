@@ -9,8 +9,7 @@ from collections.abc import Callable
 import pytest
 from fastapi import FastAPI
 
-from autoclip_api.auth.notices import SecurityNotice
-from tests.api.conftest import client_for
+from tests.api.conftest import client_for, outbox_of
 from tests.api.helpers import ApiClient, problem
 
 pytestmark = pytest.mark.anyio
@@ -113,31 +112,23 @@ async def test_failures_from_everywhere_alert_and_notify_the_owner_without_locki
     app_factory: Callable[..., FastAPI], caplog: pytest.LogCaptureFixture
 ) -> None:
     app = app_factory()
-    notices: list[SecurityNotice] = []
-    app.state.api.notifier = RecordingNotifier(notices)
     async with client_for(app) as http:
         account = await ApiClient(http).register()
     wrong = {"email": account.email, "password": "wrong password!!"}
     for i in range(7):  # a botnet: one guess per address
         async with client_for(app, ip=f"203.0.113.{i}") as http:
             assert (await http.post("/api/v1/auth/login", json=wrong)).status_code == 401
-    assert notices == [
-        SecurityNotice(account.user_id, "login.repeated_failures", {"failures": 5, "window_s": 900})
-    ]
+    outbox = outbox_of(app)
+    notice = outbox.wait_for(account.email, "notice:login.repeated_failures")
+    assert "5 failed attempts to sign in to your account within the last 15" in notice["text"]
+    app.state.api.mailer.flush()  # everything queued is delivered: one notice per window
+    assert len(outbox.messages(account.email, "notice:login.repeated_failures")) == 1
     alerts = [
         r for r in caplog.records if "security_event=login.repeated_failures" in r.getMessage()
     ]
     assert [r.levelname for r in alerts] == ["WARNING"]
     async with client_for(app, ip="203.0.113.200") as http:
         await ApiClient(http).login(account)  # a signal, not a wall
-
-
-class RecordingNotifier:
-    def __init__(self, notices: list[SecurityNotice]) -> None:
-        self.notices = notices
-
-    def notify(self, notice: SecurityNotice) -> None:
-        self.notices.append(notice)
 
 
 async def test_credential_endpoints_are_limited_per_ip(

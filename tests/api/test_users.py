@@ -18,6 +18,7 @@ async def test_me_shows_identity_org_role_and_permissions(client: ApiClient) -> 
     assert me == {
         "id": viewer.user_id,
         "email": viewer.email,
+        "email_verified": False,
         "name": "Test User",
         "org_id": owner.org_id,
         "role": "viewer",

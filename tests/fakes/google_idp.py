@@ -29,6 +29,7 @@ CLIENT_ID = "autoclip-test.apps.googleusercontent.com"
 CLIENT_SECRET = "fake-google-client-secret"
 AUTHORIZATION_PATH = "/o/oauth2/v2/auth"
 TOKEN_PATH = "/token"
+REDIRECT_URI = "http://127.0.0.1:5173/auth/callback"
 
 
 @dataclass
@@ -61,6 +62,16 @@ class FakeGoogle:
     @property
     def token_endpoint(self) -> str:
         return self.server.url(TOKEN_PATH)
+
+    def app_settings(self, *redirect_uris: str) -> dict[str, str]:
+        """The API's settings for signing in with this provider (``AUTOCLIP_GOOGLE_*``)."""
+        return {
+            "google_client_id": CLIENT_ID,
+            "google_client_secret": CLIENT_SECRET,
+            "google_authorization_endpoint": self.authorization_endpoint,
+            "google_token_endpoint": self.token_endpoint,
+            "oauth_redirect_uris": ",".join(redirect_uris or (REDIRECT_URI,)),
+        }
 
     def _authorize(self, request: Request) -> Reply:
         query = request.query
