@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autoclip_api.auth.dependencies import RouteGuard
 from autoclip_api.auth.endpoints import router as auth_router
+from autoclip_api.channels.endpoints import router as channels_router
 from autoclip_api.context import ApiContext
 from autoclip_api.core.errors import ApiError
 from autoclip_api.core.logs import install_redaction
@@ -37,6 +38,7 @@ from autoclip_api.health.endpoints import build_router as build_health_router
 from autoclip_api.organizations.endpoints import router as organizations_router
 from autoclip_api.projects.endpoints import router as projects_router
 from autoclip_api.sources.endpoints import router as sources_router
+from autoclip_api.templates.endpoints import router as templates_router
 from autoclip_api.users.endpoints import router as users_router
 from autoclip_core.settings import Settings, get_settings
 
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (auth_router, users_router, organizations_router, projects_router):
         v1.include_router(router)
     v1.include_router(sources_router)
+    for router in (channels_router, templates_router):
+        v1.include_router(router)
     v1.include_router(build_health_router())
     app.include_router(v1)
     app.include_router(build_health_router(), include_in_schema=False)  # probes at the root too

@@ -23,6 +23,8 @@ from autoclip_api.core.metrics import Metrics
 from autoclip_api.core.ratelimit import LimiterUnavailable, RateLimiter, make_rate_limiter
 from autoclip_api.core.secrets import jwt_secret
 from autoclip_api.email.mailer import Mailer
+from autoclip_api.templates.preview import PreviewRenderer
+from autoclip_core.crypto import TokenCipher, channel_token_key
 from autoclip_core.db.engine import Database, make_engine
 from autoclip_core.db.migrate import check_current
 from autoclip_core.settings import Settings
@@ -57,12 +59,17 @@ class ApiContext:
     mailer: Mailer
     # Security notices to account holders (auth/notices.py), mailed through ``mailer``.
     notifier: Notifier
+    # Template previews: rendered on the thread pool, a few at once (templates/preview.py).
+    previews: PreviewRenderer
+    # Seals and opens channels' OAuth tokens (autoclip_core/crypto.py).
+    channel_tokens: TokenCipher
     oauth: dict[str, OAuthProvider] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiContext:
         secret = jwt_secret(settings)  # refuses a missing secret before the database is read
         mailer = Mailer.from_settings(settings)  # refuses an unusable SMTP setting
+        channel_tokens = TokenCipher(channel_token_key(settings))  # refuses a missing prod key
         engine = make_engine(settings.app_database_url)
         # Migrating is a step of its own (``python -m autoclip_api migrate``): a process on its
         # way up only checks.
@@ -108,6 +115,8 @@ class ApiContext:
             org_cache=org_cache,
             mailer=mailer,
             notifier=MailNotifier(mailer),
+            previews=PreviewRenderer.from_settings(settings),
+            channel_tokens=channel_tokens,
             oauth=oauth,
         )
 

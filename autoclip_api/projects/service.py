@@ -4,7 +4,9 @@ import logging
 import re
 import unicodedata
 from functools import partial
+from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +18,8 @@ from autoclip_api.core.errors import NotFound
 from autoclip_api.core.ratelimit import org_scope
 from autoclip_api.core.types import is_hex_id
 from autoclip_api.projects.schemas import ProjectCreate, ProjectList, ProjectRead, ProjectUpdate
+from autoclip_api.templates.service import template_reference_problem
+from autoclip_core.db.channels import ChannelRepository
 from autoclip_core.db.models import Project, new_id, utcnow
 from autoclip_core.db.projects import ProjectRepository
 
@@ -50,6 +54,37 @@ def readable_project(session: Session, subject: AuthSubject, project_id: str) ->
     if project is None:
         raise NotFound(PROJECT_NOT_FOUND)
     return project
+
+
+def check_references(
+    session: Session, subject: AuthSubject, project: Project | None, values: dict[str, Any]
+) -> None:
+    """422 naming ``template_id`` or ``channels`` when they name a template the organisation
+    cannot render with, or channels that are not the project's (a new project has none)."""
+    errors: list[dict[str, Any]] = []
+
+    def refuse(kind: str, field: str, message: str) -> None:
+        errors.append({"type": kind, "loc": ("body", field), "msg": message})
+
+    template_id = values.get("template_id")
+    if template_id is not None:
+        problem = template_reference_problem(session, subject.org_id, template_id)
+        if problem is not None:
+            refuse("unknown_template", "template_id", problem)
+    channel_ids = values.get("channels")
+    if channel_ids:
+        repeated = sorted({i for i in channel_ids if channel_ids.count(i) > 1})
+        if repeated:
+            refuse("value_error", "channels", f"listed more than once: {', '.join(repeated)}")
+        unknown = (
+            ChannelRepository(session).unknown(project, channel_ids)
+            if project is not None
+            else list(dict.fromkeys(channel_ids))
+        )
+        if unknown:
+            refuse("unknown_channel", "channels", f"not this project's: {', '.join(unknown)}")
+    if errors:
+        raise RequestValidationError(errors)
 
 
 class ProjectService:
@@ -88,6 +123,7 @@ class ProjectService:
 
     def create(self, session: Session, subject: AuthSubject, data: ProjectCreate) -> ProjectRead:
         project_id = new_id()
+        check_references(session, subject, None, data.model_dump(exclude_unset=True))
         project = projects(session).add(
             Project(
                 id=project_id,
@@ -108,9 +144,9 @@ class ProjectService:
         self, session: Session, subject: AuthSubject, project_id: str, data: ProjectUpdate
     ) -> ProjectRead:
         project = self._project(session, subject, project_id)
-        projects(session).update(
-            project, data.model_dump(mode="json", exclude_unset=True), utcnow()
-        )
+        values = data.model_dump(mode="json", exclude_unset=True)
+        check_references(session, subject, project, values)
+        projects(session).update(project, values, utcnow())
         session.commit()
         return ProjectRead.model_validate(project)
 

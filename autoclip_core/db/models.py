@@ -8,12 +8,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -186,6 +188,9 @@ class Project(Base):
         doc="Request a content run for every new item at once (else drafts wait for the "
         "daily batch or a person). The sources file sets it for the projects it defines.",
     )
+    voice: Mapped[str | None] = mapped_column(
+        String(64), doc="The narration voice; NULL: the speech provider's voice for the language."
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), onupdate=utcnow)
 
@@ -355,3 +360,67 @@ class EmailToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# what creators set up and what the pipeline made -------------------------------------------
+
+
+class Channel(Base):
+    """Where a project publishes: a local folder now, a YouTube or TikTok account once
+    authorised. ``slug`` is the channel's publish target (the local publisher's folder under
+    ``channels/``, the ``channel`` of receipts and performance snapshots).
+
+    OAuth tokens are stored encrypted (AES-GCM, ``autoclip_core.crypto``), bound to the
+    organisation and the channel: the database alone reveals none, and a ciphertext copied to
+    another row does not decrypt.
+    """
+
+    __tablename__ = "channels"
+    __table_args__ = (Index("ix_channels_project_id_created_at", "project_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(32))
+    access_token: Mapped[bytes | None] = mapped_column(LargeBinary, doc="AES-GCM ciphertext.")
+    refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary, doc="AES-GCM ciphertext.")
+    token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class VideoTemplate(Base):
+    """An organisation's own RenderScript template (the built-ins live with the engine)."""
+
+    __tablename__ = "templates"
+    __table_args__ = (Index("ix_templates_org_id_created_at", "org_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[dict[str, Any]] = mapped_column(JSON, doc="The RenderScript JSON.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ContentMedia(Base):
+    """A file the pipeline made for a content item (its video, thumbnail, narration audio,
+    caption timings), by storage key: what the API serves under ``/contents/{id}/media``."""
+
+    __tablename__ = "content_media"
+
+    content_id: Mapped[str] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    storage_key: Mapped[str] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -10,6 +10,7 @@ from typing import Any, TypedDict, Unpack, cast
 from sqlalchemy import ColumnElement, Row, Select, Table, delete, false, func, select
 from sqlalchemy.orm import Session
 
+from autoclip_core.db.channels import publish_targets
 from autoclip_core.db.content import content_or_raise
 from autoclip_core.db.engine import Database, Repository
 from autoclip_core.db.models import Project
@@ -45,14 +46,16 @@ class ProjectSettings:
     topic_weights: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, p: Project) -> ProjectSettings:
+    def of(cls, p: Project, channels: Sequence[str] | None = None) -> ProjectSettings:
+        """``channels``: the project's publish targets when resolved (``of_content``), else
+        the column as it is."""
         return cls(
             p.id,
             p.slug,
             p.review_required,
             tuple(p.blocked_terms or ()),
             p.template_id,
-            tuple(p.channels or ("local",)),
+            tuple(channels if channels is not None else (p.channels or ("local",))),
             p.timezone or "UTC",
             bool(p.auto_generate),
             DailyBatch.model_validate(p.daily_batch) if p.daily_batch else None,
@@ -146,8 +149,10 @@ class ProjectRepository(Repository):
             )
 
     def of_content(self, content_id: str) -> ProjectSettings:
+        """The settings of the item's project, its channels as publish targets."""
         with self._session() as s:
-            return ProjectSettings.of(content_or_raise(s, content_id).project)
+            project = content_or_raise(s, content_id).project
+            return ProjectSettings.of(project, publish_targets(s, project))
 
     # the API: every read starts at the tenant scope -------------------------------------------
 

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import httpx
 import pytest
 
 from autoclip_assets.partitions import content_items
+from autoclip_core.render.templates import load_template
 from autoclip_core.schemas import SourceItem
 from resources.app_database import AppDatabase
 from schedules.daily_batch import daily_batch_schedule
@@ -146,7 +148,8 @@ async def test_slugs_are_unique_across_orgs_for_the_same_name(client: ApiClient)
 
 SETTINGS = {
     "template_id": "square",
-    "channels": ["local", "backup"],
+    "language": "ko",
+    "voice": "ko+f3",
     "blocked_terms": ["도박", "casino"],
     "daily_batch": {"time": "07:30", "count": 2, "timezone": "Asia/Seoul"},
     "topic_weights": {"경제": 1.0, "sports": 0.25},
@@ -156,9 +159,9 @@ SETTINGS = {
 async def test_a_project_holds_all_its_settings(client: ApiClient) -> None:
     owner = await client.register()
     plain = await client.project(owner, "Plain")
-    assert {k: plain[k] for k in SETTINGS} == {
-        "template_id": "short", "channels": ["local"], "blocked_terms": [],
-        "daily_batch": None, "topic_weights": {},
+    assert {k: plain[k] for k in [*SETTINGS, "channels"]} == {
+        "template_id": "short", "language": None, "voice": None, "blocked_terms": [],
+        "daily_batch": None, "topic_weights": {}, "channels": [],
     }  # fmt: skip
     created = await client.post(
         "/api/v1/projects", json={"name": "All", **SETTINGS}, headers=owner.headers
@@ -173,10 +176,12 @@ async def test_a_project_holds_all_its_settings(client: ApiClient) -> None:
     assert listed[-1] == project
     url = f"/api/v1/projects/{project['id']}"
     patched = await client.patch(
-        url, json={"daily_batch": None, "channels": ["local"]}, headers=owner.headers
-    )
+        url, json={"daily_batch": None, "voice": None, "template_id": "long"},
+        headers=owner.headers,
+    )  # fmt: skip
     assert patched.status_code == 200, patched.text
-    assert (patched.json()["daily_batch"], patched.json()["channels"]) == (None, ["local"])
+    assert (patched.json()["daily_batch"], patched.json()["voice"]) == (None, None)
+    assert patched.json()["template_id"] == "long"
     assert patched.json()["topic_weights"] == SETTINGS["topic_weights"]
     assert (await client.get(url, headers=owner.headers)).json() == patched.json()
 
@@ -191,8 +196,12 @@ async def test_a_project_holds_all_its_settings(client: ApiClient) -> None:
         {"daily_batch": {"timezone": "Mars/Olympus"}},
         {"daily_batch": {"time": "09:00", "extra": 1}},
         {"template_id": "vertical"},
-        {"channels": []},
+        {"template_id": "../short"},
         {"channels": ["../etc"]},
+        {"channels": ["f" * 32]},
+        {"channels": "local"},
+        {"voice": "a voice; rm -rf"},
+        {"voice": ""},
         {"blocked_terms": [""]},
         {"topic_weights": {"x": 1.5}},
     ],
@@ -208,6 +217,83 @@ async def test_invalid_settings_are_422(client: ApiClient, settings: dict[str, o
         f"/api/v1/projects/{project['id']}", json=settings, headers=owner.headers
     )
     assert response.status_code == 422, settings
+
+
+def pointers(response: httpx.Response) -> list[str]:
+    assert response.status_code == 422, response.text
+    return [e["pointer"] for e in response.json()["errors"]]
+
+
+async def test_an_unknown_template_or_channel_is_422_naming_the_field(client: ApiClient) -> None:
+    owner = await client.register()
+    project = await client.project(owner)
+    url = f"/api/v1/projects/{project['id']}"
+    unknown = {"template_id": "0" * 32, "channels": ["1" * 32]}
+    response = await client.patch(url, json=unknown, headers=owner.headers)
+    assert pointers(response) == ["#/template_id", "#/channels"]
+    assert "unknown template" in response.json()["errors"][0]["detail"]
+    assert "1" * 32 in response.json()["errors"][1]["detail"]
+    created = await client.post(
+        "/api/v1/projects", json={"name": "New", **unknown}, headers=owner.headers
+    )
+    assert pointers(created) == ["#/template_id", "#/channels"]
+    assert (await client.get(url, headers=owner.headers)).json() == project  # nothing changed
+
+
+async def test_a_project_lists_its_own_channels_by_id(client: ApiClient) -> None:
+    owner = await client.register()
+    project = await client.project(owner)
+    other = await client.project(owner, "Other")
+    url = f"/api/v1/projects/{project['id']}"
+    made = []
+    for name in ("Folder A", "Folder B"):
+        response = await client.post(
+            f"{url}/channels", json={"platform": "local", "name": name}, headers=owner.headers
+        )
+        assert response.status_code == 201, response.text
+        made.append(response.json()["id"])
+    assert (await client.get(url, headers=owner.headers)).json()["channels"] == made
+    reordered = await client.patch(url, json={"channels": made[::-1]}, headers=owner.headers)
+    assert reordered.json()["channels"] == made[::-1]
+    twice = await client.patch(url, json={"channels": [made[0]] * 2}, headers=owner.headers)
+    assert pointers(twice) == ["#/channels"]
+    foreign = await client.patch(
+        f"/api/v1/projects/{other['id']}", json={"channels": made[:1]}, headers=owner.headers
+    )
+    assert pointers(foreign) == ["#/channels"]  # another project's channel
+    none = await client.patch(url, json={"channels": []}, headers=owner.headers)
+    assert (none.status_code, none.json()["channels"]) == (200, [])
+
+
+async def test_a_project_renders_with_its_organisations_own_template(client: ApiClient) -> None:
+    owner = await client.register()
+    stranger = await client.register()
+    source = load_template("square")
+    own = await client.post(
+        "/api/v1/templates", json={"name": "Mine", "source": source}, headers=owner.headers
+    )
+    theirs = await client.post(
+        "/api/v1/templates", json={"name": "Theirs", "source": source}, headers=stranger.headers
+    )
+    partial = {**source, "elements": [e for e in source["elements"] if e["name"] != "Scene"]}
+    lacking = await client.post(
+        "/api/v1/templates", json={"name": "No scenes", "source": partial}, headers=owner.headers
+    )
+    assert {own.status_code, theirs.status_code, lacking.status_code} == {201}
+    project = await client.project(owner)
+    url = f"/api/v1/projects/{project['id']}"
+    mine = own.json()["id"]
+    response = await client.patch(url, json={"template_id": mine}, headers=owner.headers)
+    assert (response.status_code, response.json()["template_id"]) == (200, mine)
+    response = await client.patch(
+        url, json={"template_id": theirs.json()["id"]}, headers=owner.headers
+    )
+    assert pointers(response) == ["#/template_id"]  # another organisation's: unknown here
+    response = await client.patch(
+        url, json={"template_id": lacking.json()["id"]}, headers=owner.headers
+    )
+    assert pointers(response) == ["#/template_id"]
+    assert "Scene" in response.json()["errors"][0]["detail"]
 
 
 async def test_an_api_created_project_gets_its_daily_batch_from_the_schedule(

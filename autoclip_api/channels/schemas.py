@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from autoclip_api.core.types import Name, ReadSchema, Schema, UtcDatetime
+from autoclip_core.db.channels import ChannelState, Platform
+
+SettingKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+SettingValue = (
+    Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
+    | bool
+    | int
+    | float
+    | None
+)
+
+
+class ChannelCreate(Schema):
+    platform: Platform = Field(
+        description="local: files in the server's channels folder (works now); youtube, "
+        "tiktok: an account to connect (stored as needs_authorization)."
+    )
+    name: Name
+    settings: Annotated[dict[SettingKey, SettingValue], Field(max_length=32)] = Field(
+        default_factory=dict, description="Platform options (e.g. privacy), plain values."
+    )
+
+
+class ChannelRead(ReadSchema):
+    id: str
+    project_id: str
+    platform: Platform
+    name: str
+    slug: str = Field(description="The channel's publish target (local: its folder name).")
+    settings: dict[str, str | bool | int | float | None]
+    state: ChannelState
+    authorized: bool = Field(description="Whether OAuth tokens are stored (sealed).")
+    created_at: UtcDatetime
+    updated_at: UtcDatetime | None
+
+
+class ChannelList(ReadSchema):
+    items: list[ChannelRead]
