@@ -202,12 +202,14 @@ def verify_delivery(
 ) -> SignedDelivery:
     """Check a delivery: rate limits, source, timestamp, signature, enabled, not a replay.
 
-    An unknown source, another project's or a source that is not a webhook are the same 404.
+    Every attempt counts against the client's address; only a correctly signed delivery
+    counts against the source, so junk from anyone who knows the URL cannot use up the
+    source's budget (it uses up the sender's own). An unknown source, another project's or a
+    source that is not a webhook are the same 404.
     """
     if not (is_hex_id(project_id) and is_hex_id(source_id)):
         raise NotFound(SOURCE_NOT_FOUND)
     _limit(api, f"webhook-ip:{client_ip}")
-    _limit(api, f"webhook:{source_id}")
     try:
         checked = signature.check_timestamp(timestamp, time.time())
     except signature.SignatureError as exc:
@@ -226,6 +228,7 @@ def verify_delivery(
         signature.check_signature(secret, str(checked), body, provided)
     except signature.SignatureError as exc:
         raise SignatureRejected(str(exc)) from None
+    _limit(api, f"webhook:{source_id}")
     if not record.spec.enabled:
         raise Forbidden("Source is disabled")
     assert provided is not None

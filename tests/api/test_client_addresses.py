@@ -7,15 +7,19 @@ tells them apart exactly as it would on the internet: by the connection, not by 
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from pydantic import ValidationError
 
+from autoclip_api.sources.signature import sign
 from autoclip_core.settings import Settings
 from tests.api.helpers import PASSWORD
 from tests.api.live_server import LiveServer, live_api
+from tests.fakes.feeds import article_text
 
 ATTACKER, VICTIM, PROXY, OTHER = "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"
 
@@ -136,6 +140,55 @@ def test_sign_ups_are_limited_per_client_address(
         assert [r.status_code for r in probes] == [409, 201, 201, 429]
         assert 3500 <= int(probes[-1].headers["retry-after"]) <= 3600
         _register(victim, "another@example.com")  # other addresses are not affected
+
+
+def test_unsigned_junk_does_not_use_up_a_webhook_sources_budget(
+    tmp_path: Path, pg_url: str, redis_url: str
+) -> None:
+    """The starvation attack: whoever knows a webhook's URL sends 1,200 unsigned POSTs (the
+    per-minute budget) so that the next correctly signed delivery gets 429. Unsigned attempts
+    count against the sender's address only; the CMS's signed delivery is accepted."""
+    with (
+        live_api(tmp_path, pg_url, redis_url, api_rate_limit_per_minute="1200") as server,
+        server.client(ATTACKER) as attacker,
+        server.client(VICTIM) as cms,
+    ):
+        tokens = cms.post(
+            "/api/v1/auth/register",
+            json={"email": "cms@example.com", "password": PASSWORD, "name": "C", "org_name": "C"},
+        ).json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        project = cms.post("/api/v1/projects", json={"name": "News"}, headers=bearer).json()
+        hook = cms.post(
+            f"/api/v1/projects/{project['id']}/sources",
+            json={"kind": "webhook", "name": "CMS"},
+            headers=bearer,
+        ).json()
+        junk = [
+            attacker.post(hook["push_path"], json={"items": []}).status_code for _ in range(1200)
+        ]
+        assert set(junk) == {401}
+        assert attacker.post(hook["push_path"], json={"items": []}).status_code == 429  # theirs
+        body = json.dumps({"items": [WEBHOOK_ITEM]}).encode()
+        timestamp = str(int(time.time()))
+        signed = cms.post(
+            hook["push_path"],
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-AutoClip-Timestamp": timestamp,
+                "X-AutoClip-Signature": sign(hook["secret"], timestamp, body),
+            },
+        )
+        assert signed.status_code == 202, signed.text
+        assert signed.json()["accepted"] == 1
+
+
+WEBHOOK_ITEM = {
+    "url": "https://news.example.com/1",
+    "title": "A story",
+    "text": article_text(1, 200),
+}
 
 
 def test_trusted_proxies_are_addresses_or_networks() -> None:
