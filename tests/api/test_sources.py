@@ -83,7 +83,7 @@ async def test_polled_sources_carry_their_settings_and_health(client: ApiClient)
         {**FEED, "url": "file:///etc/passwd"},  # the server's files are not a source
         {**FEED, "url": "/srv/feeds/wire.xml"},
         {**FEED, "url": "javascript:alert(1)"},
-        {**FEED, "url": "https://\u0000host/feed"},  # PostgreSQL cannot store NUL: refused as input, not a 500
+        {**FEED, "url": "https://\u0000host/feed"},  # PostgreSQL cannot store NUL: a 422
         {**FEED, "poll_interval": 5},
         {"kind": "drop_folder", "name": "Inbox", "path": "/tmp"},  # file-only kind
         {"kind": "json_api", "name": "API", "url": "https://api.example.com",
