@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import logging
 import os
 import re
 import socket
@@ -40,6 +41,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
+
+logger = logging.getLogger("autoclip_core.fetch")
 
 USER_AGENT = "AutoClip/0.1 (+https://github.com/autoclip)"
 MAX_REDIRECTS = 5
@@ -59,15 +62,23 @@ class FetchError(RuntimeError):
         retryable: bool = False,
         status: int | None = None,
         retry_after: float | None = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after
+        self.reason = reason or message
+        """What may be shown to whoever configured the URL (a source's health): never what
+        our DNS answered, which the message (for the operator's log) may hold."""
 
 
 class FetchRefusedError(FetchError):
     """The URL points somewhere we never fetch from (SSRF guard)."""
+
+
+ADDRESS_NOT_ALLOWED = "address not allowed"
+COULD_NOT_RESOLVE = "could not resolve"
 
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -169,16 +180,23 @@ def checked_addresses(host: str, port: int) -> list[IPAddress]:
         try:
             addresses = _resolve(name, port)
         except (socket.gaierror, UnicodeError) as exc:
-            raise FetchError(f"cannot resolve {name!r}: {exc}", retryable=True) from exc
+            raise FetchError(
+                f"cannot resolve {name!r}: {exc}",
+                retryable=True,
+                reason=f"{COULD_NOT_RESOLVE}: {name}",
+            ) from exc
     if name in hosts:
         return addresses
     for addr in addresses:
         if any(addr.version == net.version and addr in net for net in nets):
             continue
         if not _is_public(addr):
+            # The operator's log says where the name led; the refusal's reason does not.
+            logger.warning("fetch refused host=%s address=%s (not public)", name, addr)
             raise FetchRefusedError(
                 f"{name} resolves to non-public address {addr} "
-                "(add it to AUTOCLIP_FETCH_ALLOW_HOSTS to allow)"
+                "(add it to AUTOCLIP_FETCH_ALLOW_HOSTS to allow)",
+                reason=f"{ADDRESS_NOT_ALLOWED}: {name}",
             )
     return addresses
 
@@ -207,7 +225,7 @@ def check_url(url: str) -> None:
     try:
         checked_addresses(host, port)
     except FetchRefusedError as exc:
-        raise FetchRefusedError(f"refused {url!r}: {exc}") from None
+        raise FetchRefusedError(f"refused {url!r}: {exc}", reason=exc.reason) from None
 
 
 # transport: connect only to checked addresses ---------------------------------------------
@@ -405,7 +423,7 @@ def fetch(
                 )
                 response = client.send(request, stream=True)
             except FetchRefusedError as exc:
-                raise FetchRefusedError(f"refused {url!r}: {exc}") from None
+                raise FetchRefusedError(f"refused {url!r}: {exc}", reason=exc.reason) from None
             except httpx.TimeoutException as exc:
                 raise FetchError(f"{method} {url}: timed out", retryable=True) from exc
             except httpx.TransportError as exc:

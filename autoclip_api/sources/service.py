@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from autoclip_api.sources.schemas import (
 )
 from autoclip_core.db.models import Project, Source, new_id, utcnow
 from autoclip_core.db.sources import SourceRecord, SourceRepository, row_values
+from autoclip_core.fetch import FetchError, FetchRefusedError, check_url
 from autoclip_core.ingest.config import (
     DedupeSettings,
     SourcesConfigError,
@@ -71,13 +73,44 @@ def push_path(project_id: str, source_id: str) -> str:
     return f"{API_PREFIX}/projects/{project_id}/sources/{source_id}/items"
 
 
+def _check_source_url(url: str) -> None:
+    """A 422 for a URL the fetcher would refuse (the same guard, ``check_url``: loopback,
+    private, link-local, reserved addresses, unless ``AUTOCLIP_FETCH_ALLOW_HOSTS`` allows them)
+    or one carrying credentials. A name that does not resolve now is accepted: the fetcher
+    checks every address it connects to."""
+    reason = None
+    if "@" in urlsplit(url).netloc:
+        reason = "must not contain a user name or password"
+    else:
+        try:
+            check_url(url)
+        except FetchRefusedError as exc:
+            reason = f"is not allowed: {exc.reason} (AutoClip never fetches from loopback, "
+            reason += "private, link-local or reserved addresses)"
+        except FetchError:
+            pass
+    if reason is not None:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "url"), "msg": f"Value error, url {reason}"}]
+        )
+
+
+def _shown_url(url: str | None) -> str | None:
+    """A source's URL as the API shows it: without credentials (the sources file may hold
+    some)."""
+    if url is None or "@" not in urlsplit(url).netloc:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def _fields(source: Source) -> dict[str, Any]:
     return {
         "id": source.id,
         "project_id": source.project_id,
         "kind": source.kind,
         "name": source.name,
-        "url": source.url,
+        "url": _shown_url(source.url),
         "config": source.config or {},
         "poll_interval": None if source.poll_interval_s is None else int(source.poll_interval_s),
         "enabled": source.enabled,
@@ -114,6 +147,9 @@ class SourceService:
             raise RequestValidationError(
                 [{"type": "value_error", "loc": ("body",), "msg": str(exc)}]
             ) from None
+        url = getattr(data, "url", None)
+        if url:
+            _check_source_url(url)
         source_id = new_id()
         source = Source(
             id=source_id,

@@ -87,16 +87,21 @@ def _trusted_canonical(declared: str | None, final_url: str) -> str:
     return final_url
 
 
-def with_full_text(
-    item: SourceItem, *, max_bytes: int, timeout_s: float, headers: dict[str, str] | None = None
-) -> tuple[SourceItem, str | None]:
-    """The item with its article's text when that is longer than the teaser; and a note."""
+class ArticleError(ValueError):
+    """No article text at a URL, and why in words (a refused address says so, the fetch
+    guard's reason)."""
+
+
+def read_article(
+    url: str, *, max_bytes: int, timeout_s: float, headers: dict[str, str] | None = None
+) -> Extraction:
+    """The article at ``url``: its main text, canonical URL (``_trusted_canonical``), title."""
     try:
-        page = fetch(item.url, max_bytes=max_bytes, timeout_s=timeout_s, headers=headers)
+        page = fetch(url, max_bytes=max_bytes, timeout_s=timeout_s, headers=headers)
     except FetchError as exc:
-        return item, f"article not fetched: {exc}"
+        raise ArticleError(f"article not fetched: {exc.reason}") from exc
     if page.content_type not in HTML_TYPES:
-        return item, f"article not HTML ({page.content_type}): {item.url}"
+        raise ArticleError(f"article not HTML ({page.content_type}): {url}")
     body: bytes | str = page.body
     if page.charset:
         try:
@@ -105,14 +110,26 @@ def with_full_text(
             body = page.body
     try:
         extraction = extract_article(body, page.url)
-    except Exception as exc:  # trafilatura/lxml on hostile markup: keep the teaser
-        return item, f"article text not extracted ({type(exc).__name__}): {item.url}"
-    if extraction is None or word_count(extraction.text) <= word_count(item.text):
+    except Exception as exc:  # trafilatura/lxml on hostile markup
+        raise ArticleError(f"article text not extracted ({type(exc).__name__}): {url}") from exc
+    if extraction is None:
+        raise ArticleError(f"no article text found: {url}")
+    canonical = _trusted_canonical(extraction.canonical_url, page.url)
+    return Extraction(extraction.text, canonical, extraction.title)
+
+
+def with_full_text(
+    item: SourceItem, *, max_bytes: int, timeout_s: float, headers: dict[str, str] | None = None
+) -> tuple[SourceItem, str | None]:
+    """The item with its article's text when that is longer than the teaser; and a note (the
+    teaser stays when anything fails)."""
+    try:
+        article = read_article(item.url, max_bytes=max_bytes, timeout_s=timeout_s, headers=headers)
+    except ArticleError as exc:
+        return item, str(exc)
+    if word_count(article.text) <= word_count(item.text):
         return item, f"no article text longer than the teaser: {item.url}"
-    update: dict[str, object] = {
-        "text": extraction.text,
-        "canonical_url": _trusted_canonical(extraction.canonical_url, page.url),
-    }
-    if not item.title and extraction.title:
-        update["title"] = extraction.title
+    update: dict[str, object] = {"text": article.text, "canonical_url": article.canonical_url}
+    if not item.title and article.title:
+        update["title"] = article.title
     return item.model_copy(update=update), None

@@ -36,7 +36,7 @@ from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.engine import Database
 from autoclip_core.db.sources import SourceRepository
 from autoclip_core.feeds import FeedError
-from autoclip_core.fetch import FetchError, FetchRefusedError
+from autoclip_core.fetch import FetchError
 from autoclip_core.ingest.catalog import CatalogSource, load_catalog
 from autoclip_core.ingest.config import (
     JsonApiSource,
@@ -154,8 +154,11 @@ def poll_source(source: PolledSource, state: SourceState, ctx: PollContext) -> P
 
 
 def describe_error(exc: BaseException) -> str:
-    """A readable one-line reason for a source's failure."""
-    if isinstance(exc, FetchRefusedError | FetchError | FeedError | SourceError):
+    """A readable one-line reason for a source's failure (shown in its health, so a fetch
+    error gives its public reason: never what our DNS answered)."""
+    if isinstance(exc, FetchError):
+        return exc.reason
+    if isinstance(exc, FeedError | SourceError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, update
 
 from autoclip_core.db.engine import Database
+from autoclip_core.db.models import Source
 from autoclip_core.db.sources import SourceRepository
 from autoclip_core.ingest.config import parse_sources_config
 from tests.api.helpers import Account, ApiClient
@@ -83,7 +85,8 @@ async def test_polled_sources_carry_their_settings_and_health(client: ApiClient)
         {**FEED, "url": "file:///etc/passwd"},  # the server's files are not a source
         {**FEED, "url": "/srv/feeds/wire.xml"},
         {**FEED, "url": "javascript:alert(1)"},
-        {**FEED, "url": "https://\u0000host/feed"},  # PostgreSQL cannot store NUL: a 422
+        # PostgreSQL cannot store NUL: a 422
+        {**FEED, "url": "https://\u0000host/feed"},
         {**FEED, "poll_interval": 5},
         {"kind": "drop_folder", "name": "Inbox", "path": "/tmp"},  # file-only kind
         {"kind": "json_api", "name": "API", "url": "https://api.example.com",
@@ -101,6 +104,50 @@ async def test_invalid_sources_are_422(client: ApiClient, body: dict[str, Any]) 
     assert response.status_code == 422, response.text
     listed = (await client.get(sources_path(project["id"]), headers=owner.headers)).json()
     assert listed["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "address not allowed: 169.254.169.254"),
+        ("http://localhost:8080/feed.xml", "address not allowed: localhost"),
+        ("http://127.0.0.1/feed.xml", "address not allowed: 127.0.0.1"),
+        ("http://2130706433/feed.xml", "address not allowed: 2130706433"),
+        ("http://10.0.0.5/feed.xml", "address not allowed: 10.0.0.5"),
+        ("http://192.168.1.1/feed.xml", "address not allowed: 192.168.1.1"),
+        ("http://[::1]/feed.xml", "address not allowed: ::1"),
+        ("http://[::ffff:169.254.169.254]/", "address not allowed: ::ffff:169.254.169.254"),
+        ("https://editor:hunter2@feeds.example.com/wire.xml", "must not contain a user name"),
+    ],
+)
+async def test_sources_reaching_internal_addresses_or_carrying_credentials_are_422(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch, url: str, reason: str
+) -> None:
+    """Finding 6: such URLs used to be accepted at creation (and refused only when fetched)."""
+    monkeypatch.delenv("AUTOCLIP_FETCH_ALLOW_HOSTS", raising=False)
+    owner = await client.register()
+    project = await client.project(owner)
+    for kind in ("rss", "json_api"):
+        body = {"kind": kind, "name": "Internal", "url": url}
+        response = await client.post(sources_path(project["id"]), json=body, headers=owner.headers)
+        assert response.status_code == 422, response.text
+        (error,) = response.json()["errors"]
+        assert error["pointer"] == "#/url"
+        assert reason in error["detail"]
+        assert "hunter2" not in response.text
+    listed = (await client.get(sources_path(project["id"]), headers=owner.headers)).json()
+    assert listed["items"] == []
+
+
+async def test_fetch_allow_hosts_still_lets_local_sources_in(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "127.0.0.1")
+    owner = await client.register()
+    project = await client.project(owner)
+    body = {**FEED, "url": "http://127.0.0.1:8081/feed.xml"}
+    response = await client.post(sources_path(project["id"]), json=body, headers=owner.headers)
+    assert response.status_code == 201, response.text
 
 
 ALLOWED = {
@@ -195,3 +242,22 @@ async def test_a_source_created_through_the_api_is_the_spec_a_sources_file_decla
         database.dispose()
     assert record is not None
     assert record.spec == declared.projects[0].sources[0]
+
+
+async def test_a_sources_file_url_is_shown_without_its_credentials(
+    client: ApiClient, pg_url: str
+) -> None:
+    owner = await client.register()
+    project = await client.project(owner)
+    source = await create(client, owner, project["id"], FEED)
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:  # as the sources file's mirror may store it
+        conn.execute(
+            update(Source)
+            .where(Source.id == source["id"])
+            .values(url="https://editor:hunter2@feeds.example.com/wire.xml")
+        )
+    engine.dispose()
+    response = await client.get(sources_path(project["id"]), headers=owner.headers)
+    assert [s["url"] for s in response.json()["items"]] == ["https://feeds.example.com/wire.xml"]
+    assert "hunter2" not in response.text

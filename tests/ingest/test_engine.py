@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import autoclip_core.fetch as fetch_module
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.engine import Database
 from autoclip_core.db.migrate import upgrade
@@ -142,8 +145,8 @@ def test_back_off_is_capped(fake_server: FakeServer, db: Database) -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("http://169.254.169.254/latest/meta-data/", "non-public address 169.254.169.254"),
-        ("http://[::1]:1/feed", "non-public address ::1"),
+        ("http://169.254.169.254/latest/meta-data/", "address not allowed: 169.254.169.254"),
+        ("http://[::1]:1/feed", "address not allowed: ::1"),
         ("file:///etc/passwd", "feed file not found"),
     ],
 )
@@ -155,6 +158,31 @@ def test_refused_sources_show_why(
     error = outcome.cursor.sources["news/evil"].health.last_error
     assert error is not None
     assert message in error
+
+
+def test_a_refused_or_unresolved_source_never_shows_what_our_dns_answered(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source's health is read by its project's users: a name of the internal network
+    reads "address not allowed", never the private address it resolved to."""
+    monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "")
+    answers = {"intranet.example.com": [ipaddress.ip_address("10.20.30.40")]}
+
+    def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        if host not in answers:
+            raise socket.gaierror(-2, "Name or service not known (resolver 10.255.255.53)")
+        return list(answers[host])
+
+    monkeypatch.setattr(fetch_module, "_resolve", resolve)
+    sources = [
+        {"name": "intranet", "kind": "rss", "url": "http://intranet.example.com/feed"},
+        {"name": "gone", "kind": "rss", "url": "http://gone.example.com/feed"},
+    ]
+    health = tick(config(sources), db).cursor.sources
+    assert health["news/intranet"].health.last_error == "address not allowed: intranet.example.com"
+    assert health["news/gone"].health.last_error == "could not resolve: gone.example.com"
+    for state in health.values():
+        assert "10." not in (state.health.last_error or "")
 
 
 @pytest.mark.parametrize(
