@@ -35,6 +35,7 @@ from autoclip_api.core.responses import (
     validation_errors,
 )
 from autoclip_api.health.endpoints import build_router as build_health_router
+from autoclip_api.organizations.endpoints import invitations_router
 from autoclip_api.organizations.endpoints import router as organizations_router
 from autoclip_api.projects.endpoints import router as projects_router
 from autoclip_api.sources.endpoints import router as sources_router
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     for router in (auth_router, users_router, organizations_router, projects_router):
         v1.include_router(router)
+    v1.include_router(invitations_router)
     v1.include_router(sources_router)
     for router in (channels_router, templates_router):
         v1.include_router(router)

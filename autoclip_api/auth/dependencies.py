@@ -117,11 +117,12 @@ class Authorize(RouteGuard):
 
 
 class AuthorizeOrg(RouteGuard):
-    """A permission in the path's organisation; a non-member sees a 404, as for a missing one."""
+    """A permission in the path's organisation (None: any member); a non-member sees a 404,
+    as for a missing one."""
 
-    def __init__(self, permission: Permission) -> None:
+    def __init__(self, permission: Permission | None) -> None:
         self.permission = permission
-        self.policy = f"{permission.value} (in {{org_id}})"
+        self.policy = f"{permission.value if permission else 'member'} (in {{org_id}})"
 
     def __call__(self, org_id: str, subject: CurrentSubject, session: SessionDep) -> OrgAccess:
         role = (
@@ -131,7 +132,7 @@ class AuthorizeOrg(RouteGuard):
         )
         if role is None:
             raise NotFound("Organization not found")
-        if self.permission not in permissions_of(role):
+        if self.permission is not None and self.permission not in permissions_of(role):
             raise Forbidden(f"Your role does not allow {self.permission.value}")
         return OrgAccess(subject, org_id, Role(role))
 

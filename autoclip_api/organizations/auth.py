@@ -9,3 +9,4 @@ from autoclip_api.auth.permissions import Permission
 from autoclip_api.auth.subject import OrgAccess
 
 OrgSettingsModify = Annotated[OrgAccess, Depends(AuthorizeOrg(Permission.SETTINGS_MODIFY))]
+OrgMember = Annotated[OrgAccess, Depends(AuthorizeOrg(None))]

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from autoclip_api.core.db import changed
 from autoclip_api.core.ratelimit import org_scope, user_scope
-from autoclip_core.db.models import Membership, Organization, User
+from autoclip_core.db.models import Invitation, Membership, Organization, User
 
 
 class OrganizationRepository:
@@ -108,3 +109,56 @@ class MembershipRepository:
             delete(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
         )
         changed(self.session, user_scope(user_id))
+
+
+PENDING = "pending"
+
+
+class InvitationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, invitation: Invitation) -> Invitation:
+        self.session.add(invitation)
+        self.session.flush()
+        return invitation
+
+    def pending_in_org(
+        self,
+        org_id: str,
+        now: datetime,
+        *,
+        email: str | None = None,
+        invitation_id: str | None = None,
+    ) -> list[Invitation]:
+        """The organisation's open invitations (not answered, revoked or expired), oldest
+        first; ``email``/``invitation_id`` narrow them down."""
+        statement = select(Invitation).where(
+            Invitation.org_id == org_id, Invitation.status == PENDING, Invitation.expires_at > now
+        )
+        if email is not None:
+            statement = statement.where(Invitation.email == email)
+        if invitation_id is not None:
+            statement = statement.where(Invitation.id == invitation_id)
+        return list(self.session.scalars(statement.order_by(Invitation.created_at, Invitation.id)))
+
+    def pending_for(
+        self, email: str, now: datetime, *, invitation_id: str | None = None
+    ) -> list[tuple[Invitation, Organization, User | None]]:
+        """The open invitations to an address, with their organisation and who sent them."""
+        statement = (
+            select(Invitation, Organization, User)
+            .join(Organization, Organization.id == Invitation.org_id)
+            .outerjoin(User, User.id == Invitation.invited_by)
+            .where(
+                Invitation.email == email,
+                Invitation.status == PENDING,
+                Invitation.expires_at > now,
+            )
+        )
+        if invitation_id is not None:
+            statement = statement.where(Invitation.id == invitation_id).with_for_update(
+                of=Invitation
+            )
+        rows = self.session.execute(statement.order_by(Invitation.created_at, Invitation.id))
+        return [(invitation, org, inviter) for invitation, org, inviter in rows]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from autoclip_api.auth.permissions import Role
@@ -21,11 +23,6 @@ class MemberRead(ReadSchema):
     joined_at: UtcDatetime
 
 
-class MemberCreate(Schema):
-    email: Email = Field(description="Email of a registered user.")
-    role: Role
-
-
 class MemberUpdate(Schema):
     role: Role
 
@@ -38,3 +35,49 @@ class OrganizationList(ReadSchema):
 class MemberList(ReadSchema):
     items: list[MemberRead]
     total: int
+
+
+class InvitationCreate(Schema):
+    email: Email = Field(description="Where the invitation is mailed; registered or not.")
+    role: Role = Field(
+        description="The role offered. To a member, an invitation offers a new role (the only "
+        "way anyone becomes owner)."
+    )
+
+
+class InvitationRead(ReadSchema):
+    id: str
+    org_id: str
+    email: str
+    role: Role
+    status: Literal["pending", "accepted", "declined", "revoked"]
+    invited_by: str | None = Field(description="The inviting user's id.")
+    created_at: UtcDatetime
+    expires_at: UtcDatetime
+
+
+class InvitationList(ReadSchema):
+    items: list[InvitationRead]
+    total: int
+
+
+class MyInvitation(ReadSchema):
+    id: str
+    org_id: str
+    org_name: str
+    role: Role
+    invited_by_name: str | None
+    created_at: UtcDatetime
+    expires_at: UtcDatetime
+
+
+class MyInvitationList(ReadSchema):
+    items: list[MyInvitation]
+    total: int
+
+
+class InvitationAccept(Schema):
+    role: Role = Field(
+        description="The role the invitation offers, said back: accepting is a yes to exactly "
+        "this role (owner included)."
+    )

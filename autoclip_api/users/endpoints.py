@@ -6,6 +6,8 @@ from autoclip_api.auth.dependencies import Authenticated
 from autoclip_api.context import ApiDep
 from autoclip_api.core.db import SessionDep
 from autoclip_api.core.responses import error_responses
+from autoclip_api.organizations.schemas import MyInvitationList
+from autoclip_api.organizations.service import organization_service
 from autoclip_api.users.schemas import Me, MeUpdate
 from autoclip_api.users.service import user_service
 
@@ -16,6 +18,12 @@ router = APIRouter(prefix="/users", tags=["users"])
 def get_me(subject: Authenticated, session: SessionDep) -> Me:
     """The caller, with the organisation, role and permissions of this session."""
     return user_service.me(session, subject)
+
+
+@router.get("/me/invitations", responses=error_responses(401, 403, 429))
+def my_invitations(subject: Authenticated, session: SessionDep) -> MyInvitationList:
+    """The open invitations to your address (once you proved it: they are for its owner)."""
+    return organization_service.my_invitations(session, subject)
 
 
 @router.patch("/me", responses=error_responses(401, 403, 422, 429))

@@ -117,6 +117,12 @@ class AuthSession(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    authenticated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        default=utcnow,
+        doc="When its user last proved who they are in it (password or Google): the sensitive "
+        "changes need this to be recent.",
+    )
     expires_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), doc="Absolute: refresh-token rotation never extends it."
     )
@@ -360,6 +366,52 @@ class EmailToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Invitation(Base):
+    """An offer to join an organisation with a role, to an e-mail address. Nobody becomes a
+    member without accepting it while signed in with that (proven) address."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_email_status", "email", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254), doc="Stored lower-cased.")
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(
+        String(16), doc="``pending``, ``accepted``, ``declined`` or ``revoked``."
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """A security event: sign-ins and their failures, throttling, password and address
+    changes, identity links, invitations, role changes. Kept when the account it is about is
+    deleted (no foreign key on the users); goes with its organisation."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_org_id_id", "org_id", "id"),
+        Index("ix_audit_events_user_id_id", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    event: Mapped[str] = mapped_column(String(48), doc="A stable dotted name: ``login.failed``.")
+    user_id: Mapped[str | None] = mapped_column(String(32), doc="The account it is about.")
+    actor_id: Mapped[str | None] = mapped_column(String(32), doc="Who did it, if not the user.")
+    org_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        doc="The organisation it happened in; NULL for an account's own events.",
+    )
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 # what creators set up and what the pipeline made -------------------------------------------

@@ -126,16 +126,33 @@ class ApiClient:
         return Account(account.email, account.password, body["access_token"], body["refresh_token"])
 
     async def member(self, owner: Account, role: str, *, org_id: str | None = None) -> Account:
-        """A new user added to the owner's organisation with ``role``, signed in there."""
+        """A new user who accepted the owner's invitation with ``role``, signed in there."""
         user = await self.register()
         org_id = org_id or owner.org_id
-        response = await self.http.post(
-            f"/api/v1/orgs/{org_id}/members",
+        await self.join(owner, user, role, org_id=org_id)
+        return await self.login(user, org_id=org_id)
+
+    async def join(
+        self, owner: Account, user: Account, role: str, *, org_id: str | None = None
+    ) -> None:
+        """The owner invites the user with ``role``; the user proves their address (if they
+        have not yet) and accepts."""
+        org_id = org_id or owner.org_id
+        invited = await self.http.post(
+            f"/api/v1/orgs/{org_id}/invitations",
             json={"email": user.email, "role": role},
             headers=owner.headers,
         )
-        assert response.status_code == 201, response.text
-        return await self.login(user, org_id=org_id)
+        assert invited.status_code == 201, invited.text
+        me = await self.http.get("/api/v1/users/me", headers=user.headers)
+        if not me.json()["email_verified"]:
+            await self.verify_email(user)
+        accepted = await self.http.post(
+            f"/api/v1/invitations/{invited.json()['id']}/accept",
+            json={"role": role},
+            headers=user.headers,
+        )
+        assert accepted.status_code == 200, accepted.text
 
     async def project(self, account: Account, name: str = "Daily news") -> dict[str, Any]:
         response = await self.http.post(

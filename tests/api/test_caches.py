@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from autoclip_api.auth.service import auth_service
 from autoclip_api.projects.schemas import ProjectList
 from autoclip_api.projects.service import project_service
-from tests.api.conftest import client_for
+from tests.api.conftest import client_for, outbox_of
 from tests.api.helpers import Account, ApiClient
 
 pytestmark = pytest.mark.anyio
@@ -32,8 +32,9 @@ async def reader(app_factory: Callable[..., FastAPI]) -> AsyncIterator[ApiClient
 
 @pytest.fixture
 async def writer(app_factory: Callable[..., FastAPI]) -> AsyncIterator[ApiClient]:
-    async with client_for(app_factory()) as http:
-        yield ApiClient(http)
+    app = app_factory()
+    async with client_for(app) as http:
+        yield ApiClient(http, outbox_of(app))
 
 
 @pytest.fixture

@@ -40,10 +40,18 @@ EXPECTED_POLICIES = {
     ("PATCH", "/api/v1/users/me"): "authenticated",
     ("DELETE", "/api/v1/users/me"): "authenticated",
     ("GET", "/api/v1/orgs"): "authenticated",
+    ("GET", "/api/v1/users/me/invitations"): "authenticated",
     ("GET", "/api/v1/orgs/{org_id}/members"): "settings.modify (in {org_id})",
-    ("POST", "/api/v1/orgs/{org_id}/members"): "settings.modify (in {org_id})",
+    ("DELETE", "/api/v1/orgs/{org_id}/members/me"): "member (in {org_id})",
     ("PATCH", "/api/v1/orgs/{org_id}/members/{user_id}"): "settings.modify (in {org_id})",
     ("DELETE", "/api/v1/orgs/{org_id}/members/{user_id}"): "settings.modify (in {org_id})",
+    ("POST", "/api/v1/orgs/{org_id}/invitations"): "settings.modify (in {org_id})",
+    ("GET", "/api/v1/orgs/{org_id}/invitations"): "settings.modify (in {org_id})",
+    ("DELETE", "/api/v1/orgs/{org_id}/invitations/{invitation_id}"): (
+        "settings.modify (in {org_id})"
+    ),
+    ("POST", "/api/v1/invitations/{invitation_id}/accept"): "authenticated",
+    ("POST", "/api/v1/invitations/{invitation_id}/decline"): "authenticated",
     ("GET", "/api/v1/projects"): "projects.read",
     ("POST", "/api/v1/projects"): "projects.create",
     ("GET", "/api/v1/projects/{project_id}"): "projects.read",
@@ -132,9 +140,12 @@ async def test_member_management_needs_settings_modify(client: ApiClient, role: 
     actor = await client.member(owner, role)
     third = await client.register()
     base = f"/api/v1/orgs/{owner.org_id}/members"
+    invitations = f"/api/v1/orgs/{owner.org_id}/invitations"
     calls = [
         ("GET", base, None),
-        ("POST", base, {"email": third.email, "role": "viewer"}),
+        ("POST", invitations, {"email": third.email, "role": "viewer"}),
+        ("GET", invitations, None),
+        ("DELETE", f"{invitations}/{'0' * 32}", None),
         ("PATCH", f"{base}/{owner.user_id}", {"role": "viewer"}),
         ("DELETE", f"{base}/{owner.user_id}", None),
     ]

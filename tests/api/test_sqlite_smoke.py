@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from autoclip_api.__main__ import main
 from autoclip_api.app import create_app
 from autoclip_core.settings import Settings
-from tests.api.conftest import FAST_HASHING, client_for, make_settings
+from tests.api.conftest import FAST_HASHING, client_for, make_settings, outbox_of
 from tests.api.helpers import ApiClient
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 async def local(tmp_path: Path, sqlite_url: str) -> AsyncIterator[ApiClient]:
     app = create_app(make_settings(tmp_path, sqlite_url, None))
     async with client_for(app) as http:
-        yield ApiClient(http)
+        yield ApiClient(http, outbox_of(app))
     app.state.api.close()
 
 

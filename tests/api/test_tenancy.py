@@ -54,11 +54,7 @@ async def test_a_user_in_two_orgs_sees_the_projects_of_the_session_org(
 ) -> None:
     alice = await client.register(org_name="Alice's own")
     bob = await client.register(org_name="Bob's")
-    await client.post(
-        f"/api/v1/orgs/{bob.org_id}/members",
-        json={"email": alice.email, "role": "admin"},
-        headers=bob.headers,
-    )
+    await client.join(bob, alice, "admin")
     alice_at_bob = await client.login(alice, org_id=bob.org_id)
     await client.project(alice, "in Alice's org")
     await client.project(alice_at_bob, "in Bob's org")
@@ -79,22 +75,18 @@ async def test_non_members_get_404_for_an_orgs_members(client: ApiClient) -> Non
     missing = await client.get(f"/api/v1/orgs/{MISSING}/members", headers=alice.headers)
     assert foreign.status_code == missing.status_code == 404
     assert foreign.content == missing.content
-    add = await client.post(
-        f"/api/v1/orgs/{bob.org_id}/members",
+    invite = await client.post(
+        f"/api/v1/orgs/{bob.org_id}/invitations",
         json={"email": alice.email, "role": "owner"},
         headers=alice.headers,
     )
-    assert add.status_code == 404
+    assert invite.status_code == 404
 
 
 async def test_orgs_list_shows_only_my_memberships(client: ApiClient) -> None:
     alice = await client.register(org_name="Alice's")
     bob = await client.register(org_name="Bob's")
-    await client.post(
-        f"/api/v1/orgs/{bob.org_id}/members",
-        json={"email": alice.email, "role": "viewer"},
-        headers=bob.headers,
-    )
+    await client.join(bob, alice, "viewer")
     orgs = (await client.get("/api/v1/orgs", headers=alice.headers)).json()["items"]
     assert [(o["name"], o["role"]) for o in orgs] == [("Alice's", "owner"), ("Bob's", "viewer")]
     assert [
