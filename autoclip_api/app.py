@@ -35,6 +35,7 @@ from autoclip_api.core.responses import (
     validation_errors,
 )
 from autoclip_api.health.endpoints import build_router as build_health_router
+from autoclip_api.media.endpoints import router as media_router
 from autoclip_api.organizations.endpoints import invitations_router
 from autoclip_api.organizations.endpoints import router as organizations_router
 from autoclip_api.projects.endpoints import router as projects_router
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         v1.include_router(router)
     v1.include_router(invitations_router)
     v1.include_router(sources_router)
-    for router in (channels_router, templates_router):
+    for router in (channels_router, templates_router, media_router):
         v1.include_router(router)
     v1.include_router(build_health_router())
     app.include_router(v1)

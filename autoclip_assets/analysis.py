@@ -109,7 +109,7 @@ def topic_selection(
         selected=True,
         score=selection_score(content_analysis, narration_s),
         reason=f"topic '{content_analysis.topic}', about {narration_s:.0f} s of narration",
-        template=project.template_id,  # type: ignore[arg-type]
+        template=project.template_id,
         channels=list(project.channels),
     )
     context.add_output_metadata(

@@ -16,12 +16,13 @@ from PIL import Image
 
 from autoclip_assets.partitions import content_items
 from autoclip_assets.retries import RETRY, provider_call
+from autoclip_core.db.media import media_file
 from autoclip_core.nlp.phrases import split_caption_phrases
 from autoclip_core.render.captions import SIDECAR_SUFFIX, Transcript, words_from_cues
 from autoclip_core.render.music import write_music_bed
 from autoclip_core.render.probe import probe
 from autoclip_core.render.renderscript import RenderScript
-from autoclip_core.render.templates import build_render_script, load_template, repeat_element
+from autoclip_core.render.templates import Json, build_render_script, repeat_element
 from autoclip_core.schemas import (
     CaptionCue,
     Language,
@@ -33,6 +34,7 @@ from autoclip_core.schemas import (
     TopicSelection,
     Visuals,
 )
+from resources.app_database import AppDatabase
 from resources.renderer.base import RendererResource
 from resources.storage.base import StorageResource, content_key, fingerprint
 from resources.tts.base import SpeechClip, TTSResource
@@ -169,9 +171,10 @@ def scene_images(
     topic_selection: TopicSelection,
     visuals: VisualsResource,
     storage: StorageResource,
+    app_db: AppDatabase,
 ) -> Visuals:
     """One image per spoken part (title card, scenes, end card) at the template's size."""
-    template = load_template(topic_selection.template)
+    template = app_db.templates.source_for_content(context.partition_key, topic_selection.template)
     width, height = template["width"], template["height"]
     made: list[SceneVisual] = []
     reused = 0
@@ -255,11 +258,38 @@ def template_modifications(
 
 
 def render_script(
-    template: str, script: Script, narration: Narration, visuals: Visuals, storage: StorageResource
+    template: Json, script: Script, narration: Narration, visuals: Visuals, storage: StorageResource
 ) -> RenderScript:
-    """The built-in ``template`` with as many scenes as the script, filled in."""
-    data = repeat_element(load_template(template), "Scene", len(script.scenes))
+    """The template (a built-in or the organisation's own) with as many scenes as the script,
+    filled in."""
+    data = repeat_element(template, "Scene", len(script.scenes))
     return build_render_script(data, template_modifications(script, narration, visuals, storage))
+
+
+def record_media(
+    content_id: str,
+    rendered: RenderedVideo,
+    narration: Narration,
+    storage: StorageResource,
+    app_db: AppDatabase,
+) -> None:
+    """Tell the app database which stored files are this item's video, thumbnail, narration
+    and captions (its caption phrases, stored content-addressed), so the API can serve them."""
+    cues = [c.model_dump(mode="json") for c in narration.cues]
+    captions_key = content_key("captions", fingerprint("cues", cues), ".json")
+    if not storage.exists(captions_key):
+        storage.put_bytes(captions_key, json.dumps({"cues": cues}, ensure_ascii=False).encode())
+    files = {
+        "video": (rendered.video_key, "video/mp4"),
+        "thumbnail": (rendered.thumbnail_key, "image/jpeg"),
+        "audio": (narration.audio_key, "audio/wav"),
+        "captions": (captions_key, "application/json"),
+    }
+    app_db.media.record(
+        content_id,
+        {kind: media_file(key, kind_type, storage.size(key)) for kind, (key, kind_type)
+         in files.items()},
+    )  # fmt: skip
 
 
 def thumbnail_markdown(path: Path, width: int = 216) -> str:
@@ -280,10 +310,12 @@ def video(
     topic_selection: TopicSelection,
     renderer: RendererResource,
     storage: StorageResource,
+    app_db: AppDatabase,
 ) -> RenderedVideo:
     """The H.264/AAC mp4: the project's template filled with this item's media and text."""
+    template = app_db.templates.source_for_content(context.partition_key, topic_selection.template)
     with provider_call(context):
-        render = render_script(topic_selection.template, script, narration, scene_images, storage)
+        render = render_script(template, script, narration, scene_images, storage)
         digest = fingerprint(
             "video",
             type(renderer).__name__,
@@ -329,6 +361,7 @@ def video(
         template=topic_selection.template,
         cached=cached,
     )
+    record_media(context.partition_key, result, narration, storage, app_db)
     context.add_output_metadata(
         {
             "path": dg.MetadataValue.path(str(storage.local_path(video_key))),

@@ -143,6 +143,12 @@ def publication(
     if project.review_required and status.approved_at is None:
         context.log.info(f"{content_id} awaits approval (project '{project.slug}' requires review)")
         return
+    if not topic_selection.channels:
+        raise dg.Failure(
+            description=f"no channel to publish to: project '{project.slug}' has no active "
+            "local channel (add one: POST /api/v1/projects/{id}/channels)",
+            allow_retries=False,
+        )
     with provider_call(context):
         receipts = [
             publisher.publish(

@@ -72,8 +72,12 @@ class TopicSelection(Frozen):
     selected: bool
     score: float
     reason: str
-    template: TemplateName = "short"
-    channels: list[str] = Field(default_factory=lambda: ["local"])
+    template: str = Field(
+        default="short", description="A built-in template's name or an organisation's template id."
+    )
+    channels: list[str] = Field(
+        default_factory=lambda: ["local"], description="Publish targets: the channels' slugs."
+    )
 
 
 class Scene(Frozen):
@@ -147,7 +151,7 @@ class RenderedVideo(Frozen):
     fps: float
     size_bytes: int
     render_seconds: float
-    template: TemplateName
+    template: str
     cached: bool = False
 
 

@@ -7,10 +7,12 @@ import dagster as dg
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.engine import Database
 from autoclip_core.db.jobs import JobRepository
+from autoclip_core.db.media import MediaRepository
 from autoclip_core.db.migrate import check_current
 from autoclip_core.db.performance import PerformanceRepository
 from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.db.sources import SourceRepository
+from autoclip_core.db.templates import TemplateRepository
 
 
 @cache
@@ -54,3 +56,11 @@ class AppDatabase(dg.ConfigurableResource):
     @property
     def performance(self) -> PerformanceRepository:
         return PerformanceRepository(self.database)
+
+    @property
+    def media(self) -> MediaRepository:
+        return MediaRepository(self.database)
+
+    @property
+    def templates(self) -> TemplateRepository:
+        return TemplateRepository(self.database)

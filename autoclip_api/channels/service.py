@@ -5,16 +5,15 @@ project's ``channels``; a deleted one leaves them."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from sqlalchemy.orm import Session
 
 from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.channels.schemas import ChannelCreate, ChannelList, ChannelRead
 from autoclip_api.core.db import changed
-from autoclip_api.core.errors import NotFound
 from autoclip_api.core.ratelimit import org_scope
-from autoclip_api.core.types import is_hex_id
-from autoclip_api.projects.service import readable_project, slugify
+from autoclip_api.projects.service import readable_or_404, readable_project, slugify
 from autoclip_core.db.channels import ChannelRepository, initial_state
 from autoclip_core.db.models import Channel, new_id, utcnow
 
@@ -73,13 +72,11 @@ class ChannelService:
         self, session: Session, subject: AuthSubject, project_id: str, channel_id: str
     ) -> None:
         project = readable_project(session, subject, project_id)
-        channel = (
-            channels(session).get_readable(subject.org_id, project.id, channel_id)
-            if is_hex_id(channel_id)
-            else None
+        channel = readable_or_404(
+            channel_id,
+            partial(channels(session).get_readable, subject.org_id, project.id),
+            CHANNEL_NOT_FOUND,
         )
-        if channel is None:
-            raise NotFound(CHANNEL_NOT_FOUND)
         channels(session).delete(channel, project)
         session.commit()
         logger.info("channel deleted org=%s channel=%s", subject.org_id, channel_id)

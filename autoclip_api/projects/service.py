@@ -3,8 +3,9 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter
@@ -18,12 +19,13 @@ from autoclip_api.core.errors import NotFound
 from autoclip_api.core.ratelimit import org_scope
 from autoclip_api.core.types import is_hex_id
 from autoclip_api.projects.schemas import ProjectCreate, ProjectList, ProjectRead, ProjectUpdate
-from autoclip_api.templates.service import template_reference_problem
+from autoclip_api.templates.references import template_reference_problem
 from autoclip_core.db.channels import ChannelRepository
 from autoclip_core.db.models import Project, new_id, utcnow
 from autoclip_core.db.projects import ProjectRepository
 
 logger = logging.getLogger("autoclip_api.projects")
+T = TypeVar("T")
 
 PROJECT_NOT_FOUND = "Project not found"
 _PROJECT_LIST = TypeAdapter(ProjectList)
@@ -44,16 +46,20 @@ def slugify(name: str, project_id: str) -> str:
     return f"{base}-{project_id[:8]}"
 
 
+def readable_or_404(object_id: str, lookup: Callable[[str], T | None], detail: str) -> T:
+    """What ``lookup`` finds for a well-formed id; else 404 with ``detail``: an id of another
+    organisation, a missing one and a malformed one get the same answer."""
+    found = lookup(object_id) if is_hex_id(object_id) else None
+    if found is None:
+        raise NotFound(detail)
+    return found
+
+
 def readable_project(session: Session, subject: AuthSubject, project_id: str) -> Project:
     """The project if the subject's organisation may read it; else 404, as for a missing one."""
-    project = (
-        projects(session).get_readable(subject.org_id, project_id)
-        if is_hex_id(project_id)
-        else None
+    return readable_or_404(
+        project_id, partial(projects(session).get_readable, subject.org_id), PROJECT_NOT_FOUND
     )
-    if project is None:
-        raise NotFound(PROJECT_NOT_FOUND)
-    return project
 
 
 def check_references(

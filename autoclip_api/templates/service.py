@@ -8,6 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -16,9 +17,9 @@ from sqlalchemy.orm import Session
 from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.context import ApiContext
 from autoclip_api.core.db import changed
-from autoclip_api.core.errors import ApiError, Conflict, Forbidden, NotFound
+from autoclip_api.core.errors import ApiError, Conflict, Forbidden
 from autoclip_api.core.ratelimit import org_scope
-from autoclip_api.core.types import is_hex_id
+from autoclip_api.projects.service import readable_or_404
 from autoclip_api.templates.preview import Preview, as_the_pipeline_fills
 from autoclip_api.templates.schemas import (
     PreviewFormat,
@@ -104,23 +105,6 @@ def check_source(source: dict[str, Any]) -> None:
     problems = template_problems(source)
     if problems:
         raise invalid("body", ["source"], problems)
-
-
-def template_reference_problem(session: Session, org_id: str, template_id: str) -> str | None:
-    """Why a project (or an item) of the organisation cannot render with ``template_id``
-    (None: it can)."""
-    if is_builtin(template_id):
-        return None
-    row = templates(session).get_readable(org_id, template_id) if is_hex_id(template_id) else None
-    if row is None:
-        return f"unknown template {template_id!r}: a built-in ({', '.join(BUILTIN_TEMPLATES)}) " \
-            "or one of your organisation's templates"
-    missing = missing_pipeline_elements(row.source)
-    if missing:
-        return f"template {template_id!r} lacks the elements the pipeline fills: " + ", ".join(
-            missing
-        )
-    return None
 
 
 def _read(
@@ -279,14 +263,10 @@ class TemplateService:
             raise Unprocessable("The template could not be rendered (see the server log)") from None
 
     def _own(self, session: Session, subject: AuthSubject, template_id: str) -> VideoTemplate:
-        row = (
-            templates(session).get_readable(subject.org_id, template_id)
-            if is_hex_id(template_id)
-            else None
-        )
-        if row is None:
-            raise NotFound(TEMPLATE_NOT_FOUND)
-        return row
+        return readable_or_404(
+            template_id, partial(templates(session).get_readable, subject.org_id),
+            TEMPLATE_NOT_FOUND,
+        )  # fmt: skip
 
     def _writable(
         self, session: Session, subject: AuthSubject, template_id: str

@@ -23,6 +23,11 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+PROJECTS = sa.table(
+    "projects", sa.column("id", sa.String), sa.column("org_id", sa.String),
+    sa.column("channels", sa.JSON),
+)  # fmt: skip
+
 
 def upgrade() -> None:
     with op.batch_alter_table("projects") as batch_op:
@@ -102,12 +107,7 @@ def _channel_names_become_rows(channels: sa.Table) -> None:
     """Each channel name of an organisation's project becomes a local channel row, and the
     project lists the row's id. The sources file's projects (no organisation) keep names."""
     bind = op.get_bind()
-    projects = sa.table(
-        "projects",
-        sa.column("id", sa.String),
-        sa.column("org_id", sa.String),
-        sa.column("channels", sa.JSON),
-    )
+    projects = PROJECTS
     now = datetime.now(UTC)
     rows = bind.execute(
         sa.select(projects.c.id, projects.c.org_id, projects.c.channels).where(
@@ -135,12 +135,7 @@ def _channel_names_become_rows(channels: sa.Table) -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    projects = sa.table(
-        "projects",
-        sa.column("id", sa.String),
-        sa.column("org_id", sa.String),
-        sa.column("channels", sa.JSON),
-    )
+    projects = PROJECTS
     channels = sa.table(
         "channels", sa.column("id", sa.String), sa.column("project_id", sa.String),
         sa.column("name", sa.String),
