@@ -11,12 +11,14 @@ import logging
 from datetime import datetime, timedelta
 
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from autoclip_api.auth.limits import limit_auth_calls
 from autoclip_api.auth.mails import password_reset_mail, verification_mail
 from autoclip_api.auth.notices import SecurityNotice
 from autoclip_api.auth.passwords import enforce_password_policy
+from autoclip_api.auth.recent import require_recent_auth
 from autoclip_api.auth.repository import AuthSessionRepository, EmailTokenRepository
 from autoclip_api.auth.schemas import EmailVerified, PasswordReset
 from autoclip_api.auth.subject import AuthSubject
@@ -31,6 +33,7 @@ from autoclip_core.db.models import EmailToken, User, utcnow
 logger = logging.getLogger("autoclip_api.auth")
 
 VERIFY_EMAIL = "verify_email"
+CHANGE_EMAIL = "change_email"
 VERIFY_TTL = timedelta(hours=24)
 RESET_PASSWORD = "reset_password"
 RESET_TTL = timedelta(minutes=30)
@@ -94,20 +97,70 @@ class EmailFlowService:
     def verify(
         self, session: Session, api: ApiContext, token: str, client_ip: str
     ) -> EmailVerified:
-        """Redeems a verification link: the account's address is proven."""
+        """Redeems a verification link: the account's address is proven — or, for a link
+        mailed to a new address, the account changes to it."""
         limit_auth_calls(api, client_ip)
         now = utcnow()
-        record = EmailTokenRepository(session).redeem(digest(token), (VERIFY_EMAIL,), now)
-        user = UserRepository(session).get(record.user_id) if record is not None else None
-        if record is None or user is None or user.email != record.email:
+        users = UserRepository(session)
+        record = EmailTokenRepository(session).redeem(
+            digest(token), (VERIFY_EMAIL, CHANGE_EMAIL), now
+        )
+        user = users.get(record.user_id) if record is not None else None
+        changing = record is not None and record.purpose == CHANGE_EMAIL
+        if record is None or user is None or (user.email != record.email and not changing):
             session.rollback()  # a link for an address the account no longer has stays unused
             raise BadRequest(INVALID_LINK)
-        if user.email_verified_at is None:
-            user.email_verified_at = now
-            user.updated_at = now
-        session.commit()
-        logger.info("e-mail verified user=%s", user.id)
+        old_email = user.email
+        if changing:
+            taken = users.get_by_email(record.email)
+            if taken is not None and taken.id != user.id:
+                session.rollback()
+                raise Conflict("Another account uses this address now")
+            user.email = record.email
+        user.email_verified_at = now if changing else (user.email_verified_at or now)
+        user.updated_at = now
+        try:
+            session.commit()
+        except IntegrityError:  # another account took the address meanwhile
+            session.rollback()
+            raise Conflict("Another account uses this address now") from None
+        if changing:
+            api.notifier.notify(
+                SecurityNotice(user.id, old_email, "email.changed", {"new_email": user.email})
+            )
+        logger.info("e-mail %s user=%s", "changed" if changing else "verified", user.id)
         return EmailVerified(email=user.email, email_verified=True)
+
+    # changing the address -------------------------------------------------------------------
+
+    def request_email_change(
+        self, session: Session, api: ApiContext, subject: AuthSubject, email: str
+    ) -> None:
+        """Mails a link to the new address (after a recent authentication); the account
+        changes to it only when that link is followed. The current address is told."""
+        require_recent_auth(session, subject)
+        user = UserRepository(session).get(subject.user_id)
+        if user is None:
+            raise BadRequest(INVALID_LINK)
+        if email == user.email:
+            raise Conflict("This is already your address")
+        try:
+            counted = count_mail(api, CHANGE_EMAIL, user.id)
+        except LimiterUnavailable:
+            raise ServiceUnavailable("Mail is temporarily unavailable") from None
+        if not counted.allowed:
+            raise TooManyRequests(counted.reset_after, "Too many address changes; try later")
+        token = issue_token(session, user, CHANGE_EMAIL, email, VERIFY_TTL, utcnow())
+        session.commit()
+        api.mailer.send(
+            verification_mail(
+                api.settings.app_url, email, user.name, token, VERIFY_TTL, new_address=True
+            )
+        )
+        api.notifier.notify(
+            SecurityNotice(user.id, user.email, "email.change_requested", {"new_email": email})
+        )
+        logger.info("address change mailed user=%s", user.id)
 
     # password reset -------------------------------------------------------------------------
 

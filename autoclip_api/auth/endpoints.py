@@ -15,6 +15,7 @@ from autoclip_api.auth.schemas import (
     OAuthAuthorizeRequest,
     OAuthCallbackRequest,
     PasswordReset,
+    ReauthenticateRequest,
     RefreshRequest,
     RegisterRequest,
     TokenPair,
@@ -65,6 +66,25 @@ def refresh(body: RefreshRequest, request: Request, api: ApiDep, session: Sessio
 def logout(subject: Authenticated, session: SessionDep) -> Response:
     """Revoke the current session: its access and refresh tokens stop working at once."""
     auth_service.logout(session, subject)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/reauthenticate",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 409, 422, 429, 503),
+)
+def reauthenticate(
+    body: ReauthenticateRequest,
+    request: Request,
+    subject: Authenticated,
+    api: ApiDep,
+    session: SessionDep,
+) -> Response:
+    """Confirm the password in this session: for the next 5 minutes it may set a first
+    password, change the e-mail address and link or unlink Google. Throttled like a sign-in.
+    (An account without a password signs in with Google again instead.)"""
+    auth_service.reauthenticate(session, api, subject, body.password, client_ip(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -74,6 +74,21 @@ class AuthSessionRepository:
             return None
         return SessionContext(session_id, user_id, row.org_id, row.role, row.expires_at)
 
+    def authenticated_at(self, session_id: str, user_id: str) -> datetime | None:
+        """When the live session's user last proved who they are (None: not live)."""
+        return self.session.scalar(
+            select(AuthSession.authenticated_at).where(
+                AuthSession.id == session_id,
+                AuthSession.user_id == user_id,
+                AuthSession.revoked_at.is_(None),
+            )
+        )
+
+    def authenticated(self, session_id: str, now: datetime) -> None:
+        self.session.execute(
+            update(AuthSession).where(AuthSession.id == session_id).values(authenticated_at=now)
+        )
+
     def revoke(self, user_id: str, session_id: str, *, reason: str, now: datetime) -> None:
         self.session.execute(
             update(AuthSession)

@@ -112,3 +112,7 @@ class ForgotPassword(Schema):
 class PasswordReset(Schema):
     token: Token = Field(description="The token of the mailed link (after ``#token=``).")
     password: NewPassword
+
+
+class ReauthenticateRequest(Schema):
+    password: Password

@@ -22,6 +22,7 @@ from autoclip_api.auth.oauth import (
     pkce_challenge,
 )
 from autoclip_api.auth.permissions import Role
+from autoclip_api.auth.recent import require_recent_auth
 from autoclip_api.auth.repository import (
     AuthSessionRepository,
     OAuthStateRepository,
@@ -189,9 +190,49 @@ class AuthService:
         self, session: Session, api: ApiContext, data: LoginRequest, client_ip: str
     ) -> TokenPair:
         limit_auth_calls(api, client_ip)
-        # Every attempt is counted before the password is checked and a success takes it back,
-        # so concurrent guesses cannot slip past the back-off.
-        account = hashed(data.email)
+        user = self.check_password(session, api, data.email, data.password, client_ip)
+        if user is None:
+            raise Unauthorized(INVALID_CREDENTIALS)
+        now = utcnow()
+        membership = MembershipRepository(session).first_of_user(user.id, data.org_id)
+        if data.org_id is not None and membership is None:
+            session.commit()  # keep the re-hash
+            raise Forbidden("Not a member of this organisation")
+        pair = self._open_member_session(session, api, user.id, membership, now)
+        session.commit()
+        api.metrics.auth_events.labels("login_ok").inc()
+        logger.info("signed in user=%s", user.id)
+        return pair
+
+    def reauthenticate(
+        self, session: Session, api: ApiContext, subject: AuthSubject, password: str, client_ip: str
+    ) -> None:
+        """The password again, within a session: its sensitive changes are allowed for the
+        next :data:`RECENT_AUTH` (a Google-only account signs in with Google again instead)."""
+        limit_auth_calls(api, client_ip)
+        user = UserRepository(session).get(subject.user_id)
+        if user is None:
+            raise Unauthorized(INVALID_TOKEN)
+        if user.password_hash is None:
+            raise Conflict(
+                "This account has no password: sign in with Google again to confirm it is you"
+            )
+        if self.check_password(session, api, user.email, password, client_ip) is None:
+            raise Forbidden("The password is wrong")
+        AuthSessionRepository(session).authenticated(subject.session_id, utcnow())
+        session.commit()
+        logger.info("re-authenticated user=%s", user.id)
+
+    def check_password(
+        self, session: Session, api: ApiContext, email: str, password: str, client_ip: str
+    ) -> User | None:
+        """The account with this e-mail if the password is its own, else None; throttled per
+        (account, address) and per address (429), whatever the answer.
+
+        Every attempt is counted before the password is checked and a success takes it back,
+        so concurrent guesses cannot slip past the back-off.
+        """
+        account = hashed(email)
         from_address = f"login:{account}:{client_ip}"
         address = f"login-ip:{client_ip}"
         try:
@@ -203,12 +244,12 @@ class AuthService:
             raise TooManyRequests(
                 wait, "Too many failed sign-in attempts from your address; try again later"
             )
-        user = UserRepository(session).get_by_email(data.email)
-        if not api.passwords.verify(user.password_hash if user else None, data.password):
+        user = UserRepository(session).get_by_email(email)
+        if not api.passwords.verify(user.password_hash if user else None, password):
             api.metrics.auth_events.labels("login_failed").inc()
             logger.info("failed sign-in user=%s", user.id if user else "-")
             self._signal_failure(api, account, user)
-            raise Unauthorized(INVALID_CREDENTIALS)
+            return None
         assert user is not None
         assert user.password_hash is not None
         try:
@@ -216,27 +257,11 @@ class AuthService:
             api.limiter.forgive(address)
         except LimiterUnavailable:
             raise ServiceUnavailable("Sign-in is temporarily unavailable") from None
-        now = utcnow()
         if api.passwords.needs_rehash(user.password_hash):
-            user.password_hash = api.passwords.hash(data.password)
-            user.updated_at = now
+            user.password_hash = api.passwords.hash(password)
+            user.updated_at = utcnow()
             logger.info("re-hashed password with current parameters user=%s", user.id)
-        membership = MembershipRepository(session).first_of_user(user.id, data.org_id)
-        if data.org_id is not None and membership is None:
-            session.commit()  # keep the re-hash
-            raise Forbidden("Not a member of this organisation")
-        pair = self._open_session(
-            session,
-            api,
-            user.id,
-            membership.org_id if membership else None,
-            Role(membership.role) if membership else None,
-            now,
-        )
-        session.commit()
-        api.metrics.auth_events.labels("login_ok").inc()
-        logger.info("signed in user=%s", user.id)
-        return pair
+        return user
 
     # tokens ---------------------------------------------------------------------------------
 
@@ -359,6 +384,81 @@ class AuthService:
         callback: OAuthCallbackRequest,
         client_ip: str,
     ) -> TokenPair:
+        identity = self._identity(session, api, provider, callback, client_ip)
+        now = utcnow()
+        user = self._user_for_identity(session, identity, now)
+        membership = MembershipRepository(session).first_of_user(user.id)
+        pair = self._open_member_session(session, api, user.id, membership, now)
+        session.commit()
+        api.metrics.auth_events.labels(f"oauth_{provider}").inc()
+        logger.info("signed in with %s user=%s", provider, user.id)
+        return pair
+
+    def link_identity(
+        self,
+        session: Session,
+        api: ApiContext,
+        subject: AuthSubject,
+        provider: str,
+        callback: OAuthCallbackRequest,
+        client_ip: str,
+    ) -> None:
+        """Links the provider's account (the code of a flow started at ``/authorize``) to the
+        caller's, after a recent authentication; the address counts as proven if the provider
+        verified that very address."""
+        require_recent_auth(session, subject)
+        try:
+            identity = self._identity(session, api, provider, callback, client_ip)
+        except Unauthorized as exc:
+            raise BadRequest(exc.detail) from None
+        users = UserRepository(session)
+        user = users.get(subject.user_id)
+        if user is None:
+            raise Unauthorized(INVALID_TOKEN)
+        holder = users.get_by_google_sub(identity.subject)
+        if holder is not None and holder.id != user.id:
+            raise Conflict("This Google account is linked to another AutoClip account")
+        if user.google_sub not in (None, identity.subject):
+            raise Conflict("Another Google account is linked: unlink it first")
+        now = utcnow()
+        user.google_sub = identity.subject
+        if identity.email_verified and identity.email == user.email:
+            user.email_verified_at = user.email_verified_at or now
+        user.updated_at = now
+        session.commit()
+        api.notifier.notify(SecurityNotice(user.id, user.email, "identity.linked"))
+        logger.info("linked %s user=%s", provider, user.id)
+
+    def unlink_identity(
+        self, session: Session, api: ApiContext, subject: AuthSubject, provider: str
+    ) -> None:
+        """Unlinks the provider, after a recent authentication; never the last way in."""
+        if provider not in api.oauth:
+            raise NotFound("Unknown OAuth provider")
+        require_recent_auth(session, subject)
+        user = UserRepository(session).get(subject.user_id)
+        if user is None:
+            raise Unauthorized(INVALID_TOKEN)
+        if user.google_sub is None:
+            raise NotFound("No Google account is linked")
+        if user.password_hash is None:
+            raise Conflict("Set a password first: Google is this account's only way in")
+        user.google_sub = None
+        user.updated_at = utcnow()
+        session.commit()
+        api.notifier.notify(SecurityNotice(user.id, user.email, "identity.unlinked"))
+        logger.info("unlinked %s user=%s", provider, user.id)
+
+    def _identity(
+        self,
+        session: Session,
+        api: ApiContext,
+        provider: str,
+        callback: OAuthCallbackRequest,
+        client_ip: str,
+    ) -> OAuthIdentity:
+        """The provider's verified identity for a callback (state single-use, PKCE verifier
+        of the client that started the flow)."""
         idp = api.oauth.get(provider)
         if idp is None:
             raise NotFound("Unknown OAuth provider")
@@ -387,20 +487,7 @@ class AuthService:
         except OAuthUnavailableError as exc:
             logger.warning("OAuth provider unavailable provider=%s reason=%s", provider, exc)
             raise BadGateway("Identity provider unavailable") from None
-        user = self._user_for_identity(session, identity, now)
-        membership = MembershipRepository(session).first_of_user(user.id)
-        pair = self._open_session(
-            session,
-            api,
-            user.id,
-            membership.org_id if membership else None,
-            Role(membership.role) if membership else None,
-            now,
-        )
-        session.commit()
-        api.metrics.auth_events.labels(f"oauth_{provider}").inc()
-        logger.info("signed in with %s user=%s", provider, user.id)
-        return pair
+        return identity
 
     def _user_for_identity(self, session: Session, identity: OAuthIdentity, now: datetime) -> User:
         """The linked user; else the user with that address if they proved it, linked; else a
@@ -479,6 +566,21 @@ class AuthService:
                 )
             )
 
+    def _open_member_session(
+        self,
+        session: Session,
+        api: ApiContext,
+        user_id: str,
+        membership: Membership | None,
+        now: datetime,
+    ) -> TokenPair:
+        """A new login in the membership's organisation (or in none)."""
+        if membership is None:
+            return self._open_session(session, api, user_id, None, None, now)
+        return self._open_session(
+            session, api, user_id, membership.org_id, Role(membership.role), now
+        )
+
     def _open_session(
         self,
         session: Session,
@@ -497,6 +599,7 @@ class AuthService:
                 user_id=user_id,
                 org_id=org_id,
                 created_at=now,
+                authenticated_at=now,
                 expires_at=now + REFRESH_TTL,
             )
         )

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from autoclip_api.auth.schemas import NewPassword, Password
-from autoclip_api.core.types import Name, ReadSchema, Schema
+from autoclip_api.core.types import Email, Name, ReadSchema, Schema
 
 
 class Me(ReadSchema):
     id: str
     email: str
     email_verified: bool = Field(description="Whether the owner of the address proved it.")
+    sign_in_methods: list[Literal["password", "google"]] = Field(
+        description="How the account can sign in."
+    )
     name: str
     org_id: str | None = Field(description="The organisation of this session.")
     role: str | None = Field(description="Current role there (read on every request).")
@@ -19,7 +24,9 @@ class Me(ReadSchema):
 class MeUpdate(Schema):
     name: Name | None = None
     password: NewPassword | None = Field(
-        default=None, description="New password; needs current_password. Ends other sessions."
+        default=None,
+        description="New password; needs current_password (a first password, for a "
+        "Google-only account: a sign-in within the last 5 minutes). Ends other sessions.",
     )
     current_password: Password | None = None
 
@@ -29,3 +36,7 @@ class MeUpdate(Schema):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self
+
+
+class EmailChange(Schema):
+    email: Email = Field(description="The new address: a link is mailed to it to confirm.")

@@ -4,9 +4,12 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from autoclip_api.auth.notices import SecurityNotice
 from autoclip_api.auth.passwords import enforce_password_policy
 from autoclip_api.auth.permissions import Role, sorted_permissions
+from autoclip_api.auth.recent import require_recent_auth
 from autoclip_api.auth.repository import AuthSessionRepository
+from autoclip_api.auth.service import auth_service
 from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.context import ApiContext
 from autoclip_api.core.errors import Conflict, Forbidden, Unauthorized
@@ -23,16 +26,27 @@ class UserService:
         return self._me(self._user(session, subject), subject)
 
     def update_me(
-        self, session: Session, api: ApiContext, subject: AuthSubject, data: MeUpdate
+        self,
+        session: Session,
+        api: ApiContext,
+        subject: AuthSubject,
+        data: MeUpdate,
+        client_ip: str,
     ) -> Me:
+        """The name, and the password: a change needs the current one (checked and throttled
+        like a sign-in), a first one (a Google-only account) a recent authentication."""
         user = self._user(session, subject)
         now = utcnow()
         if data.name is not None:
             user.name = data.name
         if data.password is not None:
-            if user.password_hash is not None and not (
-                data.current_password is not None
-                and api.passwords.verify(user.password_hash, data.current_password)
+            if user.password_hash is None:
+                require_recent_auth(session, subject)
+            elif data.current_password is None or (
+                auth_service.check_password(
+                    session, api, user.email, data.current_password, client_ip
+                )
+                is None
             ):
                 raise Forbidden("current_password is missing or wrong")
             enforce_password_policy(data.password, email=user.email, name=user.name)
@@ -42,6 +56,8 @@ class UserService:
             )
         user.updated_at = now
         session.commit()
+        if data.password is not None:
+            api.notifier.notify(SecurityNotice(user.id, user.email, "password.changed"))
         return self._me(user, subject)
 
     def delete_me(self, session: Session, subject: AuthSubject) -> None:
@@ -88,6 +104,14 @@ class UserService:
             id=user.id,
             email=user.email,
             email_verified=user.email_verified_at is not None,
+            sign_in_methods=[
+                method
+                for method, linked in (
+                    ("password", user.password_hash),
+                    ("google", user.google_sub),
+                )
+                if linked is not None
+            ],
             name=user.name,
             org_id=subject.org_id,
             role=subject.role.value if subject.role else None,

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
 
 from autoclip_api.auth.oauth import GoogleProvider, OAuthRejectedError, pkce_challenge
 from tests.api.conftest import client_for, outbox_of
+from tests.api.google_flow import authorize, authorize_body, consent, pkce_verifier, sign_in
 from tests.api.helpers import ApiClient, problem
 from tests.fakes.google_idp import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, FakeGoogle
 
@@ -31,50 +30,11 @@ async def oauth_client(oauth_app: FastAPI) -> AsyncIterator[ApiClient]:
         yield ApiClient(http, outbox_of(oauth_app))
 
 
-def _verifier() -> str:
-    """What a client keeps for itself while the user is at Google (RFC 7636 §4.1)."""
-    return secrets.token_urlsafe(48)
-
-
-def _authorize_body(verifier: str, redirect_uri: str = REDIRECT_URI) -> dict[str, str]:
-    return {"redirect_uri": redirect_uri, "code_challenge": pkce_challenge(verifier)}
-
-
-async def _authorize(client: ApiClient, verifier: str) -> tuple[str, str]:
-    response = await client.post(
-        "/api/v1/auth/oauth/google/authorize", json=_authorize_body(verifier)
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    return body["authorization_url"], body["state"]
-
-
-def _consent(authorization_url: str) -> tuple[str, str]:
-    """The browser at the provider: follow the URL, read code and state off the redirect."""
-    response = httpx.get(authorization_url, follow_redirects=False)
-    assert response.status_code == 302, response.text
-    location = urlsplit(response.headers["location"])
-    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
-    query = parse_qs(location.query)
-    return query["code"][0], query["state"][0]
-
-
-async def _sign_in(client: ApiClient) -> httpx.Response:
-    verifier = _verifier()
-    url, state = await _authorize(client, verifier)
-    code, returned_state = _consent(url)
-    assert returned_state == state
-    return await client.post(
-        "/api/v1/auth/oauth/google",
-        json={"code": code, "state": state, "code_verifier": verifier},
-    )
-
-
 async def test_authorization_url_carries_pkce_s256_state_and_nonce(
     oauth_client: ApiClient, google: FakeGoogle
 ) -> None:
-    verifier = _verifier()
-    url, state = await _authorize(oauth_client, verifier)
+    verifier = pkce_verifier()
+    url, state = await authorize(oauth_client, verifier)
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == google.authorization_endpoint
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -93,7 +53,7 @@ async def test_authorization_url_carries_pkce_s256_state_and_nonce(
 async def test_new_google_user_gets_an_account_and_an_org(
     oauth_client: ApiClient, google: FakeGoogle
 ) -> None:
-    response = await _sign_in(oauth_client)
+    response = await sign_in(oauth_client)
     assert response.status_code == 200, response.text
     tokens = response.json()
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
@@ -108,7 +68,7 @@ async def test_new_google_user_gets_an_account_and_an_org(
     assert exchange["code_verifier"]
     assert exchange["client_secret"] == CLIENT_SECRET
     # signing in again reuses the account (and opens a new session)
-    again = (await _sign_in(oauth_client)).json()
+    again = (await sign_in(oauth_client)).json()
     claims = jwt.decode(again["access_token"], options={"verify_signature": False})
     assert claims["sub"] == me["id"]
     assert (
@@ -126,7 +86,7 @@ async def test_an_account_is_linked_only_once_its_owner_proved_the_address(
     oauth_client: ApiClient, google: FakeGoogle
 ) -> None:
     account = await oauth_client.register(email="grace@gmail.example")
-    refused = await _sign_in(oauth_client)
+    refused = await sign_in(oauth_client)
     assert refused.status_code == 409
     assert refused.json() == problem(
         409,
@@ -134,7 +94,7 @@ async def test_an_account_is_linked_only_once_its_owner_proved_the_address(
         "Google from your settings (forgot the password? POST /api/v1/auth/password/forgot)",
     )
     await oauth_client.verify_email(account)
-    response = await _sign_in(oauth_client)
+    response = await sign_in(oauth_client)
     assert response.status_code == 200
     claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
     assert claims["sub"] == account.user_id
@@ -143,7 +103,7 @@ async def test_an_account_is_linked_only_once_its_owner_proved_the_address(
 
 async def test_unverified_email_is_refused(oauth_client: ApiClient, google: FakeGoogle) -> None:
     google.user.email_verified = False
-    response = await _sign_in(oauth_client)
+    response = await sign_in(oauth_client)
     assert response.status_code == 401
 
 
@@ -152,8 +112,8 @@ async def test_a_state_and_code_redeemed_by_another_client_fail(
 ) -> None:
     """Whoever gets hold of the redirect (code and state: a log, a Referer, a shared link)
     tries to finish the sign-in: only the client that started it holds the PKCE verifier."""
-    url, state = await _authorize(oauth_client, _verifier())
-    code, _ = _consent(url)  # the victim's browser comes back with these...
+    url, state = await authorize(oauth_client, pkce_verifier())
+    code, _ = consent(url)  # the victim's browser comes back with these...
     async with client_for(oauth_app, ip="203.0.113.66") as attacker:  # ...and they leak
         as_before = await attacker.post(
             "/api/v1/auth/oauth/google", json={"code": code, "state": state}
@@ -161,7 +121,7 @@ async def test_a_state_and_code_redeemed_by_another_client_fail(
         assert as_before.status_code == 422  # no verifier, no sign-in
         own_verifier = await attacker.post(
             "/api/v1/auth/oauth/google",
-            json={"code": code, "state": state, "code_verifier": _verifier()},
+            json={"code": code, "state": state, "code_verifier": pkce_verifier()},
         )
     assert own_verifier.status_code == 401
     assert own_verifier.json() == problem(401, "OAuth sign-in failed")
@@ -178,7 +138,7 @@ async def test_malformed_or_plain_challenges_are_refused(oauth_client: ApiClient
         assert response.status_code == 422, challenge
     plain = await oauth_client.post(
         "/api/v1/auth/oauth/google/authorize",
-        json={**_authorize_body(_verifier()), "code_challenge_method": "plain"},
+        json={**authorize_body(pkce_verifier()), "code_challenge_method": "plain"},
     )
     assert plain.status_code == 422
 
@@ -186,9 +146,9 @@ async def test_malformed_or_plain_challenges_are_refused(oauth_client: ApiClient
 async def test_state_is_single_use_and_must_be_known(
     oauth_client: ApiClient, google: FakeGoogle
 ) -> None:
-    verifier = _verifier()
-    url, state = await _authorize(oauth_client, verifier)
-    code, _ = _consent(url)
+    verifier = pkce_verifier()
+    url, state = await authorize(oauth_client, verifier)
+    code, _ = consent(url)
     callback = {"code": code, "state": state, "code_verifier": verifier}
     forged = await oauth_client.post(
         "/api/v1/auth/oauth/google", json={**callback, "state": "made-up-state"}
@@ -204,7 +164,7 @@ async def test_state_is_single_use_and_must_be_known(
 async def test_redirect_uri_must_be_registered(oauth_client: ApiClient) -> None:
     response = await oauth_client.post(
         "/api/v1/auth/oauth/google/authorize",
-        json=_authorize_body(_verifier(), "https://evil.example/cb"),
+        json=authorize_body(pkce_verifier(), "https://evil.example/cb"),
     )
     assert response.status_code == 400
 
@@ -212,21 +172,22 @@ async def test_redirect_uri_must_be_registered(oauth_client: ApiClient) -> None:
 async def test_unknown_or_unconfigured_provider_is_404(
     oauth_client: ApiClient, client: ApiClient
 ) -> None:
-    authorize = _authorize_body(_verifier())
+    authorize = authorize_body(pkce_verifier())
     response = await oauth_client.post("/api/v1/auth/oauth/github/authorize", json=authorize)
     assert response.status_code == 404
     # an app without Google credentials does not offer Google
     response = await client.post("/api/v1/auth/oauth/google/authorize", json=authorize)
     assert response.status_code == 404
     response = await client.post(
-        "/api/v1/auth/oauth/google", json={"code": "c", "state": "s", "code_verifier": _verifier()}
+        "/api/v1/auth/oauth/google",
+        json={"code": "c", "state": "s", "code_verifier": pkce_verifier()},
     )
     assert response.status_code == 404
 
 
 async def test_provider_outage_is_502(oauth_client: ApiClient, google: FakeGoogle) -> None:
     google.token_status = 503
-    response = await _sign_in(oauth_client)
+    response = await sign_in(oauth_client)
     assert response.status_code == 502
     assert response.json() == problem(502, "Identity provider unavailable")
 
@@ -244,7 +205,7 @@ async def test_id_token_claims_are_checked(
     oauth_client: ApiClient, google: FakeGoogle, override: dict[str, object]
 ) -> None:
     google.id_token_overrides = override
-    response = await _sign_in(oauth_client)
+    response = await sign_in(oauth_client)
     assert response.status_code == 401
 
 

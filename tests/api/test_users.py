@@ -19,6 +19,7 @@ async def test_me_shows_identity_org_role_and_permissions(client: ApiClient) -> 
         "id": viewer.user_id,
         "email": viewer.email,
         "email_verified": True,  # invitations are accepted with a proven address
+        "sign_in_methods": ["password"],
         "name": "Test User",
         "org_id": owner.org_id,
         "role": "viewer",
