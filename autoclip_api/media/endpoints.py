@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -27,19 +29,18 @@ MEDIA_CONTENT = {
     "audio/wav": {},
     "text/vtt": {},
 }
+MEDIA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **error_responses(401, 403, 404, 416, 429),
+    200: {"description": "The whole file", "content": MEDIA_CONTENT},
+    206: {"description": "The requested byte range", "content": MEDIA_CONTENT},
+    304: {"description": "Your cached copy is current"},
+}
 
 
-@router.api_route(
+@router.get(
     "/{kind}",
-    methods=["GET", "HEAD"],
     response_class=Response,
-    responses={
-        **error_responses(401, 403, 404, 429),
-        200: {"description": "The whole file", "content": MEDIA_CONTENT},
-        206: {"description": "The requested byte range", "content": MEDIA_CONTENT},
-        304: {"description": "Your cached copy is current"},
-        416: {"description": "The range starts past the end (Content-Range: bytes */size)"},
-    },
+    responses=MEDIA_RESPONSES,
 )
 async def get_media(
     content_id: str,
@@ -84,3 +85,15 @@ async def get_media(
     return StreamingResponse(
         media.read(start, end), status_code=status, headers=headers, media_type=media.media_type
     )
+
+
+# HEAD answers as GET without the body (a player may ask for the size first).
+router.add_api_route(
+    "/{kind}",
+    get_media,
+    methods=["HEAD"],
+    response_class=Response,
+    responses=MEDIA_RESPONSES,
+    operation_id="head_media",
+    summary="Head Media",
+)

@@ -21,16 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.core.errors import NotFound
-from autoclip_core.db.media import MediaKind
-from autoclip_core.db.models import ContentItem, ContentMedia, Project
-from autoclip_core.db.projects import ProjectRepository
+from autoclip_core.db.media import MediaKind, MediaRepository
 
 logger = logging.getLogger("autoclip_api.media")
 
@@ -39,7 +36,6 @@ CONTENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 CHUNK_BYTES = 256 * 1024
 VTT_TYPE = "text/vtt; charset=utf-8"
 CACHE_CONTROL = "private"
-_PROJECTS = cast(Table, Project.__table__)
 _RANGE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 
 
@@ -167,17 +163,9 @@ class MediaService:
         one), and for an item whose file is not made yet."""
         if not CONTENT_ID.match(content_id):
             raise NotFound(CONTENT_NOT_FOUND)
-        readable_projects = ProjectRepository.get_readable_statement(
-            subject.org_id, _PROJECTS.c.id
-        )
-        item = session.scalar(
-            select(ContentItem.id).where(
-                ContentItem.id == content_id, ContentItem.project_id.in_(readable_projects)
-            )
-        )
-        if item is None:
+        readable, record = MediaRepository(session).readable(subject.org_id, content_id, kind)
+        if not readable:
             raise NotFound(CONTENT_NOT_FOUND)
-        record = session.get(ContentMedia, (content_id, kind))
         if record is None:
             raise NotFound(f"No {kind} for this content yet")
         path = self._path(media_root, record.storage_key)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from autoclip_core.db.content import content_or_raise
 from autoclip_core.db.engine import Database, Repository
-from autoclip_core.db.models import Project, VideoTemplate
+from autoclip_core.db.models import VideoTemplate
+from autoclip_core.db.projects import PROJECTS, ProjectRepository
 from autoclip_core.render.templates import load_template
 from autoclip_core.template_checks import is_builtin
 
@@ -91,8 +92,8 @@ class TemplateRepository(Repository):
         with self._session() as s:
             return list(
                 s.scalars(
-                    select(Project.id).where(
-                        Project.org_id == template.org_id, Project.template_id == template.id
+                    ProjectRepository.get_readable_statement(template.org_id, PROJECTS.c.id).where(
+                        PROJECTS.c.template_id == template.id
                     )
                 )
             )

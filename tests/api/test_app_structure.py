@@ -14,14 +14,18 @@ from autoclip_api.app import api_routes
 def test_route_modules_use_postponed_annotations() -> None:
     root = Path(autoclip_api.__file__).parent
     modules = sorted(root.glob("*/endpoints.py"))
-    assert len(modules) == 6
+    assert len(modules) == 9
     for module in modules:
         assert "from __future__ import annotations" in module.read_text(), module
 
 
 def test_annotations_resolve_to_dependencies_and_bodies(app: FastAPI) -> None:
     operations = app.openapi()["paths"]
-    expected_query = {("GET", "/api/v1/projects"): {"limit", "offset"}}
+    expected_query = {
+        ("GET", "/api/v1/projects"): {"limit", "offset"},
+        ("GET", "/api/v1/templates"): {"limit", "offset"},
+        ("GET", "/api/v1/templates/{template_id}/preview"): {"modifications", "time", "format"},
+    }
     for path, methods, route, dependant in api_routes(app):
         for method in methods:
             params = operations.get(path, {}).get(method.lower(), {}).get("parameters", [])

@@ -274,12 +274,24 @@ async def test_the_pipeline_renders_with_the_organisations_template_and_the_api_
     (data_dir / "dagster").mkdir()
     with dg.instance_for_test(temp_dir=str(data_dir / "dagster")) as instance:
         instance.add_dynamic_partitions(content_items.name, [english.id])
-        result = (
-            build_definitions(settings)
-            .resolve_job_def("content_job")
-            .execute_in_process(instance=instance, partition_key=english.id, raise_on_error=False)
+        defs = build_definitions(settings)
+
+        def run(job: str) -> dg.ExecuteInProcessResult:
+            return defs.resolve_job_def(job).execute_in_process(
+                instance=instance, partition_key=english.id, raise_on_error=False
+            )
+
+        result = run("content_job")
+        await client.patch(
+            f"/api/v1/projects/{project['id']}", json={"channels": []}, headers=owner.headers
         )
+        nowhere = run("publish_job")  # the routed channels are read again by topic_selection
+        again = run("content_job")
     assert result.success
+    [failure] = again.get_step_failure_events()
+    assert failure.step_key == "publication"
+    assert "no channel to publish to" in str(failure.event_specific_data.error)
+    assert nowhere.success  # publish_job reuses the route topic_selection stored
     media = app_db.media.of_content(english.id)
     assert set(media) == {"video", "thumbnail", "audio", "captions"}
     stored = data_dir / "media" / media["video"].storage_key

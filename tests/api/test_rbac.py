@@ -68,6 +68,17 @@ EXPECTED_POLICIES = {
     ("POST", "/api/v1/projects/{project_id}/sources/{source_id}/items"): (
         "webhook signature (HMAC-SHA256)"
     ),
+    ("GET", "/api/v1/projects/{project_id}/channels"): "projects.read",
+    ("POST", "/api/v1/projects/{project_id}/channels"): "projects.update",
+    ("DELETE", "/api/v1/projects/{project_id}/channels/{channel_id}"): "projects.update",
+    ("GET", "/api/v1/templates"): "projects.read",
+    ("POST", "/api/v1/templates"): "projects.update",
+    ("GET", "/api/v1/templates/{template_id}"): "projects.read",
+    ("PATCH", "/api/v1/templates/{template_id}"): "projects.update",
+    ("DELETE", "/api/v1/templates/{template_id}"): "projects.update",
+    ("GET", "/api/v1/templates/{template_id}/preview"): "projects.read",
+    ("GET", "/api/v1/contents/{content_id}/media/{kind}"): "projects.read",
+    ("HEAD", "/api/v1/contents/{content_id}/media/{kind}"): "projects.read",
     ("GET", "/api/v1/healthz"): "public",
     ("GET", "/api/v1/readyz"): "public",
     ("GET", "/healthz"): "public",

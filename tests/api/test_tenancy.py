@@ -96,18 +96,28 @@ async def test_orgs_list_shows_only_my_memberships(client: ApiClient) -> None:
 
 def test_tenant_scoping_lives_in_one_repository_method() -> None:
     """The only organisation filter on projects is ProjectRepository.get_readable_statement
-    (sources build on it), and no module of the API queries the projects table itself."""
+    (sources and media build on it), and no module of the API queries the projects table
+    itself; an aggregate of its own (channels, templates) filters in its own
+    get_readable_statement, once."""
     db_package = Path(autoclip_core.db.__file__).parent
     api = Path(autoclip_api.__file__).parent
     scanned = [*db_package.glob("*.py"), *(api / "projects").glob("*.py")]
-    scanned += (api / "sources").glob("*.py")
+    for package in ("sources", "channels", "templates", "media"):
+        scanned += (api / package).glob("*.py")
     filters = [
-        (path.name, line.strip())
+        (path, line.strip())
         for path in scanned
         for line in path.read_text().splitlines()
         if re.search(r"org_id\s*==", line)
     ]
-    assert filters == [("projects.py", "return statement.where(PROJECTS.c.org_id == org_id)")]
+    assert len({path for path, _ in filters}) == len(filters)  # one filter per module
+    for path, line in filters:
+        after = path.read_text().split("def get_readable_statement", 1)[1]
+        method = after.split("\n    def ", 1)[0]
+        assert line in method, (path.name, line)
+    assert (db_package / "projects.py", "return statement.where(PROJECTS.c.org_id == org_id)") in (
+        filters
+    )
     source = (db_package / "projects.py").read_text()
     method = source.split("def get_readable_statement", 1)[1].split("\n    def ", 1)[0]
     assert "PROJECTS.c.org_id == org_id" in method
