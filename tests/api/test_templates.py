@@ -3,8 +3,10 @@ anything renders), and previews rendered for real by the engine."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import threading
 from typing import Any
 
 import av
@@ -12,6 +14,9 @@ import pytest
 from fastapi import FastAPI
 from PIL import Image
 
+from autoclip_api.core.errors import ServiceUnavailable
+from autoclip_api.templates.preview import PreviewRenderer
+from autoclip_core.render.engine import EngineConfig
 from autoclip_core.render.templates import load_template
 from autoclip_core.template_checks import MAX_TEMPLATE_BYTES
 from tests.api.helpers import Account, ApiClient, problem
@@ -298,3 +303,27 @@ async def test_a_bad_preview_request_is_422_before_any_render(
     )
     assert response.status_code == 422, response.text
     assert pointer in [e["pointer"] for e in response.json()["errors"]]
+
+
+async def test_previews_render_a_few_at_once_and_refuse_a_long_queue() -> None:
+    renderer = PreviewRenderer(EngineConfig(), concurrency=2, max_waiting=1)
+    release = threading.Event()
+    running: list[int] = []
+    peak = [0]
+
+    def render(n: int) -> int:
+        running.append(n)
+        peak[0] = max(peak[0], len(running))
+        release.wait(5)
+        running.remove(n)
+        return n
+
+    tasks = [asyncio.create_task(renderer.run(render, n)) for n in range(3)]
+    while len(running) < 2:
+        await asyncio.sleep(0.01)
+    with pytest.raises(ServiceUnavailable):
+        await renderer.run(render, 3)  # two rendering, one waiting: the queue is full
+    release.set()
+    assert sorted(await asyncio.gather(*tasks)) == [0, 1, 2]
+    assert peak[0] == 2
+    assert await renderer.run(render, 4) == 4  # the queue drained
