@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from autoclip_api.auth.dependencies import RouteGuard
 from autoclip_api.auth.endpoints import router as auth_router
 from autoclip_api.channels.endpoints import router as channels_router
+from autoclip_api.contents.endpoints import router as contents_router
 from autoclip_api.context import ApiContext
 from autoclip_api.core.errors import ApiError
 from autoclip_api.core.logs import install_redaction
@@ -34,6 +35,7 @@ from autoclip_api.core.responses import (
     problem_response,
     validation_errors,
 )
+from autoclip_api.dagster.outbox import RunSubmitter, submitting_in_background
 from autoclip_api.health.endpoints import build_router as build_health_router
 from autoclip_api.media.endpoints import router as media_router
 from autoclip_api.organizations.endpoints import invitations_router
@@ -79,7 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        submitter = RunSubmitter(api.database, api.dagster)
+        async with submitting_in_background(submitter, settings.dagster_submit_interval_seconds):
+            yield
         await api.aclose()
 
     app = FastAPI(
@@ -101,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(sources_router)
     for router in (channels_router, templates_router, media_router):
         v1.include_router(router)
+    v1.include_router(contents_router)
     v1.include_router(build_health_router())
     app.include_router(v1)
     app.include_router(build_health_router(), include_in_schema=False)  # probes at the root too

@@ -22,6 +22,7 @@ from autoclip_api.core.db import make_sessionmaker
 from autoclip_api.core.metrics import Metrics
 from autoclip_api.core.ratelimit import LimiterUnavailable, RateLimiter, make_rate_limiter
 from autoclip_api.core.secrets import jwt_secret
+from autoclip_api.dagster.client import DagsterClient
 from autoclip_api.email.mailer import Mailer
 from autoclip_api.templates.preview import PreviewRenderer
 from autoclip_core.crypto import TokenCipher, channel_token_key
@@ -63,6 +64,8 @@ class ApiContext:
     previews: PreviewRenderer
     # Seals and opens channels' OAuth tokens (autoclip_core/crypto.py).
     channel_tokens: TokenCipher
+    # Dagster's GraphQL endpoint: runs are submitted there (dagster/outbox.py).
+    dagster: DagsterClient
     oauth: dict[str, OAuthProvider] = field(default_factory=dict)
 
     @classmethod
@@ -117,6 +120,7 @@ class ApiContext:
             notifier=MailNotifier(mailer),
             previews=PreviewRenderer.from_settings(settings),
             channel_tokens=channel_tokens,
+            dagster=DagsterClient(settings.dagster_graphql_url, settings.dagster_location),
             oauth=oauth,
         )
 
@@ -124,6 +128,7 @@ class ApiContext:
         self.database = Database(self.engine)
 
     def close(self) -> None:
+        self.dagster.close()
         self.mailer.close()
         self.http.close()
         self.limiter.close()

@@ -1,5 +1,7 @@
 import dagster as dg
 
-content_items = dg.DynamicPartitionsDefinition(name="content_items")
+from autoclip_core.pipeline_names import CONTENT_PARTITIONS
+
+content_items = dg.DynamicPartitionsDefinition(name=CONTENT_PARTITIONS)
 """One partition per content item; the key is the item's stable id."""
 

@@ -5,6 +5,7 @@ import dagster as dg
 from autoclip_assets.partitions import content_items
 from autoclip_assets.retries import RETRY, provider_call
 from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSelection
+from resources.app_database import AppDatabase
 from resources.llm.base import LLMResource
 
 
@@ -19,13 +20,21 @@ def script(
     content_analysis: ContentAnalysis,
     topic_selection: TopicSelection,
     llm: LLMResource,
+    app_db: AppDatabase,
 ) -> Script:
-    """Title, hook, 3–6 scenes, call to action, hashtags and description."""
-    with provider_call(context):
-        written = llm.write_script(source_item, content_analysis, topic_selection)
-    result = Script.model_validate(written.model_dump())
+    """Title, hook, 3–6 scenes, call to action, hashtags and description — or, once a person
+    edited the item's script, that script as it is."""
+    edited = app_db.content.script_override(context.partition_key)
+    if edited is not None:
+        result = edited
+    else:
+        with provider_call(context):
+            written = llm.write_script(source_item, content_analysis, topic_selection)
+        result = Script.model_validate(written.model_dump())
+    app_db.content.record_script(context.partition_key, result)
     context.add_output_metadata(
         {
+            "edited": edited is not None,
             "language": result.language,
             "title": result.title,
             "scenes": len(result.scenes),

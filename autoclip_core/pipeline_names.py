@@ -1,4 +1,4 @@
-"""Names the pipeline and the API share: Dagster job names and run tags.
+"""Names the pipeline and the API share: Dagster job names, run tags, asset keys.
 
 Plain strings, so code that must not import Dagster (the API) can submit a job by name
 or read a run's tags with the same spelling the asset graph uses.
@@ -6,7 +6,8 @@ or read a run's tags with the same spelling the asset graph uses.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Final, Literal
 
 # What each job runs: autoclip_assets/jobs.py.
 CONTENT_JOB = "content_job"
@@ -25,6 +26,38 @@ SOURCE_TAG = "autoclip/source"
 """``<project>/<source name>`` of the item a source sensor run was requested for."""
 SCORE_TAG = "autoclip/score"
 """The daily batch's ranking score of the item, three decimals."""
+REQUEST_TAG = "autoclip/request"
+"""The id of the ``jobs`` row a run was submitted for (a run the API asked for)."""
+CHANNELS_TAG = "autoclip/channels"
+"""Comma-separated channels a publish run publishes to (unset: the item's route)."""
+
+CONTENT_PARTITIONS = "content_items"
+"""The dynamic partitions definition: one key per content item (its id)."""
+
+PIPELINE_STEPS = (
+    "source_item",
+    "content_analysis",
+    "content_analysis_safety_precheck",
+    "topic_selection",
+    "script",
+    "narration",
+    "scene_images",
+    "video",
+    "video_safety_postcheck",
+    "publication",
+)
+"""The steps of ``content_job`` in order: each asset, and each blocking check after its asset."""
+
+GenerateFrom = Literal["script", "narration", "visuals", "video"]
+GENERATE_FROM: Mapping[GenerateFrom, tuple[str, ...]] = {
+    "script": ("topic_selection", "script", "narration", "scene_images", "video", "publication"),
+    "narration": ("topic_selection", "narration", "video", "publication"),
+    "visuals": ("topic_selection", "scene_images", "video", "publication"),
+    "video": ("topic_selection", "video", "publication"),
+}
+"""The assets a ``content_job`` run "from" a stage materialises: the stage and everything
+downstream of it, re-routed first (``topic_selection``: the item's template and channels as
+they are now); the rest is read from the item's earlier runs."""
 
 
 class Trigger:
@@ -35,3 +68,4 @@ class Trigger:
     PERFORMANCE: Final = "performance"
     APPROVAL: Final = "approval"
     DEMO: Final = "demo"
+    API: Final = "api"

@@ -138,6 +138,25 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "tls", "plain"] = Field(
         default="starttls", description="plain (no encryption) is refused in prod."
     )
+    # Dagster, as the API drives it (autoclip_api/dagster) ------------------------------------
+    dagster_graphql_url: str = Field(
+        default="http://127.0.0.1:3000/graphql",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?/graphql$",
+        description="The Dagster webserver's GraphQL endpoint the API submits runs to.",
+    )
+    dagster_location: str = Field(
+        default="autoclip", description="The code location of the pipeline (workspace.yaml)."
+    )
+    dagster_url: str | None = Field(
+        default=None,
+        description="Base URL of the Dagster UI for links to runs; unset: the GraphQL URL's.",
+    )
+    dagster_submit_interval_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        description="How often each API process submits requested runs that have not reached "
+        "Dagster yet (0: only when a request is made).",
+    )
 
     @field_validator("jwt_secret")
     @classmethod
@@ -204,6 +223,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.root / 'autoclip.db'}"
+
+    @property
+    def dagster_ui_url(self) -> str:
+        base = self.dagster_url or self.dagster_graphql_url.removesuffix("/graphql")
+        return base.rstrip("/")
 
     @property
     def dagster_home(self) -> Path:

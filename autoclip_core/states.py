@@ -2,7 +2,8 @@
 
 Content: draft → processing → ready → published; processing → failed; a failed upload of a
 ready item → failed_upload (→ published when a retry succeeds); a ready, published or failed
-item may be generated again (→ processing). Jobs: pending → running → completed | failed.
+item may be generated again (→ processing); a reviewer's rejection sends a ready item back to
+draft. Jobs: pending → running → completed | failed.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ CONTENT_TRANSITIONS: dict[ContentState, frozenset[ContentState]] = {
     ContentState.DRAFT: frozenset({ContentState.PROCESSING}),
     ContentState.PROCESSING: frozenset({ContentState.READY, ContentState.FAILED}),
     ContentState.READY: frozenset(
-        {ContentState.PUBLISHED, ContentState.FAILED_UPLOAD, ContentState.PROCESSING}
+        {
+            ContentState.PUBLISHED,
+            ContentState.FAILED_UPLOAD,
+            ContentState.PROCESSING,
+            ContentState.DRAFT,
+        }
     ),
     ContentState.PUBLISHED: frozenset({ContentState.PROCESSING}),
     ContentState.FAILED: frozenset({ContentState.PROCESSING}),

@@ -1,18 +1,34 @@
-"""Keep content and job states in the app database current with Dagster runs.
+"""Keep content, job and upload states in the app database current with Dagster runs.
 
 ``sync_run`` is the one place that maps a run's status onto the content states
 (``autoclip_core.states``); the run-status sensors below call it (and so does the demo
-after in-process runs).
+after in-process runs). A run the API submitted carries its request's id (``REQUEST_TAG``),
+which links it to that ``jobs`` row. When a run ends, each step's state, times, tries and
+real error (Dagster's own run failure says only "Steps failed") and the checks' verdicts
+are recorded on its job; a run that published records each channel's receipt.
 """
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus
+from dagster._core.events.log import EventLogEntry
 
 from autoclip_assets.jobs import content_job, publish_job
 from autoclip_core.db.content import ContentRepository, UnknownContentError
 from autoclip_core.db.engine import Database
-from autoclip_core.db.jobs import JobRepository
-from autoclip_core.pipeline_names import PARTITION_TAG, PUBLISH_JOB, STATE_CHANGING_JOBS
+from autoclip_core.db.jobs import CheckRecord, JobRepository, StepRecord, StepState
+from autoclip_core.db.uploads import UploadRepository, UploadState
+from autoclip_core.pipeline_names import (
+    CHANNELS_TAG,
+    PARTITION_TAG,
+    PUBLISH_JOB,
+    REQUEST_TAG,
+    STATE_CHANGING_JOBS,
+)
+from autoclip_core.schemas import PublishReceipt
 from autoclip_core.states import ContentState, JobState
 from resources.app_database import AppDatabase
 
@@ -23,6 +39,35 @@ RUN_TO_JOB_STATE = {
     DagsterRunStatus.FAILURE: JobState.FAILED,
     DagsterRunStatus.CANCELED: JobState.FAILED,
 }
+FINISHED = frozenset(
+    {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+)
+PUBLICATION = "publication"
+
+E = DagsterEventType
+STEP_EVENTS = {
+    E.STEP_START,
+    E.STEP_RESTARTED,
+    E.STEP_UP_FOR_RETRY,
+    E.STEP_SUCCESS,
+    E.STEP_FAILURE,
+    E.STEP_SKIPPED,
+    E.ASSET_MATERIALIZATION,
+    E.ASSET_CHECK_EVALUATION,
+}
+
+
+def step_error(record: EventLogEntry) -> str:
+    """What went wrong in a failed step, in words: the ``Failure`` it raised, else the
+    exception at the root of the error."""
+    event = record.get_dagster_event()
+    data = event.step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    if data.error is not None:
+        cause = data.error.cause or data.error
+        return cause.message.strip()
+    return "step failed"
 
 
 def failure_reason(instance: DagsterInstance, run_id: str) -> str:
@@ -38,23 +83,76 @@ def failure_reason(instance: DagsterInstance, run_id: str) -> str:
         data = record.get_dagster_event().step_failure_data
         if data.user_failure_data is not None and data.user_failure_data.description:
             reasons.append(data.user_failure_data.description)
-        elif data.error is not None:
-            cause = data.error.cause or data.error
-            reasons.append(f"{record.step_key}: {cause.message.strip()}")
+        else:
+            reasons.append(f"{record.step_key}: {step_error(record)}")
     return "; ".join(reasons) or "run failed"
 
 
-def materialized(instance: DagsterInstance, run_id: str, asset: str) -> bool:
-    return any(
-        record.get_dagster_event().asset_key == dg.AssetKey(asset)
-        for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
-    )
+def run_details(
+    instance: DagsterInstance, run_id: str
+) -> tuple[list[StepRecord], list[CheckRecord], list[PublishReceipt]]:
+    """Each step of the run (in the order they started), the checks' verdicts and the
+    publication's receipts, from the run's event log."""
+    steps: dict[str, dict[str, Any]] = {}
+    checks: list[CheckRecord] = []
+    receipts: list[PublishReceipt] = []
+    for record in instance.all_logs(run_id, of_type=STEP_EVENTS):
+        event = record.get_dagster_event()
+        if event.step_key is None:
+            continue
+        at = datetime.fromtimestamp(record.timestamp, UTC)
+        step = steps.setdefault(
+            event.step_key,
+            {"state": "running", "started_at": None, "finished_at": None, "attempts": 0,
+             "error": None, "materialized": False},
+        )  # fmt: skip
+        kind = event.event_type
+        if kind in (E.STEP_START, E.STEP_RESTARTED):
+            step["attempts"] += 1
+            step["started_at"] = step["started_at"] or at
+            step["state"] = "running"
+        elif kind == E.STEP_UP_FOR_RETRY:
+            step["error"] = str(event.event_specific_data.error.message).strip()
+        elif kind in (E.STEP_SUCCESS, E.STEP_FAILURE, E.STEP_SKIPPED):
+            step["state"] = _STEP_STATES[kind]
+            step["finished_at"] = at
+            step["error"] = step_error(record) if kind == E.STEP_FAILURE else None
+        elif kind == E.ASSET_MATERIALIZATION:
+            step["materialized"] = True
+            if event.asset_key == dg.AssetKey(PUBLICATION):
+                receipts.extend(_receipts(event))
+        elif kind == E.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            checks.append(
+                CheckRecord(
+                    name=evaluation.check_name,
+                    asset=evaluation.asset_key.to_user_string(),
+                    passed=bool(evaluation.passed),
+                    description=evaluation.description,
+                )
+            )
+    return [StepRecord(key=key, **data) for key, data in steps.items()], checks, receipts
+
+
+_STEP_STATES: dict[DagsterEventType, StepState] = {
+    E.STEP_SUCCESS: "succeeded",
+    E.STEP_FAILURE: "failed",
+    E.STEP_SKIPPED: "skipped",
+}
+
+
+def _receipts(event: dg.DagsterEvent) -> Iterable[PublishReceipt]:
+    materialization = event.event_specific_data.materialization
+    entry = materialization.metadata.get("receipts")
+    data = getattr(entry, "value", None) or []
+    return [PublishReceipt.model_validate(receipt) for receipt in data]
 
 
 def sync_run(
     database: Database, instance: DagsterInstance, run: DagsterRun, status: DagsterRunStatus
 ) -> None:
     content = ContentRepository(database)
+    jobs = JobRepository(database)
     content_id = run.tags.get(PARTITION_TAG)
     if run.job_name not in STATE_CHANGING_JOBS or not content_id or status not in RUN_TO_JOB_STATE:
         return
@@ -66,17 +164,23 @@ def sync_run(
     error = failure_reason(instance, run.run_id) if status == DagsterRunStatus.FAILURE else None
     if status == DagsterRunStatus.CANCELED:
         error = "run canceled"
-    advanced = JobRepository(database).record(
+    advanced = jobs.record(
         run_id=run.run_id,
         content_id=content_id,
         job_name=run.job_name,
         state=RUN_TO_JOB_STATE[status],
         error=error,
+        request_id=run.tags.get(REQUEST_TAG),
     )
     if not advanced or status == DagsterRunStatus.QUEUED:
         return  # a repeated or stale event: the state already reflects it
+    published = False
+    if status in FINISHED:
+        steps, checks, receipts = run_details(instance, run.run_id)
+        jobs.record_details(run.run_id, steps, checks)
+        published = _record_uploads(database, run, content_id, steps, receipts, error)
     if publishing:
-        if status == DagsterRunStatus.SUCCESS and materialized(instance, run.run_id, "publication"):
+        if status == DagsterRunStatus.SUCCESS and published:
             content.set_state(content_id, ContentState.PUBLISHED)
         elif error is not None:
             content.set_state(content_id, ContentState.FAILED_UPLOAD, error)
@@ -85,10 +189,41 @@ def sync_run(
         content.set_state(content_id, ContentState.PROCESSING)
     if status == DagsterRunStatus.SUCCESS:
         content.set_state(content_id, ContentState.READY)
-        if materialized(instance, run.run_id, "publication"):
+        if published:
             content.set_state(content_id, ContentState.PUBLISHED)
     elif error is not None:
         content.set_state(content_id, ContentState.FAILED, error)
+
+
+def _record_uploads(
+    database: Database,
+    run: DagsterRun,
+    content_id: str,
+    steps: list[StepRecord],
+    receipts: list[PublishReceipt],
+    error: str | None,
+) -> bool:
+    """Each channel's outcome of the run's publication step; whether it published."""
+    uploads = UploadRepository(database)
+    if receipts:
+        uploads.published(content_id, receipts)
+        return True
+    failed = next((s for s in steps if s.key == PUBLICATION and s.state == "failed"), None)
+    if failed is not None or (run.job_name == PUBLISH_JOB and error is not None):
+        uploads.failed(
+            content_id,
+            _target_channels(run, uploads, content_id),
+            (failed.error if failed else None) or error or "publication failed",
+        )
+    return False
+
+
+def _target_channels(run: DagsterRun, uploads: UploadRepository, content_id: str) -> list[str]:
+    """The channels a publication run was for: its channels tag, else those awaiting one."""
+    tagged = [c for c in run.tags.get(CHANNELS_TAG, "").split(",") if c]
+    if tagged:
+        return tagged
+    return [u.channel for u in uploads.of_content(content_id) if u.state == UploadState.PENDING]
 
 
 def _status_sensor(status: DagsterRunStatus) -> dg.RunStatusSensorDefinition:

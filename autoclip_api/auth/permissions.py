@@ -40,11 +40,11 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.ANALYTICS_READ,
         }
     ),
+    # Editors make and publish videos; the review decision is an owner's or admin's.
     Role.EDITOR: frozenset(
         {
             P.PROJECTS_READ,
             P.CONTENTS_CREATE,
-            P.CONTENTS_APPROVE,
             P.CONTENTS_PUBLISH,
             P.ANALYTICS_READ,
         }

@@ -1,33 +1,63 @@
 """Content items and their audit trail.
 
-Every state change of a content item goes through :meth:`ContentRepository.set_state`, so
-the state machine (``autoclip_core.states``) is enforced in this one place and every
-transition leaves a ``content_events`` row.
+Every state change of a content item goes through :meth:`ContentRepository.set_state` (and
+the review decisions, which change state too), so the state machine (``autoclip_core.states``)
+is enforced in this one place and every transition leaves a ``content_events`` row.
 
 Ingestion keeps an item's canonical URL and fingerprint in ``ContentItem.payload`` (the
 ``SourceItem`` JSON); items stored without them fall back to their URL column.
+
+The API reads items through :meth:`ContentRepository.get_readable_statement`: an item is
+readable by the organisation that owns its project, and by nobody else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Row, Select, Table, and_, delete, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from autoclip_core.db.engine import Repository, aware
-from autoclip_core.db.models import ContentEvent, ContentItem, Project, utcnow
-from autoclip_core.schemas import SourceItem
+from autoclip_core.db.models import ContentEvent, ContentItem, ContentMedia, Project, utcnow
+from autoclip_core.schemas import Script, SourceItem
 from autoclip_core.states import ContentState, check_content_transition
 
 _CHUNK = 500
+CONTENT_ITEMS = cast(Table, ContentItem.__table__)
 
 
 class UnknownContentError(LookupError):
     pass
+
+
+class ContentStateError(ValueError):
+    """The item is not in a state that allows this; ``state`` is the one it is in."""
+
+    def __init__(self, message: str, state: ContentState) -> None:
+        super().__init__(message)
+        self.state = state
+
+
+@dataclass(frozen=True)
+class ContentPage:
+    """Items newest first, and where the next page starts (None: this was the last)."""
+
+    rows: list[Row[Any]]
+    next_after: tuple[datetime, str] | None
+
+
+@dataclass(frozen=True)
+class ContentFilter:
+    project_id: str | None = None
+    state: ContentState | None = None
+    language: str | None = None
+    q: str | None = None
+    """Words the title contains (case-insensitive)."""
 
 
 @dataclass(frozen=True)
@@ -117,14 +147,10 @@ class ContentRepository(Repository):
         """Move the item to ``target`` if the state machine allows it, with an audit event."""
         with self._session() as s:
             content = content_or_raise(s, content_id)
-            current = ContentState(content.state)
-            if current == target:
+            if ContentState(content.state) == target:
                 content.state_reason = reason
                 return
-            check_content_transition(current, target)
-            content.state = target
-            content.state_reason = reason
-            content.events.append(ContentEvent(from_state=current, to_state=target, reason=reason))
+            _move(content, target, reason)
 
     def update_content(
         self, content_id: str, *, language: str | None = None, video_key: str | None = None
@@ -140,13 +166,52 @@ class ContentRepository(Repository):
         with self._session() as s:
             content_or_raise(s, content_id).published_url = url
 
-    def approve(self, content_id: str, by: str) -> None:
+    def approve(self, content_id: str, by: str, note: str | None = None) -> datetime:
+        """Record a reviewer's approval of a ready item; when it was approved."""
         with self._session() as s:
             c = content_or_raise(s, content_id)
-            if c.state not in (ContentState.READY, ContentState.FAILED_UPLOAD):
-                raise ValueError(f"only a ready item can be approved; {content_id} is {c.state}")
+            _require(c, ContentState.READY, "only a ready item can be approved")
             c.approved_at = utcnow()
             c.approved_by = by
+            c.rejected_at = c.rejected_by = None
+            c.review_note = note
+            return c.approved_at
+
+    def reject(self, content_id: str, by: str, reason: str) -> None:
+        """A reviewer sends a ready item back to ``draft`` with the reason (nothing is
+        published)."""
+        with self._session() as s:
+            c = content_or_raise(s, content_id)
+            _require(c, ContentState.READY, "only a ready item can be rejected")
+            c.approved_at = c.approved_by = None
+            c.rejected_at = utcnow()
+            c.rejected_by = by
+            c.review_note = reason
+            _move(c, ContentState.DRAFT, reason)
+
+    def clear_approval(self, content_id: str) -> None:
+        """A new video needs a new review."""
+        with self._session() as s:
+            c = content_or_raise(s, content_id)
+            c.approved_at = c.approved_by = None
+
+    # what the pipeline made, and a person's edits -------------------------------------------
+
+    def record_script(self, content_id: str, script: Script) -> None:
+        with self._session() as s:
+            content_or_raise(s, content_id).script = script.model_dump(mode="json")
+
+    def script_override(self, content_id: str) -> Script | None:
+        """The script a person edited, which the pipeline uses as it is (None: write one)."""
+        with self._session() as s:
+            override = content_or_raise(s, content_id).script_override
+            return None if override is None else Script.model_validate(override)
+
+    def route_override(self, content_id: str) -> tuple[str | None, list[str] | None]:
+        """The item's own template and channels (None: its project's)."""
+        with self._session() as s:
+            c = content_or_raise(s, content_id)
+            return c.template_id, None if c.channels is None else list(c.channels)
 
     def events(self, content_id: str) -> list[tuple[str | None, str, str | None]]:
         with self._session() as s:
@@ -157,10 +222,17 @@ class ContentRepository(Repository):
     # many items -----------------------------------------------------------------------------
 
     def approved_awaiting_publication(self) -> list[ContentStatus]:
+        """Ready, approved items of the sources file's projects. An organisation's items are
+        approved through the API, which requests their publication itself (or leaves it to a
+        person when their channels wait for one)."""
         with self._session() as s:
             rows = s.scalars(
-                select(ContentItem).where(
-                    ContentItem.state == ContentState.READY, ContentItem.approved_at.is_not(None)
+                select(ContentItem)
+                .join(Project, ContentItem.project_id == Project.id)
+                .where(
+                    ContentItem.state == ContentState.READY,
+                    ContentItem.approved_at.is_not(None),
+                    Project.org_id.is_(None),
                 )
             )
             return [ContentStatus.of(c) for c in rows]
@@ -234,6 +306,149 @@ class ContentRepository(Repository):
             ).all()
         return [(SourceItem.model_validate(payload), created) for payload, created in rows]
 
+    # the API: every read starts at the tenant scope -------------------------------------------
+
+    @staticmethod
+    def get_readable_statement(org_id: str | None) -> Select[tuple[ContentItem]]:
+        """THE tenant scope of content items: those of the projects organisation ``org_id``
+        owns. Every read, change and delete of an item through the API starts here, so another
+        organisation's item is a 404 exactly like a missing one; items of the sources file's
+        projects (no organisation) are never readable through the API."""
+        statement = select(ContentItem).join(Project, ContentItem.project_id == Project.id)
+        if org_id is None:
+            return statement.where(false())
+        return statement.where(Project.org_id == org_id)
+
+    def get_readable(
+        self, org_id: str | None, content_id: str, *, for_update: bool = False
+    ) -> ContentItem | None:
+        """``for_update``: lock the row until the transaction ends (two requests that would
+        both start a run of the item are served one after the other)."""
+        statement = self.get_readable_statement(org_id).where(ContentItem.id == content_id)
+        if for_update:
+            statement = statement.with_for_update(of=ContentItem)
+        with self._session() as s:
+            return s.scalar(statement)
+
+    def list_readable(
+        self,
+        org_id: str | None,
+        where: ContentFilter,
+        columns: Sequence[str],
+        *,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> ContentPage:
+        """A page of plain rows (the named columns: no ORM objects, and no article text or
+        script unless asked for), newest first, starting after the (created at, id) ``after``."""
+        selected = [CONTENT_ITEMS.c[name] for name in dict.fromkeys([*columns, "created_at", "id"])]
+        statement = self.get_readable_statement(org_id).with_only_columns(*selected)
+        conditions: list[ColumnElement[bool]] = []
+        if where.project_id is not None:
+            conditions.append(ContentItem.project_id == where.project_id)
+        if where.state is not None:
+            conditions.append(ContentItem.state == where.state)
+        if where.language is not None:
+            conditions.append(ContentItem.language == where.language)
+        if where.q:
+            conditions.append(
+                func.lower(ContentItem.title).contains(where.q.lower(), autoescape=True)
+            )
+        if after is not None:
+            at, last_id = after
+            conditions.append(
+                or_(
+                    ContentItem.created_at < at,
+                    and_(ContentItem.created_at == at, ContentItem.id < last_id),
+                )
+            )
+        statement = (
+            statement.where(*conditions)
+            .order_by(ContentItem.created_at.desc(), ContentItem.id.desc())
+            .limit(limit + 1)
+        )
+        with self._session() as s:
+            rows = list(s.execute(statement).all())
+        if len(rows) <= limit:
+            return ContentPage(rows, None)
+        last = rows[limit - 1]
+        return ContentPage(rows[:limit], (aware(last.created_at), last.id))
+
+    def create(
+        self,
+        project: Project,
+        item: SourceItem,
+        *,
+        template_id: str | None = None,
+        channels: list[str] | None = None,
+    ) -> ContentItem:
+        """A new item of ``project`` (``item.project`` is its slug) in ``draft``, with its own
+        template and channels when given."""
+        with self._session() as s:
+            content = _add_draft(s, item, project)
+            content.template_id = template_id
+            content.channels = channels
+            s.flush()
+            return content
+
+    def edit(self, content: ContentItem, values: dict[str, Any]) -> bool:
+        """Set these of the API's editable columns (``title``, ``template_id``, ``channels``,
+        ``script_override``); whether any changed."""
+        changed = False
+        with self._session() as s:
+            for column, value in values.items():
+                if column not in _EDITABLE:
+                    raise ValueError(f"{column} cannot be edited")
+                if getattr(content, column) != value:
+                    setattr(content, column, value)
+                    changed = True
+            if changed:
+                content.updated_at = utcnow()
+                s.add(content)
+        return changed
+
+    def delete(self, content: ContentItem) -> list[str]:
+        """Delete the item (its jobs, events, media records and uploads go with it); the
+        storage keys of its media that no other item uses, for the caller to remove."""
+        with self._session() as s:
+            keys = set(
+                s.scalars(
+                    select(ContentMedia.storage_key).where(ContentMedia.content_id == content.id)
+                )
+            )
+            shared = (
+                set(
+                    s.scalars(
+                        select(ContentMedia.storage_key).where(
+                            ContentMedia.storage_key.in_(sorted(keys)),
+                            ContentMedia.content_id != content.id,
+                        )
+                    )
+                )
+                if keys
+                else set()
+            )
+            s.execute(delete(ContentItem).where(ContentItem.id == content.id))
+        return sorted(keys - shared)
+
+
+_EDITABLE = frozenset({"title", "template_id", "channels", "script_override"})
+
+
+def _require(content: ContentItem, state: ContentState, message: str) -> None:
+    current = ContentState(content.state)
+    if current != state:
+        raise ContentStateError(f"{message}; {content.id} is {current}", current)
+
+
+def _move(content: ContentItem, target: ContentState, reason: str | None) -> None:
+    """The one place a state is written: checked against the machine, with an audit event."""
+    current = ContentState(content.state)
+    check_content_transition(current, target)
+    content.state = target
+    content.state_reason = reason
+    content.events.append(ContentEvent(from_state=current, to_state=target, reason=reason))
+
 
 def _project(s: Session, slug: str) -> Project:
     project = s.scalar(select(Project).where(Project.slug == slug))
@@ -244,7 +459,7 @@ def _project(s: Session, slug: str) -> Project:
 
 def _add_draft(
     s: Session, item: SourceItem, project: Project, source_id: str | None = None
-) -> None:
+) -> ContentItem:
     """A new content item in ``draft``, with the first entry of its audit trail."""
     content = ContentItem(
         id=item.id,
@@ -258,3 +473,4 @@ def _add_draft(
     )
     s.add(content)
     s.add(ContentEvent(content=content, from_state=None, to_state=ContentState.DRAFT))
+    return content

@@ -255,6 +255,10 @@ class ContentItem(Base):
     """One content item = one Dagster partition (``id`` is the partition key)."""
 
     __tablename__ = "content_items"
+    __table_args__ = (
+        Index("ix_content_items_created_at_id", "created_at", "id"),
+        Index("ix_content_items_project_id_created_at_id", "project_id", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     project_id: Mapped[str] = mapped_column(
@@ -276,6 +280,23 @@ class ContentItem(Base):
     published_url: Mapped[str | None] = mapped_column(Text)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     approved_by: Mapped[str | None] = mapped_column(String(200))
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejected_by: Mapped[str | None] = mapped_column(String(200))
+    review_note: Mapped[str | None] = mapped_column(
+        Text, doc="The reviewer's note with an approval, or the reason of a rejection."
+    )
+    template_id: Mapped[str | None] = mapped_column(
+        String(64), doc="The item's own template; NULL: its project's."
+    )
+    channels: Mapped[list[str] | None] = mapped_column(
+        JSON, doc="The item's own channels; NULL: its project's."
+    )
+    script: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, doc="The ``Script`` the pipeline last made for the item."
+    )
+    script_override: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, doc="A person's edit of the script: the ``script`` asset uses it as it is."
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -289,7 +310,13 @@ class ContentItem(Base):
 
 
 class Job(Base):
-    """One Dagster run for a content item."""
+    """One Dagster run for a content item — and, until it has one, the request for it.
+
+    A run requested through the API is committed here first (``run_id`` NULL: the outbox)
+    and submitted afterwards, tagged with this row's id; whoever submits it records the run
+    id, so a request is never lost and never started twice. Runs started inside Dagster
+    (sensors, schedules) get their row when the run-status sensors first see them.
+    """
 
     __tablename__ = "jobs"
 
@@ -297,13 +324,39 @@ class Job(Base):
     content_id: Mapped[str] = mapped_column(
         ForeignKey("content_items.id", ondelete="CASCADE"), index=True
     )
-    run_id: Mapped[str] = mapped_column(String(64), unique=True)
+    run_id: Mapped[str | None] = mapped_column(
+        String(64), unique=True, doc="NULL while the request has not reached Dagster."
+    )
     job_name: Mapped[str] = mapped_column(String(100))
     state: Mapped[JobState] = mapped_column(String(20), default=JobState.PENDING)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_by: Mapped[str | None] = mapped_column(
+        String(32), doc="The user who asked for the run (NULL: Dagster started it)."
+    )
+    selection: Mapped[list[str] | None] = mapped_column(
+        JSON, doc="Asset keys to materialise; NULL: the whole job."
+    )
+    tags: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, doc="Run tags to submit with (besides the partition and request)."
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    submit_error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), doc="A submitter holds the request until then."
+    )
+    attempts: Mapped[int] = mapped_column(
+        Integer, default=0, doc="Most tries any step of the run took (retries included)."
+    )
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, doc="Per step: state, times, attempts, error (``db.jobs.StepRecord``)."
+    )
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, doc="Asset check verdicts of the run (``db.jobs.CheckRecord``)."
+    )
 
     content: Mapped[ContentItem] = relationship(back_populates="jobs")
 
@@ -476,3 +529,42 @@ class ContentMedia(Base):
     media_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# what the API adds to content items: uploads and idempotent requests ---------------------------
+
+
+class Upload(Base):
+    """An item's publication on one channel: requested, published or failed, with tries."""
+
+    __tablename__ = "uploads"
+
+    content_id: Mapped[str] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), doc="``pending``, ``published``, ``failed``.")
+    url: Mapped[str | None] = mapped_column(Text)
+    platform_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """The answer to a request made with an ``Idempotency-Key``, per user and route, for 24 h
+    (``status_code`` NULL: the first request is still being answered)."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    route: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), doc="SHA-256 of the request.")
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text, doc="The response body, as sent.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

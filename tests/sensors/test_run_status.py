@@ -13,16 +13,19 @@ from autoclip_core.db.engine import Database
 from autoclip_core.db.jobs import JobRepository
 from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.projects import ProjectRepository
+from autoclip_core.db.uploads import UploadRepository
 from autoclip_core.pipeline_names import (
+    CHANNELS_TAG,
     CONTENT_JOB,
     PARTITION_TAG,
     PROJECT_TAG,
     PUBLISH_JOB,
+    REQUEST_TAG,
     TRIGGER_TAG,
     Trigger,
 )
 from autoclip_core.schemas import SourceItem
-from autoclip_core.states import ContentState
+from autoclip_core.states import ContentState, JobState
 from sensors.run_status import sync_run
 
 S = DagsterRunStatus
@@ -81,3 +84,117 @@ def test_runs_of_other_jobs_are_ignored(db: Database) -> None:
     with dg.instance_for_test() as instance:
         sync_run(db, instance, run("__ASSET_JOB"), S.SUCCESS)
     assert ContentRepository(db).status("p-1").state == ContentState.DRAFT
+
+
+# what a finished run leaves on its job: steps, tries, real errors, checks, receipts ----------
+
+
+def flaky(errors: list[Exception]) -> dg.AssetsDefinition:
+    remaining = list(errors)
+
+    @dg.asset(name="narration", retry_policy=dg.RetryPolicy(max_retries=3))
+    def narration() -> str:
+        if remaining:
+            raise remaining.pop(0)
+        return "spoken"
+
+    return narration
+
+
+@dg.asset_check(asset="narration", blocking=True)
+def loud_enough() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True, description="loudness -14 LUFS")
+
+
+def run_of(result: dg.ExecuteInProcessResult, job: str = CONTENT_JOB, **tags: str) -> DagsterRun:
+    return DagsterRun(job_name=job, run_id=result.run_id, tags={PARTITION_TAG: "p-1", **tags})
+
+
+def test_a_run_the_api_requested_is_linked_to_its_job_by_the_request_tag(db: Database) -> None:
+    requested = JobRepository(db).request("p-1", CONTENT_JOB, requested_by="u1")
+    tagged = DagsterRun(
+        job_name=CONTENT_JOB, run_id="run-9", tags={PARTITION_TAG: "p-1", REQUEST_TAG: requested.id}
+    )
+    with dg.instance_for_test() as instance:
+        sync_run(db, instance, tagged, S.STARTED)
+    [job] = JobRepository(db).records("p-1")
+    assert (job.id, job.run_id, job.state) == (requested.id, "run-9", JobState.RUNNING)
+    assert job.submitted_at is not None
+    # the submitter recording the same run afterwards changes nothing
+    assert JobRepository(db).mark_submitted(requested.id, "run-9")
+    assert not JobRepository(db).mark_submitted(requested.id, "run-other")
+
+
+def test_a_failed_run_records_each_step_with_its_tries_and_real_error(db: Database) -> None:
+    errors: list[Exception] = [
+        dg.RetryRequested(max_retries=3),
+        dg.Failure(description="tts: quota gone", allow_retries=False),
+    ]
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([flaky(errors)], instance=instance, raise_on_error=False)
+        sync_run(db, instance, run_of(result), S.STARTED)
+        sync_run(db, instance, run_of(result), S.FAILURE)
+    [job] = JobRepository(db).records("p-1")
+    assert (job.state, job.error, job.attempts) == (JobState.FAILED, "tts: quota gone", 2)
+    [step] = job.steps
+    assert (step.key, step.state, step.attempts, step.error) == (
+        "narration", "failed", 2, "tts: quota gone"
+    )  # fmt: skip
+    assert step.started_at is not None
+    assert step.finished_at is not None
+    assert step.finished_at >= step.started_at
+    status = ContentRepository(db).status("p-1")
+    assert (status.state, status.reason) == (ContentState.FAILED, "tts: quota gone")
+
+
+def test_a_successful_run_records_the_checks_verdicts(db: Database) -> None:
+    with dg.instance_for_test() as instance:
+        checked = dg.Definitions(assets=[flaky([])], asset_checks=[loud_enough])
+        result = checked.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance
+        )
+        sync_run(db, instance, run_of(result), S.SUCCESS)
+    [job] = JobRepository(db).records("p-1")
+    assert [(s.key, s.state, s.materialized) for s in job.steps] == [
+        ("narration", "succeeded", True),
+        ("narration_loud_enough", "succeeded", False),
+    ]
+    assert [(c.name, c.asset, c.passed, c.description) for c in job.checks] == [
+        ("loud_enough", "narration", True, "loudness -14 LUFS")
+    ]
+
+
+def receipts_asset(fail: bool) -> dg.AssetsDefinition:
+    @dg.asset(name="publication")
+    def publication() -> dg.Output[str]:
+        if fail:
+            raise dg.Failure(description="local: disk full", allow_retries=False)
+        receipt = {"channel": "main", "url": "file:///c/main/v.mp4",
+                   "published_at": "2026-12-08T10:00:00+00:00"}  # fmt: skip
+        return dg.Output("ok", metadata={"receipts": dg.MetadataValue.json([receipt])})
+
+    return publication
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_publish_run_records_each_channels_upload(db: Database, fail: bool) -> None:
+    content = ContentRepository(db)
+    content.set_state("p-1", ContentState.PROCESSING)
+    content.set_state("p-1", ContentState.READY)
+    UploadRepository(db).request("p-1", ["main"])
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([receipts_asset(fail)], instance=instance, raise_on_error=False)
+        run = run_of(result, PUBLISH_JOB, **{CHANNELS_TAG: "main"})
+        sync_run(db, instance, run, S.STARTED)
+        sync_run(db, instance, run, S.FAILURE if fail else S.SUCCESS)
+    [upload] = UploadRepository(db).of_content("p-1")
+    if fail:
+        assert (upload.state, upload.error, upload.attempts) == ("failed", "local: disk full", 1)
+        assert content.status("p-1").state == ContentState.FAILED_UPLOAD
+    else:
+        assert (upload.state, upload.url, upload.attempts) == (
+            "published",
+            "file:///c/main/v.mp4",
+            1,
+        )
+        assert content.status("p-1").state == ContentState.PUBLISHED

@@ -7,9 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from autoclip_core.db.content import ContentRepository, UnknownContentError
+from autoclip_core.db.content import (
+    ContentFilter,
+    ContentRepository,
+    ContentStateError,
+    UnknownContentError,
+)
 from autoclip_core.db.engine import Database
-from autoclip_core.db.models import Source
+from autoclip_core.db.media import MediaRepository, media_file
+from autoclip_core.db.models import Organization, Project, Source
 from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.states import ContentState, InvalidTransitionError
 from tests.core.db.helpers import item
@@ -151,3 +157,91 @@ def test_on_a_session_the_caller_commits(db: Database) -> None:
         assert repository.known_item_ids([item(1).id]) == {item(1).id}
     # closed without a commit: rolled back
     assert ContentRepository(db).known_item_ids([item(1).id]) == set()
+
+
+# the API's reads and writes ---------------------------------------------------------------------
+
+
+def org_project(db: Database, slug: str) -> Project:
+    with db.transaction() as s:
+        org = Organization(name=slug)
+        s.add(org)
+        s.flush()
+        project = Project(org_id=org.id, slug=slug, name=slug, blocked_terms=[], channels=[])
+        s.add(project)
+        s.flush()
+        s.expunge(project)
+        return project
+
+
+def test_items_are_readable_only_by_their_projects_organisation(db: Database) -> None:
+    mine, theirs = org_project(db, "mine"), org_project(db, "theirs")
+    content = ContentRepository(db)
+    with db.transaction() as s:
+        ContentRepository(s).create(s.merge(mine), item(1, project="mine"))
+        ContentRepository(s).create(s.merge(theirs), item(2, project="theirs"))
+    assert content.get_readable(mine.org_id, item(1, project="mine").id) is not None
+    assert content.get_readable(mine.org_id, item(2, project="theirs").id) is None
+    assert content.get_readable(None, item(1, project="mine").id) is None
+    page = content.list_readable(
+        mine.org_id, ContentFilter(), ["id", "title"], after=None, limit=10
+    )
+    assert [row.id for row in page.rows] == [item(1, project="mine").id]
+
+
+def test_pages_follow_each_other_without_gaps_or_repeats(db: Database) -> None:
+    project = org_project(db, "mine")
+    with db.transaction() as s:
+        for n in range(7):
+            ContentRepository(s).create(s.merge(project), item(n, project="mine"))
+    content = ContentRepository(db)
+    seen, after = [], None
+    while True:
+        page = content.list_readable(
+            project.org_id, ContentFilter(project_id=project.id), ["id"], after=after, limit=3
+        )
+        seen += [row.id for row in page.rows]
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert sorted(seen) == sorted(item(n, project="mine").id for n in range(7))
+    assert len(seen) == 7
+
+
+def test_review_decisions_need_a_ready_item_and_a_rejection_returns_it_to_draft(
+    content: ContentRepository,
+) -> None:
+    content.register_item(item(1))
+    with pytest.raises(ContentStateError) as refused:
+        content.reject(item(1).id, by="u", reason="no")
+    assert refused.value.state == ContentState.DRAFT
+    content.set_state(item(1).id, ContentState.PROCESSING)
+    content.set_state(item(1).id, ContentState.READY)
+    content.approve(item(1).id, by="u", note="fine")
+    content.reject(item(1).id, by="u", reason="the numbers are wrong")
+    status = content.status(item(1).id)
+    assert (status.state, status.reason, status.approved_at) == (
+        ContentState.DRAFT, "the numbers are wrong", None
+    )  # fmt: skip
+    assert content.events(item(1).id)[-1] == ("ready", "draft", "the numbers are wrong")
+
+
+def test_deleting_an_item_hands_back_only_the_files_no_other_item_uses(db: Database) -> None:
+    project = org_project(db, "mine")
+    with db.transaction() as s:
+        one = ContentRepository(s).create(s.merge(project), item(1, project="mine"))
+        ContentRepository(s).create(s.merge(project), item(2, project="mine"))
+    media = MediaRepository(db)
+    media.record(
+        item(1, project="mine").id,
+        {
+            "video": media_file("v/own.mp4", "video/mp4", 1),
+            "audio": media_file("n/shared.wav", "audio/wav", 1),
+        },
+    )
+    media.record(item(2, project="mine").id, {"audio": media_file("n/shared.wav", "audio/wav", 1)})
+    with db.transaction() as s:
+        unshared = ContentRepository(s).delete(s.merge(one))
+    assert unshared == ["v/own.mp4"]
+    assert ContentRepository(db).known_item_ids([item(1, project="mine").id]) == set()
+    assert media.of_content(item(2, project="mine").id)["audio"].storage_key == "n/shared.wav"
