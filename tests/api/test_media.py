@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -63,6 +64,18 @@ async def item_with_media(
     return content_id
 
 
+async def video_with_range(
+    client: ApiClient, pg_url: str, data_dir: Path, requested: str
+) -> httpx.Response:
+    """An owner's item's video, asked for with ``Range: <requested>``."""
+    owner = await client.register()
+    content_id = await item_with_media(client, owner, pg_url, data_dir)
+    return await client.get(
+        f"/api/v1/contents/{content_id}/media/video",
+        headers={**owner.headers, "Range": requested},
+    )
+
+
 @pytest.fixture
 def data_dir(app: FastAPI) -> Path:
     return Path(app.state.api.settings.root)
@@ -104,12 +117,7 @@ async def test_the_video_is_served_whole_with_caching_headers(
 async def test_a_byte_range_is_answered_206_with_exactly_those_bytes(
     client: ApiClient, pg_url: str, data_dir: Path, requested: str, first: int, last: int
 ) -> None:
-    owner = await client.register()
-    content_id = await item_with_media(client, owner, pg_url, data_dir)
-    response = await client.get(
-        f"/api/v1/contents/{content_id}/media/video",
-        headers={**owner.headers, "Range": requested},
-    )
+    response = await video_with_range(client, pg_url, data_dir, requested)
     assert response.status_code == 206
     assert response.content == VIDEO[first : last + 1]
     assert response.headers["content-range"] == f"bytes {first}-{last}/1024"
@@ -120,12 +128,7 @@ async def test_a_byte_range_is_answered_206_with_exactly_those_bytes(
 async def test_a_range_past_the_end_is_416(
     client: ApiClient, pg_url: str, data_dir: Path, requested: str
 ) -> None:
-    owner = await client.register()
-    content_id = await item_with_media(client, owner, pg_url, data_dir)
-    response = await client.get(
-        f"/api/v1/contents/{content_id}/media/video",
-        headers={**owner.headers, "Range": requested},
-    )
+    response = await video_with_range(client, pg_url, data_dir, requested)
     assert response.status_code == 416
     assert response.headers["content-range"] == "bytes */1024"
     assert response.headers["content-type"] == "application/problem+json"
@@ -136,12 +139,7 @@ async def test_a_range_past_the_end_is_416(
 async def test_a_range_we_do_not_serve_gets_the_whole_file(
     client: ApiClient, pg_url: str, data_dir: Path, requested: str
 ) -> None:
-    owner = await client.register()
-    content_id = await item_with_media(client, owner, pg_url, data_dir)
-    response = await client.get(
-        f"/api/v1/contents/{content_id}/media/video",
-        headers={**owner.headers, "Range": requested},
-    )
+    response = await video_with_range(client, pg_url, data_dir, requested)
     assert (response.status_code, response.content) == (200, VIDEO)
 
 
