@@ -40,3 +40,17 @@ def db(db_url: str) -> Iterator[Database]:
     database = Database.open(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_defs_state_storage() -> Iterator[None]:
+    """Each test starts without a defs-state storage left in Dagster's context variable.
+
+    Entering a DagsterInstance puts its storage there, holding the instance by weakref; once
+    that instance is collected, loading definitions can fail with "Attempted to resolve
+    undefined DagsterInstance weakref" (rarely: the collection has to fall between two tests).
+    """
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield

@@ -52,20 +52,6 @@ def make_pipeline(root: Path) -> Iterator[Pipeline]:
     app_db.database.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _no_stale_defs_state_storage() -> Iterator[None]:
-    """Each test starts without a defs-state storage left in Dagster's context variable.
-
-    Entering a DagsterInstance puts its storage there, holding the instance by weakref; once
-    that instance is collected, loading definitions can fail with "Attempted to resolve
-    undefined DagsterInstance weakref" (rarely: the collection has to fall between two tests).
-    """
-    from dagster._core.storage.defs_state.base import set_defs_state_storage
-
-    with set_defs_state_storage(None):
-        yield
-
-
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     """Shared by a module's tests: expensive outputs (renders) are made once."""
