@@ -55,6 +55,8 @@ async def get_media(
     media = await run_in_threadpool(
         media_service.find, session, subject, api.settings.media_dir, content_id, kind
     )
+    # The file streams for as long as the client takes: no connection is held meanwhile.
+    await run_in_threadpool(session.close)
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": media.etag,

@@ -101,6 +101,8 @@ async def preview_template(
     """A real render of the template by the local engine, its media stood in for: pipeline
     templates are filled as for a sample item (title card, three scenes, end card)."""
     source = await run_in_threadpool(template_service.source, session, subject, template_id)
+    # A render takes seconds: no connection is held meanwhile.
+    await run_in_threadpool(session.close)
     changes = parse_modifications(modifications)
     preview = await template_service.preview(api, source, changes, at=time, fmt=format)
     return Response(

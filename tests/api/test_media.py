@@ -5,6 +5,7 @@ organisation's own template is what the API serves."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from autoclip_api.media.service import Media
 from autoclip_assets.definitions import build_definitions
 from autoclip_assets.partitions import content_items
 from autoclip_core.db.engine import Database
@@ -311,3 +313,20 @@ async def test_the_pipeline_renders_with_the_organisations_template_and_the_api_
     audio = await client.get(f"/api/v1/contents/{english.id}/media/audio", headers=owner.headers)
     assert (audio.headers["content-type"], audio.content[:4]) == ("audio/wav", b"RIFF")
     app_db.database.dispose()
+
+
+async def test_no_database_connection_is_held_while_a_file_streams(
+    client: ApiClient, app: FastAPI, pg_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held: list[int] = []
+
+    def read(self: Media, start: int, end: int) -> Iterator[bytes]:
+        held.append(app.state.api.engine.pool.checkedout())
+        yield VIDEO[start : end + 1]
+
+    monkeypatch.setattr(Media, "read", read)
+    owner = await client.register()
+    content_id = await item_with_media(client, owner, pg_url, data_dir)
+    response = await client.get(f"/api/v1/contents/{content_id}/media/video", headers=owner.headers)
+    assert (response.status_code, response.content) == (200, VIDEO)
+    assert held == [0]

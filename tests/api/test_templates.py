@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from PIL import Image
 
 from autoclip_api.core.errors import ServiceUnavailable
-from autoclip_api.templates.preview import PreviewRenderer
+from autoclip_api.templates.preview import Preview, PreviewRenderer
 from autoclip_core.render.engine import EngineConfig
 from autoclip_core.render.templates import load_template
 from autoclip_core.template_checks import MAX_TEMPLATE_BYTES
@@ -327,3 +327,20 @@ async def test_previews_render_a_few_at_once_and_refuse_a_long_queue() -> None:
     assert sorted(await asyncio.gather(*tasks)) == [0, 1, 2]
     assert peak[0] == 2
     assert await renderer.run(render, 4) == 4  # the queue drained
+
+
+async def test_no_database_connection_is_held_while_a_preview_renders(
+    client: ApiClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held: list[int] = []
+
+    async def render(*_args: object, **_kwargs: object) -> Preview:
+        held.append(app.state.api.engine.pool.checkedout())
+        return Preview(b"\x89PNG", "image/png")
+
+    monkeypatch.setattr(app.state.api.previews, "preview", render)
+    owner = await client.register()
+    created = await create(client, owner, tiny())
+    response = await client.get(f"/api/v1/templates/{created['id']}/preview", headers=owner.headers)
+    assert (response.status_code, response.content) == (200, b"\x89PNG")
+    assert held == [0]
