@@ -321,7 +321,10 @@ class AuthService:
         if used.used_at is None or used.successor_jti is None:
             return None
         rotated_at = as_utc(used.used_at)
-        if now - rotated_at >= timedelta(seconds=api.settings.refresh_reuse_grace_seconds):
+        grace = timedelta(seconds=api.settings.refresh_reuse_grace_seconds)
+        # ``now`` was read before this request waited for the rotating one's lock, so it may
+        # precede ``rotated_at``: with no grace configured, even that is a reuse.
+        if not grace or now - rotated_at >= grace:
             return None
         successor = tokens.get(used.successor_jti, used.session_id)
         if successor is None or successor.used_at is not None:
