@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from autoclip_api.auth import audit
 from autoclip_api.auth.limits import limit_auth_calls
 from autoclip_api.auth.mails import password_reset_mail, verification_mail
 from autoclip_api.auth.notices import SecurityNotice
@@ -119,6 +120,13 @@ class EmailFlowService:
             user.email = record.email
         user.email_verified_at = now if changing else (user.email_verified_at or now)
         user.updated_at = now
+        if changing:
+            audit.record(
+                session, "email.changed", user_id=user.id, client_ip=client_ip,
+                old_email=old_email, new_email=user.email,
+            )  # fmt: skip
+        else:
+            audit.record(session, "email.verified", user_id=user.id, client_ip=client_ip)
         try:
             session.commit()
         except IntegrityError:  # another account took the address meanwhile
@@ -151,6 +159,7 @@ class EmailFlowService:
         if not counted.allowed:
             raise TooManyRequests(counted.reset_after, "Too many address changes; try later")
         token = issue_token(session, user, CHANGE_EMAIL, email, VERIFY_TTL, utcnow())
+        audit.record(session, "email.change_requested", user_id=user.id, new_email=email)
         session.commit()
         api.mailer.send(
             verification_mail(
@@ -181,6 +190,7 @@ class EmailFlowService:
             logger.info("password reset mail withheld (hourly limit) user=%s", user.id)
             return
         token = issue_token(session, user, RESET_PASSWORD, user.email, RESET_TTL, utcnow())
+        audit.record(session, "password.reset_requested", user_id=user.id, client_ip=client_ip)
         session.commit()
         api.mailer.send(password_reset_mail(api.settings.app_url, user.email, token, RESET_TTL))
         logger.info("password reset mailed user=%s", user.id)
@@ -208,6 +218,7 @@ class EmailFlowService:
         user.updated_at = now
         AuthSessionRepository(session).revoke_all(user.id, reason="password_reset", now=now)
         tokens.forget(user.id, RESET_PASSWORD)
+        audit.record(session, "password.reset", user_id=user.id, client_ip=client_ip)
         session.commit()
         api.notifier.notify(SecurityNotice(user.id, user.email, "password.reset"))
         logger.info("password reset user=%s", user.id)

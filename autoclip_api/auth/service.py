@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from autoclip_api.auth import audit
 from autoclip_api.auth.email_flows import email_flows
 from autoclip_api.auth.limits import SIGN_UPS, limit_address, limit_auth_calls
 from autoclip_api.auth.notices import SecurityNotice
@@ -180,6 +181,10 @@ class AuthService:
         # Until its owner follows the mailed link, the address is only what someone typed in:
         # Google sign-in does not link to it, and invitations to it cannot be accepted.
         mail = email_flows.verification(session, api, user, now)
+        audit.record(
+            session, "account.created", user_id=user.id, org_id=org.id, client_ip=client_ip,
+            method="password",
+        )  # fmt: skip
         session.commit()
         api.mailer.send(mail)
         api.metrics.auth_events.labels("register").inc()
@@ -199,6 +204,7 @@ class AuthService:
             session.commit()  # keep the re-hash
             raise Forbidden("Not a member of this organisation")
         pair = self._open_member_session(session, api, user.id, membership, now)
+        _record_sign_in(session, user.id, membership, client_ip, "password")
         session.commit()
         api.metrics.auth_events.labels("login_ok").inc()
         logger.info("signed in user=%s", user.id)
@@ -220,6 +226,10 @@ class AuthService:
         if self.check_password(session, api, user.email, password, client_ip) is None:
             raise Forbidden("The password is wrong")
         AuthSessionRepository(session).authenticated(subject.session_id, utcnow())
+        audit.record(
+            session, "login.reauthenticated", user_id=user.id, org_id=subject.org_id,
+            client_ip=client_ip,
+        )  # fmt: skip
         session.commit()
         logger.info("re-authenticated user=%s", user.id)
 
@@ -241,6 +251,7 @@ class AuthService:
             raise ServiceUnavailable("Sign-in is temporarily unavailable") from None
         if wait > 0:
             api.metrics.auth_events.labels("login_throttled").inc()
+            self._record_throttled(session, api, account, email, client_ip)
             raise TooManyRequests(
                 wait, "Too many failed sign-in attempts from your address; try again later"
             )
@@ -248,7 +259,9 @@ class AuthService:
         if not api.passwords.verify(user.password_hash if user else None, password):
             api.metrics.auth_events.labels("login_failed").inc()
             logger.info("failed sign-in user=%s", user.id if user else "-")
-            self._signal_failure(api, account, user)
+            if user is not None:
+                audit.record_now(api, "login.failed", user_id=user.id, client_ip=client_ip)
+            self._signal_failure(api, account, user, client_ip)
             return None
         assert user is not None
         assert user.password_hash is not None
@@ -290,6 +303,10 @@ class AuthService:
             replay = self._grace_successor(api, tokens, used, now)
             if replay is None:
                 sessions.revoke(claims.user_id, claims.session_id, reason="refresh_reuse", now=now)
+                audit.record(
+                    session, "session.revoked", user_id=claims.user_id, client_ip=client_ip,
+                    reason="refresh token reused",
+                )  # fmt: skip
                 session.commit()
                 api.metrics.auth_events.labels("refresh_reuse").inc()
                 logger.warning(
@@ -389,9 +406,10 @@ class AuthService:
     ) -> TokenPair:
         identity = self._identity(session, api, provider, callback, client_ip)
         now = utcnow()
-        user = self._user_for_identity(session, identity, now)
+        user = self._user_for_identity(session, api, identity, now, client_ip)
         membership = MembershipRepository(session).first_of_user(user.id)
         pair = self._open_member_session(session, api, user.id, membership, now)
+        _record_sign_in(session, user.id, membership, client_ip, provider)
         session.commit()
         api.metrics.auth_events.labels(f"oauth_{provider}").inc()
         logger.info("signed in with %s user=%s", provider, user.id)
@@ -428,6 +446,9 @@ class AuthService:
         if identity.email_verified and identity.email == user.email:
             user.email_verified_at = user.email_verified_at or now
         user.updated_at = now
+        audit.record(
+            session, "identity.linked", user_id=user.id, client_ip=client_ip, provider=provider
+        )
         session.commit()
         api.notifier.notify(SecurityNotice(user.id, user.email, "identity.linked"))
         logger.info("linked %s user=%s", provider, user.id)
@@ -448,6 +469,7 @@ class AuthService:
             raise Conflict("Set a password first: Google is this account's only way in")
         user.google_sub = None
         user.updated_at = utcnow()
+        audit.record(session, "identity.unlinked", user_id=user.id, provider=provider)
         session.commit()
         api.notifier.notify(SecurityNotice(user.id, user.email, "identity.unlinked"))
         logger.info("unlinked %s user=%s", provider, user.id)
@@ -492,7 +514,14 @@ class AuthService:
             raise BadGateway("Identity provider unavailable") from None
         return identity
 
-    def _user_for_identity(self, session: Session, identity: OAuthIdentity, now: datetime) -> User:
+    def _user_for_identity(
+        self,
+        session: Session,
+        api: ApiContext,
+        identity: OAuthIdentity,
+        now: datetime,
+        client_ip: str,
+    ) -> User:
         """The linked user; else the user with that address if they proved it, linked; else a
         new one.
 
@@ -512,9 +541,17 @@ class AuthService:
             if user.google_sub is not None:
                 raise Conflict("This email is linked to another Google account")
             if user.email_verified_at is None:
+                audit.record_now(
+                    api, "login.refused", user_id=user.id, client_ip=client_ip,
+                    reason="Google sign-in to an account whose address is not proven",
+                )  # fmt: skip
                 raise Conflict(UNPROVEN_ACCOUNT)
             user.google_sub = identity.subject
             user.updated_at = now
+            audit.record(
+                session, "identity.linked", user_id=user.id, client_ip=client_ip,
+                provider=identity.provider, at_sign_in=True,
+            )  # fmt: skip
             return user
         user = User(
             id=new_id(),
@@ -534,12 +571,32 @@ class AuthService:
             now,
             conflict="Account created concurrently; sign in again",
         )
+        audit.record(
+            session, "account.created", user_id=user.id, client_ip=client_ip,
+            method=identity.provider,
+        )  # fmt: skip
         return user
 
     # internals ------------------------------------------------------------------------------
 
     @staticmethod
-    def _signal_failure(api: ApiContext, account: str, user: User | None) -> None:
+    def _record_throttled(
+        session: Session, api: ApiContext, account: str, email: str, client_ip: str
+    ) -> None:
+        """An existing account's throttled sign-in, in the audit log once per (account,
+        address) and quarter hour: the waits repeat, the event need not."""
+        try:
+            first = api.limiter.hit(
+                f"audit-throttled:{account}:{client_ip}", limit=1, window_seconds=900
+            )
+        except LimiterUnavailable:
+            return
+        user = UserRepository(session).get_by_email(email) if first.allowed else None
+        if user is not None:
+            audit.record_now(api, "login.throttled", user_id=user.id, client_ip=client_ip)
+
+    @staticmethod
+    def _signal_failure(api: ApiContext, account: str, user: User | None, client_ip: str) -> None:
         """Counts a failure against the account from everywhere; at the threshold, alerts the
         operators and notifies the account holder (once per window)."""
         try:
@@ -560,6 +617,10 @@ class AuthService:
             FAILED_LOGIN_ALERT_WINDOW_SECONDS,
         )
         if user is not None:
+            audit.record_now(
+                api, "login.repeated_failures", user_id=user.id, client_ip=client_ip,
+                failures=hit.count, window_s=FAILED_LOGIN_ALERT_WINDOW_SECONDS,
+            )  # fmt: skip
             api.notifier.notify(
                 SecurityNotice(
                     user.id,
@@ -640,6 +701,15 @@ class AuthService:
 
 
 auth_service = AuthService()
+
+
+def _record_sign_in(
+    session: Session, user_id: str, membership: Membership | None, client_ip: str, method: str
+) -> None:
+    audit.record(
+        session, "login.succeeded", user_id=user_id,
+        org_id=membership.org_id if membership else None, client_ip=client_ip, method=method,
+    )  # fmt: skip
 
 
 def _add_owner_with_org(

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from autoclip_api.auth.dependencies import Authenticated
 from autoclip_api.context import ApiDep
@@ -8,6 +10,7 @@ from autoclip_api.core.db import SessionDep
 from autoclip_api.core.responses import error_responses
 from autoclip_api.organizations.auth import OrgMember, OrgSettingsModify
 from autoclip_api.organizations.schemas import (
+    AuditPage,
     InvitationAccept,
     InvitationCreate,
     InvitationList,
@@ -18,7 +21,7 @@ from autoclip_api.organizations.schemas import (
     OrganizationList,
     OrganizationRead,
 )
-from autoclip_api.organizations.service import organization_service
+from autoclip_api.organizations.service import audit_page, organization_service
 
 router = APIRouter(prefix="/orgs", tags=["organizations"])
 invitations_router = APIRouter(prefix="/invitations", tags=["organizations"])
@@ -30,6 +33,19 @@ NO_CONTENT = status.HTTP_204_NO_CONTENT
 def list_my_organizations(subject: Authenticated, session: SessionDep) -> OrganizationList:
     """The organisations you belong to, with your role in each."""
     return organization_service.list_mine(session, subject)
+
+
+@router.get("/{org_id}/audit", responses=error_responses(401, 403, 404, 422, 429))
+def read_audit_log(
+    access: OrgSettingsModify,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="An event id.")] = None,
+) -> AuditPage:
+    """The organisation's security events and its members' account events (sign-ins and
+    their failures, throttling, password and address changes, identity links, invitations,
+    role changes), newest first."""
+    return audit_page(session, access, before, limit)
 
 
 @router.get("/{org_id}/members", responses=error_responses(401, 403, 404, 429))

@@ -81,3 +81,27 @@ class InvitationAccept(Schema):
         description="The role the invitation offers, said back: accepting is a yes to exactly "
         "this role (owner included)."
     )
+
+
+class AuditEventRead(ReadSchema):
+    id: int
+    at: UtcDatetime
+    event: str = Field(
+        description="What happened: ``account.created``, ``login.succeeded|failed|throttled|"
+        "refused|reauthenticated|repeated_failures``, ``session.revoked``, ``password.changed|"
+        "reset_requested|reset``, ``email.verified|change_requested|changed``, "
+        "``identity.linked|unlinked``, ``invitation.created|accepted|declined|revoked``, "
+        "``member.role_changed|removed|left|account_deleted``."
+    )
+    user_id: str | None = Field(description="The account it is about.")
+    actor_id: str | None = Field(description="Who did it, when not that account.")
+    org_id: str | None = Field(description="Null for an account's own event.")
+    client_ip: str | None
+    details: dict[str, str | int | bool]
+
+
+class AuditPage(ReadSchema):
+    items: list[AuditEventRead]
+    next_before: int | None = Field(
+        description="Pass as ``before`` for the next (older) page; null on the last."
+    )

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from autoclip_api.auth import audit
 from autoclip_api.auth.mails import invitation_mail
 from autoclip_api.auth.permissions import Role
 from autoclip_api.auth.repository import AuthSessionRepository
@@ -26,6 +27,8 @@ from autoclip_api.organizations.repository import (
     OrganizationRepository,
 )
 from autoclip_api.organizations.schemas import (
+    AuditEventRead,
+    AuditPage,
     InvitationAccept,
     InvitationCreate,
     InvitationList,
@@ -75,6 +78,10 @@ class OrganizationService:
             raise Conflict(OWNER_BY_INVITATION)
         if membership.role == Role.OWNER and role != Role.OWNER:
             self._keep_an_owner(session, access.org_id, user_id)
+        audit.record(
+            session, "member.role_changed", user_id=user_id, actor_id=access.subject.user_id,
+            org_id=access.org_id, old_role=membership.role, new_role=role,
+        )  # fmt: skip
         MembershipRepository(session).set_role(membership, role)
         session.commit()
         logger.info("role changed org=%s user=%s role=%s", access.org_id, user_id, role)
@@ -82,12 +89,20 @@ class OrganizationService:
 
     def remove_member(self, session: Session, access: OrgAccess, user_id: str) -> None:
         membership, _ = self._locked_member(session, access, user_id)
+        audit.record(
+            session, "member.removed", user_id=user_id, actor_id=access.subject.user_id,
+            org_id=access.org_id, role=membership.role,
+        )  # fmt: skip
         self._end_membership(session, membership, reason="removed_from_org")
         logger.info("member removed org=%s user=%s", access.org_id, user_id)
 
     def leave(self, session: Session, access: OrgAccess) -> None:
         """The caller leaves the organisation; an owner can whenever another owner stays."""
         membership, _ = self._locked_member(session, access, access.subject.user_id)
+        audit.record(
+            session, "member.left", user_id=membership.user_id, org_id=access.org_id,
+            role=membership.role,
+        )  # fmt: skip
         self._end_membership(session, membership, reason="left_org")
         logger.info("member left org=%s user=%s", access.org_id, access.subject.user_id)
 
@@ -146,6 +161,10 @@ class OrganizationService:
                 )
             )
         inviter = UserRepository(session).get(access.subject.user_id)
+        audit.record(
+            session, "invitation.created", actor_id=access.subject.user_id, org_id=org.id,
+            invitation_id=invitation.id, email=data.email, role=data.role,
+        )  # fmt: skip
         session.commit()
         api.mailer.send(
             invitation_mail(
@@ -173,6 +192,10 @@ class OrganizationService:
         invitation = self._open_in_org(session, access.org_id, invitation_id)
         invitation.status = "revoked"
         invitation.responded_at = utcnow()
+        audit.record(
+            session, "invitation.revoked", actor_id=access.subject.user_id, org_id=access.org_id,
+            invitation_id=invitation.id, email=invitation.email,
+        )  # fmt: skip
         session.commit()
         logger.info("invitation revoked org=%s invitation=%s", access.org_id, invitation_id)
 
@@ -211,6 +234,10 @@ class OrganizationService:
             memberships.set_role(membership, invitation.role)
         invitation.status = "accepted"
         invitation.responded_at = now
+        audit.record(
+            session, "invitation.accepted", user_id=user.id, org_id=org.id,
+            invitation_id=invitation.id, role=invitation.role,
+        )  # fmt: skip
         session.commit()
         logger.info("invitation accepted org=%s user=%s role=%s", org.id, user.id, invitation.role)
         return OrganizationRead(
@@ -222,6 +249,10 @@ class OrganizationService:
         invitation, org = self._addressed_to(session, user, invitation_id)
         invitation.status = "declined"
         invitation.responded_at = utcnow()
+        audit.record(
+            session, "invitation.declined", user_id=user.id, org_id=org.id,
+            invitation_id=invitation.id,
+        )  # fmt: skip
         session.commit()
         logger.info("invitation declined org=%s user=%s", org.id, user.id)
 
@@ -312,3 +343,13 @@ def _member(membership: Membership, user: User) -> MemberRead:
 
 
 organization_service = OrganizationService()
+
+
+def audit_page(session: Session, access: OrgAccess, before: int | None, limit: int) -> AuditPage:
+    """A page of the organisation's audit log, newest first; ``next_before`` continues it."""
+    events = audit.AuditRepository(session).for_org(access.org_id, before=before, limit=limit + 1)
+    page = events[:limit]
+    return AuditPage(
+        items=[AuditEventRead.model_validate(e) for e in page],
+        next_before=page[-1].id if len(events) > limit else None,
+    )

@@ -84,8 +84,7 @@ def link_identity(
     "/me/identities/{provider}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 404, 409, 429),
-    description="Unlink the Google account (not the account's only way in). "
-    f"{RECENT_AUTH_NOTE}",
+    description=f"Unlink the Google account (not the account's only way in). {RECENT_AUTH_NOTE}",
 )
 def unlink_identity(
     provider: ProviderName, subject: Authenticated, api: ApiDep, session: SessionDep

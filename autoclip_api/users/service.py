@@ -4,6 +4,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from autoclip_api.auth import audit
 from autoclip_api.auth.notices import SecurityNotice
 from autoclip_api.auth.passwords import enforce_password_policy
 from autoclip_api.auth.permissions import Role, sorted_permissions
@@ -50,6 +51,10 @@ class UserService:
             ):
                 raise Forbidden("current_password is missing or wrong")
             enforce_password_policy(data.password, email=user.email, name=user.name)
+            audit.record(
+                session, "password.changed", user_id=user.id, client_ip=client_ip,
+                first=user.password_hash is None,
+            )  # fmt: skip
             user.password_hash = api.passwords.hash(data.password)
             AuthSessionRepository(session).revoke_all(
                 user.id, reason="password_changed", now=now, keep=subject.session_id
@@ -80,8 +85,12 @@ class UserService:
                 session.rollback()
                 raise Conflict(
                     f"You are the last owner of organisation {membership.org_id}, which has "
-                    "other members: make another member owner first"
+                    "other members: invite one of them as owner first (they accept it)"
                 )
+            audit.record(
+                session, "member.account_deleted", user_id=subject.user_id,
+                org_id=membership.org_id, role=membership.role,
+            )  # fmt: skip
         OrganizationRepository(session).delete_many(sole_member_orgs)
         UserRepository(session).delete(subject.user_id)
         session.commit()

@@ -23,6 +23,7 @@ def test_annotations_resolve_to_dependencies_and_bodies(app: FastAPI) -> None:
     operations = app.openapi()["paths"]
     expected_query = {
         ("GET", "/api/v1/projects"): {"limit", "offset"},
+        ("GET", "/api/v1/orgs/{org_id}/audit"): {"limit", "before"},
         ("GET", "/api/v1/contents"): {"project_id", "state", "language", "q", "cursor", "limit"},
         ("GET", "/api/v1/templates"): {"limit", "offset"},
         ("GET", "/api/v1/templates/{template_id}/preview"): {"modifications", "time", "format"},

@@ -45,6 +45,7 @@ EXPECTED_POLICIES = {
     ("DELETE", "/api/v1/users/me"): "authenticated",
     ("GET", "/api/v1/orgs"): "authenticated",
     ("GET", "/api/v1/users/me/invitations"): "authenticated",
+    ("GET", "/api/v1/orgs/{org_id}/audit"): "settings.modify (in {org_id})",
     ("GET", "/api/v1/orgs/{org_id}/members"): "settings.modify (in {org_id})",
     ("DELETE", "/api/v1/orgs/{org_id}/members/me"): "member (in {org_id})",
     ("PATCH", "/api/v1/orgs/{org_id}/members/{user_id}"): "settings.modify (in {org_id})",
