@@ -23,7 +23,6 @@ import os
 import shutil
 import tempfile
 import threading
-import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,9 +31,10 @@ import espeakng_loader
 from pydantic import Field
 
 from autoclip_core.nlp.speech import SPEAKING_RATES
-from autoclip_core.schemas import CaptionCue, Language
+from autoclip_core.schemas import Language
 from resources.errors import TTSError
 from resources.tts.base import SpeechClip, TTSResource
+from resources.tts.pcm import Gaps, audible_part, lay_out, write_wav
 
 # Constants from espeak-ng's speak_lib.h.
 _AUDIO_OUTPUT_SYNCHRONOUS = 0x02
@@ -48,8 +48,6 @@ _EE_NOT_FOUND = 2
 
 # eSpeak pads speech with exact zeros, so a low threshold finds the speech edges precisely.
 _SILENCE_THRESHOLD = 64
-_MIN_SPEECH_S = 0.05
-_SENTENCE_ENDINGS = (".", "!", "?", "…", "。", "\uff01", "\uff1f")  # + full-width ! ?
 
 _SynthCallback = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
@@ -100,33 +98,15 @@ class EspeakTTS(TTSResource):
         if not spoken:
             raise TTSError("nothing to synthesise: every phrase is empty")
         raw, sample_rate = _speak_each(spoken, voice, self.rate_wpm, self.pitch)
+        speaker = f"eSpeak voice {voice!r}"
         speech = [
-            _audible_part(samples, sample_rate, phrase, voice)
+            audible_part(samples, sample_rate, _SILENCE_THRESHOLD, phrase, speaker)
             for phrase, samples in zip(spoken, raw, strict=True)
         ]
-        audio, cues = self._lay_out(spoken, speech, sample_rate)
-        _write_wav(out_wav, audio, sample_rate)
+        gaps = Gaps(self.edge_pad_s, self.phrase_gap_s, self.sentence_gap_s)
+        audio, cues = lay_out(spoken, speech, sample_rate, gaps)
+        write_wav(out_wav, audio, sample_rate)
         return SpeechClip(duration=len(audio) / sample_rate, sample_rate=sample_rate, cues=cues)
-
-    def _lay_out(
-        self, phrases: list[str], speech: list[array.array[int]], sample_rate: int
-    ) -> tuple[array.array[int], list[CaptionCue]]:
-        """Concatenate the phrases' speech with pads and gaps; cue each phrase where it lands."""
-        audio = _silence(self.edge_pad_s, sample_rate)
-        cues: list[CaptionCue] = []
-        for index, (phrase, samples) in enumerate(zip(phrases, speech, strict=True)):
-            if index:
-                audio.extend(_silence(self._gap_after(phrases[index - 1]), sample_rate))
-            start = len(audio)
-            audio.extend(samples)
-            cues.append(
-                CaptionCue(text=phrase, start=start / sample_rate, end=len(audio) / sample_rate)
-            )
-        audio.extend(_silence(self.edge_pad_s, sample_rate))
-        return audio, cues
-
-    def _gap_after(self, phrase: str) -> float:
-        return self.sentence_gap_s if phrase.endswith(_SENTENCE_ENDINGS) else self.phrase_gap_s
 
 
 def _speak_each(
@@ -229,42 +209,3 @@ def _select_voice(lib: ctypes.CDLL, voice: str) -> None:
 def _check(status: int, action: str) -> None:
     if status != _EE_OK:
         raise TTSError(f"libespeak-ng could not {action} (espeak_ERROR {status})")
-
-
-def _audible_part(
-    samples: array.array[int], sample_rate: int, phrase: str, voice: str
-) -> array.array[int]:
-    """``samples`` without leading and trailing silence; error if nothing audible remains."""
-    bounds = _loud_bounds(samples)
-    if bounds is None or bounds[1] - bounds[0] + 1 < _MIN_SPEECH_S * sample_rate:
-        raise TTSError(f"eSpeak voice {voice!r} produced no audible speech for {phrase!r}")
-    first, last = bounds
-    return samples[first : last + 1]
-
-
-def _loud_bounds(samples: array.array[int]) -> tuple[int, int] | None:
-    """Indices of the first and last sample above the silence threshold (None if there are none)."""
-    loud = (i for i, sample in enumerate(samples) if abs(sample) > _SILENCE_THRESHOLD)
-    first = next(loud, None)
-    if first is None:
-        return None
-    last = next(
-        i for i in range(len(samples) - 1, first - 1, -1) if abs(samples[i]) > _SILENCE_THRESHOLD
-    )
-    return first, last
-
-
-def _silence(seconds: float, sample_rate: int) -> array.array[int]:
-    return array.array("h", bytes(2 * round(seconds * sample_rate)))
-
-
-def _write_wav(path: Path, samples: array.array[int], sample_rate: int) -> None:
-    """Mono 16-bit PCM, written to a temporary name first so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with partial.open("wb") as file, wave.open(file, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(sample_rate)
-        wav.writeframes(samples.tobytes())
-    os.replace(partial, path)
