@@ -6,6 +6,7 @@ Read when definitions load or the API starts — never at import time.
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -20,12 +21,15 @@ PLACEHOLDER_SECRETS = frozenset(
     {"changethis", "changeme", "change-me", "change_me", "secret", "jwt-secret", "placeholder"}
 )
 MIN_SECRET_LENGTH = 32
+PROVIDER_CHAIN = r"^\s*[a-z0-9-]+\s*(,\s*[a-z0-9-]+\s*)*$"
 # OWASP Password Storage Cheat Sheet, argon2id minimum: m=19 MiB, t=2, p=1.
 OWASP_ARGON2_MIN = {"password_hash_memory_kib": 19 * 1024, "password_hash_time_cost": 2}
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AUTOCLIP_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="AUTOCLIP_", extra="ignore", populate_by_name=True
+    )
 
     env: Environment = "local"
     data_dir: Path = Field(default=Path("data"), description="Root of all local state.")
@@ -37,10 +41,22 @@ class Settings(BaseSettings):
     media_library_dir: Path | None = Field(
         default=None, description="Folder of the user's own images, matched to scenes by keywords."
     )
-    llm_provider: Literal["local"] = "local"
-    tts_provider: Literal["espeak"] = "espeak"
-    visuals_provider: Literal["local"] = "local"
-    renderer_provider: Literal["ffmpeg"] = "ffmpeg"
+    # Providers: a name, or for tts and visuals an ordered fallback chain "a,b,c". Which names
+    # exist is resources/registry.py's PROVIDERS table, checked when definitions load.
+    llm_provider: str = Field(default="local", pattern=PROVIDER_CHAIN, description="local|gemini")
+    tts_provider: str = Field(
+        default="espeak",
+        pattern=PROVIDER_CHAIN,
+        description="Ordered chain, e.g. elevenlabs,openai,google,espeak.",
+    )
+    visuals_provider: str = Field(
+        default="local",
+        pattern=PROVIDER_CHAIN,
+        description="Ordered chain, e.g. pexels,pixabay,openai-images,local.",
+    )
+    renderer_provider: str = Field(
+        default="ffmpeg", pattern=PROVIDER_CHAIN, description="ffmpeg|creatomate"
+    )
     publisher_provider: Literal["local"] = "local"
     storage_provider: Literal["filesystem"] = "filesystem"
     feeds: str = Field(
@@ -54,6 +70,37 @@ class Settings(BaseSettings):
         default=3, ge=1, le=16, description="Pinned x264 frame threads (x264's pick for 2 cores)."
     )
     default_project: str = Field(default="demo", description="Project slug used by the demo.")
+
+    # Vendors: keys under the vendors' usual names (never logged or serialised), origins as
+    # the vendor documents them (the client adds the version path), request rates ---------
+    gemini_api_key: SecretStr | None = Field(default=None, validation_alias="GEMINI_API_KEY")
+    elevenlabs_api_key: SecretStr | None = Field(
+        default=None, validation_alias="ELEVENLABS_API_KEY"
+    )
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    google_tts_api_key: SecretStr | None = Field(
+        default=None, validation_alias="GOOGLE_TTS_API_KEY"
+    )
+    pexels_api_key: SecretStr | None = Field(default=None, validation_alias="PEXELS_API_KEY")
+    pixabay_api_key: SecretStr | None = Field(default=None, validation_alias="PIXABAY_API_KEY")
+    creatomate_api_key: SecretStr | None = Field(
+        default=None, validation_alias="CREATOMATE_API_KEY"
+    )
+    gemini_base_url: str = "https://generativelanguage.googleapis.com"
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    openai_base_url: str = "https://api.openai.com"
+    google_tts_base_url: str = "https://texttospeech.googleapis.com"
+    pexels_base_url: str = "https://api.pexels.com"
+    pixabay_base_url: str = "https://pixabay.com"
+    creatomate_base_url: str = "https://api.creatomate.com"
+    vendor_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="Per HTTP request to a vendor."
+    )
+    vendor_requests_per_minute: dict[str, float] = Field(
+        default_factory=dict,
+        description='JSON, e.g. {"gemini": 60, "elevenlabs": 100}: overrides the documented '
+        "limits in resources/vendors/ratelimit.py (0: no limit).",
+    )
 
     # API (autoclip_api) ------------------------------------------------------------------
     api_host: str = Field(default="127.0.0.1", description="Interface `make api` binds.")
@@ -188,6 +235,24 @@ class Settings(BaseSettings):
             raise ValueError(f"{info.field_name} must be an https:// URL in prod")
         return value
 
+    @field_validator(
+        "gemini_base_url",
+        "elevenlabs_base_url",
+        "openai_base_url",
+        "google_tts_base_url",
+        "pexels_base_url",
+        "pixabay_base_url",
+        "creatomate_base_url",
+    )
+    @classmethod
+    def _vendor_origin(cls, value: str, info: ValidationInfo) -> str:
+        value = value.rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(f"{info.field_name} must be an http(s):// origin, got {value!r}")
+        if info.data.get("env", "local") == "prod" and not value.startswith("https://"):
+            raise ValueError(f"{info.field_name} must be an https:// URL in prod")
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
@@ -197,6 +262,10 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or CIDR range") from None
         return value
+
+    def provider_chain(self, capability: str) -> list[str]:
+        """The provider names chosen for ``capability`` (``llm``, ``tts``…), in order."""
+        return _split(getattr(self, f"{capability}_provider"))
 
     @property
     def trusted_proxy_list(self) -> list[str]:

@@ -13,6 +13,7 @@ from autoclip_core.db.performance import PerformanceRepository
 from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.db.sources import SourceRepository
 from autoclip_core.db.templates import TemplateRepository
+from autoclip_core.db.usage import VendorUsageRepository
 
 
 @cache
@@ -64,3 +65,7 @@ class AppDatabase(dg.ConfigurableResource):
     @property
     def templates(self) -> TemplateRepository:
         return TemplateRepository(self.database)
+
+    @property
+    def usage(self) -> VendorUsageRepository:
+        return VendorUsageRepository(self.database)

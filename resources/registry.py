@@ -1,11 +1,13 @@
 """Provider selection: the one place that maps settings (env vars) to resource instances.
 
 Called when definitions load, never at import time. Each capability has a table of its
-providers; ``Settings`` only accepts names that appear here.
+providers; a name the table lacks is refused here, naming the ones it has. ``tts`` and
+``visuals`` take an ordered chain of names (``CHAINS``): the first provider that answers wins.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +19,9 @@ from resources.llm.local import LocalLLM
 from resources.publisher.local import LocalChannelPublisher
 from resources.renderer.ffmpeg import FFmpegRenderer
 from resources.storage.filesystem import FilesystemStorage
+from resources.tts.chain import TTSChain
 from resources.tts.espeak import EspeakTTS
+from resources.visuals.chain import VisualsChain
 from resources.visuals.local import LocalVisuals
 
 Factory = Callable[[Settings], dg.ConfigurableResource]
@@ -35,18 +39,74 @@ PROVIDERS: dict[str, dict[str, Factory]] = {
     "storage": {"filesystem": lambda s: FilesystemStorage(root=str(s.media_dir))},
 }
 
+CHAINS: dict[str, Callable[[list[tuple[str, Any]]], dg.ConfigurableResource]] = {
+    "tts": TTSChain.of,
+    "visuals": VisualsChain.of,
+}
+
+# settings field prefix -> the environment variable of its key
+KEY_ENV = {
+    "gemini": "GEMINI_API_KEY",
+    "elevenlabs": "ELEVENLABS_API_KEY",
+    "openai": "OPENAI_API_KEY",
+    "google_tts": "GOOGLE_TTS_API_KEY",
+    "pexels": "PEXELS_API_KEY",
+    "pixabay": "PIXABAY_API_KEY",
+    "creatomate": "CREATOMATE_API_KEY",
+}
+
+
+class ProviderConfigError(ValueError):
+    """The settings name a provider that does not exist, or one without its key."""
+
+
+def vendor_config(settings: Settings, account: str) -> dict[str, Any]:
+    """The ``VendorResource`` fields of a paid provider on ``account`` (``gemini``, ``openai``,
+    ``google_tts``…): origin, key, timeout, cache folder, rate limits.
+
+    The key goes in as ``dg.EnvVar`` when it comes from the environment, so Dagster shows
+    the variable's name, never its value; a key set on the settings object itself (tests)
+    goes in as is.
+    """
+    env = KEY_ENV[account]
+    secret = getattr(settings, f"{account}_api_key")
+    if secret is None:
+        raise ProviderConfigError(f"{env} is not set, but a provider that needs it is chosen")
+    key: Any = dg.EnvVar(env) if os.environ.get(env) else secret.get_secret_value()
+    return {
+        "base_url": getattr(settings, f"{account}_base_url"),
+        "api_key": key,
+        "cache_dir": str(settings.root / "vendor-cache"),
+        "timeout_s": settings.vendor_timeout_seconds,
+        "requests_per_minute": dict(settings.vendor_requests_per_minute),
+        "redis_url": settings.redis_url,
+    }
+
+
+def provider(capability: str, settings: Settings) -> dg.ConfigurableResource:
+    """The resource for ``capability``: its one provider, or the chain of those named."""
+    names = settings.provider_chain(capability)
+    table = PROVIDERS[capability]
+    variable = f"AUTOCLIP_{capability.upper()}_PROVIDER"
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        raise ProviderConfigError(
+            f"{variable}: no {capability} provider {', '.join(map(repr, unknown))}; "
+            f"choose from {', '.join(sorted(table))}"
+        )
+    if len(set(names)) != len(names):
+        raise ProviderConfigError(f"{variable}: a provider is named twice in {names}")
+    if len(names) > 1 and capability not in CHAINS:
+        raise ProviderConfigError(f"{variable}: {capability} takes one provider, got {names}")
+    built = [(name, table[name](settings)) for name in names]
+    if len(built) == 1:
+        return built[0][1]
+    return CHAINS[capability](built)
+
 
 def build_resources(settings: Settings) -> dict[str, Any]:
-    chosen = {
-        "llm": settings.llm_provider,
-        "tts": settings.tts_provider,
-        "visuals": settings.visuals_provider,
-        "renderer": settings.renderer_provider,
-        "publisher": settings.publisher_provider,
-        "storage": settings.storage_provider,
-    }
     resources: dict[str, Any] = {
-        capability: PROVIDERS[capability][name](settings) for capability, name in chosen.items()
+        capability: provider(capability, settings) for capability in PROVIDERS
     }
     resources["app_db"] = AppDatabase(url=settings.app_database_url)
     resources["io_manager"] = dg.FilesystemIOManager(base_dir=str(settings.root / "io"))

@@ -568,3 +568,31 @@ class IdempotencyKey(Base):
     body: Mapped[str | None] = mapped_column(Text, doc="The response body, as sent.")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+# what paid providers cost --------------------------------------------------------------------
+
+
+class VendorUsage(Base):
+    """One paid vendor call: what it used (``units``) and cost, charged to a content item and
+    its project and organisation. The row outlives its item (analytics and credits need it),
+    not its organisation."""
+
+    __tablename__ = "vendor_usage"
+    __table_args__ = (Index("ix_vendor_usage_org_id_created_at", "org_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    content_id: Mapped[str | None] = mapped_column(
+        ForeignKey("content_items.id", ondelete="SET NULL"), index=True
+    )
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    project_id: Mapped[str | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), index=True
+    )
+    provider: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(200))
+    units: Mapped[dict[str, float]] = mapped_column(
+        JSON, doc="Unit -> amount: input_tokens, characters, images, credits…"
+    )
+    cost_usd: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

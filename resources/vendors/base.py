@@ -1,0 +1,47 @@
+"""The configuration every paid provider shares, and the client, cache and limiter built from
+it. A provider resource inherits from its capability's base and from ``VendorResource``;
+``resources.registry.vendor_config`` fills these fields from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+import dagster as dg
+from pydantic import Field
+
+from resources.vendors.cache import AnswerCache
+from resources.vendors.http import RetryPolicy, VendorClient
+from resources.vendors.ratelimit import limiter_for
+
+
+class VendorResource(dg.ConfigurableResource):
+    vendor: ClassVar[str]
+    """The price-table and rate-limit name (``resources/vendors/prices.py``)."""
+
+    base_url: str
+    api_key: str
+    cache_dir: str
+    timeout_s: float = 30.0
+    attempts: int = 3
+    requests_per_minute: dict[str, float] = Field(default_factory=dict)
+    """Overrides of the documented rate limits, by vendor."""
+    redis_url: str | None = None
+
+    def vendor_client(self, *, sleep: Callable[[float], None] | None = None) -> VendorClient:
+        """A client with this vendor's retry policy, rate limit and key (kept out of errors)."""
+        extra = {"sleep": sleep} if sleep is not None else {}
+        return VendorClient(
+            self.vendor,
+            timeout=self.timeout_s,
+            policy=RetryPolicy(attempts=self.attempts),
+            limiter=limiter_for(
+                self.vendor, overrides=self.requests_per_minute, redis_url=self.redis_url
+            ),
+            secrets=[self.api_key],
+            **extra,
+        )
+
+    def answer_cache(self) -> AnswerCache:
+        return AnswerCache(Path(self.cache_dir))

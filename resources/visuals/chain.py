@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from resources.errors import VisualsError
+from resources.vendors.chain import first_that_answers, unfold
+from resources.visuals.base import SceneCard, VisualResult, VisualsResource
+
+
+class VisualsChain(VisualsResource):
+    """Scene images from the first provider of an ordered chain that answers.
+
+    Held as a linked list (``first``, then the ``rest`` of the chain) because Dagster binds
+    nested resources by field, not in lists. Build it with ``VisualsChain.of``.
+    """
+
+    names: list[str]
+    first: VisualsResource
+    rest: VisualsResource
+
+    @classmethod
+    def of(cls, providers: list[tuple[str, VisualsResource]]) -> VisualsResource:
+        if len(providers) == 1:
+            return providers[0][1]
+        return cls(
+            names=[n for n, _ in providers], first=providers[0][1], rest=cls.of(providers[1:])
+        )
+
+    def providers(self) -> list[tuple[str, VisualsResource]]:
+        return unfold(self)
+
+    def fingerprint_inputs(self) -> str:
+        return "|".join(f"{n}:{p.fingerprint_inputs()}" for n, p in self.providers())
+
+    def scene_image(self, card: SceneCard, out_path: Path) -> VisualResult:
+        result, _ = first_that_answers(
+            "visuals",
+            self.providers(),
+            lambda p: p.scene_image(card, out_path),
+            error=VisualsError,
+        )
+        return result
