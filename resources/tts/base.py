@@ -7,6 +7,7 @@ import dagster as dg
 from pydantic import BaseModel
 
 from autoclip_core.schemas import CaptionCue, Language
+from resources.errors import TTSError
 
 
 class SpeechClip(BaseModel):
@@ -27,3 +28,11 @@ class TTSResource(dg.ConfigurableResource, ABC):
     @abstractmethod
     def synthesize(self, phrases: list[str], language: Language, out_wav: Path) -> SpeechClip:
         """Speak ``phrases`` in order into ``out_wav``; one caption cue per phrase."""
+
+
+def spoken_phrases(phrases: list[str]) -> list[str]:
+    """The phrases to speak: stripped, empty ones left out; an error if none remains."""
+    spoken = [phrase.strip() for phrase in phrases if phrase.strip()]
+    if not spoken:
+        raise TTSError("nothing to synthesise: every phrase is empty")
+    return spoken

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from autoclip_core.schemas import CaptionCue, Language
 from resources.errors import TTSError
-from resources.tts.base import SpeechClip, TTSResource
+from resources.tts.base import SpeechClip, TTSResource, spoken_phrases
 from resources.tts.paid import paid_answer
 from resources.tts.pcm import from_s16le, write_wav
 from resources.vendors.cache import AnswerCache
@@ -62,9 +62,7 @@ class ElevenLabsTTS(TTSResource):
         return _per_language(language, {"en": self.model_en, "ko": self.model_ko})
 
     def synthesize(self, phrases: list[str], language: Language, out_wav: Path) -> SpeechClip:
-        spoken = [phrase.strip() for phrase in phrases if phrase.strip()]
-        if not spoken:
-            raise TTSError("nothing to synthesise: every phrase is empty")
+        spoken = spoken_phrases(phrases)
         voice, model = self.voice_for(language), self.model_for(language)
         request = request_body(" ".join(spoken), model, language)
         answer = self._answer(voice, request)

@@ -33,7 +33,7 @@ from pydantic import Field
 from autoclip_core.nlp.speech import SPEAKING_RATES
 from autoclip_core.schemas import Language
 from resources.errors import TTSError
-from resources.tts.base import SpeechClip, TTSResource
+from resources.tts.base import SpeechClip, TTSResource, spoken_phrases
 from resources.tts.pcm import Gaps, audible_part, lay_out, write_wav
 
 # Constants from espeak-ng's speak_lib.h.
@@ -94,9 +94,7 @@ class EspeakTTS(TTSResource):
 
     def synthesize(self, phrases: list[str], language: Language, out_wav: Path) -> SpeechClip:
         voice = self.voice_for(language)
-        spoken = [phrase.strip() for phrase in phrases if phrase.strip()]
-        if not spoken:
-            raise TTSError("nothing to synthesise: every phrase is empty")
+        spoken = spoken_phrases(phrases)
         raw, sample_rate = _speak_each(spoken, voice, self.rate_wpm, self.pitch)
         speaker = f"eSpeak voice {voice!r}"
         speech = [

@@ -10,6 +10,9 @@ from resources.vendors.cache import AnswerCache
 from resources.vendors.http import RetryPolicy, retrying
 from resources.vendors.usage import Usage, report_cache_hit, report_usage
 
+ONE_ATTEMPT = RetryPolicy(attempts=1)
+"""For a ``VendorClient`` whose calls go through ``paid_answer``, which does the retrying."""
+
 
 def paid_answer(
     cache_dir: str | None,

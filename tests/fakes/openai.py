@@ -1,0 +1,122 @@
+"""A fake OpenAI API on a ``FakeServer``, after OpenAI's API reference.
+
+``POST /v1/audio/speech`` with ``Authorization: Bearer <key>`` and a JSON body
+``{model, input, voice, response_format?, speed?, instructions?}``; the answer is the audio
+itself. ``pcm`` is raw signed 16-bit little-endian mono at 24 kHz, ``wav`` the same in a WAV
+file; other formats are not served here. Errors are ``{error: {message, type, param, code}}``:
+no or a wrong key 401 (``invalid_api_key``, naming the key as OpenAI does, partly masked), an
+unknown model or voice, an input over 4096 characters or a missing field 400
+(``invalid_request_error``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tests.fakes.server import FakeServer, Reply, Request
+from tests.fakes.speech import speech_samples, wav_bytes
+
+SPEECH_PATH = "/v1/audio/speech"
+SPEECH_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
+VOICES = ("alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer")
+PCM_RATE = 24_000
+MAX_INPUT = 4096
+
+
+def error_reply(
+    status: int, message: str, kind: str, code: str | None = None, param: str | None = None
+) -> Reply:
+    error = {"message": message, "type": kind, "param": param, "code": code}
+    return Reply(
+        status=status,
+        body=json.dumps({"error": error}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def masked(key: str) -> str:
+    return f"{key[:3]}{'*' * max(0, len(key) - 7)}{key[-4:]}" if len(key) > 7 else "***"
+
+
+class FakeOpenAI:
+    """Serves the speech endpoint on ``server``; ``speech_calls`` lists the bodies answered."""
+
+    def __init__(self, server: FakeServer, *, api_key: str) -> None:
+        self.server = server
+        self.api_key = api_key
+        self.speech_calls: list[dict[str, Any]] = []
+        self.fault: Callable[[Request], Reply | None] = lambda _request: None
+        """Checked first: a reply here (429, 503, …) is sent instead of the answer."""
+        server.route(SPEECH_PATH, self._speech)
+
+    def speech_requests(self) -> list[Request]:
+        return self.server.hits(SPEECH_PATH)
+
+    def unauthorised(self, request: Request) -> Reply | None:
+        header = request.headers.get("authorization", "")
+        if header == f"Bearer {self.api_key}":
+            return None
+        if not header.startswith("Bearer "):
+            return error_reply(
+                401,
+                "You didn't provide an API key. You need to provide your API key in an "
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                "invalid_request_error",
+            )
+        given = header.removeprefix("Bearer ")
+        return error_reply(
+            401,
+            f"Incorrect API key provided: {masked(given)}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            "invalid_request_error",
+            code="invalid_api_key",
+        )
+
+    def _speech(self, request: Request) -> Reply:
+        fault = self.fault(request)
+        if fault is not None:
+            return fault
+        refused = self.unauthorised(request)
+        if refused is not None:
+            return refused
+        try:
+            body = json.loads(request.body)
+        except json.JSONDecodeError:
+            return error_reply(400, "We could not parse the JSON body.", "invalid_request_error")
+        for name in ("model", "input", "voice"):
+            if not isinstance(body.get(name), str):
+                return error_reply(
+                    400,
+                    f"Missing required parameter: '{name}'.",
+                    "invalid_request_error",
+                    param=name,
+                )
+        if body["model"] not in SPEECH_MODELS:
+            return error_reply(
+                400, f"Invalid model: {body['model']}", "invalid_request_error", param="model"
+            )
+        if body["voice"] not in VOICES:
+            return error_reply(
+                400, f"Invalid voice: {body['voice']}", "invalid_request_error", param="voice"
+            )
+        if len(body["input"]) > MAX_INPUT:
+            return error_reply(
+                400,
+                f"'input' is too long: {len(body['input'])} characters, the limit is {MAX_INPUT}.",
+                "invalid_request_error",
+                param="input",
+            )
+        response_format = body.get("response_format", "mp3")
+        samples = speech_samples(body["input"], PCM_RATE)
+        if response_format == "pcm":
+            audio, content_type = samples.tobytes(), "audio/pcm"
+        elif response_format == "wav":
+            audio, content_type = wav_bytes(samples, PCM_RATE), "audio/wav"
+        else:
+            return error_reply(
+                400, f"{response_format} is not served by this fake", "invalid_request_error"
+            )
+        self.speech_calls.append(body)
+        return Reply(body=audio, headers={"Content-Type": content_type})
