@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 from elevenlabs.client import ElevenLabs
@@ -27,8 +27,16 @@ from resources.errors import TTSError
 from resources.tts.base import SpeechClip, TTSResource, spoken_phrases
 from resources.tts.paid import paid_answer
 from resources.tts.pcm import from_s16le, write_wav
+from resources.vendors.base import VendorResource
 from resources.vendors.cache import AnswerCache
-from resources.vendors.http import RETRYABLE_STATUS, redact, retry_after_seconds
+from resources.vendors.http import (
+    RETRYABLE_STATUS,
+    RetryPolicy,
+    redact,
+    retry_after_seconds,
+    retrying,
+)
+from resources.vendors.ratelimit import limiter_for
 from resources.vendors.usage import priced
 
 PROVIDER = "elevenlabs"
@@ -39,11 +47,10 @@ MODELS_WITH_LANGUAGE_CODE = frozenset({"eleven_flash_v2_5", "eleven_turbo_v2_5"}
 OutputFormat = Literal["pcm_16000", "pcm_22050", "pcm_24000", "pcm_44100"]
 
 
-class ElevenLabsTTS(TTSResource):
+class ElevenLabsTTS(TTSResource, VendorResource):
     """ElevenLabs text to speech; one request per narration part, cues from its alignment."""
 
-    api_key: str = Field(description="ELEVENLABS_API_KEY.")
-    base_url: str = Field(default="https://api.elevenlabs.io", description="Vendor origin.")
+    vendor: ClassVar[str] = PROVIDER
     model_en: str = Field(default="eleven_multilingual_v2", description="Model for English.")
     model_ko: str = Field(default="eleven_multilingual_v2", description="Model for Korean.")
     voice_en: str = Field(default=DEFAULT_VOICE, description="Voice id for English.")
@@ -51,9 +58,6 @@ class ElevenLabsTTS(TTSResource):
     output_format: OutputFormat = Field(
         default="pcm_24000", description="Raw 16-bit PCM at this rate (no decoding needed)."
     )
-    timeout_s: float = Field(default=60.0, gt=0)
-    attempts: int = Field(default=3, ge=1, description="Calls per request before giving up.")
-    cache_dir: str | None = Field(default=None, description="Answer cache; None keeps none.")
 
     def voice_for(self, language: Language) -> str:
         return _per_language(language, {"en": self.voice_en, "ko": self.voice_ko})
@@ -77,11 +81,12 @@ class ElevenLabsTTS(TTSResource):
         payload = {"voice": voice, "output_format": self.output_format, **request}
         model = request["model_id"]
         answer = paid_answer(
-            self.cache_dir,
+            self.answer_cache(),
             AnswerCache.key(PROVIDER, model, REQUEST_VERSION, payload),
-            lambda: self._call(voice, request),
-            usage=priced(PROVIDER, model, {"characters": len(request["text"])}),
-            attempts=self.attempts,
+            lambda: retrying(
+                lambda: self._call(voice, request), policy=RetryPolicy(attempts=self.attempts)
+            ),
+            priced(PROVIDER, model, {"characters": len(request["text"])}),
         )
         try:
             parsed = json.loads(answer)
@@ -92,6 +97,11 @@ class ElevenLabsTTS(TTSResource):
         return parsed
 
     def _call(self, voice: str, request: dict[str, Any]) -> bytes:
+        limiter = limiter_for(
+            PROVIDER, overrides=self.requests_per_minute, redis_url=self.redis_url
+        )
+        if limiter is not None:
+            limiter.acquire()
         with httpx.Client(timeout=self.timeout_s, follow_redirects=False) as http:
             client = ElevenLabs(api_key=self.api_key, base_url=self.base_url, httpx_client=http)
             try:

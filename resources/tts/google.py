@@ -10,18 +10,19 @@ from __future__ import annotations
 import array
 import base64
 import binascii
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field
 
 from autoclip_core.schemas import Language
 from resources.errors import TTSError
-from resources.tts.paid import ONE_ATTEMPT, paid_answer
+from resources.tts.paid import paid_answer
 from resources.tts.pcm import read_wav_bytes
 from resources.tts.phrasewise import PhrasewiseTTS
+from resources.vendors.base import VendorResource
 from resources.vendors.cache import AnswerCache
-from resources.vendors.http import VendorClient, error_text
+from resources.vendors.http import error_text
 from resources.vendors.usage import priced
 
 PROVIDER = "google"
@@ -30,13 +31,10 @@ LANGUAGE_CODES: dict[str, str] = {"en": "en-US", "ko": "ko-KR"}
 MAX_INPUT_BYTES = 5000
 
 
-class GoogleTTS(PhrasewiseTTS):
+class GoogleTTS(PhrasewiseTTS, VendorResource):
     """Google Cloud text to speech, one request per caption phrase."""
 
-    api_key: str = Field(description="GOOGLE_TTS_API_KEY.")
-    base_url: str = Field(
-        default="https://texttospeech.googleapis.com", description="Vendor origin."
-    )
+    vendor: ClassVar[str] = PROVIDER
     voice_en: str = Field(default="en-US-Neural2-F", description="Voice name for English.")
     voice_ko: str = Field(default="ko-KR-Neural2-A", description="Voice name for Korean.")
     sample_rate: int = Field(default=24_000, ge=8_000, le=48_000)
@@ -52,18 +50,15 @@ class GoogleTTS(PhrasewiseTTS):
         body = request_body(phrase, language, voice, self.sample_rate)
         tier = price_tier(voice)
         wav = paid_answer(
-            self.cache_dir,
+            self.answer_cache(),
             AnswerCache.key(PROVIDER, tier, REQUEST_VERSION, body),
             lambda: self._fetch(body),
-            usage=priced(PROVIDER, tier, {"characters": len(phrase)}),
-            attempts=self.attempts,
+            priced(PROVIDER, tier, {"characters": len(phrase)}),
         )
         return read_wav_bytes(wav)
 
     def _fetch(self, body: dict[str, Any]) -> bytes:
-        with VendorClient(
-            PROVIDER, timeout=self.timeout_s, secrets=[self.api_key], policy=ONE_ATTEMPT
-        ) as client:
+        with self.vendor_client() as client:
             answer = client.send_json(
                 synthesize_request(self.base_url, self.api_key, body),
                 error=TTSError,

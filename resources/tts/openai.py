@@ -8,18 +8,19 @@ so nothing needs decoding.
 from __future__ import annotations
 
 import array
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field
 
 from autoclip_core.schemas import Language
 from resources.errors import TTSError
-from resources.tts.paid import ONE_ATTEMPT, paid_answer
+from resources.tts.paid import paid_answer
 from resources.tts.pcm import from_s16le
 from resources.tts.phrasewise import PhrasewiseTTS
+from resources.vendors.base import VendorResource
 from resources.vendors.cache import AnswerCache
-from resources.vendors.http import VendorClient, error_text
+from resources.vendors.http import error_text
 from resources.vendors.usage import priced
 
 PROVIDER = "openai"
@@ -28,11 +29,10 @@ PCM_SAMPLE_RATE = 24_000
 MAX_INPUT_CHARS = 4096
 
 
-class OpenAITTS(PhrasewiseTTS):
+class OpenAITTS(PhrasewiseTTS, VendorResource):
     """OpenAI text to speech, one request per caption phrase."""
 
-    api_key: str = Field(description="OPENAI_API_KEY.")
-    base_url: str = Field(default="https://api.openai.com", description="Vendor origin.")
+    vendor: ClassVar[str] = PROVIDER
     model: str = Field(default="tts-1", description="tts-1, tts-1-hd or gpt-4o-mini-tts.")
     voice_en: str = Field(default="alloy", description="Voice for English.")
     voice_ko: str = Field(
@@ -48,18 +48,15 @@ class OpenAITTS(PhrasewiseTTS):
     def speak(self, phrase: str, language: Language) -> tuple[array.array[int], int]:
         body = request_body(phrase, self.model, self.voice_for(language))
         audio = paid_answer(
-            self.cache_dir,
+            self.answer_cache(),
             AnswerCache.key(PROVIDER, self.model, REQUEST_VERSION, body),
             lambda: self._fetch(body),
-            usage=priced(PROVIDER, self.model, {"characters": len(phrase)}),
-            attempts=self.attempts,
+            priced(PROVIDER, self.model, {"characters": len(phrase)}),
         )
         return from_s16le(audio), PCM_SAMPLE_RATE
 
     def _fetch(self, body: dict[str, Any]) -> bytes:
-        with VendorClient(
-            PROVIDER, timeout=self.timeout_s, secrets=[self.api_key], policy=ONE_ATTEMPT
-        ) as client:
+        with self.vendor_client() as client:
             response = client.send(
                 speech_request(self.base_url, self.api_key, body),
                 error=TTSError,

@@ -37,9 +37,6 @@ class PhrasewiseTTS(TTSResource):
         le=32767,
         description="Samples at or below this magnitude count as silence when trimming.",
     )
-    timeout_s: float = Field(default=60.0, gt=0, description="Seconds per request.")
-    attempts: int = Field(default=3, ge=1, description="Calls per request before giving up.")
-    cache_dir: str | None = Field(default=None, description="Answer cache; None keeps none.")
 
     @abstractmethod
     def speak(self, phrase: str, language: Language) -> tuple[array.array[int], int]:
