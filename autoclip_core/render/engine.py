@@ -113,6 +113,27 @@ def caption_tracks(placed: list[Placed], frame: tuple[int, int]) -> list[Caption
     return tracks
 
 
+def cut_snapshot(video: Path, script: RenderScript, duration: float, snapshot: Path) -> None:
+    """The preview frame at the script's ``snapshot_time`` (else at ``SNAPSHOT_AT`` of the
+    video): the first frame at or after half a frame before that time, as PNG or JPEG."""
+    at = script.snapshot_time if script.snapshot_time is not None else duration * SNAPSHOT_AT
+    fps = script.frame_rate
+    seconds = min(at, duration - 1 / fps)
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    run_ffmpeg(
+        [
+            "-y", "-loglevel", "error",
+            "-ss", f"{max(seconds - 0.5 / fps, 0):.4f}",
+            "-i", str(video.resolve()),
+            "-frames:v", "1", "-update", "1",
+            *SNAPSHOT_CODECS[snapshot.suffix.lower()],
+            *BITEXACT_ARGS,
+            "-f", "image2", str(snapshot.resolve()),
+        ],
+        timeout_s=120,
+    )  # fmt: skip
+
+
 class EngineConfig(BaseModel):
     """How the local engine encodes: what a deployment may tune (the output depends on it)."""
 
@@ -213,13 +234,7 @@ class FFmpegEngine(RenderEngine):
                     cwd=workdir,
                 )
                 if snapshot is not None:
-                    at = (
-                        script.snapshot_time
-                        if script.snapshot_time is not None
-                        else duration * SNAPSHOT_AT
-                    )
-                    last_frame = duration - 1 / script.frame_rate
-                    self._write_snapshot(out_mp4, min(at, last_frame), script.frame_rate, snapshot)
+                    cut_snapshot(out_mp4, script, duration, snapshot)
             except FFmpegError as exc:
                 out_mp4.unlink(missing_ok=True)
                 if snapshot is not None:
@@ -260,19 +275,3 @@ class FFmpegEngine(RenderEngine):
             "-f", "mp4",
             str(out_mp4),
         ]  # fmt: skip
-
-    def _write_snapshot(self, video: Path, seconds: float, fps: float, snapshot: Path) -> None:
-        """The frame shown at ``seconds`` (the first frame at or after half a frame before)."""
-        snapshot.parent.mkdir(parents=True, exist_ok=True)
-        run_ffmpeg(
-            [
-                "-y", "-loglevel", "error",
-                "-ss", f"{max(seconds - 0.5 / fps, 0):.4f}",
-                "-i", str(video.resolve()),
-                "-frames:v", "1", "-update", "1",
-                *SNAPSHOT_CODECS[snapshot.suffix.lower()],
-                *BITEXACT_ARGS,
-                "-f", "image2", str(snapshot.resolve()),
-            ],
-            timeout_s=120,
-        )  # fmt: skip

@@ -1,0 +1,341 @@
+"""Creatomate as the ``renderer``: the RenderScript the local engine renders, posted to
+Creatomate's render API (v2), followed by polling until it finishes, then downloaded.
+
+Layout: the request and response transforms are pure functions (``render_body``,
+``parse_render``, ``error_message``); ``CreatomateEngine`` is a ``RenderEngine`` (the
+interface ``autoclip_core.render`` defines) that runs one render over HTTP; and
+``CreatomateRenderer`` is the Dagster resource that builds it. The engine lives here rather
+than in ``autoclip_core.render`` because the core renders locally and speaks no vendor's
+HTTP; the resource layer owns keys, origins and retries.
+
+Protocol (Creatomate's API reference): ``POST /v2/renders`` takes the RenderScript at the
+top level and answers ONE render ``{id, status, url, error_message?, snapshot_url?, …}``;
+``GET /v2/renders/{id}`` answers it again. ``status`` goes planned → waiting (a third-party
+integration) / transcribing (subtitles) → rendering → succeeded | failed. A RenderScript
+without ``output_format`` renders a jpg, so ``"output_format": "mp4"`` is always sent.
+
+Completion is found by polling. Creatomate's webhook is not offered: it needs an address
+Creatomate can reach and a receiver that hands the result to the run that waits for it,
+and polling every few seconds costs one cheap request per interval for the few renders a
+pipeline has in flight.
+
+Creatomate fetches every media source itself, so each must be an http(s) URL. Storage has
+no public URL to hand out for a local file, so a script with a local source is refused
+before anything is paid for.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from autoclip_core.fetch import FetchError, fetch
+from autoclip_core.render.engine import (
+    SNAPSHOT_CODECS,
+    RenderEngine,
+    RenderJob,
+    RenderStats,
+    cut_snapshot,
+)
+from autoclip_core.render.ffmpeg_binary import FFmpegError, ProgressCallback
+from autoclip_core.render.probe import CorruptMediaError, probe
+from autoclip_core.render.renderscript import CompositionElement, Element, RenderScript
+from resources.errors import RendererError
+from resources.renderer.base import RendererResource
+from resources.vendors.base import VendorResource
+from resources.vendors.cache import AnswerCache
+from resources.vendors.http import VendorClient
+from resources.vendors.usage import priced, report_cache_hit, report_usage
+
+DEFAULT_BASE_URL = "https://api.creatomate.com"
+RENDERS_PATH = "/v2/renders"
+MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024
+VENDOR = "creatomate"
+MODEL = "render"
+BODY_VERSION = "v2-1"
+"""Part of a render's cache key: changes when ``render_body`` sends something different."""
+PIXELS_PER_CREDIT = 100_000_000
+TRANSCRIPTION_CREDITS_PER_MINUTE = 10
+AUTOCLIP_ONLY_FIELDS = frozenset({"duck_under"})
+"""RenderScript properties only the local engine knows; Creatomate is not sent them."""
+
+Status = Literal["planned", "waiting", "transcribing", "rendering", "succeeded", "failed"]
+FINISHED: frozenset[str] = frozenset({"succeeded", "failed"})
+PROGRESS: dict[str, float] = {
+    "planned": 0.02,
+    "waiting": 0.05,
+    "transcribing": 0.1,
+    "rendering": 0.3,
+    "succeeded": 0.9,
+}
+"""How far a render is, by state: Creatomate reports no finer progress; the download is
+the last tenth."""
+
+
+class CreatomateRender(BaseModel):
+    """The render object (the fields we read; Creatomate adds more)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(min_length=1)
+    status: Status
+    url: str | None = None
+    error_message: str | None = None
+    snapshot_url: str | None = None
+    output_format: str | None = None
+    duration: float | None = None
+    file_size: int | None = None
+
+
+# pure transforms -----------------------------------------------------------------------------
+
+
+def _sources(elements: list[Element]) -> Iterator[str]:
+    for element in elements:
+        source = getattr(element, "source", None)
+        if source is not None:
+            yield source
+        if isinstance(element, CompositionElement):
+            yield from _sources(element.elements)
+
+
+def _without(value: Any, names: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _without(v, names) for k, v in value.items() if k not in names}
+    if isinstance(value, list):
+        return [_without(v, names) for v in value]
+    return value
+
+
+def render_body(script: RenderScript) -> dict[str, Any]:
+    """The ``POST /v2/renders`` body: the RenderScript at the top level, always as mp4.
+
+    Raises a non-retryable ``RendererError`` for a media source Creatomate cannot fetch.
+    """
+    local = [s for s in _sources(script.elements) if urlsplit(s).scheme not in ("http", "https")]
+    if local:
+        raise RendererError(
+            "Creatomate fetches media itself and needs http(s) URLs, but the script uses "
+            f"local files ({', '.join(sorted(set(local))[:3])}); storage offers no public URL "
+            "for them: render locally (AUTOCLIP_RENDERER_PROVIDER=ffmpeg) or use URLs"
+        )
+    body = _without(script.model_dump(mode="json", exclude_none=True), AUTOCLIP_ONLY_FIELDS)
+    body["output_format"] = "mp4"
+    return body
+
+
+def transcribes(elements: list[Element]) -> bool:
+    """Whether Creatomate generates subtitles for the script (a ``transcript_source``)."""
+    return any(
+        getattr(e, "transcript_source", None)
+        or (isinstance(e, CompositionElement) and transcribes(e.elements))
+        for e in elements
+    )
+
+
+def render_credits(script: RenderScript, duration: float) -> float:
+    """What a video render costs in Creatomate credits: one per 100 million output pixels
+    (width × height × fps × seconds), at least one; transcription (10 credits a minute)
+    is charged only where it costs more than the render."""
+    pixels = script.width * script.height * script.frame_rate * duration
+    credits = max(1.0, pixels / PIXELS_PER_CREDIT)
+    if transcribes(script.elements):
+        credits = max(credits, TRANSCRIPTION_CREDITS_PER_MINUTE * duration / 60)
+    return round(credits, 4)
+
+
+def parse_render(data: Any) -> CreatomateRender:
+    """One render object (what ``POST /v2/renders`` and ``GET /v2/renders/{id}`` answer)."""
+    try:
+        return CreatomateRender.model_validate(data)
+    except ValidationError as exc:
+        raise RendererError(
+            f"Creatomate answered something that is not a render: {exc.errors()[0]['msg']}",
+            retryable=True,
+        ) from None
+
+
+def error_message(response: httpx.Response) -> str:
+    """Creatomate's reason for a failed call (its JSON ``hint``/``message``), after what the
+    status means for whoever runs the pipeline."""
+    reason = ""
+    try:
+        data = response.json()
+    except ValueError:
+        reason = response.text.strip()[:200]
+    else:
+        if isinstance(data, dict):
+            found = data.get("hint") or data.get("message") or data.get("error")
+            reason = found if isinstance(found, str) else json.dumps(found)[:200]
+    meaning = {
+        400: "the render request was refused",
+        401: "the API key was refused (check CREATOMATE_API_KEY)",
+        402: "the Creatomate project is out of credits",
+        429: "rate limited",
+    }.get(response.status_code)
+    return ": ".join(part for part in (meaning, reason) if part) or response.reason_phrase
+
+
+# the client ------------------------------------------------------------------------------
+
+
+class CreatomateClient:
+    """``POST /v2/renders`` and ``GET /v2/renders/{id}`` with the project's key; retries and
+    the error mapping (400/401/402 at once, 429 after ``Retry-After``, 5xx and timeouts with
+    back-off) come from ``VendorClient``."""
+
+    def __init__(self, base_url: str, api_key: str, http: VendorClient) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        self.http = http
+
+    def _call(self, request: httpx.Request) -> CreatomateRender:
+        return parse_render(
+            self.http.send_json(request, error=RendererError, parse_error=error_message)
+        )
+
+    def create(self, body: dict[str, Any]) -> CreatomateRender:
+        url = self.base_url + RENDERS_PATH
+        return self._call(httpx.Request("POST", url, headers=self._headers, json=body))
+
+    def get(self, render_id: str) -> CreatomateRender:
+        url = f"{self.base_url}{RENDERS_PATH}/{render_id}"
+        return self._call(httpx.Request("GET", url, headers=self._headers))
+
+
+# the engine ------------------------------------------------------------------------------
+
+
+@dataclass
+class CreatomateEngine(RenderEngine):
+    """Renders on Creatomate: post, poll until finished, download through the fetch guard.
+
+    With a ``cache``, the id of each render is kept under the request body, so a retried step
+    (a timed-out poll, a failed download, a rotated key) picks up the render already paid
+    for instead of posting it again; Creatomate keeps renders for 30 days.
+    """
+
+    client: CreatomateClient
+    poll_interval_s: float = 3.0
+    timeout_s: float = 900.0
+    download_timeout_s: float = 300.0
+    cache: AnswerCache | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    def render(self, job: RenderJob, progress: ProgressCallback | None = None) -> RenderStats:
+        report = progress or (lambda _fraction: None)
+        if job.snapshot is not None and job.snapshot.suffix.lower() not in SNAPSHOT_CODECS:
+            raise RendererError(
+                f"snapshot must be one of {sorted(SNAPSHOT_CODECS)}: {job.snapshot}"
+            )
+        body = render_body(job.script)
+        started = time.perf_counter()
+        render, paid = self._start(body)
+        render = self._wait(render, report)
+        assert render.url is not None
+        # Counted once Creatomate has rendered, paid for whether or not the download works.
+        if paid:
+            duration = render.duration or job.script.duration or 0.0
+            credits = render_credits(job.script, duration)
+            report_usage(priced(VENDOR, MODEL, {"credits": credits}))
+        else:
+            report_cache_hit(VENDOR)
+        self._download(render.url, job.out_mp4)
+        try:
+            info = probe(job.out_mp4)
+            if job.snapshot is not None:
+                cut_snapshot(job.out_mp4, job.script, info.duration, job.snapshot)
+        except (CorruptMediaError, FFmpegError) as exc:
+            job.out_mp4.unlink(missing_ok=True)
+            raise RendererError(
+                f"Creatomate render {render.id} is not a readable video: {exc}", retryable=True
+            ) from exc
+        report(1.0)
+        return RenderStats(
+            duration=info.duration,
+            render_seconds=time.perf_counter() - started,
+            size_bytes=job.out_mp4.stat().st_size,
+            command=["creatomate", f"POST {RENDERS_PATH}", render.id],
+        )
+
+    def _start(self, body: dict[str, Any]) -> tuple[CreatomateRender, bool]:
+        """The render of ``body``: the one posted before if it still exists and has not
+        failed (``False``: nothing new to pay), else a new one (``True``)."""
+        key = AnswerCache.key(VENDOR, MODEL, BODY_VERSION, body)
+        known = self.cache.get_json(key) if self.cache is not None else None
+        if isinstance(known, dict) and isinstance(known.get("id"), str):
+            try:
+                render = self.client.get(known["id"])
+            except RendererError as exc:
+                if exc.retryable:
+                    raise
+            else:
+                if render.status != "failed":
+                    return render, False
+        render = self.client.create(body)
+        if self.cache is not None:
+            self.cache.put_json(key, {"id": render.id})
+        return render, True
+
+    def _wait(self, render: CreatomateRender, report: Callable[[float], None]) -> CreatomateRender:
+        deadline = time.monotonic() + self.timeout_s
+        while render.status not in FINISHED:
+            report(PROGRESS[render.status])
+            if time.monotonic() > deadline:
+                raise RendererError(
+                    f"Creatomate render {render.id} still {render.status} after "
+                    f"{self.timeout_s:g} s",
+                    retryable=True,
+                )
+            self.sleep(self.poll_interval_s)
+            render = self.client.get(render.id)
+        if render.status == "failed":
+            raise RendererError(
+                f"Creatomate render {render.id} failed: {render.error_message or 'no reason given'}"
+            )
+        if not render.url:
+            raise RendererError(f"Creatomate render {render.id} succeeded without a URL")
+        report(PROGRESS["succeeded"])
+        return render
+
+    def _download(self, url: str, out_mp4: Path) -> None:
+        try:
+            result = fetch(url, max_bytes=MAX_DOWNLOAD_BYTES, timeout_s=self.download_timeout_s)
+        except FetchError as exc:
+            raise RendererError(
+                f"downloading the Creatomate render failed: {exc.reason}",
+                retryable=exc.retryable,
+                retry_after=exc.retry_after,
+            ) from exc
+        out_mp4.parent.mkdir(parents=True, exist_ok=True)
+        out_mp4.write_bytes(result.body)
+
+
+# the resource ------------------------------------------------------------------------------
+
+
+class CreatomateRenderer(RendererResource, VendorResource):
+    """Renders on Creatomate's servers (``AUTOCLIP_RENDERER_PROVIDER=creatomate``)."""
+
+    vendor: ClassVar[str] = VENDOR
+    poll_interval_s: float = Field(default=3.0, gt=0, description="Seconds between polls.")
+    render_timeout_s: float = Field(
+        default=900.0, gt=0, description="Longest wait for one render to finish."
+    )
+
+    def engine(self) -> CreatomateEngine:
+        client = CreatomateClient(self.base_url, self.api_key, self.vendor_client())
+        return CreatomateEngine(
+            client,
+            poll_interval_s=self.poll_interval_s,
+            timeout_s=self.render_timeout_s,
+            cache=self.answer_cache(),
+        )

@@ -1,0 +1,383 @@
+"""The Creatomate renderer against a fake of Creatomate's documented render API: the request
+it posts, the render lifecycle it follows, the file it downloads, and how each failure ends
+(at once, or retried)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autoclip_core.render.engine import RenderJob
+from autoclip_core.render.probe import probe
+from autoclip_core.render.renderscript import RenderScript, parse_render_script
+from resources.errors import RendererError
+from resources.renderer.creatomate import (
+    CreatomateClient,
+    CreatomateEngine,
+    CreatomateRenderer,
+    render_body,
+    render_credits,
+)
+from resources.vendors.cache import AnswerCache
+from resources.vendors.http import RetryPolicy, VendorClient
+from resources.vendors.usage import recording_usage
+from tests.fakes.creatomate import API_KEY, FakeCreatomate, json_reply
+from tests.fakes.net import forbid_outside_connections, running_server
+from tests.fakes.server import Reply, Request
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCreatomate]:
+    forbid_outside_connections(monkeypatch)
+    # The render's file is downloaded through the SSRF-guarded fetcher, which refuses
+    # loopback unless allowed.
+    monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "127.0.0.1")
+    with running_server() as server:
+        server.route("/media/photo.png", Reply(body=b"png", headers={"Content-Type": "image/png"}))
+        server.route("/media/voice.wav", Reply(body=b"wav", headers={"Content-Type": "audio/wav"}))
+        yield FakeCreatomate(server, polls_per_state=2)
+
+
+def script_for(fake: FakeCreatomate, **changes: Any) -> RenderScript:
+    data: dict[str, Any] = {
+        "width": 180,
+        "height": 320,
+        "frame_rate": 15,
+        "duration": 2,
+        "elements": [
+            {"type": "image", "source": fake.server.url("/media/photo.png")},
+            {
+                "type": "audio",
+                "name": "voice",
+                "source": fake.server.url("/media/voice.wav"),
+                "duck_under": None,
+            },
+            {"type": "audio", "source": fake.server.url("/media/voice.wav"), "duck_under": "voice"},
+            {"type": "text", "transcript_source": "voice", "y": "80%"},
+        ],
+    }
+    return parse_render_script(data | changes)
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def engine_for(fake: FakeCreatomate, *, key: str = API_KEY, **options: Any) -> CreatomateEngine:
+    http = VendorClient(
+        "creatomate",
+        timeout=options.pop("http_timeout", 5.0),
+        policy=RetryPolicy(attempts=3, base=0.01, cap=8.0),
+        secrets=[key],
+        sleep=options.pop("http_sleep", Sleeps()),
+    )
+    client = CreatomateClient(fake.base_url, key, http)
+    return CreatomateEngine(client, poll_interval_s=0.0, **options)
+
+
+def job_in(tmp_path: Path, script: RenderScript, snapshot: bool = True) -> RenderJob:
+    return RenderJob(
+        script, tmp_path / "out.mp4", tmp_path, tmp_path / "thumb.jpg" if snapshot else None
+    )
+
+
+# the request -------------------------------------------------------------------------------
+
+
+def test_the_body_is_the_renderscript_at_the_top_level_as_mp4_without_local_extensions() -> None:
+    script = parse_render_script(
+        {
+            "width": 720,
+            "height": 1280,
+            "elements": [
+                {"type": "audio", "source": "https://cdn.example/a.mp3", "duck_under": "v"},
+                {"type": "text", "text": "Hi"},
+            ],
+        }
+    )
+    body = render_body(script)
+    assert body["output_format"] == "mp4"
+    assert (body["width"], body["height"]) == (720, 1280)
+    assert "source" not in body
+    assert "template_id" not in body
+    assert body["elements"][0] == {
+        "type": "audio",
+        "source": "https://cdn.example/a.mp3",
+        "fit": "cover",
+        "z_index": 0,
+        "animations": [],
+        "loop": False,
+    }
+    assert "duration" not in body  # unset stays unset: Creatomate then sizes it to the media
+    assert body["elements"][1]["text"] == "Hi"
+
+
+def test_a_local_media_file_is_refused_before_anything_is_paid_for(
+    fake: FakeCreatomate, tmp_path: Path
+) -> None:
+    script = script_for(fake)
+    scene = script.elements[0].model_copy(update={"source": "scene-1.png"})
+    local = script.model_copy(update={"elements": [*script.elements[1:], scene]})
+    with pytest.raises(RendererError, match=r"http\(s\) URLs.*scene-1\.png") as caught:
+        engine_for(fake).render(job_in(tmp_path, local))
+    assert caught.value.retryable is False
+    assert fake.server.hits("/v2/renders") == []
+
+
+# the lifecycle -----------------------------------------------------------------------------
+
+
+def test_a_render_is_posted_polled_through_its_states_and_downloaded(
+    fake: FakeCreatomate, tmp_path: Path
+) -> None:
+    fractions: list[float] = []
+    job = job_in(tmp_path, script_for(fake))
+    stats = engine_for(fake).render(job, fractions.append)
+
+    posts = fake.server.hits("/v2/renders")
+    assert [p.method for p in posts] == ["POST"]
+    assert posts[0].headers["authorization"] == f"Bearer {API_KEY}"
+    assert posts[0].headers["content-type"] == "application/json"
+    sent = json.loads(posts[0].body)
+    assert sent["output_format"] == "mp4"
+    assert sent["elements"][3]["transcript_source"] == "voice"
+    assert all("duck_under" not in e for e in sent["elements"])
+
+    (render_id,) = fake.renders
+    polls = fake.server.hits(f"/v2/renders/{render_id}")
+    # planned ×2 (the POST's answer is the first), transcribing ×2, rendering ×2, succeeded
+    assert len(polls) == 7
+    assert all(p.method == "GET" for p in polls)
+    assert all(p.headers["authorization"] == f"Bearer {API_KEY}" for p in polls)
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == 1.0
+    assert fake.downloads == 1
+
+    info = probe(job.out_mp4)
+    assert info.video is not None
+    assert (info.video.width, info.video.height) == (180, 320)
+    assert info.audio is not None
+    assert stats.duration == pytest.approx(2.0, abs=0.1)
+    assert stats.size_bytes == job.out_mp4.stat().st_size
+    assert stats.command[-1] == render_id
+    assert job.snapshot is not None
+    assert job.snapshot.read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_a_failed_render_fails_the_item_with_creatomates_reason(
+    fake: FakeCreatomate, tmp_path: Path
+) -> None:
+    script = script_for(fake)
+    missing = fake.server.url("/media/gone.png")
+    broken = script.model_copy(
+        update={"elements": [script.elements[0].model_copy(update={"source": missing})]}
+    )
+    with pytest.raises(RendererError, match=r"failed: The source .*gone\.png") as caught:
+        engine_for(fake).render(job_in(tmp_path, broken))
+    assert caught.value.retryable is False
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_render_that_does_not_finish_in_time_may_be_tried_again(
+    fake: FakeCreatomate, tmp_path: Path
+) -> None:
+    fake.polls_per_state = 10_000
+    with pytest.raises(RendererError, match=r"still planned after 0\.3 s") as caught:
+        engine_for(fake, timeout_s=0.3).render(job_in(tmp_path, script_for(fake)))
+    assert caught.value.retryable is True
+
+
+# refusals and faults -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prepare", "status", "reason"),
+    [
+        (lambda f: setattr(f, "credits", 0), 402, "out of credits: Your project has run out"),
+        (lambda f: setattr(f, "api_key", "another-key"), 401, "API key was refused"),
+    ],
+)
+def test_refusals_fail_at_once_with_the_reason(
+    fake: FakeCreatomate, tmp_path: Path, prepare: Any, status: int, reason: str
+) -> None:
+    prepare(fake)
+    with pytest.raises(RendererError) as caught:
+        engine_for(fake).render(job_in(tmp_path, script_for(fake)))
+    assert caught.value.retryable is False
+    assert f"HTTP {status}" in str(caught.value)
+    assert reason in str(caught.value)
+    assert API_KEY not in str(caught.value)
+    assert len(fake.server.hits("/v2/renders")) == 1
+
+
+def test_a_request_creatomate_cannot_read_fails_at_once(
+    fake: FakeCreatomate, tmp_path: Path
+) -> None:
+    engine = engine_for(fake)
+    with pytest.raises(RendererError, match="HTTP 400: the render request was refused") as caught:
+        engine.client.create({"template_id": "nope"})
+    assert caught.value.retryable is False
+
+
+def once(reply: Reply, method: str = "POST") -> Any:
+    """A fault answering the first ``method`` request with ``reply``, then letting all pass."""
+    fired: list[bool] = []
+
+    def fault(request: Request) -> Reply | None:
+        if request.method == method and not fired:
+            fired.append(True)
+            return reply
+        return None
+
+    return fault
+
+
+def test_a_rate_limit_is_waited_out_as_creatomate_asks(
+    fake: FakeCreatomate, tmp_path: Path
+) -> None:
+    fake.before.append(once(json_reply(429, {"hint": "Too many requests."}, {"Retry-After": "3"})))
+    sleeps = Sleeps()
+    engine_for(fake, http_sleep=sleeps).render(job_in(tmp_path, script_for(fake), snapshot=False))
+    assert len(fake.server.hits("/v2/renders")) == 2
+    assert len(fake.renders) == 1
+    assert sleeps
+    assert sleeps[0] >= 3
+
+
+@pytest.mark.parametrize(
+    ("fault", "method"),
+    [
+        (json_reply(503, {"hint": "Service unavailable."}), "POST"),
+        (Reply(body=b"{not json", headers={"Content-Type": "application/json"}), "GET"),
+        (json_reply(502, {"hint": "Bad gateway."}), "GET"),
+    ],
+)
+def test_passing_faults_are_retried(
+    fake: FakeCreatomate, tmp_path: Path, fault: Reply, method: str
+) -> None:
+    fake.before.append(once(fault, method))
+    stats = engine_for(fake).render(job_in(tmp_path, script_for(fake), snapshot=False))
+    assert stats.size_bytes > 0
+    assert len(fake.renders) == 1
+
+
+def test_a_stalled_answer_times_out_and_is_retried(fake: FakeCreatomate, tmp_path: Path) -> None:
+    fake.before.append(once(Reply(delay=1.0, status=200)))
+    engine = engine_for(fake, http_timeout=0.3)
+    engine.render(job_in(tmp_path, script_for(fake), snapshot=False))
+    assert len(fake.server.hits("/v2/renders")) == 2
+    assert len(fake.renders) == 1
+
+
+def test_the_download_goes_through_the_fetch_guard(
+    fake: FakeCreatomate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUTOCLIP_FETCH_ALLOW_HOSTS")
+    with pytest.raises(RendererError, match="address not allowed") as caught:
+        engine_for(fake).render(job_in(tmp_path, script_for(fake)))
+    assert caught.value.retryable is False
+    assert fake.downloads == 0
+
+
+# what it costs, and what is not paid twice --------------------------------------------------
+
+
+def test_credits_follow_creatomates_formula() -> None:
+    def script(transcript: bool) -> RenderScript:
+        text: dict[str, Any] = {"type": "text", "text": "x"}
+        if transcript:
+            text["transcript_source"] = "voice"
+        return parse_render_script(
+            {"width": 1280, "height": 720, "frame_rate": 25, "elements": [text]}
+        )
+
+    # The docs' example: 720p at 25 fps for 10 s is 230 million pixels, 2.3 credits.
+    assert render_credits(script(False), 10) == pytest.approx(2.304)
+    assert render_credits(script(False), 1) == 1.0  # at least one credit
+    small = parse_render_script(
+        {"width": 180, "height": 320, "frame_rate": 15, "elements": [{"type": "text"}]}
+    )
+    assert render_credits(small, 60) == 1.0
+    # Subtitles cost 10 credits a minute where that is more than the render.
+    transcribed = small.model_copy(
+        update={"elements": [small.elements[0].model_copy(update={"transcript_source": "v"})]}
+    )
+    assert render_credits(transcribed, 60) == 10.0
+
+
+def test_a_render_is_counted_once_and_a_retry_picks_up_the_one_paid_for(
+    fake: FakeCreatomate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = AnswerCache(tmp_path / "cache")
+    script = script_for(fake)
+    monkeypatch.delenv("AUTOCLIP_FETCH_ALLOW_HOSTS")
+    with recording_usage(None, None) as first, pytest.raises(RendererError):
+        engine_for(fake, cache=cache).render(job_in(tmp_path, script))
+    assert len(fake.renders) == 1
+    (paid,) = first.usages  # rendered, so paid, though the download was refused
+    assert paid.units == {"credits": 1.0}
+
+    monkeypatch.setenv("AUTOCLIP_FETCH_ALLOW_HOSTS", "127.0.0.1")
+    with recording_usage(None, None) as second:
+        engine_for(fake, cache=cache).render(job_in(tmp_path, script))
+    assert len(fake.renders) == 1
+    assert len(fake.server.hits("/v2/renders")) == 1
+    assert second.usages == []
+    assert second.cache_hits == {"creatomate": 1}
+
+    # A changed script is another render, paid and counted.
+    longer = script.model_copy(update={"duration": 3})
+    with recording_usage(None, None) as third:
+        engine_for(fake, cache=cache).render(job_in(tmp_path, longer))
+    assert len(fake.renders) == 2
+    (usage,) = third.usages
+    assert (usage.provider, usage.model) == ("creatomate", "render")
+    assert usage.units == {"credits": 1.0}
+    assert usage.cost_usd > 0
+
+
+def test_a_failed_render_is_not_picked_up_again(fake: FakeCreatomate, tmp_path: Path) -> None:
+    cache = AnswerCache(tmp_path / "cache")
+    script = script_for(fake)
+    gone = fake.server.url("/media/later.png")
+    late = script.model_copy(
+        update={"elements": [script.elements[0].model_copy(update={"source": gone})]}
+    )
+    with pytest.raises(RendererError, match="could not be loaded"):
+        engine_for(fake, cache=cache).render(job_in(tmp_path, late))
+    fake.server.route("/media/later.png", Reply(body=b"png"))
+    engine_for(fake, cache=cache).render(job_in(tmp_path, late))
+    assert len(fake.renders) == 2
+
+
+# the resource ------------------------------------------------------------------------------
+
+
+def test_the_resource_renders_with_its_key_and_origin(fake: FakeCreatomate, tmp_path: Path) -> None:
+    renderer = CreatomateRenderer(
+        api_key=API_KEY,
+        base_url=fake.base_url,
+        cache_dir=str(tmp_path / "cache"),
+        poll_interval_s=0.01,
+    )
+    stats = renderer.render(script_for(fake), tmp_path / "v.mp4", media_dir=tmp_path)
+    assert stats.size_bytes == (tmp_path / "v.mp4").stat().st_size
+    assert len(fake.renders) == 1
+    assert list((tmp_path / "cache" / "creatomate").rglob("*.json"))
+
+
+def test_the_resource_refuses_local_media_for_good(fake: FakeCreatomate, tmp_path: Path) -> None:
+    renderer = CreatomateRenderer(
+        api_key=API_KEY, base_url=fake.base_url, cache_dir=str(tmp_path / "cache")
+    )
+    script = parse_render_script(
+        {"width": 64, "height": 64, "elements": [{"type": "image", "source": "scene.png"}]}
+    )
+    with pytest.raises(RendererError, match="needs http") as caught:
+        renderer.render(script, tmp_path / "v.mp4", media_dir=tmp_path)
+    assert caught.value.retryable is False
