@@ -90,8 +90,9 @@ def topic_selection(
     content_analysis: ContentAnalysis,
     app_db: AppDatabase,
 ) -> TopicSelection:
-    """Whether the item is used, and its route: template and target channels."""
-    project = app_db.projects.of_content(source_item.id)
+    """Whether the item is used, and its route: template and target channels (the item's own
+    when it has them, else its project's)."""
+    route = app_db.content.route(source_item.id)
     language = content_analysis.language
     narration_s = speaking_seconds(source_item.text, language)
     sentences = len(content_analysis.summary)
@@ -109,8 +110,8 @@ def topic_selection(
         selected=True,
         score=selection_score(content_analysis, narration_s),
         reason=f"topic '{content_analysis.topic}', about {narration_s:.0f} s of narration",
-        template=project.template_id,
-        channels=list(project.channels),
+        template=route.template_id,
+        channels=route.channels,
     )
     context.add_output_metadata(
         {

@@ -9,7 +9,7 @@ from autoclip_assets.analysis import verdict_metadata
 from autoclip_assets.media import video
 from autoclip_assets.partitions import content_items
 from autoclip_assets.retries import RETRY, provider_call
-from autoclip_core.pipeline_names import PARTITION_TAG
+from autoclip_core.pipeline_names import PARTITION_TAG, tagged_channels
 from autoclip_core.render.probe import CorruptMediaError, measure_loudness, probe
 from autoclip_core.safety.rules import check_text
 from autoclip_core.schemas import (
@@ -136,14 +136,17 @@ def publication(
     storage: StorageResource,
     app_db: AppDatabase,
 ) -> Iterator[dg.Output[Publication]]:
-    """The video on its channels — at once, or once approved when the project requires review."""
+    """The video on its channels (those a publish run names, else the item's route) — at
+    once, or once approved when the project requires review."""
     content_id = context.partition_key
     project = app_db.projects.of_content(content_id)
     status = app_db.content.status(content_id)
     if project.review_required and status.approved_at is None:
         context.log.info(f"{content_id} awaits approval (project '{project.slug}' requires review)")
         return
-    if not topic_selection.channels:
+    # The op context's tags: also set when the asset is invoked directly (tests).
+    channels = tagged_channels(context.op_execution_context.run_tags) or topic_selection.channels
+    if not channels:
         raise dg.Failure(
             description=f"no channel to publish to: project '{project.slug}' has no active "
             "local channel (add one: POST /api/v1/projects/{id}/channels)",
@@ -163,7 +166,7 @@ def publication(
                     language=script.language,
                 )
             )
-            for channel in topic_selection.channels
+            for channel in channels
         ]
     result = Publication(status="published", receipts=receipts)
     app_db.content.mark_published(content_id, result.url)

@@ -31,6 +31,12 @@ REQUEST_TAG = "autoclip/request"
 CHANNELS_TAG = "autoclip/channels"
 """Comma-separated channels a publish run publishes to (unset: the item's route)."""
 
+
+def tagged_channels(tags: Mapping[str, str]) -> list[str]:
+    """The channels a run's ``CHANNELS_TAG`` names (none: the run does not choose)."""
+    return [channel for channel in tags.get(CHANNELS_TAG, "").split(",") if channel]
+
+
 CONTENT_PARTITIONS = "content_items"
 """The dynamic partitions definition: one key per content item (its id)."""
 

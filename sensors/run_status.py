@@ -22,11 +22,11 @@ from autoclip_core.db.engine import Database
 from autoclip_core.db.jobs import CheckRecord, JobRepository, StepRecord, StepState
 from autoclip_core.db.uploads import UploadRepository, UploadState
 from autoclip_core.pipeline_names import (
-    CHANNELS_TAG,
     PARTITION_TAG,
     PUBLISH_JOB,
     REQUEST_TAG,
     STATE_CHANGING_JOBS,
+    tagged_channels,
 )
 from autoclip_core.schemas import PublishReceipt
 from autoclip_core.states import ContentState, JobState
@@ -220,7 +220,7 @@ def _record_uploads(
 
 def _target_channels(run: DagsterRun, uploads: UploadRepository, content_id: str) -> list[str]:
     """The channels a publication run was for: its channels tag, else those awaiting one."""
-    tagged = [c for c in run.tags.get(CHANNELS_TAG, "").split(",") if c]
+    tagged = tagged_channels(run.tags)
     if tagged:
         return tagged
     return [u.channel for u in uploads.of_content(content_id) if u.state == UploadState.PENDING]

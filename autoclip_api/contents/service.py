@@ -9,7 +9,7 @@ import binascii
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -41,7 +41,7 @@ from autoclip_api.context import ApiContext
 from autoclip_api.core.errors import Conflict, NotFound
 from autoclip_api.dagster.client import DagsterError
 from autoclip_api.projects.service import check_references, readable_project
-from autoclip_core.db.channels import ChannelRepository, ChannelState
+from autoclip_core.db.channels import ChannelRepository, publish_targets
 from autoclip_core.db.content import (
     ContentFilter,
     ContentRepository,
@@ -238,33 +238,21 @@ def content_read(content: ContentItem) -> ContentRead:
 # channels -------------------------------------------------------------------------------------
 
 
-def channel_rows(session: Session, project: Project, ids: Iterable[str]) -> list[Channel]:
-    """The project's channels of these ids, in the order given."""
-    wanted = list(dict.fromkeys(ids))
-    if not wanted:
-        return []
-    rows = session.scalars(
-        ChannelRepository.get_readable_statement(project.org_id).where(
-            Channel.project_id == project.id, Channel.id.in_(wanted)
-        )
-    ).all()
-    by_id = {row.id: row for row in rows}
-    return [by_id[i] for i in wanted if i in by_id]
-
-
 def item_channels(content: ContentItem) -> list[str]:
     """The ids of the channels the item publishes to: its own, else its project's."""
     return list(content.channels if content.channels is not None else content.project.channels)
 
 
-def publishable(channels: Iterable[Channel]) -> list[Channel]:
-    return [c for c in channels if c.state == ChannelState.ACTIVE]
-
-
-def publishes_on_approval(channel: Channel) -> bool:
-    """A channel publishes an approved item at once unless its settings say
-    ``"auto_publish": false`` (then its publication waits for ``POST …/publish``)."""
-    return (channel.settings or {}).get("auto_publish", True) is not False
+def publishing_on_approval(session: Session, project: Project, ids: Sequence[str]) -> list[str]:
+    """Those of these channels that publish an approved item at once: all but the ones whose
+    settings say ``"auto_publish": false`` (their publication waits for ``POST …/publish``)."""
+    rows = session.execute(
+        ChannelRepository.get_readable_statement(project.org_id)
+        .where(Channel.project_id == project.id, Channel.id.in_(list(ids)))
+        .with_only_columns(Channel.id, Channel.settings)
+    ).all()
+    waiting = {i for i, settings in rows if (settings or {}).get("auto_publish") is False}
+    return [i for i in ids if i not in waiting]
 
 
 class ContentService:
@@ -466,11 +454,8 @@ class ContentService:
         except ContentStateError as exc:
             raise Conflict(f"Only a ready item can be approved; it is {exc.state}") from exc
         self._refuse_while_active(session, content)
-        targets = [
-            c
-            for c in publishable(channel_rows(session, content.project, item_channels(content)))
-            if publishes_on_approval(c)
-        ]
+        automatic = publishing_on_approval(session, content.project, item_channels(content))
+        targets = publish_targets(session, content.project, automatic)
         job = None
         if targets:
             job = self._request_publication(session, subject, content, targets)
@@ -510,8 +495,7 @@ class ContentService:
         self._refuse_while_active(session, content)
         if channels is not None:
             check_references(session, subject, content.project, {"channels": channels})
-        rows = channel_rows(session, content.project, channels or item_channels(content))
-        targets = publishable(rows)
+        targets = publish_targets(session, content.project, channels or item_channels(content))
         if not targets:
             raise Conflict("No channel of the item can publish (add a local channel)")
         job = self._request_publication(session, subject, content, targets)
@@ -521,9 +505,8 @@ class ContentService:
 
     @staticmethod
     def _request_publication(
-        session: Session, subject: AuthSubject, content: ContentItem, targets: Sequence[Channel]
+        session: Session, subject: AuthSubject, content: ContentItem, slugs: Sequence[str]
     ) -> JobRecord:
-        slugs = [c.slug for c in targets]
         UploadRepository(session).request(content.id, slugs)
         return JobRepository(session).request(
             content.id,

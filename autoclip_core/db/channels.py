@@ -45,10 +45,13 @@ class ChannelTokens:
     expires_at: datetime | None
 
 
-def publish_targets(s: Session, project: Project) -> list[str]:
+def publish_targets(
+    s: Session, project: Project, channel_ids: Sequence[str] | None = None
+) -> list[str]:
     """What the publisher is handed for ``project``: the slugs of its listed channels that
-    can publish now, in the project's order (a sources-file project: its channel names)."""
-    listed = list(project.channels or [])
+    can publish now, in the project's order (a sources-file project: its channel names).
+    ``channel_ids``: these of the project's channels instead (an item's own)."""
+    listed = list(project.channels or []) if channel_ids is None else list(channel_ids)
     if project.org_id is None:
         return listed or ["local"]
     if not listed:

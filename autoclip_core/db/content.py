@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Row, Select, Table, and_, delete, false, f
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from autoclip_core.db.channels import publish_targets
 from autoclip_core.db.engine import Repository, aware
 from autoclip_core.db.models import ContentEvent, ContentItem, ContentMedia, Project, utcnow
 from autoclip_core.schemas import Script, SourceItem
@@ -41,6 +42,13 @@ class ContentStateError(ValueError):
     def __init__(self, message: str, state: ContentState) -> None:
         super().__init__(message)
         self.state = state
+
+
+@dataclass(frozen=True)
+class Route:
+    template_id: str
+    channels: list[str]
+    """Publish targets: the channels' slugs."""
 
 
 @dataclass(frozen=True)
@@ -207,11 +215,15 @@ class ContentRepository(Repository):
             override = content_or_raise(s, content_id).script_override
             return None if override is None else Script.model_validate(override)
 
-    def route_override(self, content_id: str) -> tuple[str | None, list[str] | None]:
-        """The item's own template and channels (None: its project's)."""
+    def route(self, content_id: str) -> Route:
+        """Where the item goes: its own template and channels when set, else its project's
+        (the channels as publish targets)."""
         with self._session() as s:
             c = content_or_raise(s, content_id)
-            return c.template_id, None if c.channels is None else list(c.channels)
+            return Route(
+                c.template_id or c.project.template_id,
+                publish_targets(s, c.project, c.channels),
+            )
 
     def events(self, content_id: str) -> list[tuple[str | None, str, str | None]]:
         with self._session() as s:
