@@ -4,6 +4,8 @@ redirects, slow and silent responses — and a record of every request it saw.""
 from __future__ import annotations
 
 import gzip
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +34,8 @@ class Reply:
     chunk_delay: float = 0.0
     """With ``chunk_size``: the body is dripped, ``chunk_delay`` seconds between chunks."""
     content_length: bool = True
+    reset: bool = False
+    """Abort the connection with a TCP reset instead of answering."""
 
 
 Handler = Callable[[Request], Reply]
@@ -97,6 +101,14 @@ class FakeServer:
             def _send(self, reply: Reply) -> None:
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.reset:
+                    # Linger 0: close() sends RST rather than FIN.
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.connection.close()
+                    self.close_connection = True
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
