@@ -54,7 +54,9 @@ class ContentAnalysis(Frozen):
 
 
 class SafetyFinding(Frozen):
-    rule: Literal["blocked_term", "pii_email", "pii_phone", "pii_rrn", "profanity", "media"]
+    rule: Literal[
+        "blocked_term", "pii_email", "pii_phone", "pii_rrn", "profanity", "media", "judge"
+    ]
     detail: str
     excerpt: str = ""
 

@@ -1,0 +1,377 @@
+"""Gemini as the script writer, through the google-genai SDK.
+
+Analysis and the safety judge use the cheap model (``AUTOCLIP_GEMINI_ANALYSIS_MODEL``), the
+script the quality one (``AUTOCLIP_GEMINI_SCRIPT_MODEL``). Each answer is structured output
+with a pydantic schema as the response schema; the prompts are the versioned files in
+``prompts/``. An answer that fails validation is asked for once more with the validation
+error, then the call fails with ``LLMError``. Answers are cached by (provider, model, prompt
+version, input), so rerunning an item makes no call.
+
+Requests are built and answers parsed by the pure functions below; ``GeminiLLM`` adds the
+SDK, retries, the rate limit, the cache and usage.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+import httpx2
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from autoclip_core.nlp.language import detect_language
+from autoclip_core.nlp.sentences import split_sentences
+from autoclip_core.nlp.speech import SPEAKING_RATES
+from autoclip_core.schemas import (
+    ContentAnalysis,
+    Language,
+    SafetyFinding,
+    SafetyVerdict,
+    Script,
+    SourceItem,
+    TopicSelection,
+)
+from resources.errors import LLMError
+from resources.llm.base import LLMResource
+from resources.vendors.base import VendorResource
+from resources.vendors.http import (
+    MAX_MESSAGE_CHARS,
+    RETRYABLE_STATUS,
+    RetryPolicy,
+    redact,
+    retry_after_seconds,
+    retrying,
+)
+from resources.vendors.ratelimit import limiter_for
+from resources.vendors.usage import priced, report_cache_hit, report_usage
+
+PROVIDER = "gemini"
+PROMPTS = Path(__file__).parent / "prompts"
+LANGUAGE_NAMES: dict[Language, str] = {"en": "English", "ko": "Korean"}
+TARGET_SECONDS: dict[Language, int] = {"en": 40, "ko": 50}
+"""Spoken length of a script: Korean news reads a little longer for the same story."""
+MAX_ARTICLE_CHARS = 12_000
+"""Longer articles are cut: the summary needs the lead, and tokens cost."""
+HANGUL = range(0xAC00, 0xD7A4)
+
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+class AnalysisAnswer(BaseModel):
+    """What the model adds to the local analysis (language and sentences are counted here)."""
+
+    model_config = ConfigDict(extra="forbid")
+    summary: list[str] = Field(min_length=1, max_length=8)
+    keywords: list[str] = Field(min_length=1, max_length=12)
+    topic: str = Field(min_length=1, max_length=60)
+
+
+class JudgeAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    safe: bool
+    categories: list[str] = Field(default_factory=list)
+    reason: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    version: str
+    """The file's name without ``.txt``, e.g. ``script.v1``: part of every cache key."""
+    text: str
+
+
+@cache
+def prompt(version: str) -> Prompt:
+    return Prompt(version, (PROMPTS / f"{version}.txt").read_text(encoding="utf-8"))
+
+
+ANALYSIS_PROMPT, SCRIPT_PROMPT, JUDGE_PROMPT = "analysis.v1", "script.v1", "judge.v1"
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One structured question: system instruction, the user's text and the answer schema."""
+
+    prompt: Prompt
+    system: str
+    text: str
+    schema: type[BaseModel]
+
+    def cache_payload(self) -> dict[str, Any]:
+        return {"system": self.system, "text": self.text, "schema": self.schema.__name__}
+
+
+# --- requests ---------------------------------------------------------------------------
+
+
+def item_language(item: SourceItem) -> Language:
+    if item.language in LANGUAGE_NAMES:
+        return item.language  # type: ignore[return-value]
+    return detect_language(f"{item.title}\n{item.text}")
+
+
+def analysis_ask(item: SourceItem, language: Language) -> Ask:
+    p = prompt(ANALYSIS_PROMPT)
+    system = Template(p.text).substitute(language_name=LANGUAGE_NAMES[language])
+    text = f"Title: {item.title}\n\n{item.text[:MAX_ARTICLE_CHARS]}"
+    return Ask(p, system, text, AnalysisAnswer)
+
+
+def spoken_budget(language: Language) -> str:
+    rate = SPEAKING_RATES[language]
+    units = rate.per_minute * TARGET_SECONDS[language] // 60
+    return f"{units} {rate.unit}" + (" without spaces" if rate.unit == "characters" else "")
+
+
+def script_ask(item: SourceItem, analysis: ContentAnalysis) -> Ask:
+    p = prompt(SCRIPT_PROMPT)
+    language = analysis.language
+    system = Template(p.text).substitute(
+        language=language,
+        language_name=LANGUAGE_NAMES[language],
+        budget=spoken_budget(language),
+    )
+    text = "\n".join(
+        [
+            f"Title: {item.title}",
+            f"URL: {item.url}",
+            f"Topic: {analysis.topic}",
+            f"Keywords: {', '.join(analysis.keywords)}",
+            "Key sentences:",
+            *(f"- {s}" for s in analysis.summary),
+        ]
+    )
+    return Ask(p, system, text, Script)
+
+
+def judge_ask(text: str, language: Language) -> Ask:
+    p = prompt(JUDGE_PROMPT)
+    system = Template(p.text).substitute(language_name=LANGUAGE_NAMES[language])
+    return Ask(p, system, text, JudgeAnswer)
+
+
+def retry_text(error: str) -> str:
+    """The follow-up turn after an answer that failed validation."""
+    return (
+        f"Your answer did not validate: {error}\n"
+        "Answer again with JSON that follows the schema exactly."
+    )
+
+
+# --- answers ----------------------------------------------------------------------------
+
+
+def parse_answer(text: str | None, schema: type[Answer]) -> Answer:
+    """The answer's JSON as ``schema``; ``ValidationError`` (or ``ValueError`` for an empty
+    answer) when it does not fit."""
+    if not text:
+        raise ValueError("the answer was empty")
+    return schema.model_validate_json(text)
+
+
+def check_language(script: Script, language: Language) -> None:
+    """A Korean item's script is written in Korean (and an English one not in Korean)."""
+    if script.language != language:
+        raise ValueError(f"language is {script.language!r}, expected {language!r}")
+    spoken = "".join(script.spoken_parts())
+    letters = [c for c in spoken if c.isalpha()]
+    hangul = sum(ord(c) in HANGUL for c in letters) / max(len(letters), 1)
+    if language == "ko" and hangul < 0.5:
+        raise ValueError("the narration is not written in Korean")
+    if language == "en" and hangul > 0.1:
+        raise ValueError("the narration is not written in English")
+
+
+def analysis_from(
+    item: SourceItem, language: Language, answer: AnalysisAnswer
+) -> ContentAnalysis:
+    return ContentAnalysis(
+        language=language,
+        word_count=len(item.text.split()),
+        sentences=split_sentences(item.text, language),
+        summary=answer.summary,
+        keywords=answer.keywords,
+        topic=answer.topic,
+    )
+
+
+def verdict(answer: JudgeAnswer) -> SafetyVerdict:
+    if answer.safe:
+        return SafetyVerdict(passed=True)
+    detail = ", ".join(answer.categories) or "unsafe"
+    return SafetyVerdict(
+        passed=False,
+        findings=[SafetyFinding(rule="judge", detail=f"{detail}: {answer.reason}")],
+    )
+
+
+def usage_units(usage: Any) -> dict[str, float]:
+    """Token counts of a ``GenerateContentResponse.usage_metadata`` (zero when absent), in
+    the units of ``resources/vendors/prices.py``."""
+    return {
+        "input_tokens": float(getattr(usage, "prompt_token_count", None) or 0),
+        "output_tokens": float(getattr(usage, "candidates_token_count", None) or 0),
+    }
+
+
+def answer_json(answer: BaseModel) -> str:
+    return json.dumps(answer.model_dump(mode="json"), ensure_ascii=False)
+
+
+TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
+TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
+"""The SDK sends through httpx2 (a fork of httpx with its own classes); both are covered."""
+
+
+def vendor_error(exc: Exception, secrets: tuple[str, ...]) -> LLMError:
+    """An SDK or transport failure as ``LLMError``: 429 and 5xx, timeouts, resets and a body
+    that is not JSON may pass; other 4xx (a bad key, an unknown model) will not."""
+    if isinstance(exc, genai_errors.APIError):
+        message = f"gemini: HTTP {exc.code} {exc.status or ''}: {exc.message or ''}".strip()
+        headers = getattr(exc.response, "headers", None) or {}
+        return LLMError(
+            redact(message, secrets)[:MAX_MESSAGE_CHARS],
+            retryable=exc.code in RETRYABLE_STATUS,
+            retry_after=retry_after_seconds(headers.get("retry-after")),
+        )
+    if isinstance(exc, TIMEOUTS):
+        return LLMError(f"gemini: timed out ({type(exc).__name__})", retryable=True)
+    if isinstance(exc, TRANSPORT_ERRORS):
+        return LLMError(f"gemini: connection failed ({type(exc).__name__})", retryable=True)
+    return LLMError(f"gemini: the answer could not be read ({type(exc).__name__})", retryable=True)
+
+
+class GeminiLLM(LLMResource, VendorResource):
+    """Analysis, scripts and a safety judge from Gemini (google-genai)."""
+
+    vendor: ClassVar[str] = PROVIDER
+
+    analysis_model: str = Field(
+        default="gemini-2.5-flash-lite", description="Cheap tier: analysis and the safety judge."
+    )
+    script_model: str = Field(default="gemini-2.5-flash", description="Quality tier: scripts.")
+    temperature: float = Field(default=0.4, ge=0, le=2)
+
+    _client: genai.Client | None = PrivateAttr(default=None)
+    _sleep: Callable[[float], None] = PrivateAttr(default=time.sleep)
+
+    # --- LLMResource ----------------------------------------------------------------------
+
+    def analyze(self, item: SourceItem) -> ContentAnalysis:
+        language = item_language(item)
+        answer = self._answer(self.analysis_model, analysis_ask(item, language))
+        return analysis_from(item, language, answer)  # type: ignore[arg-type]
+
+    def write_script(
+        self, item: SourceItem, analysis: ContentAnalysis, selection: TopicSelection
+    ) -> Script:
+        """``selection`` does not change the script: every template gets the same one."""
+        language = analysis.language
+        return self._answer(  # type: ignore[return-value]
+            self.script_model,
+            script_ask(item, analysis),
+            check=lambda script: check_language(script, language),  # type: ignore[arg-type]
+        )
+
+    def judge(self, text: str, language: Language) -> SafetyVerdict:
+        answer = self._answer(self.analysis_model, judge_ask(text, language))
+        return verdict(answer)  # type: ignore[arg-type]
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def _answer(
+        self,
+        model: str,
+        ask: Ask,
+        check: Callable[[BaseModel], None] = lambda _answer: None,
+    ) -> BaseModel:
+        """The cached answer, else the model's, asked again once when it does not validate."""
+        cache = self.answer_cache()
+        key = cache.key(PROVIDER, model, ask.prompt.version, ask.cache_payload())
+        cached = cache.get_json(key)
+        if cached is not None:
+            report_cache_hit(PROVIDER)
+            return ask.schema.model_validate(cached)
+        contents = [types.Content(role="user", parts=[types.Part(text=ask.text)])]
+        for attempt in (1, 2):
+            text = self._generate(model, ask, contents)
+            try:
+                answer = parse_answer(text, ask.schema)
+                check(answer)
+            except (ValidationError, ValueError) as exc:
+                error = _validation_summary(exc)
+                if attempt == 2:
+                    raise LLMError(
+                        f"gemini {model} answered twice without a valid {ask.schema.__name__}: "
+                        f"{error}"
+                    ) from None
+                contents += [
+                    types.Content(role="model", parts=[types.Part(text=text or "")]),
+                    types.Content(role="user", parts=[types.Part(text=retry_text(error))]),
+                ]
+                continue
+            cache.put_json(key, answer.model_dump(mode="json"))
+            return answer
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def _generate(self, model: str, ask: Ask, contents: list[types.Content]) -> str | None:
+        """One answer's text (usage reported), retried per the vendor policy."""
+        config = types.GenerateContentConfig(
+            system_instruction=ask.system,
+            response_mime_type="application/json",
+            response_schema=ask.schema,
+            temperature=self.temperature,
+        )
+        client = self._sdk()
+        limiter = limiter_for(
+            PROVIDER, overrides=self.requests_per_minute, redis_url=self.redis_url
+        )
+
+        def once() -> types.GenerateContentResponse:
+            if limiter is not None:
+                limiter.acquire()
+            try:
+                return client.models.generate_content(model=model, contents=contents, config=config)
+            except (genai_errors.APIError, httpx.HTTPError, httpx2.HTTPError, ValueError) as exc:
+                failure = vendor_error(exc, (self.api_key,))
+            # Raised outside the handler: the SDK's exception (its message repeats the
+            # vendor's body verbatim) stays out of __context__ and so out of run logs.
+            raise failure
+
+        response = retrying(once, policy=RetryPolicy(attempts=self.attempts), sleep=self._sleep)
+        report_usage(priced(PROVIDER, model, usage_units(response.usage_metadata)))
+        return response.text
+
+    def _sdk(self) -> genai.Client:
+        if not self.api_key:
+            raise LLMError("gemini: GEMINI_API_KEY is not set")
+        if self._client is None:
+            self._client = genai.Client(
+                api_key=self.api_key,
+                http_options=types.HttpOptions(
+                    base_url=self.base_url,
+                    timeout=int(self.timeout_s * 1000),
+                    # One attempt each: ``retrying`` owns the policy, Retry-After included.
+                    retry_options=types.HttpRetryOptions(attempts=1),
+                ),
+            )
+        return self._client
+
+
+def _validation_summary(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}"
+            for e in exc.errors()[:5]
+        )
+    return str(exc)

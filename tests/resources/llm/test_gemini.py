@@ -1,0 +1,352 @@
+"""GeminiLLM through the real google-genai SDK against a fake Gemini API (tests/fakes/gemini.py)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSelection
+from resources.errors import LLMError
+from resources.llm.gemini import GeminiLLM
+from tests.core.nlp.articles import EN_ARTICLE, EN_TITLE, KO_ARTICLE, KO_TITLE
+from tests.fakes.faults import malformed_json, rate_limited, reset, stall
+from tests.fakes.gemini import FakeGemini, error_reply
+from tests.fakes.net import forbid_outside_connections, running_server
+from tests.fakes.server import Reply, Request
+
+KEY = "test-gemini-key-0123456789"
+CHEAP, QUALITY = "gemini-test-lite", "gemini-test-pro"
+SELECTION = TopicSelection(selected=True, score=0.9, reason="test")
+QUOTA_EXCEEDED = error_reply(429, "RESOURCE_EXHAUSTED", "Quota exceeded.").body
+
+EN_SCRIPT = {
+    "title": "Seoul subway fares rise",
+    "hook": "Seoul's subway just got more expensive.",
+    "scenes": [
+        {"narration": "The fare rises by 150 won in October.", "on_screen_text": "+150 won",
+         "visual_query": "seoul subway"},
+        {"narration": "Seoul Metro lost 1.2 trillion won last year.", "on_screen_text": "Deficit",
+         "visual_query": "train station"},
+        {"narration": "Commuter groups say it hurts low-income workers.",
+         "on_screen_text": "Criticism", "visual_query": "commuters"},
+    ],
+    "call_to_action": "Follow for more.",
+    "hashtags": ["#Seoul", "#Subway", "#Fares"],
+    "description": "Seoul raises subway fares.\nhttps://news.example.com/fares",
+    "language": "en",
+}
+KO_SCRIPT = {
+    "title": "서울 지하철 요금 인상",
+    "hook": "서울 지하철 요금이 8년 만에 오릅니다.",
+    "scenes": [
+        {"narration": "기본요금이 10월부터 150원 오릅니다.", "on_screen_text": "150원 인상",
+         "visual_query": "서울 지하철"},
+        {"narration": "서울교통공사는 지난해 1조 2천억 원 적자를 냈습니다.",
+         "on_screen_text": "적자", "visual_query": "지하철역"},
+        {"narration": "시민단체는 저소득층 부담을 우려합니다.", "on_screen_text": "반발",
+         "visual_query": "출퇴근"},
+    ],
+    "call_to_action": "더 많은 소식을 보려면 팔로우하세요.",
+    "hashtags": ["#서울", "#지하철", "#요금"],
+    "description": "서울시가 지하철 요금을 올립니다.\nhttps://news.example.com/fares",
+    "language": "ko",
+}
+ANALYSIS = {
+    "summary": ["Seoul will raise subway fares.", "Seoul Metro lost money."],
+    "keywords": ["subway fares", "Seoul Metro"],
+    "topic": "Transport",
+}
+
+
+def model_answer(model: str, body: dict[str, Any]) -> str:
+    """A well-behaved model: the schema's kind of answer, in the language asked for."""
+    schema = body["generationConfig"]["responseSchema"]
+    system = body["systemInstruction"]["parts"][0]["text"]
+    korean = "Korean" in system
+    if "scenes" in schema["properties"]:
+        return json.dumps(KO_SCRIPT if korean else EN_SCRIPT, ensure_ascii=False)
+    if "safe" in schema["properties"]:
+        return json.dumps({"safe": True, "categories": [], "reason": "news"})
+    return json.dumps(ANALYSIS)
+
+
+def item(title: str = EN_TITLE, text: str = EN_ARTICLE) -> SourceItem:
+    return SourceItem(
+        id="item-1", project="demo", source="feeds/news.xml",
+        url="https://news.example.com/fares", title=title, text=text,
+    )
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
+    forbid_outside_connections(monkeypatch)
+    with running_server() as server:
+        yield FakeGemini(server, api_key=KEY, models=[CHEAP, QUALITY], answer=model_answer)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+def make_llm(fake: FakeGemini, cache_dir: Path, sleeps: list[float], **config: Any) -> GeminiLLM:
+    settings: dict[str, Any] = {
+        "api_key": KEY,
+        "base_url": fake.server.base,
+        "analysis_model": CHEAP,
+        "script_model": QUALITY,
+        "cache_dir": str(cache_dir),
+        "requests_per_minute": {"gemini": 60_000},
+        "timeout_s": 5.0,
+    }
+    llm = GeminiLLM(**{**settings, **config})
+    llm._sleep = sleeps.append
+    return llm
+
+
+@pytest.fixture
+def llm(fake: FakeGemini, tmp_path: Path, sleeps: list[float]) -> GeminiLLM:
+    return make_llm(fake, tmp_path / "cache", sleeps)
+
+
+def analysis(language: str = "en") -> ContentAnalysis:
+    return ContentAnalysis(
+        language=language, word_count=100, sentences=["One.", "Two.", "Three."],
+        summary=["One.", "Two.", "Three."], keywords=["subway"], topic="Transport",
+    )
+
+
+def test_a_script_request_has_the_documented_shape(fake: FakeGemini, llm: GeminiLLM) -> None:
+    llm.write_script(item(), analysis(), SELECTION)
+    [request] = fake.requests()
+    assert request.method == "POST"
+    assert request.path == f"/v1/models/{QUALITY}:generateContent"
+    assert request.headers["x-goog-api-key"] == KEY
+    assert "key" not in request.query
+    body = json.loads(request.body)
+    assert body["contents"][0]["role"] == "user"
+    assert EN_TITLE in body["contents"][0]["parts"][0]["text"]
+    assert "English" in body["systemInstruction"]["parts"][0]["text"]
+    config = body["generationConfig"]
+    assert config["responseMimeType"] == "application/json"
+    assert set(config["responseSchema"]["properties"]) == set(Script.model_fields)
+
+
+def test_analysis_uses_the_cheap_model_and_counts_sentences_itself(
+    fake: FakeGemini, llm: GeminiLLM
+) -> None:
+    result = llm.analyze(item())
+    assert [model for model, _ in fake.calls] == [CHEAP]
+    assert result.language == "en"
+    assert result.summary == ANALYSIS["summary"]
+    assert result.keywords == ANALYSIS["keywords"]
+    assert result.topic == "Transport"
+    assert len(result.sentences) > 5
+    assert result.word_count == len(EN_ARTICLE.split())
+
+
+def test_the_answer_is_parsed_into_the_script_schema(llm: GeminiLLM) -> None:
+    script = llm.write_script(item(), analysis(), SELECTION)
+    assert script == Script.model_validate(EN_SCRIPT)
+
+
+def test_a_korean_item_gets_a_korean_script(fake: FakeGemini, llm: GeminiLLM) -> None:
+    korean = item(KO_TITLE, KO_ARTICLE)
+    script = llm.write_script(korean, llm.analyze(korean), SELECTION)
+    assert script.language == "ko"
+    assert script.hook == KO_SCRIPT["hook"]
+    systems = [body["systemInstruction"]["parts"][0]["text"] for _, body in fake.calls]
+    assert all("Korean" in s for s in systems)
+    assert "characters without spaces" in systems[1]
+
+
+def test_an_english_answer_to_a_korean_item_is_asked_again(
+    fake: FakeGemini, llm: GeminiLLM
+) -> None:
+    answers = [json.dumps({**EN_SCRIPT, "language": "ko"}), json.dumps(KO_SCRIPT)]
+    fake.answer = lambda _m, _b: answers.pop(0)
+    script = llm.write_script(item(KO_TITLE, KO_ARTICLE), analysis("ko"), SELECTION)
+    assert script.language == "ko"
+    second = fake.calls[1][1]["contents"]
+    assert "not written in Korean" in second[-1]["parts"][0]["text"]
+
+
+def test_an_invalid_answer_is_asked_again_with_the_validation_error(
+    fake: FakeGemini, llm: GeminiLLM
+) -> None:
+    two_scenes = {**EN_SCRIPT, "scenes": EN_SCRIPT["scenes"][:2]}
+    answers = [json.dumps(two_scenes), json.dumps(EN_SCRIPT)]
+    fake.answer = lambda _m, _b: answers.pop(0)
+    script = llm.write_script(item(), analysis(), SELECTION)
+    assert len(script.scenes) == 3
+    first, second = (body["contents"] for _, body in fake.calls)
+    assert len(first) == 1
+    assert [c["role"] for c in second] == ["user", "model", "user"]
+    assert second[1]["parts"][0]["text"] == json.dumps(two_scenes)
+    assert "scenes" in second[2]["parts"][0]["text"]
+    assert "at least 3" in second[2]["parts"][0]["text"]
+
+
+def test_a_second_invalid_answer_fails_clearly(fake: FakeGemini, llm: GeminiLLM) -> None:
+    fake.answer = lambda _m, _b: '{"title": "only a title"}'
+    with pytest.raises(LLMError, match="answered twice without a valid Script") as caught:
+        llm.write_script(item(), analysis(), SELECTION)
+    assert not caught.value.retryable
+    assert len(fake.calls) == 2
+
+
+def test_a_rerun_is_answered_from_the_cache(
+    fake: FakeGemini, llm: GeminiLLM, tmp_path: Path, sleeps: list[float]
+) -> None:
+    first = llm.write_script(item(), llm.analyze(item()), SELECTION)
+    assert len(fake.calls) == 2
+    again = make_llm(fake, tmp_path / "cache", sleeps)
+    assert again.write_script(item(), again.analyze(item()), SELECTION) == first
+    assert len(fake.requests()) == 2
+
+
+def test_another_script_model_is_not_answered_from_the_cache(
+    fake: FakeGemini, llm: GeminiLLM, tmp_path: Path, sleeps: list[float]
+) -> None:
+    llm.write_script(item(), analysis(), SELECTION)
+    other = make_llm(fake, tmp_path / "cache", sleeps, script_model=CHEAP)
+    other.write_script(item(), analysis(), SELECTION)
+    assert [model for model, _ in fake.calls] == [QUALITY, CHEAP]
+
+
+def test_429_is_retried_after_the_retry_after_it_asks(
+    fake: FakeGemini, llm: GeminiLLM, sleeps: list[float]
+) -> None:
+    fake.inject(rate_limited(3, body=QUOTA_EXCEEDED))
+    llm.write_script(item(), analysis(), SELECTION)
+    assert len(fake.requests()) == 2
+    assert sleeps == [pytest.approx(3.0)]
+
+
+def test_503_is_retried_a_bounded_number_of_times(
+    fake: FakeGemini, llm: GeminiLLM, sleeps: list[float]
+) -> None:
+    overloaded = error_reply(503, "UNAVAILABLE", "The model is overloaded.")
+    fake.inject(overloaded, overloaded, overloaded, overloaded)
+    with pytest.raises(LLMError, match="503 UNAVAILABLE: The model is overloaded") as caught:
+        llm.write_script(item(), analysis(), SELECTION)
+    assert caught.value.retryable
+    assert len(fake.requests()) == 3
+    assert len(sleeps) == 2
+    assert 0 < sleeps[0] < sleeps[1] <= 8.0
+
+
+def test_a_retry_after_past_the_cap_is_left_to_the_run(
+    fake: FakeGemini, llm: GeminiLLM, sleeps: list[float]
+) -> None:
+    fake.inject(rate_limited(120, body=QUOTA_EXCEEDED))
+    with pytest.raises(LLMError) as caught:
+        llm.write_script(item(), analysis(), SELECTION)
+    assert (caught.value.retryable, caught.value.retry_after) == (True, 120.0)
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"api_key": "wrong-key-9876543210"}, "400 INVALID_ARGUMENT: API key not valid"),
+        ({"script_model": "unknown-model"}, "404 NOT_FOUND: models/unknown-model is not found"),
+    ],
+)
+def test_4xx_fails_at_once_with_the_vendors_message(
+    fake: FakeGemini,
+    tmp_path: Path,
+    sleeps: list[float],
+    config: dict[str, Any],
+    message: str,
+) -> None:
+    llm = make_llm(fake, tmp_path, sleeps, **config)
+    with pytest.raises(LLMError, match=message) as caught:
+        llm.write_script(item(), analysis(), SELECTION)
+    assert not caught.value.retryable
+    assert len(fake.server.requests) == 1
+    assert sleeps == []
+
+
+def test_403_fails_at_once_with_the_vendors_message(
+    fake: FakeGemini, llm: GeminiLLM, sleeps: list[float]
+) -> None:
+    fake.inject(error_reply(403, "PERMISSION_DENIED", "The caller does not have permission"))
+    with pytest.raises(LLMError, match="403 PERMISSION_DENIED: The caller does not") as caught:
+        llm.write_script(item(), analysis(), SELECTION)
+    assert not caught.value.retryable
+    assert (len(fake.server.requests), sleeps) == (1, [])
+
+
+def test_no_key_fails_before_any_request(
+    fake: FakeGemini, tmp_path: Path, sleeps: list[float]
+) -> None:
+    llm = make_llm(fake, tmp_path, sleeps, api_key="")
+    with pytest.raises(LLMError, match="GEMINI_API_KEY is not set") as caught:
+        llm.analyze(item())
+    assert not caught.value.retryable
+    assert fake.server.requests == []
+
+
+def test_malformed_json_is_retried(fake: FakeGemini, llm: GeminiLLM) -> None:
+    fake.inject(malformed_json())
+    assert llm.write_script(item(), analysis(), SELECTION).language == "en"
+    assert len(fake.requests()) == 2
+
+
+def test_a_stall_past_the_timeout_is_retried(
+    fake: FakeGemini, tmp_path: Path, sleeps: list[float]
+) -> None:
+    llm = make_llm(fake, tmp_path, sleeps, timeout_s=0.5)
+    fake.inject(stall(2.0))
+    assert llm.write_script(item(), analysis(), SELECTION).language == "en"
+    assert len(fake.requests()) == 2
+
+
+def test_a_reset_connection_is_retried(fake: FakeGemini, llm: GeminiLLM) -> None:
+    fake.inject(reset())
+    assert llm.write_script(item(), analysis(), SELECTION).language == "en"
+    assert len(fake.requests()) == 2
+
+
+def test_the_key_is_in_no_error_and_no_log(
+    fake: FakeGemini, tmp_path: Path, sleeps: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    def echo_key(request: Request) -> Reply:
+        # A vendor (or a proxy) that repeats the request's key in its error.
+        key = request.headers["x-goog-api-key"]
+        return error_reply(400, "INVALID_ARGUMENT", f"API key not valid: {key}")
+
+    fake.handler = echo_key
+    llm = make_llm(fake, tmp_path, sleeps)
+    with caplog.at_level(logging.DEBUG), pytest.raises(LLMError) as caught:
+        llm.write_script(item(), analysis(), SELECTION)
+    assert "API key not valid" in str(caught.value)
+    assert KEY not in str(caught.value)
+    assert KEY not in repr(caught.value.__cause__) + repr(caught.value.__context__)
+    assert KEY not in caplog.text
+
+
+def test_the_judge_turns_an_unsafe_answer_into_a_failed_verdict(
+    fake: FakeGemini, llm: GeminiLLM
+) -> None:
+    fake.answer = lambda _m, _b: json.dumps(
+        {"safe": False, "categories": ["harassment"], "reason": "insults a private person"}
+    )
+    verdict = llm.judge("some text", "en")
+    assert verdict is not None
+    assert not verdict.passed
+    assert verdict.findings[0].rule == "judge"
+    assert "harassment" in verdict.reason
+    assert [model for model, _ in fake.calls] == [CHEAP]
+
+
+def test_the_judge_passes_safe_text(llm: GeminiLLM) -> None:
+    verdict = llm.judge("서울 지하철 요금이 오릅니다.", "ko")
+    assert verdict is not None
+    assert verdict.passed
