@@ -12,7 +12,8 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo [FEED=path|url]  sample feed -> published mp4s (local providers, SQLite)"
 	@echo "make test                  lint + full test suite (starts PostgreSQL itself)"
-	@echo "make dev                   Dagster webserver + daemon on http://127.0.0.1:3000"
+	@echo "make dev                   Dagster webserver + daemon on http://127.0.0.1:$${AUTOCLIP_DAGSTER_PORT:-3000}"
+	@echo "                            and the API on http://127.0.0.1:$${AUTOCLIP_API_PORT:-8000}/api/v1 (migrates first)"
 	@echo "make bench-pipeline        per-item pipeline time, split per asset"
 	@echo "make api                   the API on http://127.0.0.1:$${AUTOCLIP_API_PORT:-8000}/api/v1 (migrates first)"
 	@echo "make bench-ingest          ingestion throughput and 100-source sensor tick"
@@ -38,14 +39,12 @@ test: setup
 	$(BIN)/ruff check .
 	bash scripts/with-test-services.sh $(BIN)/pytest -q $(PYTEST_ARGS)
 
+# autoclip_cli/dev.py: migrations, then webserver + daemon + API, each in its own process group
+# (Ctrl-C/SIGTERM stops them all within 10 s). DAGSTER_PORT works as AUTOCLIP_DAGSTER_PORT.
 dev: setup
-	mkdir -p $(AUTOCLIP_DATA_DIR)/dagster
-	test -f $(AUTOCLIP_DATA_DIR)/dagster/dagster.yaml || cp dagster.yaml $(AUTOCLIP_DATA_DIR)/dagster/
-	# create the instance's SQLite tables before the webserver/daemon/code server race to
-	DAGSTER_HOME=$(AUTOCLIP_DATA_DIR)/dagster $(BIN)/dagster instance migrate >/dev/null
-	$(BIN)/python -m autoclip_api migrate
-	DAGSTER_HOME=$(AUTOCLIP_DATA_DIR)/dagster AUTOCLIP_FEEDS=$${AUTOCLIP_FEEDS-$(CURDIR)/$(FEED)} \
-		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${DAGSTER_PORT:-3000}
+	AUTOCLIP_FEEDS=$${AUTOCLIP_FEEDS-$(CURDIR)/$(FEED)} \
+	AUTOCLIP_DAGSTER_PORT=$${AUTOCLIP_DAGSTER_PORT:-$${DAGSTER_PORT:-3000}} \
+		exec $(BIN)/autoclip dev
 
 lint: setup
 	$(BIN)/ruff check .

@@ -6,7 +6,6 @@ the app database's states current through the same ``sync_run`` the sensors use.
 """
 
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -18,6 +17,7 @@ from dagster import DagsterRunStatus
 
 from autoclip_assets.definitions import build_definitions
 from autoclip_assets.partitions import content_items
+from autoclip_cli.dev import prepare_dagster_home
 from autoclip_core.db.migrate import SchemaNotCurrentError
 from autoclip_core.feeds import SAMPLE_FEED, FeedError, read_feed
 from autoclip_core.fetch import FetchError
@@ -27,8 +27,6 @@ from autoclip_core.schemas import RenderedVideo, Script
 from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
 from sensors.run_status import sync_run
-
-DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
 
 @dataclass
@@ -45,11 +43,7 @@ class ItemOutcome:
 
 def prepare_instance(settings: Settings) -> dg.DagsterInstance:
     """The persistent local instance: DAGSTER_HOME inside the data dir, with our dagster.yaml."""
-    home = settings.dagster_home
-    home.mkdir(parents=True, exist_ok=True)
-    if DAGSTER_YAML.is_file() and not (home / "dagster.yaml").is_file():
-        shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings))
     instance = dg.DagsterInstance.get()
     release_interrupted_demo_runs(instance)
     return instance

@@ -5,7 +5,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    commands = {"demo": "autoclip_cli.demo", "render": "autoclip_cli.render"}
+    commands = {
+        "demo": "autoclip_cli.demo",
+        "dev": "autoclip_cli.dev",
+        "render": "autoclip_cli.render",
+    }
     if not args or args[0] not in commands:
         print(f"usage: autoclip {{{','.join(commands)}}} [options]", file=sys.stderr)
         return 2

@@ -186,6 +186,9 @@ class Settings(BaseSettings):
         default="starttls", description="plain (no encryption) is refused in prod."
     )
     # Dagster, as the API drives it (autoclip_api/dagster) ------------------------------------
+    dagster_port: int = Field(
+        default=3000, ge=1, le=65535, description="Port of the Dagster webserver `make dev` starts."
+    )
     dagster_graphql_url: str = Field(
         default="http://127.0.0.1:3000/graphql",
         pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?/graphql$",

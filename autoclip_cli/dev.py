@@ -1,0 +1,306 @@
+"""``autoclip dev``: the Dagster webserver, the Dagster daemon and the API, together.
+
+Migrates the app database (``python -m autoclip_api migrate``) and the Dagster instance
+(``dagster instance migrate``) first, then starts the three processes, all state under
+``AUTOCLIP_DATA_DIR`` (the instance in its ``dagster/``), the webserver on
+``AUTOCLIP_DAGSTER_PORT`` and the API on ``AUTOCLIP_API_PORT``, the API pointed at the
+webserver's GraphQL endpoint. Ctrl-C or SIGTERM stops them all: each runs in a process group
+of its own (with whatever it starts: code servers, runs), the signal is passed on to every
+group, and a group still alive after the grace period is killed. A process that exits by
+itself stops the others (a half stack only confuses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from autoclip_core.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DAGSTER_YAML = ROOT / "dagster.yaml"
+WORKSPACE_YAML = ROOT / "workspace.yaml"
+GRACE_SECONDS = 8.0
+"""How long the processes get to stop after the signal before they are killed: the whole
+stop stays within 10 s."""
+KILL_SECONDS = 1.0
+"""How long killed processes get to disappear."""
+POLL_SECONDS = 0.1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """DAGSTER_HOME inside the data dir, with the repository's dagster.yaml unless the
+    instance has its own already (an edited one is kept)."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    if DAGSTER_YAML.is_file() and not (home / "dagster.yaml").is_file():
+        shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    return home
+
+
+def _executable(name: str) -> str:
+    """A console script of this environment (next to its python), else one on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else (shutil.which(name) or name)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """What ``autoclip dev`` runs, and how: one place for the commands and their environment
+    (the end-to-end tests and the flow benches start the same processes)."""
+
+    settings: Settings
+    dagster_host: str = "127.0.0.1"
+
+    @property
+    def dagster_port(self) -> int:
+        return self.settings.dagster_port
+
+    @property
+    def dagster_url(self) -> str:
+        return f"http://{self.dagster_host}:{self.dagster_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+
+    def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Every process's environment: the data dir absolute (the processes share it), the
+        instance in it, and the API submitting to this webserver."""
+        return {
+            **(os.environ if base is None else base),
+            "AUTOCLIP_DATA_DIR": str(self.settings.root),
+            "DAGSTER_HOME": str(self.settings.dagster_home),
+            "AUTOCLIP_DAGSTER_GRAPHQL_URL": f"{self.dagster_url}/graphql",
+        }
+
+    def migrations(self) -> list[tuple[str, list[str], bool]]:
+        """Name, command and whether its output is only noise (Dagster lists every table)."""
+        return [
+            ("migrate app database", [sys.executable, "-m", "autoclip_api", "migrate"], False),
+            ("migrate dagster instance", [_executable("dagster"), "instance", "migrate"], True),
+        ]
+
+    def webserver(self) -> list[str]:
+        return [
+            _executable("dagster-webserver"), "-w", str(WORKSPACE_YAML),
+            "-h", self.dagster_host, "-p", str(self.dagster_port),
+        ]  # fmt: skip
+
+    def daemon(self) -> list[str]:
+        return [_executable("dagster-daemon"), "run", "-w", str(WORKSPACE_YAML)]
+
+    def api(self) -> list[str]:
+        return [
+            sys.executable, "-m", "autoclip_api", "serve",
+            "--host", self.settings.api_host, "--port", str(self.settings.api_port),
+        ]  # fmt: skip
+
+    def services(self) -> list[tuple[str, list[str]]]:
+        return [("dagster-webserver", self.webserver()), ("dagster-daemon", self.daemon()),
+                ("api", self.api())]  # fmt: skip
+
+    def ready(self) -> bool:
+        """The API reaches its database and the webserver answers."""
+        try:
+            api = httpx.get(f"{self.api_url}/readyz", timeout=0.5)
+            dagster = httpx.get(f"{self.dagster_url}/server_info", timeout=0.5)
+        except httpx.HTTPError:
+            return False
+        return api.status_code == 200 and dagster.status_code == 200
+
+
+@dataclass
+class Supervisor:
+    """Child processes, each in a process group of its own, stopped together."""
+
+    env: Mapping[str, str]
+    cwd: Path = ROOT
+    grace_seconds: float = GRACE_SECONDS
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    received: int | None = None
+
+    def handle_signals(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.received is None:
+            self.received = signum
+        self.stopping.set()
+
+    def start(
+        self, name: str, command: Sequence[str], *, quiet: bool = False
+    ) -> subprocess.Popen[bytes]:
+        child = subprocess.Popen(
+            list(command),
+            cwd=self.cwd,
+            env=dict(self.env),
+            stdout=subprocess.DEVNULL if quiet else None,
+            start_new_session=True,
+        )
+        self.children[name] = child
+        return child
+
+    def run_step(self, name: str, command: Sequence[str], *, quiet: bool = False) -> int:
+        """A step that must finish before the services start; its exit code (or -signal when
+        a stop was asked for meanwhile)."""
+        child = self.start(name, command, quiet=quiet)
+        while child.poll() is None:
+            self.reap_orphans()
+            if self.stopping.wait(POLL_SECONDS):
+                self.stop()
+                return -(self.received or signal.SIGTERM)
+        del self.children[name]
+        return child.returncode
+
+    def exited(self) -> tuple[str, int] | None:
+        """The first child that has exited, with its code."""
+        self.reap_orphans()
+        for name, child in self.children.items():
+            if child.poll() is not None:
+                return name, child.returncode
+        return None
+
+    def stop(self) -> None:
+        """The signal received (SIGTERM otherwise) to every group, then SIGKILL to what is
+        still alive after the grace period."""
+        signum = self.received or signal.SIGTERM
+        groups = [child.pid for child in self.children.values()]
+        for group in groups:
+            _signal_group(group, signum)
+        self._wait_gone(groups, self.grace_seconds)
+        for group in groups:
+            _signal_group(group, signal.SIGKILL)
+        self._wait_gone(groups, KILL_SECONDS)
+        for child in self.children.values():
+            child.wait()
+
+    def _wait_gone(self, groups: list[int], seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and any(_group_alive(g) for g in groups):
+            for child in self.children.values():
+                child.poll()
+            self.reap_orphans()
+            time.sleep(POLL_SECONDS / 2)
+
+    def reap_orphans(self) -> None:
+        """Collect descendants whose parent died before them (ours once this process is a
+        subreaper, see :func:`become_subreaper`)."""
+        ours = {child.pid for child in self.children.values()}
+        try:
+            for pid in _zombie_children(os.getpid()):
+                if pid not in ours:
+                    os.waitpid(pid, os.WNOHANG)
+        except OSError:
+            pass
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants (a code server whose webserver died) become this process's
+    children, so they are reaped here instead of lingering as zombies (Linux only)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _zombie_children(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if not children.exists():
+        return []
+    zombies = []
+    for child in children.read_text().split():
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state == "Z":
+            zombies.append(int(child))
+    return zombies
+
+
+def _signal_group(group: int, signum: int) -> None:
+    try:
+        os.killpg(group, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_alive(group: int) -> bool:
+    """A live (not zombie) process is in the group."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="autoclip dev", description=__doc__.split("\n")[0])
+    parser.add_argument("--api-port", type=int, help="default: AUTOCLIP_API_PORT (8000)")
+    parser.add_argument("--dagster-port", type=int, help="default: AUTOCLIP_DAGSTER_PORT (3000)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    overrides = {"api_port": args.api_port, "dagster_port": args.dagster_port}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    stack = Stack(settings)
+    prepare_dagster_home(settings)
+    become_subreaper()
+    supervisor = Supervisor(stack.env())
+    supervisor.handle_signals()
+    for name, command, quiet in stack.migrations():
+        code = supervisor.run_step(name, command, quiet=quiet)
+        if code != 0:
+            print(f"autoclip dev: {name} failed ({code})", file=sys.stderr)
+            return 0 if supervisor.received else 1
+    for name, command in stack.services():
+        supervisor.start(name, command)
+    announced = False
+    while not supervisor.stopping.wait(POLL_SECONDS * 5):
+        ended = supervisor.exited()
+        if ended is not None:
+            name, code = ended
+            print(f"autoclip dev: {name} exited ({code}); stopping the others", file=sys.stderr)
+            supervisor.stop()
+            return 1
+        if not announced and stack.ready():
+            announced = True
+            print(
+                f"autoclip dev: ready — API {stack.api_url}/api/v1 · Dagster UI "
+                f"{stack.dagster_url} · data {settings.root}",
+                file=sys.stderr,
+                flush=True,
+            )
+    started = time.monotonic()
+    supervisor.stop()
+    print(f"autoclip dev: stopped in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return 0
