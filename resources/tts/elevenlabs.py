@@ -11,6 +11,7 @@ applies, and the SDK's errors become ``TTSError`` with the key scrubbed out.
 
 from __future__ import annotations
 
+import array
 import base64
 import binascii
 import json
@@ -69,32 +70,25 @@ class ElevenLabsTTS(TTSResource, VendorResource):
         spoken = spoken_phrases(phrases)
         voice, model = self.voice_for(language), self.model_for(language)
         request = request_body(" ".join(spoken), model, language)
-        answer = self._answer(voice, request)
-        samples_bytes, alignment = parse_answer(answer)
-        sample_rate = int(self.output_format.removeprefix("pcm_"))
-        samples = from_s16le(samples_bytes)
-        cues = cues_from_alignment(spoken, alignment)
-        write_wav(out_wav, samples, sample_rate)
-        return SpeechClip(duration=len(samples) / sample_rate, sample_rate=sample_rate, cues=cues)
-
-    def _answer(self, voice: str, request: dict[str, Any]) -> dict[str, Any]:
         payload = {"voice": voice, "output_format": self.output_format, **request}
-        model = request["model_id"]
+
+        def fetch() -> bytes:
+            answer = retrying(
+                lambda: self._call(voice, request), policy=RetryPolicy(attempts=self.attempts)
+            )
+            decode(answer, spoken)  # a broken answer fails here, before it is cached
+            return answer
+
         answer = paid_answer(
             self.answer_cache(),
             AnswerCache.key(PROVIDER, model, REQUEST_VERSION, payload),
-            lambda: retrying(
-                lambda: self._call(voice, request), policy=RetryPolicy(attempts=self.attempts)
-            ),
+            fetch,
             priced(PROVIDER, model, {"characters": len(request["text"])}),
         )
-        try:
-            parsed = json.loads(answer)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise TTSError(f"{PROVIDER}: the answer is not JSON") from error
-        if not isinstance(parsed, dict):
-            raise TTSError(f"{PROVIDER}: the answer is not a JSON object")
-        return parsed
+        samples, cues = decode(answer, spoken)
+        sample_rate = int(self.output_format.removeprefix("pcm_"))
+        write_wav(out_wav, samples, sample_rate)
+        return SpeechClip(duration=len(samples) / sample_rate, sample_rate=sample_rate, cues=cues)
 
     def _call(self, voice: str, request: dict[str, Any]) -> bytes:
         limiter = limiter_for(
@@ -103,7 +97,12 @@ class ElevenLabsTTS(TTSResource, VendorResource):
         if limiter is not None:
             limiter.acquire()
         with httpx.Client(timeout=self.timeout_s, follow_redirects=False) as http:
-            client = ElevenLabs(api_key=self.api_key, base_url=self.base_url, httpx_client=http)
+            client = ElevenLabs(
+                api_key=self.api_key,
+                base_url=self.base_url,
+                timeout=self.timeout_s,  # the SDK's own (240 s) would override the client's
+                httpx_client=http,
+            )
             try:
                 response = client.text_to_speech.convert_with_timestamps(
                     voice,
@@ -136,6 +135,18 @@ def request_body(text: str, model: str, language: Language) -> dict[str, Any]:
     if model in MODELS_WITH_LANGUAGE_CODE:
         body["language_code"] = language
     return body
+
+
+def decode(answer: bytes, phrases: list[str]) -> tuple[array.array[int], list[CaptionCue]]:
+    """The samples and the phrases' cues of a with-timestamps answer (JSON bytes)."""
+    try:
+        parsed = json.loads(answer)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise TTSError(f"{PROVIDER}: the answer is not JSON") from error
+    if not isinstance(parsed, dict):
+        raise TTSError(f"{PROVIDER}: the answer is not a JSON object")
+    audio, alignment = parse_answer(parsed)
+    return from_s16le(audio), cues_from_alignment(phrases, alignment)
 
 
 def parse_answer(answer: dict[str, Any]) -> tuple[bytes, dict[str, list[Any]]]:

@@ -64,7 +64,9 @@ class GoogleTTS(PhrasewiseTTS, VendorResource):
                 error=TTSError,
                 parse_error=error_message,
             )
-        return audio_content(answer)
+        wav = audio_content(answer)
+        read_wav_bytes(wav)  # a broken answer fails here, before it is cached
+        return wav
 
 
 def request_body(text: str, language: Language, voice: str, sample_rate: int) -> dict[str, Any]:

@@ -62,6 +62,7 @@ class OpenAITTS(PhrasewiseTTS, VendorResource):
                 error=TTSError,
                 parse_error=error_message,
             )
+        from_s16le(response.content)  # a broken answer fails here, before it is cached
         return response.content
 
 

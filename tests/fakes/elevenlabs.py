@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from typing import Any
 
 from tests.fakes.server import FakeServer, Reply, Request
@@ -58,10 +57,8 @@ class FakeElevenLabs:
         self.api_key = api_key
         self.voices = voices
         self.calls: list[tuple[str, dict[str, str], dict[str, Any]]] = []
-        self.fault: Callable[[Request], Reply | None] = lambda _request: None
-        """Checked first: a reply here (429, 503, …) is sent instead of the answer."""
         for voice in [*voices, "unknown-voice"]:
-            server.route(self.path(voice), self._handle)
+            server.route(self.path(voice), self.handle)
 
     @staticmethod
     def path(voice: str) -> str:
@@ -70,10 +67,7 @@ class FakeElevenLabs:
     def requests(self) -> list[Request]:
         return [r for voice in self.voices for r in self.server.hits(self.path(voice))]
 
-    def _handle(self, request: Request) -> Reply:
-        fault = self.fault(request)
-        if fault is not None:
-            return fault
+    def handle(self, request: Request) -> Reply:
         if request.method != "POST":
             return Reply(status=405, body=b'{"detail":"Method Not Allowed"}')
         if request.headers.get("xi-api-key") != self.api_key:

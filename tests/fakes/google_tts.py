@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from typing import Any
 
 from tests.fakes.gemini import error_reply
@@ -31,17 +30,12 @@ class FakeGoogleTTS:
         self.api_key = api_key
         self.voices = voices
         self.calls: list[dict[str, Any]] = []
-        self.fault: Callable[[Request], Reply | None] = lambda _request: None
-        """Checked first: a reply here (429, 503, …) is sent instead of the answer."""
-        server.route(SYNTHESIZE_PATH, self._synthesize)
+        server.route(SYNTHESIZE_PATH, self.synthesize)
 
     def requests(self) -> list[Request]:
         return self.server.hits(SYNTHESIZE_PATH)
 
-    def _synthesize(self, request: Request) -> Reply:
-        fault = self.fault(request)
-        if fault is not None:
-            return fault
+    def synthesize(self, request: Request) -> Reply:
         key = request.headers.get("x-goog-api-key") or request.query.get("key")
         if not key:
             return error_reply(
