@@ -17,6 +17,7 @@ from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
 from resources.llm.local import LocalLLM
 from resources.publisher.local import LocalChannelPublisher
+from resources.renderer.creatomate import CreatomateRenderer
 from resources.renderer.ffmpeg import FFmpegRenderer
 from resources.storage.filesystem import FilesystemStorage
 from resources.tts.chain import TTSChain
@@ -34,7 +35,10 @@ PROVIDERS: dict[str, dict[str, Factory]] = {
             library_dir=str(s.media_library_dir) if s.media_library_dir else None
         )
     },
-    "renderer": {"ffmpeg": FFmpegRenderer.from_settings},
+    "renderer": {
+        "ffmpeg": FFmpegRenderer.from_settings,
+        "creatomate": lambda s: CreatomateRenderer(**vendor_config(s, "creatomate")),
+    },
     "publisher": {"local": lambda s: LocalChannelPublisher(root=str(s.root / "channels"))},
     "storage": {"filesystem": lambda s: FilesystemStorage(root=str(s.media_dir))},
 }

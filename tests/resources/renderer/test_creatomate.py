@@ -9,12 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 
 from autoclip_core.render.engine import RenderJob
 from autoclip_core.render.probe import probe
 from autoclip_core.render.renderscript import RenderScript, parse_render_script
+from autoclip_core.settings import Settings
 from resources.errors import RendererError
+from resources.registry import ProviderConfigError, provider
+from resources.renderer.base import RendererResource
 from resources.renderer.creatomate import (
     CreatomateClient,
     CreatomateEngine,
@@ -381,3 +385,35 @@ def test_the_resource_refuses_local_media_for_good(fake: FakeCreatomate, tmp_pat
     with pytest.raises(RendererError, match="needs http") as caught:
         renderer.render(script, tmp_path / "v.mp4", media_dir=tmp_path)
     assert caught.value.retryable is False
+
+
+def test_the_registry_builds_it_from_settings_with_the_key_from_the_environment(
+    fake: FakeCreatomate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CREATOMATE_API_KEY", API_KEY)
+    monkeypatch.setenv("AUTOCLIP_CREATOMATE_BASE_URL", fake.base_url)
+    settings = Settings(data_dir=tmp_path, renderer_provider="creatomate")
+    renderer = provider("renderer", settings)
+    assert isinstance(renderer, CreatomateRenderer)
+    assert renderer.base_url == fake.base_url
+    script = script_for(fake)
+
+    @dg.asset
+    def video(renderer: RendererResource) -> int:
+        stats = renderer.render(script, tmp_path / "v.mp4", media_dir=tmp_path)
+        return stats.size_bytes
+
+    renderer = renderer.model_copy(update={"poll_interval_s": 0.01})
+    result = dg.materialize([video], resources={"renderer": renderer})
+    assert result.success
+    assert result.output_for_node("video") == (tmp_path / "v.mp4").stat().st_size
+    # The resource holds the variable's name (what Dagster shows), and no event shows the key.
+    assert isinstance(provider("renderer", settings).api_key, dg.EnvVar)
+    assert API_KEY not in " ".join(str(event) for event in result.all_events)
+
+
+def test_it_is_not_chosen_without_its_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CREATOMATE_API_KEY", raising=False)
+    settings = Settings(data_dir=tmp_path, renderer_provider="creatomate")
+    with pytest.raises(ProviderConfigError, match="CREATOMATE_API_KEY is not set"):
+        provider("renderer", settings)
