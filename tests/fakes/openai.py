@@ -49,7 +49,7 @@ class FakeOpenAI:
         self.speech_calls: list[dict[str, Any]] = []
         self.fault: Callable[[Request], Reply | None] = lambda _request: None
         """Checked first: a reply here (429, 503, …) is sent instead of the answer."""
-        server.route(SPEECH_PATH, self._speech)
+        server.route(SPEECH_PATH, self.speech)
 
     def speech_requests(self) -> list[Request]:
         return self.server.hits(SPEECH_PATH)
@@ -74,11 +74,8 @@ class FakeOpenAI:
             code="invalid_api_key",
         )
 
-    def _speech(self, request: Request) -> Reply:
-        fault = self.fault(request)
-        if fault is not None:
-            return fault
-        refused = self.unauthorised(request)
+    def speech(self, request: Request) -> Reply:
+        refused = self.fault(request) or self.unauthorised(request)
         if refused is not None:
             return refused
         try:
