@@ -65,9 +65,7 @@ def cost_usd(provider: str, model: str, units: Mapping[str, float]) -> float:
     try:
         models = PRICES[provider]
     except KeyError:
-        raise KeyError(
-            f"no prices for provider {provider!r} in resources/vendors/prices.py"
-        ) from None
+        raise KeyError(f"no prices for {provider!r} in resources/vendors/prices.py") from None
     rates = models.get(model, models.get("*", {}))
     unknown = sorted(set(units) - set(rates))
     if unknown:
