@@ -48,6 +48,13 @@ class IdempotencyRepository(Repository):
                     s.flush()
             try:
                 with self._session() as s:
+                    # The user's expired keys go as a new one comes: the table stays as small
+                    # as a day of requests.
+                    s.execute(
+                        delete(IdempotencyKey).where(
+                            IdempotencyKey.user_id == user_id, IdempotencyKey.expires_at <= now
+                        )
+                    )
                     s.add(
                         IdempotencyKey(
                             user_id=user_id,
@@ -81,13 +88,6 @@ class IdempotencyRepository(Repository):
                     IdempotencyKey.status_code.is_(None),
                 )
             )
-
-    def purge_expired(self, *, now: datetime | None = None) -> int:
-        with self._session() as s:
-            result = s.execute(
-                delete(IdempotencyKey).where(IdempotencyKey.expires_at <= (now or utcnow()))
-            )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _expired(row: IdempotencyKey, now: datetime) -> bool:

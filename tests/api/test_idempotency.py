@@ -141,3 +141,18 @@ async def test_a_key_is_printable_ascii_of_at_most_255(api: ApiClient) -> None:
             "/api/v1/contents", json=body, headers={**s.owner.headers, **key(bad)}
         )
         assert response.status_code == 422
+
+
+async def test_a_key_lives_24_hours(api: ApiClient, contents_app: FastAPI) -> None:
+    s = await studio(api)
+    keys = IdempotencyRepository(contents_app.state.api.database)
+    then = utcnow()
+    assert keys.begin(s.owner.user_id, "POST /contents", "day", "a", now=then) is None
+    keys.finish(s.owner.user_id, "POST /contents", "day", 201, "{}")
+    stored = keys.begin(
+        s.owner.user_id, "POST /contents", "day", "b", now=then + timedelta(hours=23)
+    )
+    assert stored is not None
+    assert (stored.fingerprint, stored.status_code) == ("a", 201)
+    later = then + timedelta(hours=24, seconds=1)
+    assert keys.begin(s.owner.user_id, "POST /contents", "day", "b", now=later) is None

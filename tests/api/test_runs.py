@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import anyio
 import pytest
 from fastapi import FastAPI
 
@@ -419,3 +420,27 @@ async def test_regenerating_a_ready_item_needs_a_new_approval(
     assert generated.status_code == 202
     status = ContentRepository(contents_app.state.api.database).status(item["id"])
     assert (status.state, status.approved_at) == (ContentState.READY, None)
+
+
+async def test_the_apps_background_loop_submits_what_dagster_missed(
+    app_factory,
+    dagster: FakeDagster,  # type: ignore[no-untyped-def]
+) -> None:
+    app = app_factory(dagster_graphql_url=dagster.graphql_url, dagster_submit_interval_seconds=0.1)
+    async with client_for(app) as http:
+        api = ApiClient(http)
+        s = await studio(api)
+        item = await new_item(api, s.owner, s.project_id)
+        dagster.down()
+        response = await api.post(
+            f"/api/v1/contents/{item['id']}/generate", headers=s.owner.headers
+        )
+        assert response.status_code == 202
+        async with app.router.lifespan_context(app):
+            dagster.up()
+            for _ in range(100):
+                if dagster.runs:
+                    break
+                await anyio.sleep(0.05)
+        [run] = dagster.runs
+        assert run.tags[REQUEST_TAG] == response.json()["id"]
