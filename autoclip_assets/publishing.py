@@ -23,6 +23,7 @@ from autoclip_core.schemas import (
 )
 from resources.app_database import AppDatabase
 from resources.publisher.base import PublisherResource, PublishRequest
+from resources.renderer.base import RendererResource
 from resources.storage.base import StorageResource
 
 DURATION_RANGE_S = (5.0, 180.0)
@@ -32,9 +33,15 @@ CAPTION_COVERAGE_MIN = 0.6
 
 
 def audit_video(
-    rendered: RenderedVideo, narration: Narration, storage: StorageResource
+    rendered: RenderedVideo,
+    narration: Narration,
+    storage: StorageResource,
+    *,
+    local_render: bool = True,
 ) -> tuple[list[SafetyFinding], dict[str, Any]]:
-    """Probe the file and list what is wrong with it (empty list: nothing)."""
+    """Probe the file and list what is wrong with it (empty list: nothing). Caption coverage
+    is judged by the narration's cues, which only our own engine draws from (``local_render``);
+    a render service captions by its own transcription."""
     path = storage.local_path(rendered.video_key)
     findings: list[SafetyFinding] = []
 
@@ -65,7 +72,7 @@ def audit_video(
         fail(f"loudness {loudness:.1f} LUFS outside {LOUDNESS_RANGE_LUFS}")
     captioned = sum(c.end - c.start for c in narration.cues)
     coverage = captioned / narration.duration if narration.duration else 0.0
-    if coverage < CAPTION_COVERAGE_MIN:
+    if local_render and coverage < CAPTION_COVERAGE_MIN:
         fail(f"captions cover {coverage:.0%} of the narration")
     metadata: dict[str, Any] = {
         "probed_duration_s": round(info.duration, 2),
@@ -73,7 +80,7 @@ def audit_video(
         "audio": info.audio.codec if info.audio else "none",
         "loudness_lufs": round(loudness, 1),
         "caption_cues": len(narration.cues),
-        "caption_coverage": round(coverage, 2),
+        "caption_coverage": round(coverage, 2) if local_render else "not judged: rendered remotely",
     }
     return findings, metadata
 
@@ -93,9 +100,12 @@ def safety_postcheck(
     script: Script,
     storage: StorageResource,
     app_db: AppDatabase,
+    renderer: RendererResource,
 ) -> dg.AssetCheckResult:
     with provider_call(context):
-        findings, metadata = audit_video(video, narration, storage)
+        findings, metadata = audit_video(
+            video, narration, storage, local_render=renderer.renders_locally
+        )
     project = app_db.projects.of_content(context.run.tags[PARTITION_TAG])
     script_text = "\n".join(
         [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import ClassVar
 
 import dagster as dg
 
@@ -19,6 +20,10 @@ from resources.errors import RendererError
 
 
 class RendererResource(dg.ConfigurableResource, ABC):
+    renders_locally: ClassVar[bool] = False
+    """Whether our own engine renders, drawing the captions from the narration's cues: only
+    then can the post-render check judge caption coverage by those cues."""
+
     @abstractmethod
     def engine(self) -> RenderEngine:
         """The engine this provider renders with, built from the resource's configuration."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import dagster as dg
 
 from autoclip_core.render.engine import EngineConfig, FFmpegEngine
@@ -16,6 +18,7 @@ class FFmpegEngineConfig(EngineConfig, dg.Config):
 class FFmpegRenderer(RendererResource):
     """Renders on this machine with one ffmpeg graph (``autoclip_core.render.engine``)."""
 
+    renders_locally: ClassVar[bool] = True
     config: FFmpegEngineConfig = FFmpegEngineConfig()
 
     @classmethod

@@ -65,7 +65,7 @@ def make_mp4(width: int, height: int, fps: float, duration: float) -> bytes:
                 "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
                 "-t", f"{duration:g}",
                 "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                "-c:a", "aac", "-b:a", "64k", "-af", "volume=-14dB",
+                "-c:a", "aac", "-b:a", "64k",
                 "-shortest", str(out),
             ],
             check=True,

@@ -12,9 +12,11 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from autoclip_assets.publishing import audit_video
 from autoclip_core.render.engine import RenderJob
 from autoclip_core.render.probe import probe
 from autoclip_core.render.renderscript import RenderScript, parse_render_script
+from autoclip_core.schemas import CaptionCue, Narration, NarrationSegment, RenderedVideo
 from autoclip_core.settings import Settings
 from resources.errors import RendererError
 from resources.registry import ProviderConfigError, provider
@@ -26,10 +28,12 @@ from resources.renderer.creatomate import (
     render_body,
     render_credits,
 )
+from resources.renderer.ffmpeg import FFmpegRenderer
+from resources.storage.filesystem import FilesystemStorage
 from resources.vendors.cache import AnswerCache
 from resources.vendors.http import RetryPolicy, VendorClient
 from resources.vendors.usage import recording_usage
-from tests.fakes.creatomate import API_KEY, FakeCreatomate, json_reply
+from tests.fakes.creatomate import API_KEY, FakeCreatomate, json_reply, make_mp4
 from tests.fakes.net import forbid_outside_connections, running_server
 from tests.fakes.server import Reply, Request
 
@@ -417,3 +421,37 @@ def test_it_is_not_chosen_without_its_key(tmp_path: Path, monkeypatch: pytest.Mo
     settings = Settings(data_dir=tmp_path, renderer_provider="creatomate")
     with pytest.raises(ProviderConfigError, match="CREATOMATE_API_KEY is not set"):
         provider("renderer", settings)
+
+
+def test_the_post_render_audit_judges_caption_coverage_only_for_local_renders(
+    tmp_path: Path,
+) -> None:
+    storage = FilesystemStorage(root=str(tmp_path))
+    key = storage.put_bytes("video/ab/render.mp4", make_mp4(180, 320, 15, 6.0))
+    rendered = RenderedVideo(
+        video_key=key,
+        thumbnail_key="video/ab/render.jpg",
+        duration=6.0,
+        width=180,
+        height=320,
+        fps=15,
+        size_bytes=storage.size(key),
+        render_seconds=1.0,
+        template="shorts",
+    )
+    cue = CaptionCue(text="Hello", start=0.0, end=1.0)
+    segment = NarrationSegment(text="Hello", audio_key="a.wav", start=0, duration=6, cues=[cue])
+    narration = Narration(
+        language="en", voice="v", audio_key="a.wav", duration=6.0, segments=[segment]
+    )
+    assert not CreatomateRenderer.renders_locally
+    assert FFmpegRenderer.renders_locally
+
+    local, local_metadata = audit_video(rendered, narration, storage, local_render=True)
+    assert [f.detail for f in local] == ["captions cover 17% of the narration"]
+    assert local_metadata["caption_coverage"] == 0.17
+
+    remote, remote_metadata = audit_video(rendered, narration, storage, local_render=False)
+    assert remote == []  # the probe's checks (streams, size, duration, loudness) all pass
+    assert remote_metadata["caption_coverage"] == "not judged: rendered remotely"
+    assert remote_metadata["probed_resolution"] == "180x320"
