@@ -21,7 +21,10 @@ from resources.renderer.creatomate import CreatomateRenderer
 from resources.renderer.ffmpeg import FFmpegRenderer
 from resources.storage.filesystem import FilesystemStorage
 from resources.tts.chain import TTSChain
+from resources.tts.elevenlabs import ElevenLabsTTS
 from resources.tts.espeak import EspeakTTS
+from resources.tts.google import GoogleTTS
+from resources.tts.openai import OpenAITTS
 from resources.visuals.chain import VisualsChain
 from resources.visuals.local import LocalVisuals
 
@@ -29,7 +32,12 @@ Factory = Callable[[Settings], dg.ConfigurableResource]
 
 PROVIDERS: dict[str, dict[str, Factory]] = {
     "llm": {"local": lambda s: LocalLLM()},
-    "tts": {"espeak": lambda s: EspeakTTS()},
+    "tts": {
+        "espeak": lambda s: EspeakTTS(),
+        "elevenlabs": lambda s: ElevenLabsTTS(**vendor_config(s, "elevenlabs")),
+        "openai": lambda s: OpenAITTS(**vendor_config(s, "openai")),
+        "google": lambda s: GoogleTTS(**vendor_config(s, "google_tts")),
+    },
     "visuals": {
         "local": lambda s: LocalVisuals(
             library_dir=str(s.media_library_dir) if s.media_library_dir else None
