@@ -99,6 +99,11 @@ def readable_content(
     return content
 
 
+def not_ready(action: str, state: ContentState) -> Conflict:
+    """409 naming the state the item is in."""
+    return Conflict(f"Only a ready item can be {action}; it is {state}")
+
+
 def refuse(field: str, message: str, kind: str = "value_error") -> RequestValidationError:
     """422 naming the body's ``field``."""
     return RequestValidationError([{"type": kind, "loc": ("body", field), "msg": message}])
@@ -452,7 +457,7 @@ class ContentService:
         try:
             ContentRepository(session).approve(content.id, by=subject.user_id, note=note)
         except ContentStateError as exc:
-            raise Conflict(f"Only a ready item can be approved; it is {exc.state}") from exc
+            raise not_ready("approved", exc.state) from exc
         self._refuse_while_active(session, content)
         automatic = publishing_on_approval(session, content.project, item_channels(content))
         targets = publish_targets(session, content.project, automatic)
@@ -473,7 +478,7 @@ class ContentService:
         try:
             ContentRepository(session).reject(content.id, by=subject.user_id, reason=reason)
         except ContentStateError as exc:
-            raise Conflict(f"Only a ready item can be rejected; it is {exc.state}") from exc
+            raise not_ready("rejected", exc.state) from exc
         session.commit()
         return self.detail(session, content)
 
@@ -489,7 +494,7 @@ class ContentService:
         content = readable_content(session, subject, content_id, for_update=True)
         state = ContentState(content.state)
         if state not in (ContentState.READY, ContentState.FAILED_UPLOAD):
-            raise Conflict(f"Only a ready item can be published; it is {state}")
+            raise not_ready("published", state)
         if content.project.review_required and content.approved_at is None:
             raise Conflict("The project requires review: approve the item before publishing it")
         self._refuse_while_active(session, content)
