@@ -5,14 +5,14 @@ from pathlib import Path
 from autoclip_core.schemas import Language
 from resources.errors import TTSError
 from resources.tts.base import SpeechClip, TTSResource
-from resources.vendors.chain import first_that_answers, unfold
+from resources.vendors.chain import first_that_answers, linked, unfold
 
 
 class TTSChain(TTSResource):
     """Speech from the first provider of an ordered chain that answers.
 
-    Held as a linked list (``first``, then the ``rest`` of the chain) because Dagster binds
-    nested resources by field, not in lists. Build it with ``TTSChain.of``.
+    Held as ``first`` + ``rest`` links (``resources.vendors.chain.linked``); build it with
+    ``TTSChain.of``.
     """
 
     names: list[str]
@@ -21,11 +21,8 @@ class TTSChain(TTSResource):
 
     @classmethod
     def of(cls, providers: list[tuple[str, TTSResource]]) -> TTSResource:
-        if len(providers) == 1:
-            return providers[0][1]
-        return cls(
-            names=[n for n, _ in providers], first=providers[0][1], rest=cls.of(providers[1:])
-        )
+        result: TTSResource = linked(cls, providers)
+        return result
 
     def providers(self) -> list[tuple[str, TTSResource]]:
         return unfold(self)

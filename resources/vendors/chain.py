@@ -17,6 +17,7 @@ from resources.vendors.usage import report_answer
 P = TypeVar("P")
 T = TypeVar("T")
 P_co = TypeVar("P_co", covariant=True)
+C = TypeVar("C")
 
 
 def first_that_answers(
@@ -54,6 +55,20 @@ class ChainLink(Protocol[P_co]):
     def first(self) -> P_co: ...
     @property
     def rest(self) -> P_co: ...
+
+
+def linked(cls: Callable[..., C], providers: Sequence[tuple[str, Any]]) -> Any:
+    """The chain of ``cls`` over ``providers`` as ``first`` + ``rest`` links (Dagster binds
+    nested resources by field, not in lists); a single provider is returned as it is."""
+    if not providers:
+        raise ValueError("an empty chain")
+    if len(providers) == 1:
+        return providers[0][1]
+    return cls(
+        names=[name for name, _ in providers],
+        first=providers[0][1],
+        rest=linked(cls, providers[1:]),
+    )
 
 
 def unfold(chain: ChainLink[P]) -> list[tuple[str, P]]:

@@ -23,6 +23,7 @@ from resources.errors import ProviderError
 from resources.vendors.ratelimit import RateLimiter
 
 T = TypeVar("T")
+E = TypeVar("E", bound=ProviderError)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_MESSAGE_CHARS = 500
@@ -183,25 +184,43 @@ class VendorClient:
         try:
             response = self.http.send(request)
             response.read()
-        except httpx.TimeoutException as exc:
-            raise error(
-                f"{self.vendor}: timed out ({type(exc).__name__})", retryable=True
-            ) from None
         except httpx.TransportError as exc:
-            raise error(
-                f"{self.vendor}: connection failed ({type(exc).__name__})", retryable=True
-            ) from None
+            raise transport_error(error, self.vendor, exc) from None
         if response.is_success:
             return response
         try:
             detail = parse_error(response)
         except Exception:  # a vendor's malformed error body must not hide its status
             detail = error_text(response)
-        message = redact(f"{self.vendor}: HTTP {response.status_code}: {detail}", self.secrets)
-        if response.status_code in RETRYABLE_STATUS:
-            raise error(
-                message,
-                retryable=True,
-                retry_after=retry_after_seconds(response.headers.get("retry-after")),
-            )
-        raise error(message, retryable=False)
+        raise status_error(
+            error,
+            self.vendor,
+            response.status_code,
+            detail,
+            retry_after=response.headers.get("retry-after"),
+            secrets=self.secrets,
+        )
+
+
+def status_error(
+    error: type[E],
+    vendor: str,
+    status: int,
+    detail: str,
+    *,
+    retry_after: str | None = None,
+    secrets: Iterable[str] = (),
+) -> E:
+    """A vendor's HTTP error as the capability's error: 429 and 5xx may pass (``retry_after``
+    is the raw ``Retry-After`` header), anything else will not. For SDKs that raise their own
+    exception with the status: the same policy as ``VendorClient``."""
+    message = redact(f"{vendor}: HTTP {status}: {detail}", secrets)[:MAX_MESSAGE_CHARS]
+    if status in RETRYABLE_STATUS:
+        return error(message, retryable=True, retry_after=retry_after_seconds(retry_after))
+    return error(message, retryable=False)
+
+
+def transport_error(error: type[E], vendor: str, exc: Exception) -> E:
+    """A timeout or a failed connection (refused, reset, cut short) as a retryable error."""
+    what = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+    return error(f"{vendor}: {what} ({type(exc).__name__})", retryable=True)

@@ -3,15 +3,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from resources.errors import VisualsError
-from resources.vendors.chain import first_that_answers, unfold
+from resources.vendors.chain import first_that_answers, linked, unfold
 from resources.visuals.base import SceneCard, VisualResult, VisualsResource
 
 
 class VisualsChain(VisualsResource):
     """Scene images from the first provider of an ordered chain that answers.
 
-    Held as a linked list (``first``, then the ``rest`` of the chain) because Dagster binds
-    nested resources by field, not in lists. Build it with ``VisualsChain.of``.
+    Held as ``first`` + ``rest`` links (``resources.vendors.chain.linked``); build it with
+    ``VisualsChain.of``.
     """
 
     names: list[str]
@@ -20,11 +20,8 @@ class VisualsChain(VisualsResource):
 
     @classmethod
     def of(cls, providers: list[tuple[str, VisualsResource]]) -> VisualsResource:
-        if len(providers) == 1:
-            return providers[0][1]
-        return cls(
-            names=[n for n, _ in providers], first=providers[0][1], rest=cls.of(providers[1:])
-        )
+        result: VisualsResource = linked(cls, providers)
+        return result
 
     def providers(self) -> list[tuple[str, VisualsResource]]:
         return unfold(self)

@@ -109,6 +109,8 @@ def test_a_bug_is_not_hidden_by_the_next_provider() -> None:
 def test_a_chain_of_one_is_the_provider_itself() -> None:
     only = ScriptedTTS(name="solo")
     assert TTSChain.of([("solo", only)]) is only
+    with pytest.raises(ValueError, match="empty"):
+        TTSChain.of([])
 
 
 def test_chains_unfold_in_order_and_speak_with_the_first_voice() -> None:

@@ -4,17 +4,23 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
 
 from resources.errors import TTSError
+from resources.vendors.base import VendorResource
 from resources.vendors.http import (
     RetryPolicy,
     VendorClient,
     retry_after_seconds,
     retrying,
+    status_error,
+    transport_error,
 )
+from resources.vendors.ratelimit import TokenBucket
 from tests.fakes.faults import malformed_json, rate_limited, reset, stall, unavailable, with_faults
 from tests.fakes.server import FakeServer, Reply, Request
 
@@ -197,3 +203,33 @@ def test_the_rate_limiter_is_asked_before_every_attempt(server: FakeServer) -> N
     with VendorClient("acme", limiter=Counting(), sleep=lambda _s: None) as c:
         c.send(post(server), error=TTSError)
     assert len(asked) == 2
+
+
+def test_status_errors_for_sdks_follow_the_same_policy() -> None:
+    limited = status_error(TTSError, "acme", 429, "slow down", retry_after="7", secrets=[KEY])
+    assert (limited.retryable, limited.retry_after) == (True, 7.0)
+    refused = status_error(TTSError, "acme", 422, f"key {KEY} lacks access", secrets=[KEY])
+    assert not refused.retryable
+    assert str(refused) == "acme: HTTP 422: key [redacted] lacks access"
+    assert len(str(status_error(TTSError, "acme", 500, "x" * 5000))) == 500
+
+
+def test_transport_errors_are_retryable_and_say_what_happened() -> None:
+    timeout = transport_error(TTSError, "acme", httpx.ReadTimeout("slow"))
+    assert (str(timeout), timeout.retryable) == ("acme: timed out (ReadTimeout)", True)
+    refused = transport_error(TTSError, "acme", httpx.ConnectError("refused"))
+    assert str(refused) == "acme: connection failed (ConnectError)"
+
+
+def test_a_vendor_resource_builds_its_client_cache_and_limit(tmp_path: Path) -> None:
+    class Acme(VendorResource):
+        vendor: ClassVar[str] = "gemini"
+
+    acme = Acme(base_url="http://127.0.0.1:9", api_key=KEY, cache_dir=str(tmp_path),
+                attempts=5, requests_per_minute={"gemini": 30})  # fmt: skip
+    with acme.vendor_client() as client:
+        assert client.secrets == (KEY,)
+        assert client.policy.attempts == 5
+        assert isinstance(client.limiter, TokenBucket)
+        assert client.limiter.rate == 0.5
+    assert acme.answer_cache().root == tmp_path
