@@ -8,9 +8,16 @@ from autoclip_assets.partitions import content_items
 from autoclip_assets.retries import RETRY, provider_call
 from autoclip_core.nlp.speech import SPEAKING_RATES, speaking_seconds, spoken_units
 from autoclip_core.safety.rules import check_text
-from autoclip_core.schemas import ContentAnalysis, SafetyVerdict, SourceItem, TopicSelection
+from autoclip_core.schemas import (
+    ContentAnalysis,
+    Language,
+    SafetyVerdict,
+    SourceItem,
+    TopicSelection,
+)
 from resources.app_database import AppDatabase
 from resources.llm.base import LLMResource
+from resources.vendors.usage import recording_usage
 
 MIN_NARRATION_S = 40.0
 """Speaking the whole item takes at least this long, or it does not carry a 30-60 s short."""
@@ -22,10 +29,13 @@ FULL_LENGTH_S = 150.0
 
 @dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="analysis", pool="llm")
 def content_analysis(
-    context: dg.AssetExecutionContext, source_item: SourceItem, llm: LLMResource
+    context: dg.AssetExecutionContext,
+    source_item: SourceItem,
+    llm: LLMResource,
+    app_db: AppDatabase,
 ) -> ContentAnalysis:
     """Language, extractive summary, keywords and a topic label."""
-    with provider_call(context):
+    with provider_call(context), recording_usage(context.partition_key, app_db.usage) as calls:
         analysis = llm.analyze(source_item)
     context.add_output_metadata(
         {
@@ -35,6 +45,7 @@ def content_analysis(
             "topic": analysis.topic,
             "keywords": ", ".join(analysis.keywords),
             "summary": dg.MetadataValue.md("\n".join(f"- {s}" for s in analysis.summary)),
+            **calls.metadata(),
         }
     )
     return analysis
@@ -48,25 +59,44 @@ def verdict_metadata(verdict: SafetyVerdict) -> dict[str, Any]:
     }
 
 
+def judged(
+    context: dg.AssetCheckExecutionContext,
+    rules: SafetyVerdict,
+    text: str,
+    language: Language,
+    llm: LLMResource,
+    *,
+    content_id: str,
+    app_db: AppDatabase,
+) -> SafetyVerdict:
+    """The rules' verdict when they fail; when they pass, the LLM's judge has the last word
+    (a provider without a model has none, and the rules' verdict stands)."""
+    if not rules.passed:
+        return rules
+    with provider_call(context), recording_usage(content_id, app_db.usage):
+        return llm.judge(text, language) or rules
+
+
 @dg.asset_check(
     asset=content_analysis,
     partitions_def=content_items,
     blocking=True,
     additional_ins={"source_item": dg.AssetIn("source_item")},
-    description="Blocked topics/words of the project, PII and profanity (ko/en).",
+    description="Blocked topics/words of the project, PII and profanity (ko/en), then the "
+    "LLM's safety judge when the provider has one.",
 )
 def safety_precheck(
     context: dg.AssetCheckExecutionContext,
     content_analysis: ContentAnalysis,
     source_item: SourceItem,
     app_db: AppDatabase,
+    llm: LLMResource,
 ) -> dg.AssetCheckResult:
     project = app_db.projects.of_content(source_item.id)
-    verdict = check_text(
-        f"{source_item.title}\n{source_item.text}",
-        blocked_terms=list(project.blocked_terms),
-        language=content_analysis.language,
-    )
+    text = f"{source_item.title}\n{source_item.text}"
+    language = content_analysis.language
+    rules = check_text(text, blocked_terms=list(project.blocked_terms), language=language)
+    verdict = judged(context, rules, text, language, llm, content_id=source_item.id, app_db=app_db)
     return dg.AssetCheckResult(
         passed=verdict.passed,
         severity=dg.AssetCheckSeverity.ERROR,

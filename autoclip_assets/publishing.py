@@ -5,7 +5,7 @@ from typing import Any
 
 import dagster as dg
 
-from autoclip_assets.analysis import verdict_metadata
+from autoclip_assets.analysis import judged, verdict_metadata
 from autoclip_assets.media import video
 from autoclip_assets.partitions import content_items
 from autoclip_assets.retries import RETRY, provider_call
@@ -22,6 +22,7 @@ from autoclip_core.schemas import (
     TopicSelection,
 )
 from resources.app_database import AppDatabase
+from resources.llm.base import LLMResource
 from resources.publisher.base import PublisherResource, PublishRequest
 from resources.renderer.base import RendererResource
 from resources.storage.base import StorageResource
@@ -91,7 +92,8 @@ def audit_video(
     blocking=True,
     additional_ins={"narration": dg.AssetIn("narration"), "script": dg.AssetIn("script")},
     description="Probe of the render (duration, streams, resolution, loudness, captions) "
-    "and the script re-checked by the safety rules.",
+    "and the script re-checked by the safety rules, then by the LLM's safety judge when the "
+    "provider has one.",
 )
 def safety_postcheck(
     context: dg.AssetCheckExecutionContext,
@@ -100,13 +102,15 @@ def safety_postcheck(
     script: Script,
     storage: StorageResource,
     app_db: AppDatabase,
+    llm: LLMResource,
     renderer: RendererResource,
 ) -> dg.AssetCheckResult:
     with provider_call(context):
         findings, metadata = audit_video(
             video, narration, storage, local_render=renderer.renders_locally
         )
-    project = app_db.projects.of_content(context.run.tags[PARTITION_TAG])
+    content_id = context.run.tags[PARTITION_TAG]
+    project = app_db.projects.of_content(content_id)
     script_text = "\n".join(
         [
             script.title,
@@ -118,6 +122,16 @@ def safety_postcheck(
     script_verdict = check_text(
         script_text, blocked_terms=list(project.blocked_terms), language=script.language
     )
+    if not findings:
+        script_verdict = judged(
+            context,
+            script_verdict,
+            script_text,
+            script.language,
+            llm,
+            content_id=content_id,
+            app_db=app_db,
+        )
     verdict = SafetyVerdict(
         passed=not findings and script_verdict.passed,
         findings=[*findings, *script_verdict.findings],

@@ -7,6 +7,7 @@ from autoclip_assets.retries import RETRY, provider_call
 from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSelection
 from resources.app_database import AppDatabase
 from resources.llm.base import LLMResource
+from resources.vendors.usage import VendorCalls, recording_usage
 
 
 def spoken_words(script: Script) -> int:
@@ -25,10 +26,11 @@ def script(
     """Title, hook, 3–6 scenes, call to action, hashtags and description — or, once a person
     edited the item's script, that script as it is."""
     edited = app_db.content.script_override(context.partition_key)
+    calls = VendorCalls()
     if edited is not None:
         result = edited
     else:
-        with provider_call(context):
+        with provider_call(context), recording_usage(context.partition_key, app_db.usage) as calls:
             written = llm.write_script(source_item, content_analysis, topic_selection)
         result = Script.model_validate(written.model_dump())
     app_db.content.record_script(context.partition_key, result)
@@ -50,6 +52,7 @@ def script(
                     + [f"**CTA:** {result.call_to_action}"]
                 )
             ),
+            **calls.metadata(),
         }
     )
     return result

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     pexels_base_url: str = "https://api.pexels.com"
     pixabay_base_url: str = "https://pixabay.com"
     creatomate_base_url: str = "https://api.creatomate.com"
+    gemini_analysis_model: str = Field(
+        default="gemini-2.5-flash-lite", description="Cheap tier: analysis and the safety judge."
+    )
+    gemini_script_model: str = Field(default="gemini-2.5-flash", description="Quality tier.")
     vendor_timeout_seconds: float = Field(
         default=30.0, gt=0, le=600, description="Per HTTP request to a vendor."
     )

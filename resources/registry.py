@@ -15,6 +15,7 @@ import dagster as dg
 
 from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
+from resources.llm.gemini import GeminiLLM
 from resources.llm.local import LocalLLM
 from resources.publisher.local import LocalChannelPublisher
 from resources.renderer.creatomate import CreatomateRenderer
@@ -31,7 +32,14 @@ from resources.visuals.local import LocalVisuals
 Factory = Callable[[Settings], dg.ConfigurableResource]
 
 PROVIDERS: dict[str, dict[str, Factory]] = {
-    "llm": {"local": lambda s: LocalLLM()},
+    "llm": {
+        "local": lambda s: LocalLLM(),
+        "gemini": lambda s: GeminiLLM(
+            **vendor_config(s, "gemini"),
+            analysis_model=s.gemini_analysis_model,
+            script_model=s.gemini_script_model,
+        ),
+    },
     "tts": {
         "espeak": lambda s: EspeakTTS(),
         "elevenlabs": lambda s: ElevenLabsTTS(**vendor_config(s, "elevenlabs")),

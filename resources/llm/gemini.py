@@ -157,7 +157,7 @@ def script_ask(item: SourceItem, analysis: ContentAnalysis) -> Ask:
 def judge_ask(text: str, language: Language) -> Ask:
     p = prompt(JUDGE_PROMPT)
     system = Template(p.text).substitute(language_name=LANGUAGE_NAMES[language])
-    return Ask(p, system, text, JudgeAnswer)
+    return Ask(p, system, text[:MAX_ARTICLE_CHARS], JudgeAnswer)
 
 
 def retry_text(error: str) -> str:
@@ -192,9 +192,7 @@ def check_language(script: Script, language: Language) -> None:
         raise ValueError("the narration is not written in English")
 
 
-def analysis_from(
-    item: SourceItem, language: Language, answer: AnalysisAnswer
-) -> ContentAnalysis:
+def analysis_from(item: SourceItem, language: Language, answer: AnalysisAnswer) -> ContentAnalysis:
     return ContentAnalysis(
         language=language,
         word_count=len(item.text.split()),
@@ -256,10 +254,8 @@ class GeminiLLM(LLMResource, VendorResource):
 
     vendor: ClassVar[str] = PROVIDER
 
-    analysis_model: str = Field(
-        default="gemini-2.5-flash-lite", description="Cheap tier: analysis and the safety judge."
-    )
-    script_model: str = Field(default="gemini-2.5-flash", description="Quality tier: scripts.")
+    analysis_model: str = Field(description="Cheap tier: analysis and the safety judge.")
+    script_model: str = Field(description="Quality tier: scripts.")
     temperature: float = Field(default=0.4, ge=0, le=2)
 
     _client: genai.Client | None = PrivateAttr(default=None)

@@ -104,6 +104,10 @@ class LocalLLM(LLMResource):
             language=language,
         )
 
+    def judge(self, text: str, language: Language) -> None:
+        """No model to ask: the safety rules decide alone."""
+        return None
+
 
 # --- hook -------------------------------------------------------------------------------
 

@@ -13,10 +13,20 @@ import pytest
 from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSelection
 from resources.errors import LLMError
 from resources.llm.gemini import GeminiLLM
+from resources.vendors.prices import cost_usd
+from resources.vendors.usage import recording_usage
 from tests.core.nlp.articles import EN_ARTICLE, EN_TITLE, KO_ARTICLE, KO_TITLE
 from tests.fakes.faults import malformed_json, rate_limited, reset, stall
-from tests.fakes.gemini import FakeGemini, error_reply
-from tests.fakes.net import forbid_outside_connections, running_server
+from tests.fakes.gemini import (
+    ANALYSIS,
+    EN_SCRIPT,
+    KO_SCRIPT,
+    FakeGemini,
+    error_reply,
+    prompt_text,
+    running_gemini,
+    tokens,
+)
 from tests.fakes.server import Reply, Request
 
 KEY = "test-gemini-key-0123456789"
@@ -24,69 +34,22 @@ CHEAP, QUALITY = "gemini-test-lite", "gemini-test-pro"
 SELECTION = TopicSelection(selected=True, score=0.9, reason="test")
 QUOTA_EXCEEDED = error_reply(429, "RESOURCE_EXHAUSTED", "Quota exceeded.").body
 
-EN_SCRIPT = {
-    "title": "Seoul subway fares rise",
-    "hook": "Seoul's subway just got more expensive.",
-    "scenes": [
-        {"narration": "The fare rises by 150 won in October.", "on_screen_text": "+150 won",
-         "visual_query": "seoul subway"},
-        {"narration": "Seoul Metro lost 1.2 trillion won last year.", "on_screen_text": "Deficit",
-         "visual_query": "train station"},
-        {"narration": "Commuter groups say it hurts low-income workers.",
-         "on_screen_text": "Criticism", "visual_query": "commuters"},
-    ],
-    "call_to_action": "Follow for more.",
-    "hashtags": ["#Seoul", "#Subway", "#Fares"],
-    "description": "Seoul raises subway fares.\nhttps://news.example.com/fares",
-    "language": "en",
-}
-KO_SCRIPT = {
-    "title": "서울 지하철 요금 인상",
-    "hook": "서울 지하철 요금이 8년 만에 오릅니다.",
-    "scenes": [
-        {"narration": "기본요금이 10월부터 150원 오릅니다.", "on_screen_text": "150원 인상",
-         "visual_query": "서울 지하철"},
-        {"narration": "서울교통공사는 지난해 1조 2천억 원 적자를 냈습니다.",
-         "on_screen_text": "적자", "visual_query": "지하철역"},
-        {"narration": "시민단체는 저소득층 부담을 우려합니다.", "on_screen_text": "반발",
-         "visual_query": "출퇴근"},
-    ],
-    "call_to_action": "더 많은 소식을 보려면 팔로우하세요.",
-    "hashtags": ["#서울", "#지하철", "#요금"],
-    "description": "서울시가 지하철 요금을 올립니다.\nhttps://news.example.com/fares",
-    "language": "ko",
-}
-ANALYSIS = {
-    "summary": ["Seoul will raise subway fares.", "Seoul Metro lost money."],
-    "keywords": ["subway fares", "Seoul Metro"],
-    "topic": "Transport",
-}
-
-
-def model_answer(model: str, body: dict[str, Any]) -> str:
-    """A well-behaved model: the schema's kind of answer, in the language asked for."""
-    schema = body["generationConfig"]["responseSchema"]
-    system = body["systemInstruction"]["parts"][0]["text"]
-    korean = "Korean" in system
-    if "scenes" in schema["properties"]:
-        return json.dumps(KO_SCRIPT if korean else EN_SCRIPT, ensure_ascii=False)
-    if "safe" in schema["properties"]:
-        return json.dumps({"safe": True, "categories": [], "reason": "news"})
-    return json.dumps(ANALYSIS)
-
 
 def item(title: str = EN_TITLE, text: str = EN_ARTICLE) -> SourceItem:
     return SourceItem(
-        id="item-1", project="demo", source="feeds/news.xml",
-        url="https://news.example.com/fares", title=title, text=text,
+        id="item-1",
+        project="demo",
+        source="feeds/news.xml",
+        url="https://news.example.com/fares",
+        title=title,
+        text=text,
     )
 
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
-    forbid_outside_connections(monkeypatch)
-    with running_server() as server:
-        yield FakeGemini(server, api_key=KEY, models=[CHEAP, QUALITY], answer=model_answer)
+    with running_gemini(monkeypatch, api_key=KEY, models=[CHEAP, QUALITY]) as gemini:
+        yield gemini
 
 
 @pytest.fixture
@@ -116,8 +79,12 @@ def llm(fake: FakeGemini, tmp_path: Path, sleeps: list[float]) -> GeminiLLM:
 
 def analysis(language: str = "en") -> ContentAnalysis:
     return ContentAnalysis(
-        language=language, word_count=100, sentences=["One.", "Two.", "Three."],
-        summary=["One.", "Two.", "Three."], keywords=["subway"], topic="Transport",
+        language=language,
+        word_count=100,
+        sentences=["One.", "Two.", "Three."],
+        summary=["One.", "Two.", "Three."],
+        keywords=["subway"],
+        topic="Transport",
     )
 
 
@@ -350,3 +317,21 @@ def test_the_judge_passes_safe_text(llm: GeminiLLM) -> None:
     verdict = llm.judge("서울 지하철 요금이 오릅니다.", "ko")
     assert verdict is not None
     assert verdict.passed
+
+
+def test_each_call_reports_its_tokens_and_cost(
+    fake: FakeGemini, llm: GeminiLLM, tmp_path: Path, sleeps: list[float]
+) -> None:
+    with recording_usage(None, None) as calls:
+        llm.write_script(item(), analysis(), SELECTION)
+    [usage] = calls.usages
+    (_, body) = fake.calls[0]
+    assert (usage.provider, usage.model) == ("gemini", QUALITY)
+    assert usage.units == {
+        "input_tokens": float(tokens(prompt_text(body))),
+        "output_tokens": float(tokens(json.dumps(EN_SCRIPT))),
+    }
+    assert usage.cost_usd == cost_usd("gemini", QUALITY, usage.units) > 0
+    with recording_usage(None, None) as rerun:
+        make_llm(fake, tmp_path / "cache", sleeps).write_script(item(), analysis(), SELECTION)
+    assert (rerun.usages, rerun.cache_hits) == ([], {"gemini": 1})
