@@ -19,7 +19,8 @@ What the docs say and this fake does:
 
 The "render" is a real mp4 made by the bundled ffmpeg (a test pattern with a tone) at the
 script's size, frame rate and duration, so probes and the safety post-check can read it.
-``before`` handlers run ahead of the routes (fault injection: 429, 503, stalls …).
+Faults (``tests.fakes.faults``: 429, 503, stalls, resets, malformed JSON) are injected with
+``fail_creates`` and ``fail_polls``.
 """
 
 from __future__ import annotations
@@ -30,20 +31,17 @@ import tempfile
 import threading
 import urllib.request
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from autoclip_core.render.ffmpeg_binary import ffmpeg_exe
-from tests.fakes.server import FakeServer, Handler, Reply, Request
+from tests.fakes.faults import with_faults
+from tests.fakes.server import FakeServer, Reply, Request
 
 API_KEY = "test-creatomate-key"
 DEFAULT_DURATION = 6.0
-
-Fault = Callable[[Request], Reply | None]
-"""Asked before a route answers: a ``Reply`` answers instead, ``None`` lets the route answer."""
 
 
 def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Reply:
@@ -117,28 +115,26 @@ class FakeCreatomate:
     api_key: str = API_KEY
     polls_per_state: int = 1
     credits: int = 100
-    before: list[Fault] = field(default_factory=list)
     renders: dict[str, FakeRender] = field(default_factory=dict)
     downloads: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _poll_faults: list[Reply] = field(default_factory=list)
     _videos: dict[tuple[int, int, float, float], bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.server.route("/v2/renders", self._guarded(self._create))
+        self.server.route("/v2/renders", self._create)
 
     @property
     def base_url(self) -> str:
         return self.server.base
 
-    def _guarded(self, handler: Handler) -> Handler:
-        def handle(request: Request) -> Reply:
-            for fault in list(self.before):
-                reply = fault(request)
-                if reply is not None:
-                    return reply
-            return handler(request)
+    def fail_creates(self, *faults: Reply) -> None:
+        """The next ``POST /v2/renders`` are answered by ``faults``, one each, in order."""
+        self.server.route("/v2/renders", with_faults(self._create, faults))
 
-        return handle
+    def fail_polls(self, *faults: Reply) -> None:
+        """The first status reads of the next render are answered by ``faults``."""
+        self._poll_faults = list(faults)
 
     def _authorised(self, request: Request) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.api_key}"
@@ -169,7 +165,8 @@ class FakeCreatomate:
                 render.states[-1] = "failed"
                 render.error_message = f"The source '{unreachable[0]}' could not be loaded."
             self.renders[render_id] = render
-        self.server.route(f"/v2/renders/{render_id}", self._guarded(self._status))
+        self.server.route(f"/v2/renders/{render_id}", with_faults(self._status, self._poll_faults))
+        self._poll_faults = []
         self.server.route(f"/renders/{render_id}.{self._format(render)}", self._file)
         return json_reply(202, self._object(render, "planned"))
 

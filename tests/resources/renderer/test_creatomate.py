@@ -33,9 +33,10 @@ from resources.storage.filesystem import FilesystemStorage
 from resources.vendors.cache import AnswerCache
 from resources.vendors.http import RetryPolicy, VendorClient
 from resources.vendors.usage import recording_usage
-from tests.fakes.creatomate import API_KEY, FakeCreatomate, json_reply, make_mp4
+from tests.fakes.creatomate import API_KEY, FakeCreatomate, make_mp4
+from tests.fakes.faults import malformed_json, rate_limited, reset, stall, unavailable
 from tests.fakes.net import forbid_outside_connections, running_server
-from tests.fakes.server import Reply, Request
+from tests.fakes.server import Reply
 
 
 @pytest.fixture
@@ -232,23 +233,10 @@ def test_a_request_creatomate_cannot_read_fails_at_once(
     assert caught.value.retryable is False
 
 
-def once(reply: Reply, method: str = "POST") -> Any:
-    """A fault answering the first ``method`` request with ``reply``, then letting all pass."""
-    fired: list[bool] = []
-
-    def fault(request: Request) -> Reply | None:
-        if request.method == method and not fired:
-            fired.append(True)
-            return reply
-        return None
-
-    return fault
-
-
 def test_a_rate_limit_is_waited_out_as_creatomate_asks(
     fake: FakeCreatomate, tmp_path: Path
 ) -> None:
-    fake.before.append(once(json_reply(429, {"hint": "Too many requests."}, {"Retry-After": "3"})))
+    fake.fail_creates(rate_limited(3, body=b'{"hint": "Too many requests."}'))
     sleeps = Sleeps()
     engine_for(fake, http_sleep=sleeps).render(job_in(tmp_path, script_for(fake), snapshot=False))
     assert len(fake.server.hits("/v2/renders")) == 2
@@ -257,29 +245,50 @@ def test_a_rate_limit_is_waited_out_as_creatomate_asks(
     assert sleeps[0] >= 3
 
 
+def test_a_long_retry_after_is_left_to_the_runs_retry(fake: FakeCreatomate, tmp_path: Path) -> None:
+    fake.fail_creates(rate_limited(60, body=b'{"hint": "Too many requests."}'))
+    with pytest.raises(RendererError, match="HTTP 429: rate limited") as caught:
+        engine_for(fake).render(job_in(tmp_path, script_for(fake)))
+    assert caught.value.retryable is True
+    assert caught.value.retry_after == 60
+    assert len(fake.server.hits("/v2/renders")) == 1
+
+
 @pytest.mark.parametrize(
-    ("fault", "method"),
+    ("create_faults", "poll_faults"),
     [
-        (json_reply(503, {"hint": "Service unavailable."}), "POST"),
-        (Reply(body=b"{not json", headers={"Content-Type": "application/json"}), "GET"),
-        (json_reply(502, {"hint": "Bad gateway."}), "GET"),
+        ([unavailable(503)], []),
+        ([reset()], []),
+        ([stall(1.0)], []),
+        ([], [malformed_json()]),
+        ([], [unavailable(502), reset()]),
     ],
 )
 def test_passing_faults_are_retried(
-    fake: FakeCreatomate, tmp_path: Path, fault: Reply, method: str
+    fake: FakeCreatomate,
+    tmp_path: Path,
+    create_faults: list[Reply],
+    poll_faults: list[Reply],
 ) -> None:
-    fake.before.append(once(fault, method))
-    stats = engine_for(fake).render(job_in(tmp_path, script_for(fake), snapshot=False))
+    fake.fail_creates(*create_faults)
+    fake.fail_polls(*poll_faults)
+    stats = engine_for(fake, http_timeout=0.5).render(
+        job_in(tmp_path, script_for(fake), snapshot=False)
+    )
     assert stats.size_bytes > 0
+    assert len(fake.server.hits("/v2/renders")) == 1 + len(create_faults)
     assert len(fake.renders) == 1
 
 
-def test_a_stalled_answer_times_out_and_is_retried(fake: FakeCreatomate, tmp_path: Path) -> None:
-    fake.before.append(once(Reply(delay=1.0, status=200)))
-    engine = engine_for(fake, http_timeout=0.3)
-    engine.render(job_in(tmp_path, script_for(fake), snapshot=False))
-    assert len(fake.server.hits("/v2/renders")) == 2
-    assert len(fake.renders) == 1
+def test_faults_that_outlast_the_retries_fail_the_call_as_retryable(
+    fake: FakeCreatomate, tmp_path: Path
+) -> None:
+    fake.fail_creates(unavailable(503), unavailable(503), unavailable(503))
+    with pytest.raises(RendererError, match="HTTP 503") as caught:
+        engine_for(fake).render(job_in(tmp_path, script_for(fake)))
+    assert caught.value.retryable is True
+    assert len(fake.server.hits("/v2/renders")) == 3
+    assert fake.renders == {}
 
 
 def test_the_download_goes_through_the_fetch_guard(
