@@ -38,6 +38,7 @@ from resources.app_database import AppDatabase
 from resources.renderer.base import RendererResource
 from resources.storage.base import StorageResource, content_key, fingerprint
 from resources.tts.base import SpeechClip, TTSResource
+from resources.vendors.usage import recording_usage
 from resources.visuals.base import SceneCard, VisualsResource
 
 CAPTION_CHARS: dict[Language, int] = {"en": 30, "ko": 16}
@@ -78,13 +79,17 @@ def wav_duration(path: Path) -> float:
 
 @dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media", pool="tts")
 def narration(
-    context: dg.AssetExecutionContext, script: Script, tts: TTSResource, storage: StorageResource
+    context: dg.AssetExecutionContext,
+    script: Script,
+    tts: TTSResource,
+    storage: StorageResource,
+    app_db: AppDatabase,
 ) -> Narration:
     """Speech for the hook, every scene and the call to action, with caption timings."""
     segments: list[NarrationSegment] = []
     reused = 0
     cursor = 0.0
-    with provider_call(context):
+    with provider_call(context), recording_usage(context.partition_key, app_db.usage) as calls:
         for part in script.spoken_parts():
             key, clip, cached = speak_part(part, script.language, tts, storage)
             reused += cached
@@ -129,6 +134,7 @@ def narration(
             "caption_cues": len(result.cues),
             "reused_from_storage": reused,
             "size_bytes": storage.size(full_key),
+            **calls.metadata(),
         }
     )
     return result
@@ -314,7 +320,7 @@ def video(
 ) -> RenderedVideo:
     """The H.264/AAC mp4: the project's template filled with this item's media and text."""
     template = app_db.templates.source_for_content(context.partition_key, topic_selection.template)
-    with provider_call(context):
+    with provider_call(context), recording_usage(context.partition_key, app_db.usage) as calls:
         render = render_script(template, script, narration, scene_images, storage)
         digest = fingerprint(
             "video",
@@ -372,6 +378,7 @@ def video(
             "realtime_factor": round(result.duration / max(render_seconds, 1e-6), 2),
             "reused_from_storage": cached,
             "preview": dg.MetadataValue.md(thumbnail_markdown(storage.local_path(thumb_key))),
+            **calls.metadata(),
         }
     )
     return result

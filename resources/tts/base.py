@@ -36,3 +36,10 @@ def spoken_phrases(phrases: list[str]) -> list[str]:
     if not spoken:
         raise TTSError("nothing to synthesise: every phrase is empty")
     return spoken
+
+
+def for_language(language: Language, values: dict[str, str], what: str) -> str:
+    """``values[language]``; an error naming ``what`` when the language has none."""
+    if language not in values:
+        raise TTSError(f"no {what} for language {language!r}")
+    return values[language]

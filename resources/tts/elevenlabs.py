@@ -25,7 +25,7 @@ from pydantic import Field
 
 from autoclip_core.schemas import CaptionCue, Language
 from resources.errors import TTSError
-from resources.tts.base import SpeechClip, TTSResource, spoken_phrases
+from resources.tts.base import SpeechClip, TTSResource, for_language, spoken_phrases
 from resources.tts.paid import paid_answer
 from resources.tts.pcm import from_s16le, write_wav
 from resources.vendors.base import VendorResource
@@ -61,10 +61,14 @@ class ElevenLabsTTS(TTSResource, VendorResource):
     )
 
     def voice_for(self, language: Language) -> str:
-        return _per_language(language, {"en": self.voice_en, "ko": self.voice_ko})
+        return for_language(
+            language, {"en": self.voice_en, "ko": self.voice_ko}, "ElevenLabs voice"
+        )
 
     def model_for(self, language: Language) -> str:
-        return _per_language(language, {"en": self.model_en, "ko": self.model_ko})
+        return for_language(
+            language, {"en": self.model_en, "ko": self.model_ko}, "ElevenLabs model"
+        )
 
     def synthesize(self, phrases: list[str], language: Language, out_wav: Path) -> SpeechClip:
         spoken = spoken_phrases(phrases)
@@ -121,12 +125,6 @@ class ElevenLabsTTS(TTSResource, VendorResource):
                     f"{PROVIDER}: connection failed ({type(error).__name__})", retryable=True
                 ) from None
         return json.dumps(response.model_dump(by_alias=True, exclude_none=True)).encode()
-
-
-def _per_language(language: Language, values: dict[str, str]) -> str:
-    if language not in values:
-        raise TTSError(f"no ElevenLabs voice or model for language {language!r}")
-    return values[language]
 
 
 def request_body(text: str, model: str, language: Language) -> dict[str, Any]:

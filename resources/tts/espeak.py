@@ -33,7 +33,7 @@ from pydantic import Field
 from autoclip_core.nlp.speech import SPEAKING_RATES
 from autoclip_core.schemas import Language
 from resources.errors import TTSError
-from resources.tts.base import SpeechClip, TTSResource, spoken_phrases
+from resources.tts.base import SpeechClip, TTSResource, for_language, spoken_phrases
 from resources.tts.pcm import Gaps, audible_part, lay_out, write_wav
 
 # Constants from espeak-ng's speak_lib.h.
@@ -87,10 +87,7 @@ class EspeakTTS(TTSResource):
     )
 
     def voice_for(self, language: Language) -> str:
-        voices = {"en": self.voice_en, "ko": self.voice_ko}
-        if language not in voices:
-            raise TTSError(f"no eSpeak voice for language {language!r}")
-        return voices[language]
+        return for_language(language, {"en": self.voice_en, "ko": self.voice_ko}, "eSpeak voice")
 
     def synthesize(self, phrases: list[str], language: Language, out_wav: Path) -> SpeechClip:
         voice = self.voice_for(language)

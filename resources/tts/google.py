@@ -17,6 +17,7 @@ from pydantic import Field
 
 from autoclip_core.schemas import Language
 from resources.errors import TTSError
+from resources.tts.base import for_language
 from resources.tts.paid import paid_answer
 from resources.tts.pcm import read_wav_bytes
 from resources.tts.phrasewise import PhrasewiseTTS
@@ -40,10 +41,7 @@ class GoogleTTS(PhrasewiseTTS, VendorResource):
     sample_rate: int = Field(default=24_000, ge=8_000, le=48_000)
 
     def voice_for(self, language: Language) -> str:
-        voices = {"en": self.voice_en, "ko": self.voice_ko}
-        if language not in voices:
-            raise TTSError(f"no Google voice for language {language!r}")
-        return voices[language]
+        return for_language(language, {"en": self.voice_en, "ko": self.voice_ko}, "Google voice")
 
     def speak(self, phrase: str, language: Language) -> tuple[array.array[int], int]:
         voice = self.voice_for(language)

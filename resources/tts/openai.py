@@ -15,6 +15,7 @@ from pydantic import Field
 
 from autoclip_core.schemas import Language
 from resources.errors import TTSError
+from resources.tts.base import for_language
 from resources.tts.paid import paid_answer
 from resources.tts.pcm import from_s16le
 from resources.tts.phrasewise import PhrasewiseTTS
@@ -40,10 +41,7 @@ class OpenAITTS(PhrasewiseTTS, VendorResource):
     )
 
     def voice_for(self, language: Language) -> str:
-        voices = {"en": self.voice_en, "ko": self.voice_ko}
-        if language not in voices:
-            raise TTSError(f"no OpenAI voice for language {language!r}")
-        return voices[language]
+        return for_language(language, {"en": self.voice_en, "ko": self.voice_ko}, "OpenAI voice")
 
     def speak(self, phrase: str, language: Language) -> tuple[array.array[int], int]:
         body = request_body(phrase, self.model, self.voice_for(language))

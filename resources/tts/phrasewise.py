@@ -38,6 +38,9 @@ class PhrasewiseTTS(TTSResource):
         description="Samples at or below this magnitude count as silence when trimming.",
     )
 
+    def gaps(self) -> Gaps:
+        return Gaps(self.edge_pad_s, self.phrase_gap_s, self.sentence_gap_s)
+
     @abstractmethod
     def speak(self, phrase: str, language: Language) -> tuple[array.array[int], int]:
         """One phrase's samples (silence around it included) and their sample rate."""
@@ -53,7 +56,6 @@ class PhrasewiseTTS(TTSResource):
                 raise TTSError(f"{speaker} answered {rate} Hz after {sample_rate} Hz")
             sample_rate = rate
             speech.append(audible_part(samples, rate, self.silence_threshold, phrase, speaker))
-        gaps = Gaps(self.edge_pad_s, self.phrase_gap_s, self.sentence_gap_s)
-        audio, cues = lay_out(spoken, speech, sample_rate, gaps)
+        audio, cues = lay_out(spoken, speech, sample_rate, self.gaps())
         write_wav(out_wav, audio, sample_rate)
         return SpeechClip(duration=len(audio) / sample_rate, sample_rate=sample_rate, cues=cues)

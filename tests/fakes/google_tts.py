@@ -14,7 +14,7 @@ import base64
 import json
 from typing import Any
 
-from tests.fakes.gemini import error_reply
+from tests.fakes.gemini import error_reply, key_refusal
 from tests.fakes.server import FakeServer, Reply, Request
 from tests.fakes.speech import speech_samples, wav_bytes
 
@@ -36,22 +36,9 @@ class FakeGoogleTTS:
         return self.server.hits(SYNTHESIZE_PATH)
 
     def synthesize(self, request: Request) -> Reply:
-        key = request.headers.get("x-goog-api-key") or request.query.get("key")
-        if not key:
-            return error_reply(
-                403,
-                "PERMISSION_DENIED",
-                "Method doesn't allow unregistered callers (callers without established "
-                "identity). Please use API Key or other form of API consumer identity to call "
-                "this API.",
-            )
-        if key != self.api_key:
-            return error_reply(
-                400,
-                "INVALID_ARGUMENT",
-                "API key not valid. Please pass a valid API key.",
-                reason="API_KEY_INVALID",
-            )
+        refused = key_refusal(request, self.api_key)
+        if refused is not None:
+            return refused
         try:
             body = json.loads(request.body)
             text = body["input"]["text"]

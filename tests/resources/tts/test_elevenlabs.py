@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-import wave
 from pathlib import Path
 
 import pytest
@@ -13,9 +11,15 @@ from resources.errors import TTSError
 from resources.tts.elevenlabs import ElevenLabsTTS, cues_from_alignment, error_message
 from resources.vendors.usage import recording_usage
 from tests.fakes.elevenlabs import FakeElevenLabs, alignment
-from tests.fakes.faults import malformed_json, rate_limited, reset, stall, unavailable, with_faults
-from tests.fakes.server import FakeServer
+from tests.fakes.faults import malformed_json, reset, stall, unavailable, with_faults
+from tests.fakes.server import FakeServer, Reply
 from tests.fakes.speech import CHAR_S, LEAD_S
+from tests.resources.tts.vendor_checks import (
+    assert_broken_answer_is_not_cached,
+    assert_mono_16_bit,
+    assert_waits_for_retry_after,
+    configured,
+)
 
 KEY = "el-test-key-0123456789"
 VOICE = "voice-en"
@@ -30,16 +34,8 @@ def vendor(fake_server: FakeServer) -> FakeElevenLabs:
 
 
 def tts(server: FakeServer, cache: Path, **overrides: object) -> ElevenLabsTTS:
-    config: dict[str, object] = {
-        "api_key": KEY,
-        "base_url": server.base,
-        "cache_dir": str(cache),
-        "voice_en": VOICE,
-        "voice_ko": VOICE_KO,
-        "timeout_s": 2.0,
-        **overrides,
-    }
-    return ElevenLabsTTS(**config)  # type: ignore[arg-type]
+    config = {"voice_en": VOICE, "voice_ko": VOICE_KO, "timeout_s": 2.0, **overrides}
+    return configured(ElevenLabsTTS, server, cache, config.pop("api_key", KEY), **config)  # type: ignore[arg-type]
 
 
 def faulty(server: FakeServer, vendor: FakeElevenLabs, *faults: object) -> None:
@@ -99,10 +95,7 @@ def test_cues_follow_the_character_alignment_and_the_wav_is_mono_16_bit(
     assert clip.cues[0].end == pytest.approx(LEAD_S + len(first) * CHAR_S)
     assert clip.cues[1].start == pytest.approx(LEAD_S + (len(first) + 1) * CHAR_S)
     assert clip.cues[1].end == pytest.approx(LEAD_S + (len(first) + 1 + len(second)) * CHAR_S)
-    with wave.open(str(out), "rb") as wav:
-        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 24_000)
-        assert wav.getnframes() / 24_000 == pytest.approx(clip.duration)
-    assert clip.sample_rate == 24_000
+    assert_mono_16_bit(out, 24_000, clip.duration)
 
 
 def test_rerun_is_answered_from_the_cache_with_no_call_and_no_cost(
@@ -129,17 +122,13 @@ def test_rerun_is_answered_from_the_cache_with_no_call_and_no_cost(
 
 
 def test_429_is_retried_after_its_retry_after(
-    vendor: FakeElevenLabs,
-    fake_server: FakeServer,
-    tmp_path: Path,
+    vendor: FakeElevenLabs, fake_server: FakeServer, tmp_path: Path
 ) -> None:
-    faulty(fake_server, vendor, rate_limited(1))
-    began = time.monotonic()
-    clip = tts(fake_server, tmp_path).synthesize(ENGLISH, "en", tmp_path / "out.wav")
-
-    assert time.monotonic() - began >= 1.0
-    assert len(vendor.requests()) == 2
-    assert len(clip.cues) == 2
+    assert_waits_for_retry_after(
+        lambda fault: faulty(fake_server, vendor, fault),
+        lambda: tts(fake_server, tmp_path).synthesize(ENGLISH, "en", tmp_path / "out.wav"),
+        vendor.requests,
+    )
 
 
 @pytest.mark.parametrize(
@@ -246,16 +235,13 @@ def test_error_messages_of_both_documented_shapes() -> None:
 
 
 def test_an_answer_without_alignment_fails_and_is_not_cached(
-    vendor: FakeElevenLabs,
-    fake_server: FakeServer,
-    tmp_path: Path,
+    vendor: FakeElevenLabs, fake_server: FakeServer, tmp_path: Path
 ) -> None:
-    from tests.fakes.server import Reply
-
-    faulty(fake_server, vendor, Reply(body=b'{"audio_base64": ""}'))
     provider = tts(fake_server, tmp_path / "cache")
-    with pytest.raises(TTSError, match="no alignment"):
-        provider.synthesize(ENGLISH, "en", tmp_path / "out.wav")
-    provider.synthesize(ENGLISH, "en", tmp_path / "out.wav")
-
-    assert len(vendor.requests()) == 2
+    assert_broken_answer_is_not_cached(
+        lambda fault: faulty(fake_server, vendor, fault),
+        Reply(body=b'{"audio_base64": ""}'),
+        lambda: provider.synthesize(ENGLISH, "en", tmp_path / "out.wav"),
+        vendor.requests,
+        "no alignment",
+    )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-import wave
 from pathlib import Path
 
 import pytest
@@ -12,16 +10,21 @@ import pytest
 from resources.errors import TTSError
 from resources.tts.google import GoogleTTS, price_tier
 from resources.vendors.usage import recording_usage
-from tests.fakes.faults import malformed_json, rate_limited, reset, unavailable, with_faults
+from tests.fakes.faults import malformed_json, reset, unavailable, with_faults
 from tests.fakes.google_tts import SYNTHESIZE_PATH, FakeGoogleTTS
 from tests.fakes.server import FakeServer, Reply
-from tests.fakes.speech import speech_seconds
+from tests.resources.tts.vendor_checks import (
+    assert_broken_answer_is_not_cached,
+    assert_cues_span_each_phrase,
+    assert_mono_16_bit,
+    assert_waits_for_retry_after,
+    configured,
+)
 
 KEY = "AIza-test-google-0123456789"
 VOICES = {"en-US-Neural2-F": "en-US", "ko-KR-Neural2-A": "ko-KR", "en-US-Standard-C": "en-US"}
 ENGLISH = ["Smart farms are spreading fast,", "across the whole country."]
 KOREAN = ["인공지능이 농업을", "바꾸고 있습니다."]
-EDGE_TOLERANCE_S = 0.001
 
 
 @pytest.fixture
@@ -30,18 +33,11 @@ def vendor(fake_server: FakeServer) -> FakeGoogleTTS:
 
 
 def tts(server: FakeServer, cache: Path, **overrides: object) -> GoogleTTS:
-    config: dict[str, object] = {
-        "api_key": KEY,
-        "base_url": server.base,
-        "cache_dir": str(cache),
-        "timeout_s": 1.0,
-        **overrides,
-    }
-    return GoogleTTS(**config)  # type: ignore[arg-type]
+    return configured(GoogleTTS, server, cache, overrides.pop("api_key", KEY), **overrides)  # type: ignore[arg-type]
 
 
-def faulty(server: FakeServer, vendor: FakeGoogleTTS, *faults: Reply) -> None:
-    server.route(SYNTHESIZE_PATH, with_faults(vendor.synthesize, faults))
+def faulty(vendor: FakeGoogleTTS, *faults: Reply) -> None:
+    vendor.server.route(SYNTHESIZE_PATH, with_faults(vendor.synthesize, faults))
 
 
 def test_request_shape_key_in_header_not_url_and_linear16_body(
@@ -70,17 +66,12 @@ def test_each_cue_spans_exactly_its_phrase_speech(
     phrases: list[str],
     language: str,
 ) -> None:
-    out = tmp_path / "out.wav"
     provider = tts(fake_server, tmp_path, sample_rate=16_000)
-    clip = provider.synthesize(phrases, language, out)  # type: ignore[arg-type]
+    clip = provider.synthesize(phrases, language, tmp_path / "o.wav")  # type: ignore[arg-type]
 
     assert clip.sample_rate == 16_000
-    assert clip.cues[0].start == pytest.approx(provider.edge_pad_s, abs=EDGE_TOLERANCE_S)
-    for cue, phrase in zip(clip.cues, phrases, strict=True):
-        assert cue.text == phrase
-        assert cue.end - cue.start == pytest.approx(speech_seconds(phrase), abs=EDGE_TOLERANCE_S)
-    with wave.open(str(out), "rb") as wav:
-        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 16_000)
+    assert_cues_span_each_phrase(clip, phrases, provider)
+    assert_mono_16_bit(tmp_path / "o.wav", 16_000, clip.duration)
 
 
 def test_rerun_makes_no_call_and_usage_is_priced_by_voice_tier(
@@ -103,12 +94,11 @@ def test_rerun_makes_no_call_and_usage_is_priced_by_voice_tier(
 def test_429_waits_for_its_retry_after(
     vendor: FakeGoogleTTS, fake_server: FakeServer, tmp_path: Path
 ) -> None:
-    faulty(fake_server, vendor, rate_limited(1))
-    began = time.monotonic()
-    tts(fake_server, tmp_path).synthesize(ENGLISH[:1], "en", tmp_path / "o.wav")
-
-    assert time.monotonic() - began >= 1.0
-    assert len(vendor.requests()) == 2
+    assert_waits_for_retry_after(
+        lambda fault: faulty(vendor, fault),
+        lambda: tts(fake_server, tmp_path).synthesize(ENGLISH[:1], "en", tmp_path / "o.wav"),
+        vendor.requests,
+    )
 
 
 @pytest.mark.parametrize(
@@ -117,7 +107,7 @@ def test_429_waits_for_its_retry_after(
 def test_passing_faults_are_retried(
     vendor: FakeGoogleTTS, fake_server: FakeServer, tmp_path: Path, fault: Reply
 ) -> None:
-    faulty(fake_server, vendor, fault)
+    faulty(vendor, fault)
     tts(fake_server, tmp_path).synthesize(ENGLISH[:1], "en", tmp_path / "o.wav")
 
     assert len(vendor.requests()) == 2
@@ -152,13 +142,14 @@ def test_an_unknown_voice_is_refused_at_once(
 def test_audio_that_is_not_a_wav_fails_and_is_not_cached(
     vendor: FakeGoogleTTS, fake_server: FakeServer, tmp_path: Path
 ) -> None:
-    faulty(fake_server, vendor, Reply(body=b'{"audioContent": "bm90IGEgd2F2"}'))
     provider = tts(fake_server, tmp_path / "cache")
-    with pytest.raises(TTSError, match="not a readable WAV"):
-        provider.synthesize(ENGLISH[:1], "en", tmp_path / "o.wav")
-    provider.synthesize(ENGLISH[:1], "en", tmp_path / "o.wav")
-
-    assert len(vendor.requests()) == 2
+    assert_broken_answer_is_not_cached(
+        lambda fault: faulty(vendor, fault),
+        Reply(body=b'{"audioContent": "bm90IGEgd2F2"}'),
+        lambda: provider.synthesize(ENGLISH[:1], "en", tmp_path / "o.wav"),
+        vendor.requests,
+        "not a readable WAV",
+    )
 
 
 def test_price_tier_of_voice_names() -> None:

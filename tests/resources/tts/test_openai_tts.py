@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-import wave
 from pathlib import Path
 
 import pytest
@@ -12,16 +10,20 @@ import pytest
 from resources.errors import TTSError
 from resources.tts.openai import OpenAITTS
 from resources.vendors.usage import recording_usage
-from tests.fakes.faults import rate_limited, reset, stall, unavailable, with_faults
+from tests.fakes.faults import reset, stall, unavailable, with_faults
 from tests.fakes.openai import SPEECH_PATH, FakeOpenAI, error_reply
 from tests.fakes.server import FakeServer, Reply
-from tests.fakes.speech import speech_seconds
+from tests.resources.tts.vendor_checks import (
+    assert_broken_answer_is_not_cached,
+    assert_cues_span_each_phrase,
+    assert_mono_16_bit,
+    assert_waits_for_retry_after,
+    configured,
+)
 
 KEY = "sk-test-openai-0123456789"
 ENGLISH = ["Smart farms are spreading fast,", "across the whole country."]
 KOREAN = ["인공지능이 농업을", "바꾸고 있습니다."]
-# One sample at 24 kHz, plus the few the silence threshold cuts from a tone's edges.
-EDGE_TOLERANCE_S = 0.001
 
 
 @pytest.fixture
@@ -30,18 +32,11 @@ def vendor(fake_server: FakeServer) -> FakeOpenAI:
 
 
 def tts(server: FakeServer, cache: Path, **overrides: object) -> OpenAITTS:
-    config: dict[str, object] = {
-        "api_key": KEY,
-        "base_url": server.base,
-        "cache_dir": str(cache),
-        "timeout_s": 1.0,
-        **overrides,
-    }
-    return OpenAITTS(**config)  # type: ignore[arg-type]
+    return configured(OpenAITTS, server, cache, overrides.pop("api_key", KEY), **overrides)  # type: ignore[arg-type]
 
 
-def faulty(server: FakeServer, vendor: FakeOpenAI, *faults: Reply) -> None:
-    server.route(SPEECH_PATH, with_faults(vendor.speech, faults))
+def faulty(vendor: FakeOpenAI, *faults: Reply) -> None:
+    vendor.server.route(SPEECH_PATH, with_faults(vendor.speech, faults))
 
 
 def test_one_request_per_phrase_with_bearer_key_and_documented_body(
@@ -66,19 +61,11 @@ def test_each_cue_spans_exactly_its_phrase_speech(
     phrases: list[str],
     language: str,
 ) -> None:
-    out = tmp_path / "out.wav"
     provider = tts(fake_server, tmp_path)
-    clip = provider.synthesize(phrases, language, out)  # type: ignore[arg-type]
+    clip = provider.synthesize(phrases, language, tmp_path / "o.wav")  # type: ignore[arg-type]
 
-    assert [cue.text for cue in clip.cues] == phrases
-    assert clip.cues[0].start == pytest.approx(provider.edge_pad_s, abs=EDGE_TOLERANCE_S)
-    for cue, phrase in zip(clip.cues, phrases, strict=True):
-        assert cue.end - cue.start == pytest.approx(speech_seconds(phrase), abs=EDGE_TOLERANCE_S)
-    assert clip.cues[1].start - clip.cues[0].end == pytest.approx(provider.phrase_gap_s)
-    assert clip.duration - clip.cues[-1].end == pytest.approx(provider.edge_pad_s)
-    with wave.open(str(out), "rb") as wav:
-        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 24_000)
-        assert wav.getnframes() / 24_000 == pytest.approx(clip.duration)
+    assert_cues_span_each_phrase(clip, phrases, provider)
+    assert_mono_16_bit(tmp_path / "o.wav", 24_000, clip.duration)
 
 
 def test_rerun_makes_no_call_and_costs_nothing(
@@ -102,12 +89,11 @@ def test_rerun_makes_no_call_and_costs_nothing(
 def test_429_waits_for_its_retry_after(
     vendor: FakeOpenAI, fake_server: FakeServer, tmp_path: Path
 ) -> None:
-    faulty(fake_server, vendor, rate_limited(1))
-    began = time.monotonic()
-    tts(fake_server, tmp_path).synthesize(ENGLISH[:1], "en", tmp_path / "o.wav")
-
-    assert time.monotonic() - began >= 1.0
-    assert len(vendor.speech_requests()) == 2
+    assert_waits_for_retry_after(
+        lambda fault: faulty(vendor, fault),
+        lambda: tts(fake_server, tmp_path).synthesize(ENGLISH[:1], "en", tmp_path / "o.wav"),
+        vendor.speech_requests,
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,7 +102,7 @@ def test_429_waits_for_its_retry_after(
 def test_passing_faults_are_retried(
     vendor: FakeOpenAI, fake_server: FakeServer, tmp_path: Path, fault: Reply
 ) -> None:
-    faulty(fake_server, vendor, fault)
+    faulty(vendor, fault)
     clip = tts(fake_server, tmp_path).synthesize(ENGLISH[:1], "en", tmp_path / "o.wav")
 
     assert len(vendor.speech_requests()) == 2
@@ -142,7 +128,7 @@ def test_a_wrong_key_fails_at_once_with_openais_message_and_no_key(
 def test_a_message_repeating_the_key_is_scrubbed(
     vendor: FakeOpenAI, fake_server: FakeServer, tmp_path: Path
 ) -> None:
-    faulty(fake_server, vendor, error_reply(403, f"key {KEY} is blocked", "permission_error"))
+    faulty(vendor, error_reply(403, f"key {KEY} is blocked", "permission_error"))
     with pytest.raises(TTSError) as raised:
         tts(fake_server, tmp_path).synthesize(ENGLISH, "en", tmp_path / "o.wav")
 
@@ -163,10 +149,11 @@ def test_an_unknown_voice_is_refused_with_the_vendors_reason(
 def test_odd_length_pcm_fails_and_is_not_cached(
     vendor: FakeOpenAI, fake_server: FakeServer, tmp_path: Path
 ) -> None:
-    faulty(fake_server, vendor, Reply(body=b"\x00\x01\x02"))
     provider = tts(fake_server, tmp_path / "cache")
-    with pytest.raises(TTSError, match="odd number of bytes"):
-        provider.synthesize(ENGLISH[:1], "en", tmp_path / "o.wav")
-    provider.synthesize(ENGLISH[:1], "en", tmp_path / "o.wav")
-
-    assert len(vendor.speech_requests()) == 2
+    assert_broken_answer_is_not_cached(
+        lambda fault: faulty(vendor, fault),
+        Reply(body=b"\x00\x01\x02"),
+        lambda: provider.synthesize(ENGLISH[:1], "en", tmp_path / "o.wav"),
+        vendor.speech_requests,
+        "odd number of bytes",
+    )
