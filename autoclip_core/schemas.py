@@ -132,10 +132,37 @@ class Narration(Frozen):
         return [c for s in self.segments for c in s.cues]
 
 
+class Credit(Frozen):
+    """Who made a scene's picture, under which licence, and where it came from."""
+
+    provider: str
+    licence: str
+    author: str | None = None
+    author_url: str | None = None
+    source_url: str | None = None
+    required: bool = Field(
+        default=False,
+        description="The licence or the vendor's API terms ask for this credit with the video.",
+    )
+
+    def line(self) -> str:
+        by = f" by {self.author}" if self.author else ""
+        where = f": {self.source_url}" if self.source_url else ""
+        return f"Photo{by} on {self.provider.capitalize()} ({self.licence}){where}"
+
+
+def credited_description(description: str, credits: list[Credit]) -> str:
+    """The description with a line per picture whose licence asks for a credit (once each)."""
+    lines = list(dict.fromkeys(c.line() for c in credits if c.required))
+    return "\n\n".join([description, "\n".join(lines)]) if lines else description
+
+
 class SceneVisual(Frozen):
     image_key: str
-    origin: Literal["generated", "library"]
+    origin: Literal["generated", "library", "stock", "ai"]
     matched_file: str | None = None
+    source_id: str | None = Field(default=None, description="The vendor's id of the picture.")
+    credit: Credit | None = None
 
 
 class Visuals(Frozen):
@@ -155,6 +182,7 @@ class RenderedVideo(Frozen):
     render_seconds: float
     template: str
     cached: bool = False
+    credits: list[Credit] = Field(default_factory=list, description="Of its scene pictures.")
 
 
 class PublishReceipt(Frozen):

@@ -5,9 +5,9 @@ from pathlib import Path
 from typing import Literal
 
 import dagster as dg
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from autoclip_core.schemas import Language
+from autoclip_core.schemas import Credit, Language
 
 
 class SceneCard(BaseModel):
@@ -22,11 +22,16 @@ class SceneCard(BaseModel):
     total: int
     width: int
     height: int
+    avoid: list[str] = Field(
+        default_factory=list, description="Source ids of pictures this video already shows."
+    )
 
 
 class VisualResult(BaseModel):
-    origin: Literal["generated", "library"]
+    origin: Literal["generated", "library", "stock", "ai"]
     matched_file: str | None = None
+    source_id: str | None = None
+    credit: Credit | None = None
 
 
 class VisualsResource(dg.ConfigurableResource, ABC):
