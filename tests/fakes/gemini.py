@@ -16,10 +16,14 @@ text). Token counts are a quarter of the characters, as Google's docs estimate.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 from tests.fakes.faults import with_faults
+from tests.fakes.net import forbid_outside_connections, running_server
 from tests.fakes.server import FakeServer, Handler, Reply, Request
 
 API_VERSIONS = ("v1beta", "v1")
@@ -152,3 +156,98 @@ class FakeGemini:
             body=json.dumps(answer, ensure_ascii=False).encode(),
             headers={"Content-Type": "application/json; charset=UTF-8"},
         )
+
+
+@contextmanager
+def running_gemini(
+    monkeypatch: pytest.MonkeyPatch, *, api_key: str, models: list[str]
+) -> Iterator[FakeGemini]:
+    """A fake Gemini answering as ``model_answer``; nothing outside loopback is reachable."""
+    forbid_outside_connections(monkeypatch)
+    with running_server() as server:
+        yield FakeGemini(server, api_key=api_key, models=models, answer=model_answer)
+
+
+# --- a model for the tests: fixed answers about the sample subway-fare story -----------
+
+EN_SCRIPT = {
+    "title": "Seoul subway fares rise",
+    "hook": "Seoul's subway just got more expensive.",
+    "scenes": [
+        {
+            "narration": "The fare rises by 150 won in October.",
+            "on_screen_text": "+150 won",
+            "visual_query": "seoul subway",
+        },
+        {
+            "narration": "Seoul Metro lost 1.2 trillion won last year.",
+            "on_screen_text": "Deficit",
+            "visual_query": "train station",
+        },
+        {
+            "narration": "Commuter groups say it hurts low-income workers.",
+            "on_screen_text": "Criticism",
+            "visual_query": "commuters",
+        },
+    ],
+    "call_to_action": "Follow for more.",
+    "hashtags": ["#Seoul", "#Subway", "#Fares"],
+    "description": "Seoul raises subway fares.\nhttps://news.example.com/fares",
+    "language": "en",
+}
+KO_SCRIPT = {
+    "title": "서울 지하철 요금 인상",
+    "hook": "서울 지하철 요금이 8년 만에 오릅니다.",
+    "scenes": [
+        {
+            "narration": "기본요금이 10월부터 150원 오릅니다.",
+            "on_screen_text": "150원 인상",
+            "visual_query": "서울 지하철",
+        },
+        {
+            "narration": "서울교통공사는 지난해 1조 2천억 원 적자를 냈습니다.",
+            "on_screen_text": "적자",
+            "visual_query": "지하철역",
+        },
+        {
+            "narration": "시민단체는 저소득층 부담을 우려합니다.",
+            "on_screen_text": "반발",
+            "visual_query": "출퇴근",
+        },
+    ],
+    "call_to_action": "더 많은 소식을 보려면 팔로우하세요.",
+    "hashtags": ["#서울", "#지하철", "#요금"],
+    "description": "서울시가 지하철 요금을 올립니다.\nhttps://news.example.com/fares",
+    "language": "ko",
+}
+ANALYSIS = {
+    "summary": [
+        "Seoul will raise subway fares.",
+        "Seoul Metro lost money.",
+        "Commuter groups criticised the decision.",
+    ],
+    "keywords": ["subway fares", "Seoul Metro"],
+    "topic": "Transport",
+}
+KO_ANALYSIS = {
+    "summary": [
+        "서울시가 지하철 기본요금을 인상한다.",
+        "서울교통공사는 적자를 기록했다.",
+        "시민단체는 반발했다.",
+    ],
+    "keywords": ["지하철 요금", "서울교통공사"],
+    "topic": "교통",
+}
+
+
+def model_answer(model: str, body: dict[str, Any]) -> str:
+    """A well-behaved model for AutoClip's prompts: an answer of the schema asked for (an
+    analysis, a script or a safety verdict), in the language the instruction names."""
+    schema = body["generationConfig"]["responseSchema"]
+    system = body["systemInstruction"]["parts"][0]["text"]
+    korean = "Korean" in system
+    if "scenes" in schema["properties"]:
+        return json.dumps(KO_SCRIPT if korean else EN_SCRIPT, ensure_ascii=False)
+    if "safe" in schema["properties"]:
+        return json.dumps({"safe": True, "categories": [], "reason": "news"})
+    return json.dumps(KO_ANALYSIS if korean else ANALYSIS, ensure_ascii=False)
