@@ -60,12 +60,15 @@ RENDERS_PATH = "/v2/renders"
 MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024
 VENDOR = "creatomate"
 MODEL = "render"
-BODY_VERSION = "v2-1"
-"""Part of a render's cache key: changes when ``render_body`` sends something different."""
+API_VERSION = "v2"
+"""Part of a render's cache key (with the body sent, which holds everything else)."""
 PIXELS_PER_CREDIT = 100_000_000
 TRANSCRIPTION_CREDITS_PER_MINUTE = 10
 AUTOCLIP_ONLY_FIELDS = frozenset({"duck_under"})
 """RenderScript properties only the local engine knows; Creatomate is not sent them."""
+FONT_FAMILIES = {"NanumGothic": "Nanum Gothic"}
+"""Our fonts' family names (as their files name them) → the Google Fonts family Creatomate
+loads by name."""
 
 Status = Literal["planned", "waiting", "transcribing", "rendering", "succeeded", "failed"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "failed"})
@@ -107,11 +110,15 @@ def _sources(elements: list[Element]) -> Iterator[str]:
             yield from _sources(element.elements)
 
 
-def _without(value: Any, names: frozenset[str]) -> Any:
+def _for_creatomate(value: Any) -> Any:
+    """``value`` without our own properties, its fonts under Creatomate's names."""
     if isinstance(value, dict):
-        return {k: _without(v, names) for k, v in value.items() if k not in names}
+        out = {k: _for_creatomate(v) for k, v in value.items() if k not in AUTOCLIP_ONLY_FIELDS}
+        if "font_family" in out:
+            out["font_family"] = FONT_FAMILIES.get(out["font_family"], out["font_family"])
+        return out
     if isinstance(value, list):
-        return [_without(v, names) for v in value]
+        return [_for_creatomate(v) for v in value]
     return value
 
 
@@ -127,7 +134,7 @@ def render_body(script: RenderScript) -> dict[str, Any]:
             f"local files ({', '.join(sorted(set(local))[:3])}); storage offers no public URL "
             "for them: render locally (AUTOCLIP_RENDERER_PROVIDER=ffmpeg) or use URLs"
         )
-    body = _without(script.model_dump(mode="json", exclude_none=True), AUTOCLIP_ONLY_FIELDS)
+    body = _for_creatomate(script.model_dump(mode="json", exclude_none=True))
     body["output_format"] = "mp4"
     return body
 
@@ -269,7 +276,7 @@ class CreatomateEngine(RenderEngine):
     def _start(self, body: dict[str, Any]) -> tuple[CreatomateRender, bool]:
         """The render of ``body``: the one posted before if it still exists and has not
         failed (``False``: nothing new to pay), else a new one (``True``)."""
-        key = AnswerCache.key(VENDOR, MODEL, BODY_VERSION, body)
+        key = AnswerCache.key(VENDOR, MODEL, API_VERSION, body)
         known = self.cache.get_json(key) if self.cache is not None else None
         if isinstance(known, dict) and isinstance(known.get("id"), str):
             try:

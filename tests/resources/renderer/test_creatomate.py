@@ -124,6 +124,7 @@ def test_the_body_is_the_renderscript_at_the_top_level_as_mp4_without_local_exte
     }
     assert "duration" not in body  # unset stays unset: Creatomate then sizes it to the media
     assert body["elements"][1]["text"] == "Hi"
+    assert body["elements"][1]["font_family"] == "Nanum Gothic"  # Google Fonts' name for it
 
 
 def test_a_local_media_file_is_refused_before_anything_is_paid_for(
