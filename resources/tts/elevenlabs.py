@@ -43,7 +43,7 @@ from resources.vendors.usage import priced
 PROVIDER = "elevenlabs"
 REQUEST_VERSION = "with-timestamps-1"
 DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"
-# ``language_code`` is refused by multilingual v2 and honoured by the v2.5 models.
+# ``language_code`` is not supported by multilingual v2 (per the API reference); v2.5 takes it.
 MODELS_WITH_LANGUAGE_CODE = frozenset({"eleven_flash_v2_5", "eleven_turbo_v2_5"})
 OutputFormat = Literal["pcm_16000", "pcm_22050", "pcm_24000", "pcm_44100"]
 
