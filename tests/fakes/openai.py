@@ -11,10 +11,12 @@ unknown model or voice, an input over 4096 characters or a missing field 400
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
 
+from tests.fakes.pictures import picture
 from tests.fakes.server import FakeServer, Reply, Request
 from tests.fakes.speech import speech_samples, wav_bytes
 
@@ -23,6 +25,14 @@ SPEECH_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 VOICES = ("alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer")
 PCM_RATE = 24_000
 MAX_INPUT = 4096
+# POST /v1/images/generations {model, prompt, n?, size?, response_format?}: GPT image models
+# always answer b64_json and refuse response_format; DALL-E answers a URL unless asked.
+IMAGES_PATH = "/v1/images/generations"
+IMAGE_SIZES = {
+    "gpt-image-1": ("1024x1024", "1024x1536", "1536x1024", "auto"),
+    "dall-e-3": ("1024x1024", "1024x1792", "1792x1024"),
+    "dall-e-2": ("256x256", "512x512", "1024x1024"),
+}
 
 
 def error_reply(
@@ -50,6 +60,8 @@ class FakeOpenAI:
         self.fault: Callable[[Request], Reply | None] = lambda _request: None
         """Checked first: a reply here (429, 503, …) is sent instead of the answer."""
         server.route(SPEECH_PATH, self.speech)
+        self.image_calls: list[dict[str, Any]] = []
+        server.route(IMAGES_PATH, self._images)
 
     def speech_requests(self) -> list[Request]:
         return self.server.hits(SPEECH_PATH)
@@ -117,3 +129,37 @@ class FakeOpenAI:
             )
         self.speech_calls.append(body)
         return Reply(body=audio, headers={"Content-Type": content_type})
+
+    def _images(self, request: Request) -> Reply:
+        refused = self.fault(request) or self.unauthorised(request)
+        if refused is not None:
+            return refused
+        body = json.loads(request.body)
+        model, size = body.get("model", "dall-e-2"), body.get("size", "1024x1024")
+        if not isinstance(body.get("prompt"), str):
+            return error_reply(
+                400, "Missing required parameter: 'prompt'.", "invalid_request_error"
+            )
+        if model not in IMAGE_SIZES or size not in IMAGE_SIZES[model]:
+            return error_reply(
+                400, f"Invalid size or model: {model} {size}", "invalid_request_error"
+            )
+        gpt_image = model.startswith("gpt-image")
+        if gpt_image and "response_format" in body:
+            return error_reply(
+                400, "Unknown parameter: 'response_format'.", "invalid_request_error"
+            )
+        if not gpt_image and body.get("response_format") != "b64_json":
+            return error_reply(
+                400, "URL answers are not served by this fake", "invalid_request_error"
+            )
+        width, height = (int(n) for n in (size if size != "auto" else "1024x1536").split("x"))
+        image = picture(body["prompt"], width, height, "PNG")
+        self.image_calls.append(body)
+        answer: dict[str, Any] = {
+            "created": 1767225600,
+            "data": [{"b64_json": base64.b64encode(image).decode()}],
+        }
+        if gpt_image:
+            answer["usage"] = {"input_tokens": 50, "output_tokens": 1056, "total_tokens": 1106}
+        return Reply(body=json.dumps(answer).encode(), headers={"Content-Type": "application/json"})
