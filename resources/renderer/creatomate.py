@@ -55,9 +55,9 @@ from resources.vendors.cache import AnswerCache
 from resources.vendors.http import VendorClient
 from resources.vendors.usage import priced, report_cache_hit, report_usage
 
-DEFAULT_BASE_URL = "https://api.creatomate.com"
 RENDERS_PATH = "/v2/renders"
-MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
+"""The download is held in memory; a 3-minute 1080p Short is well under 300 MB."""
 VENDOR = "creatomate"
 MODEL = "render"
 API_VERSION = "v2"
