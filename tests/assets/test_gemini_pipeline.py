@@ -85,6 +85,8 @@ def test_analysis_script_and_judge_come_from_gemini_and_a_rerun_asks_nothing(
     assert len(fake.calls) == 3
     assert metadata(again, "script")["vendor_cache_hits"] == {"gemini": 1}
     assert again.output_for_node("script") == script
+    logged = [str(e) for r in (result, again) for e in pipeline.instance.all_logs(r.run_id)]
+    assert KEY not in "\n".join(logged)
 
 
 def test_the_judge_stops_an_item_the_rules_let_through(

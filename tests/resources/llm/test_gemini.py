@@ -8,11 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 
 from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSelection
+from autoclip_core.settings import Settings
 from resources.errors import LLMError
+from resources.llm.base import LLMResource
 from resources.llm.gemini import GeminiLLM
+from resources.registry import provider
 from resources.vendors.prices import cost_usd
 from resources.vendors.usage import recording_usage
 from tests.core.nlp.articles import EN_ARTICLE, EN_TITLE, KO_ARTICLE, KO_TITLE
@@ -335,3 +339,28 @@ def test_each_call_reports_its_tokens_and_cost(
     with recording_usage(None, None) as rerun:
         make_llm(fake, tmp_path / "cache", sleeps).write_script(item(), analysis(), SELECTION)
     assert (rerun.usages, rerun.cache_hits) == ([], {"gemini": 1})
+
+
+def test_the_registry_builds_gemini_with_the_key_from_the_environment(
+    fake: FakeGemini, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    settings = Settings(
+        data_dir=tmp_path,
+        llm_provider="gemini",
+        gemini_base_url=fake.server.base,
+        gemini_analysis_model=CHEAP,
+        gemini_script_model=QUALITY,
+    )
+    llm = provider("llm", settings)
+    assert isinstance(llm, GeminiLLM)
+    assert (llm.analysis_model, llm.script_model) == (CHEAP, QUALITY)
+
+    @dg.asset
+    def topic(llm: LLMResource) -> str:
+        return llm.analyze(item()).topic
+
+    result = dg.materialize([topic], resources={"llm": llm})
+    assert result.output_for_node("topic") == ANALYSIS["topic"]
+    [request] = fake.requests()
+    assert request.headers["x-goog-api-key"] == KEY
