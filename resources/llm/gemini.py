@@ -13,7 +13,6 @@ SDK, retries, the rate limit, the cache and usage.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -215,15 +214,16 @@ def verdict(answer: JudgeAnswer) -> SafetyVerdict:
 
 def usage_units(usage: Any) -> dict[str, float]:
     """Token counts of a ``GenerateContentResponse.usage_metadata`` (zero when absent), in
-    the units of ``resources/vendors/prices.py``."""
+    the units of ``resources/vendors/prices.py``. A thinking model's thoughts are billed as
+    output, so they count with the answer's tokens."""
+
+    def count(name: str) -> float:
+        return float(getattr(usage, name, None) or 0)
+
     return {
-        "input_tokens": float(getattr(usage, "prompt_token_count", None) or 0),
-        "output_tokens": float(getattr(usage, "candidates_token_count", None) or 0),
+        "input_tokens": count("prompt_token_count"),
+        "output_tokens": count("candidates_token_count") + count("thoughts_token_count"),
     }
-
-
-def answer_json(answer: BaseModel) -> str:
-    return json.dumps(answer.model_dump(mode="json"), ensure_ascii=False)
 
 
 TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)

@@ -10,12 +10,13 @@ from typing import Any
 
 import dagster as dg
 import pytest
+from google.genai import types
 
 from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSelection
 from autoclip_core.settings import Settings
 from resources.errors import LLMError
 from resources.llm.base import LLMResource
-from resources.llm.gemini import GeminiLLM
+from resources.llm.gemini import GeminiLLM, usage_units
 from resources.registry import provider
 from resources.vendors.prices import cost_usd
 from resources.vendors.usage import recording_usage
@@ -364,3 +365,11 @@ def test_the_registry_builds_gemini_with_the_key_from_the_environment(
     assert result.output_for_node("topic") == ANALYSIS["topic"]
     [request] = fake.requests()
     assert request.headers["x-goog-api-key"] == KEY
+
+
+def test_thinking_tokens_are_counted_as_output() -> None:
+    usage = types.GenerateContentResponseUsageMetadata(
+        prompt_token_count=100, candidates_token_count=40, thoughts_token_count=60
+    )
+    assert usage_units(usage) == {"input_tokens": 100.0, "output_tokens": 100.0}
+    assert usage_units(None) == {"input_tokens": 0.0, "output_tokens": 0.0}
