@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import Any, Protocol
 
 # Documented limits, requests per minute; vendors not listed are not throttled here
@@ -118,8 +119,14 @@ def limiter_for(
         return None
     rate = per_minute / 60.0
     if redis_url:
-        import redis
-
-        return RedisTokenBucket(redis.Redis.from_url(redis_url), vendor, rate)
+        return RedisTokenBucket(_redis_client(redis_url), vendor, rate)
     with _local_lock:
         return _local.setdefault((vendor, rate), TokenBucket(rate))
+
+
+@cache
+def _redis_client(url: str) -> Any:
+    """One client (one connection pool) per URL and process, however many limiters use it."""
+    import redis
+
+    return redis.Redis.from_url(url)

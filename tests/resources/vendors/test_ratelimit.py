@@ -75,3 +75,13 @@ def test_the_redis_bucket_is_shared_between_limiters() -> None:
     assert waits
     assert 0.2 < waits[0] <= 0.5
     client.delete("autoclip:ratelimit:acme")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="no Redis (run through scripts/with-test-services.sh)")
+def test_with_redis_configured_every_limiter_of_a_vendor_shares_one_bucket() -> None:
+    first = limiter_for("gemini", redis_url=REDIS_URL)
+    second = limiter_for("gemini", redis_url=REDIS_URL)
+    assert isinstance(first, RedisTokenBucket)
+    assert isinstance(second, RedisTokenBucket)
+    assert first.key == second.key == "autoclip:ratelimit:gemini"
+    assert first.rate == 1.0
