@@ -184,8 +184,10 @@ def scene_images(
     width, height = template["width"], template["height"]
     made: list[SceneVisual] = []
     reused = 0
-    with provider_call(context):
-        for card in scene_cards(script, width, height):
+    with provider_call(context), recording_usage(context.partition_key, app_db.usage) as calls:
+        for blank in scene_cards(script, width, height):
+            # No picture twice in one video: each card names the ones already chosen.
+            card = blank.model_copy(update={"avoid": [v.source_id for v in made if v.source_id]})
             key = content_key(
                 "visuals", fingerprint("card", visuals.fingerprint_inputs(), card), ".png"
             )
@@ -197,7 +199,11 @@ def scene_images(
             with storage.writing(key) as tmp:
                 result = visuals.scene_image(card, tmp)
             visual = SceneVisual(
-                image_key=key, origin=result.origin, matched_file=result.matched_file
+                image_key=key,
+                origin=result.origin,
+                matched_file=result.matched_file,
+                source_id=result.source_id,
+                credit=result.credit,
             )
             storage.put_bytes(origin_key, visual.model_dump_json().encode())
             made.append(visual)
@@ -208,6 +214,7 @@ def scene_images(
             "from_library": sum(v.origin == "library" for v in made),
             "reused_from_storage": reused,
             "total_bytes": sum(storage.size(v.image_key) for v in made),
+            **calls.metadata(),
         }
     )
     return Visuals(width=width, height=height, scenes=made)
@@ -366,6 +373,7 @@ def video(
         render_seconds=render_seconds,
         template=topic_selection.template,
         cached=cached,
+        credits=[v.credit for v in scene_images.scenes if v.credit is not None],
     )
     record_media(context.partition_key, result, narration, storage, app_db)
     context.add_output_metadata(

@@ -20,6 +20,7 @@ from autoclip_core.schemas import (
     SafetyVerdict,
     Script,
     TopicSelection,
+    credited_description,
 )
 from resources.app_database import AppDatabase
 from resources.llm.base import LLMResource
@@ -185,7 +186,7 @@ def publication(
                     video=storage.local_path(video.video_key),
                     thumbnail=storage.local_path(video.thumbnail_key),
                     title=script.title,
-                    description=script.description,
+                    description=credited_description(script.description, video.credits),
                     hashtags=script.hashtags,
                     language=script.language,
                 )

@@ -28,6 +28,9 @@ from resources.tts.google import GoogleTTS
 from resources.tts.openai import OpenAITTS
 from resources.visuals.chain import VisualsChain
 from resources.visuals.local import LocalVisuals
+from resources.visuals.openai_images import OpenAIImagesVisuals
+from resources.visuals.pexels import PexelsVisuals
+from resources.visuals.pixabay import PixabayVisuals
 
 Factory = Callable[[Settings], dg.ConfigurableResource]
 
@@ -49,7 +52,10 @@ PROVIDERS: dict[str, dict[str, Factory]] = {
     "visuals": {
         "local": lambda s: LocalVisuals(
             library_dir=str(s.media_library_dir) if s.media_library_dir else None
-        )
+        ),
+        "pexels": lambda s: PexelsVisuals(**vendor_config(s, "pexels")),
+        "pixabay": lambda s: PixabayVisuals(**vendor_config(s, "pixabay")),
+        "openai-images": lambda s: OpenAIImagesVisuals(**vendor_config(s, "openai")),
     },
     "renderer": {
         "ffmpeg": FFmpegRenderer.from_settings,

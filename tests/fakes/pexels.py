@@ -43,6 +43,8 @@ class FakePexels:
     server: FakeServer
     api_key: str = "pexels-test-key"
     photos_per_query: int = 5
+    one_catalogue: bool = False
+    """Every query finds the same photos (a vendor with little on the topics)."""
     sizes: dict[int, tuple[int, int]] = field(default_factory=dict)
     broken: set[int] = field(default_factory=set)
     """Photo ids whose file is not an image."""
@@ -69,7 +71,8 @@ class FakePexels:
         orientation = request.query.get("orientation", "")
         width, height = ORIENTATIONS[orientation]
         photos = []
-        for photo_id in query_ids(query, self.photos_per_query)[:per_page]:
+        catalogue = "catalogue" if self.one_catalogue else query
+        for photo_id in query_ids(catalogue, self.photos_per_query)[:per_page]:
             self.sizes[photo_id] = (width, height)
             photos.append(self.photo(photo_id, width, height))
             self.server.route(self.photo_path(photo_id), self.image)
