@@ -102,3 +102,17 @@ def test_blocks_nest_and_the_inner_one_gets_the_reports() -> None:
         report_answer("visuals", "pexels")
     assert inner.answered_by == {"tts": "openai"}
     assert outer.answered_by == {"visuals": "pexels"}
+
+
+def test_every_paid_provider_has_prices() -> None:
+    import resources.registry  # noqa: F401 - loads every provider module
+    from resources.vendors.base import VendorResource
+    from resources.vendors.prices import PRICES
+
+    def subclasses(cls: type) -> set[type]:
+        found = set(cls.__subclasses__())
+        return found.union(*(subclasses(c) for c in found))
+
+    vendors = {c.vendor for c in subclasses(VendorResource) if "vendor" in vars(c)}
+    assert vendors
+    assert vendors <= set(PRICES)
