@@ -62,6 +62,15 @@ TARGET_SECONDS: dict[Language, int] = {"en": 40, "ko": 50}
 MAX_ARTICLE_CHARS = 12_000
 """Longer articles are cut: the summary needs the lead, and tokens cost."""
 HANGUL = range(0xAC00, 0xD7A4)
+REFUSALS = frozenset(
+    {
+        types.FinishReason.SAFETY,
+        types.FinishReason.BLOCKLIST,
+        types.FinishReason.PROHIBITED_CONTENT,
+        types.FinishReason.SPII,
+        types.FinishReason.RECITATION,
+    }
+)
 
 Answer = TypeVar("Answer", bound=BaseModel)
 
@@ -226,6 +235,19 @@ def usage_units(usage: Any) -> dict[str, float]:
     }
 
 
+def block_reason(response: types.GenerateContentResponse) -> str | None:
+    """Why Gemini's safety filters withheld the answer (the prompt or the candidate), or None.
+    Asking again gets the same refusal, so it is not retried."""
+    feedback = response.prompt_feedback
+    if feedback is not None and feedback.block_reason is not None:
+        return f"prompt blocked ({feedback.block_reason.value})"
+    candidates = response.candidates or []
+    reason = candidates[0].finish_reason if candidates else None
+    if reason in REFUSALS:
+        return f"answer withheld ({reason.value})"  # type: ignore[union-attr]
+    return None
+
+
 TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
 TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
 """The SDK sends through httpx2 (a fork of httpx with its own classes); both are covered."""
@@ -346,6 +368,9 @@ class GeminiLLM(LLMResource, VendorResource):
 
         response = retrying(once, policy=RetryPolicy(attempts=self.attempts), sleep=self._sleep)
         report_usage(priced(PROVIDER, model, usage_units(response.usage_metadata)))
+        blocked = block_reason(response)
+        if blocked:
+            raise LLMError(f"gemini {model} refused to answer: {blocked}")
         return response.text
 
     def _sdk(self) -> genai.Client:

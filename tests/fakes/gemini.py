@@ -5,6 +5,7 @@ header (or a ``key`` query parameter). The body carries ``contents[].parts[].tex
 optional ``systemInstruction`` and ``generationConfig``; the answer is
 ``{candidates: [{content: {role: "model", parts: [{text}]}, finishReason, index}],
 usageMetadata: {promptTokenCount, candidatesTokenCount, totalTokenCount}, modelVersion}``.
+A blocked prompt answers 200 with ``promptFeedback.blockReason`` and no candidates.
 Errors are ``{error: {code, message, status}}``: no key 403 PERMISSION_DENIED, a wrong key
 400 INVALID_ARGUMENT (reason API_KEY_INVALID), an unknown model 404 NOT_FOUND, a body
 without ``contents`` 400 INVALID_ARGUMENT.
@@ -27,7 +28,9 @@ from tests.fakes.net import forbid_outside_connections, running_server
 from tests.fakes.server import FakeServer, Handler, Reply, Request
 
 API_VERSIONS = ("v1beta", "v1")
-Answer = Callable[[str, dict[str, Any]], str]
+JSON = {"Content-Type": "application/json; charset=UTF-8"}
+Answer = Callable[[str, dict[str, Any]], str | None]
+"""The candidate's text; None: the prompt is blocked (``promptFeedback.blockReason``)."""
 
 
 def error_reply(code: int, status: str, message: str, reason: str | None = None) -> Reply:
@@ -43,7 +46,7 @@ def error_reply(code: int, status: str, message: str, reason: str | None = None)
     return Reply(
         status=code,
         body=json.dumps({"error": error}).encode(),
-        headers={"Content-Type": "application/json; charset=UTF-8"},
+        headers=JSON,
     )
 
 
@@ -135,7 +138,15 @@ class FakeGemini:
             )
         self.calls.append((model, body))
         text = self.answer(model, body)
-        prompt, candidates = tokens(prompt_text(body)), tokens(text)
+        prompt = tokens(prompt_text(body))
+        if text is None:
+            blocked = {
+                "promptFeedback": {"blockReason": "SAFETY"},
+                "usageMetadata": {"promptTokenCount": prompt, "totalTokenCount": prompt},
+                "modelVersion": model,
+            }
+            return Reply(body=json.dumps(blocked).encode(), headers=JSON)
+        candidates = tokens(text)
         answer = {
             "candidates": [
                 {
@@ -152,10 +163,7 @@ class FakeGemini:
             "modelVersion": model,
             "responseId": f"fake-{len(self.calls)}",
         }
-        return Reply(
-            body=json.dumps(answer, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json; charset=UTF-8"},
-        )
+        return Reply(body=json.dumps(answer, ensure_ascii=False).encode(), headers=JSON)
 
 
 @contextmanager

@@ -373,3 +373,15 @@ def test_thinking_tokens_are_counted_as_output() -> None:
     )
     assert usage_units(usage) == {"input_tokens": 100.0, "output_tokens": 100.0}
     assert usage_units(None) == {"input_tokens": 0.0, "output_tokens": 0.0}
+
+
+def test_a_blocked_prompt_fails_at_once_with_the_reason(
+    fake: FakeGemini, llm: GeminiLLM, sleeps: list[float]
+) -> None:
+    fake.answer = lambda _m, _b: None
+    with recording_usage(None, None) as calls, pytest.raises(LLMError) as caught:
+        llm.write_script(item(), analysis(), SELECTION)
+    assert str(caught.value) == f"gemini {QUALITY} refused to answer: prompt blocked (SAFETY)"
+    assert not caught.value.retryable
+    assert (len(fake.calls), sleeps) == (1, [])
+    assert len(calls.usages) == 1  # the prompt's tokens are billed all the same
