@@ -30,13 +30,7 @@ from resources.tts.paid import paid_answer
 from resources.tts.pcm import from_s16le, write_wav
 from resources.vendors.base import VendorResource
 from resources.vendors.cache import AnswerCache
-from resources.vendors.http import (
-    RETRYABLE_STATUS,
-    RetryPolicy,
-    redact,
-    retry_after_seconds,
-    retrying,
-)
+from resources.vendors.http import RetryPolicy, retrying, status_error, transport_error
 from resources.vendors.ratelimit import limiter_for
 from resources.vendors.usage import priced
 
@@ -116,14 +110,8 @@ class ElevenLabsTTS(TTSResource, VendorResource):
                 )
             except ApiError as error:
                 raise api_error(error, self.api_key) from None
-            except httpx.TimeoutException as error:
-                raise TTSError(
-                    f"{PROVIDER}: timed out ({type(error).__name__})", retryable=True
-                ) from None
             except httpx.TransportError as error:
-                raise TTSError(
-                    f"{PROVIDER}: connection failed ({type(error).__name__})", retryable=True
-                ) from None
+                raise transport_error(TTSError, PROVIDER, error) from None
         return json.dumps(response.model_dump(by_alias=True, exclude_none=True)).encode()
 
 
@@ -187,15 +175,17 @@ def cues_from_alignment(phrases: list[str], alignment: dict[str, list[Any]]) -> 
 def api_error(error: ApiError, api_key: str) -> TTSError:
     """The SDK's error as a ``TTSError``: the vendor's message, retryable as HTTP says."""
     status = error.status_code or 0
-    message = redact(f"{PROVIDER}: HTTP {status}: {error_message(error.body)}", [api_key])
     if 200 <= status < 300:  # the SDK could not read a 2xx body: a truncated or proxy answer
         return TTSError(f"{PROVIDER}: HTTP {status} with a body that is not JSON", retryable=True)
-    if status in RETRYABLE_STATUS:
-        headers = {k.lower(): v for k, v in (error.headers or {}).items()}
-        return TTSError(
-            message, retryable=True, retry_after=retry_after_seconds(headers.get("retry-after"))
-        )
-    return TTSError(message, retryable=False)
+    headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+    return status_error(
+        TTSError,
+        PROVIDER,
+        status,
+        error_message(error.body),
+        retry_after=headers.get("retry-after"),
+        secrets=[api_key],
+    )
 
 
 def error_message(body: Any) -> str:
