@@ -10,7 +10,6 @@ answered, and said no).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -114,8 +113,6 @@ class DagsterClient:
         self.location = location
         self.timeout = timeout
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=3.0))
-        self._graphql: DagsterGraphQLClient | None = None
-        self._lock = threading.Lock()
 
     @property
     def repository_selector(self) -> dict[str, str]:
@@ -192,7 +189,7 @@ class DagsterClient:
         """Submit a run of ``job_name`` (only ``asset_selection`` when given); its run id."""
         import requests
         from dagster_graphql import DagsterGraphQLClientError
-        from gql.transport.exceptions import TransportServerError
+        from gql.transport.exceptions import TransportConnectionFailed, TransportServerError
 
         try:
             return self._client().submit_job_execution(
@@ -204,25 +201,27 @@ class DagsterClient:
             )
         except DagsterGraphQLClientError as exc:
             cause = exc.__cause__
-            if isinstance(cause, requests.RequestException | TransportServerError):
+            server_failed = isinstance(cause, TransportServerError) and (cause.code or 500) >= 500
+            if server_failed or isinstance(
+                cause, TransportConnectionFailed | requests.RequestException
+            ):
                 raise DagsterUnavailable(f"Dagster at {self.endpoint.url}: {cause}") from exc
             raise DagsterRefused(" ".join(str(a) for a in exc.args)) from exc
 
     def _client(self) -> DagsterGraphQLClient:
-        # Imported on first use: it loads Dagster itself, which an API that submits nothing
-        # never needs.
+        """A client of its own for each submission: one client's transport serves one request
+        at a time (a second at once fails with "already connected"), and the API submits
+        from several threads. Imported on first use: it loads Dagster itself, which an API
+        that submits nothing never needs."""
         from dagster_graphql import DagsterGraphQLClient
 
-        with self._lock:
-            if self._graphql is None:
-                self._graphql = DagsterGraphQLClient(
-                    self.endpoint.host,
-                    port_number=self.endpoint.port,
-                    use_https=self.endpoint.https,
-                    timeout=max(1, round(self.timeout)),
-                    path_prefix=self.endpoint.path_prefix,
-                )
-            return self._graphql
+        return DagsterGraphQLClient(
+            self.endpoint.host,
+            port_number=self.endpoint.port,
+            use_https=self.endpoint.https,
+            timeout=max(1, round(self.timeout)),
+            path_prefix=self.endpoint.path_prefix,
+        )
 
     def close(self) -> None:
         self._http.close()
