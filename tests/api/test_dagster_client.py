@@ -3,6 +3,7 @@ tells an unreachable Dagster from one that says no."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,7 +14,7 @@ from tests.fakes.dagster_graphql import FakeDagster, running_fake_dagster
 
 
 @pytest.fixture
-def dagster() -> FakeDagster:
+def dagster() -> Iterator[FakeDagster]:
     with running_fake_dagster() as fake:
         yield fake
 
