@@ -235,6 +235,14 @@ def usage_units(usage: Any) -> dict[str, float]:
     }
 
 
+class Refusal(LLMError):
+    """Gemini's safety filters withheld the answer: asking again gets the same."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def block_reason(response: types.GenerateContentResponse) -> str | None:
     """Why Gemini's safety filters withheld the answer (the prompt or the candidate), or None.
     Asking again gets the same refusal, so it is not retried."""
@@ -302,7 +310,12 @@ class GeminiLLM(LLMResource, VendorResource):
         )
 
     def judge(self, text: str, language: Language) -> SafetyVerdict:
-        answer = self._answer(self.analysis_model, judge_ask(text, language))
+        """Gemini's verdict; text its own safety filters refuse to judge is unsafe."""
+        try:
+            answer = self._answer(self.analysis_model, judge_ask(text, language))
+        except Refusal as refusal:
+            finding = SafetyFinding(rule="judge", detail=f"Gemini's filters: {refusal.reason}")
+            return SafetyVerdict(passed=False, findings=[finding])
         return verdict(answer)  # type: ignore[arg-type]
 
     # --- calls ----------------------------------------------------------------------------
@@ -370,7 +383,7 @@ class GeminiLLM(LLMResource, VendorResource):
         report_usage(priced(PROVIDER, model, usage_units(response.usage_metadata)))
         blocked = block_reason(response)
         if blocked:
-            raise LLMError(f"gemini {model} refused to answer: {blocked}")
+            raise Refusal(f"gemini {model} refused to answer: {blocked}", reason=blocked)
         return response.text
 
     def _sdk(self) -> genai.Client:

@@ -385,3 +385,13 @@ def test_a_blocked_prompt_fails_at_once_with_the_reason(
     assert not caught.value.retryable
     assert (len(fake.calls), sleeps) == (1, [])
     assert len(calls.usages) == 1  # the prompt's tokens are billed all the same
+
+
+def test_text_the_filters_refuse_to_judge_is_judged_unsafe(
+    fake: FakeGemini, llm: GeminiLLM
+) -> None:
+    fake.answer = lambda _m, _b: None
+    verdict = llm.judge("some text", "en")
+    assert verdict is not None
+    assert not verdict.passed
+    assert verdict.reason == "judge: Gemini's filters: prompt blocked (SAFETY)"
