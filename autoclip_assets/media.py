@@ -38,6 +38,7 @@ from resources.app_database import AppDatabase
 from resources.renderer.base import RendererResource
 from resources.storage.base import StorageResource, content_key, fingerprint
 from resources.tts.base import SpeechClip, TTSResource
+from resources.vendors.base import output_config
 from resources.vendors.usage import recording_usage
 from resources.visuals.base import SceneCard, VisualsResource
 
@@ -52,7 +53,7 @@ def speak_part(
 ) -> tuple[str, SpeechClip, bool]:
     """Speech for one script part, from storage when this exact speech was made before."""
     phrases = split_caption_phrases(text, language, CAPTION_CHARS[language])
-    digest = fingerprint("speech", type(tts).__name__, tts.model_dump(), language, phrases)
+    digest = fingerprint("speech", type(tts).__name__, output_config(tts), language, phrases)
     wav_key = content_key("narration", digest, ".wav")
     meta_key = content_key("narration", digest, ".json")
     if storage.exists(wav_key) and storage.exists(meta_key):
@@ -332,7 +333,7 @@ def video(
         digest = fingerprint(
             "video",
             type(renderer).__name__,
-            renderer.model_dump(),
+            output_config(renderer),
             render.model_dump(mode="json"),
             narration.cues,
         )

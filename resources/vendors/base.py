@@ -21,7 +21,7 @@ class VendorResource(dg.ConfigurableResource):
     """The price-table and rate-limit name (``resources/vendors/prices.py``)."""
 
     base_url: str
-    api_key: str
+    api_key: str = Field(repr=False)
     cache_dir: str
     timeout_s: float = 30.0
     attempts: int = 3
@@ -45,3 +45,29 @@ class VendorResource(dg.ConfigurableResource):
 
     def answer_cache(self) -> AnswerCache:
         return AnswerCache(Path(self.cache_dir))
+
+
+OPERATIONAL_FIELDS = frozenset(
+    {"base_url", "api_key", "cache_dir", "timeout_s", "attempts", "requests_per_minute",
+     "redis_url"}
+)  # fmt: skip
+"""How a vendor is reached, not what it makes: left out of output fingerprints."""
+
+
+def output_config(resource: dg.ConfigurableResource) -> dict[str, object]:
+    """The resource's configuration that shapes what it produces, for content fingerprints: a
+    rotated key, another timeout or cache folder must not make stored media look stale."""
+    stripped = _without_operational(resource.model_dump())
+    assert isinstance(stripped, dict)
+    return stripped
+
+
+def _without_operational(value: object) -> object:
+    """Nested too: a chain holds its providers as nested resources."""
+    if isinstance(value, dict):
+        return {
+            k: _without_operational(v) for k, v in value.items() if k not in OPERATIONAL_FIELDS
+        }
+    if isinstance(value, list | tuple):
+        return [_without_operational(v) for v in value]
+    return value
