@@ -7,7 +7,7 @@ export AUTOCLIP_DATA_DIR ?= $(CURDIR)/data
 FEED ?= autoclip_core/samples/sample_feed.rss.xml
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test dev lint bench-pipeline bench-ingest api bench-api bench-render clean
+.PHONY: help setup demo test dev lint bench-pipeline bench-ingest api bench-api bench-render bench-vendors clean
 
 help:
 	@echo "make demo [FEED=path|url]  sample feed -> published mp4s (local providers, SQLite)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-api             API latency under load (PostgreSQL + Redis, wrk)"
 	@echo "make bench-render          30 s 9:16 short: our engine vs MoviePy vs encode-only floor"
 	@echo "                            (BENCH_ARGS=\"--skip-moviepy --repeat 3 --keep DIR\")"
+	@echo "make bench-vendors         paid providers against their fakes: time per call, calls per run"
 
 setup: $(VENV)/.installed
 
@@ -54,6 +55,9 @@ bench-pipeline: setup
 
 bench-ingest: setup
 	$(BIN)/python bench/ingest.py
+
+bench-vendors: setup
+	$(BIN)/python bench/vendors.py
 
 api: setup
 	$(BIN)/python -m autoclip_api migrate
