@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import AsyncIterator, Iterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,6 +14,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from autoclip_api.auth.dependencies import RouteGuard
 from autoclip_api.auth.endpoints import router as auth_router
@@ -112,7 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _document_operations(app)
 
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(
+        StarletteHTTPException,
+        _http_error_handler(AllowedMethods(app)),  # type: ignore[arg-type]
+    )
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
 
     # Added innermost first: security headers wrap everything, errors and preflights included.
@@ -172,7 +177,7 @@ def _document_operations(app: FastAPI) -> None:
     """Each operation's guard (``x-permission`` and its description) and its error responses.
 
     Every error is a :class:`Problem`: the codes a route declares (``error_responses``), 422
-    wherever FastAPI validates input, 413 wherever there is a body and 500 everywhere.
+    wherever FastAPI validates input, 400 and 413 wherever there is a body and 500 everywhere.
     """
     build = app.openapi
 
@@ -203,7 +208,7 @@ def _document_errors(operation: dict[str, Any]) -> None:
     if "422" in responses:  # FastAPI's own entry names its HTTPValidationError: replaced
         codes.append("422")
     if "requestBody" in operation:
-        codes.append("413")
+        codes += ["400", "413"]  # a body that is not UTF-8 (or not readable at all), too big
     for code in codes:
         responses[code] = problem_documentation(int(code))
     operation["responses"] = dict(sorted(responses.items()))
@@ -223,8 +228,34 @@ async def _api_error(_request: Request, exc: ApiError) -> Response:
     return problem_response(exc.status_code, exc.detail, exc.headers)
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
-    return problem_response(exc.status_code, str(exc.detail), exc.headers)
+class AllowedMethods:
+    """Request path → every method it has, for the ``Allow`` of a 405 (RFC 9110 §15.5.6):
+    the router names only the route it tried first, and a path has a route per method."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._paths: list[tuple[re.Pattern[str], set[str]]] | None = None
+
+    def __call__(self, path: str) -> str:
+        if self._paths is None:
+            self._paths = [
+                (compile_path(template)[0], methods)
+                for template, methods, _, _ in api_routes(self.app)
+            ]
+        found = set().union(*(methods for regex, methods in self._paths if regex.match(path)))
+        return ", ".join(sorted(found))
+
+
+def _http_error_handler(
+    allowed: AllowedMethods,
+) -> Callable[[Request, StarletteHTTPException], Awaitable[Response]]:
+    async def handle(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed(request.url.path)}
+        return problem_response(exc.status_code, str(exc.detail), headers)
+
+    return handle
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:

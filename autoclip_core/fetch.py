@@ -202,7 +202,10 @@ def checked_addresses(host: str, port: int) -> list[IPAddress]:
 
 
 def _check_scheme(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed "[" of an IPv6 literal
+        raise FetchRefusedError(f"refused {url!r}: not a URL ({exc})") from exc
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise FetchRefusedError(f"refused {url!r}: only http and https URLs are fetched")

@@ -25,7 +25,13 @@ from autoclip_api.auth.schemas import EmailVerified, PasswordReset
 from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.auth.tokens import digest, opaque_token
 from autoclip_api.context import ApiContext
-from autoclip_api.core.errors import BadRequest, Conflict, ServiceUnavailable, TooManyRequests
+from autoclip_api.core.errors import (
+    Conflict,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+)
 from autoclip_api.core.ratelimit import Hit, LimiterUnavailable
 from autoclip_api.email.base import EmailMessage
 from autoclip_api.users.repository import UserRepository
@@ -40,7 +46,8 @@ RESET_PASSWORD = "reset_password"
 RESET_TTL = timedelta(minutes=30)
 MAILS_PER_HOUR = 5
 """Mails of one kind to one account per hour: nobody can use us to flood a mailbox."""
-INVALID_LINK = "This link is invalid, used or expired; ask for a new one"
+INVALID_LINK = "This link is unknown, used or expired; ask for a new one"
+INVALID_TOKEN = "Invalid or expired token"
 
 
 def issue_token(
@@ -80,8 +87,8 @@ class EmailFlowService:
 
     def request_verification(self, session: Session, api: ApiContext, subject: AuthSubject) -> None:
         user = UserRepository(session).get(subject.user_id)
-        if user is None:
-            raise BadRequest(INVALID_LINK)
+        if user is None:  # deleted since the token was issued
+            raise Unauthorized(INVALID_TOKEN)
         if user.email_verified_at is not None:
             raise Conflict("Your e-mail address is already verified")
         try:
@@ -110,7 +117,7 @@ class EmailFlowService:
         changing = record is not None and record.purpose == CHANGE_EMAIL
         if record is None or user is None or (user.email != record.email and not changing):
             session.rollback()  # a link for an address the account no longer has stays unused
-            raise BadRequest(INVALID_LINK)
+            raise NotFound(INVALID_LINK)
         old_email = user.email
         if changing:
             taken = users.get_by_email(record.email)
@@ -148,8 +155,8 @@ class EmailFlowService:
         changes to it only when that link is followed. The current address is told."""
         require_recent_auth(session, subject)
         user = UserRepository(session).get(subject.user_id)
-        if user is None:
-            raise BadRequest(INVALID_LINK)
+        if user is None:  # deleted since the token was issued
+            raise Unauthorized(INVALID_TOKEN)
         if email == user.email:
             raise Conflict("This is already your address")
         try:
@@ -207,7 +214,7 @@ class EmailFlowService:
         user = UserRepository(session).get(record.user_id) if record is not None else None
         if record is None or user is None or user.email != record.email:
             session.rollback()
-            raise BadRequest(INVALID_LINK)
+            raise NotFound(INVALID_LINK)
         try:
             enforce_password_policy(data.password, email=user.email, name=user.name)
         except RequestValidationError:

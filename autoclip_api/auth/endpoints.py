@@ -145,12 +145,14 @@ def request_email_verification(
     return MailAccepted(detail="A verification link was mailed to your address")
 
 
-@router.post("/verify-email", dependencies=[Public], responses=error_responses(400, 429, 503))
+@router.post("/verify-email", dependencies=[Public], responses=error_responses(404, 409, 429, 503))
 def verify_email(
     body: VerifyEmailRequest, request: Request, api: ApiDep, session: SessionDep
 ) -> EmailVerified:
     """Redeem a mailed link's token: single use, valid 24 hours; it proves the address (a
-    link for an address the account no longer has does nothing)."""
+    link for an address the account no longer has does nothing), or changes the account to
+    the new address it was mailed to (409 if another account took that address meanwhile).
+    An unknown, used or expired link is a 404."""
     return email_flows.verify(session, api, body.token, client_ip(request))
 
 
@@ -173,7 +175,7 @@ def forgot_password(
     "/password/reset",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Public],
-    responses=error_responses(400, 422, 429, 503),
+    responses=error_responses(404, 422, 429, 503),
 )
 def reset_password(
     body: PasswordReset, request: Request, api: ApiDep, session: SessionDep

@@ -4,8 +4,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
-from autoclip_api.auth.passwords import MAX_LENGTH, POLICY, check_new_password
-from autoclip_api.core.types import SINGLE_LINE, Email, Name, Schema, Token
+from autoclip_api.auth.passwords import MAX_LENGTH, MIN_LENGTH, POLICY, check_new_password
+from autoclip_api.core.types import SINGLE_LINE, WHITESPACE, Email, Name, Schema, Token
 
 # Passwords may hold any printable character; the pattern only keeps out NUL and invalid
 # Unicode (which could not be hashed). The strength policy needs the account's e-mail and name,
@@ -13,10 +13,22 @@ from autoclip_api.core.types import SINGLE_LINE, Email, Name, Schema, Token
 NewPassword = Annotated[
     str,
     StringConstraints(max_length=MAX_LENGTH, pattern=r"^[^\x00]*$"),
-    Field(description=POLICY),
+    Field(
+        description=POLICY,
+        # What of the policy JSON Schema can state; the server checks the same (with its own
+        # words) and the rest of the policy besides.
+        json_schema_extra={
+            "format": "password",
+            "minLength": MIN_LENGTH,
+            # str.strip() also drops \x1c-\x1f: a password of only those is "blank" too.
+            "pattern": rf"^[^\x00]*[^{WHITESPACE}\x00\x1c-\x1f][^\x00]*$",
+        },
+    ),
 ]
 Password = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_LENGTH, pattern=r"^[^\x00]*$")
+    str,
+    StringConstraints(min_length=1, max_length=MAX_LENGTH, pattern=r"^[^\x00]*$"),
+    Field(json_schema_extra={"format": "password"}),
 ]
 OrgId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=SINGLE_LINE)]
 OAuthCode = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=SINGLE_LINE)]

@@ -1,31 +1,124 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, Strict, StringConstraints, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
 
 from autoclip_api.core.types import (
     HTTP_URL,
     MULTI_LINE,
     SINGLE_LINE,
+    WHITESPACE,
+    Name,
     ReadSchema,
     Schema,
     UtcDatetime,
 )
-from autoclip_core.ingest.config import LanguageCode, SourceSpec
+from autoclip_core.ingest.config import (
+    MAX_POLL_INTERVAL_S,
+    MIN_POLL_INTERVAL_S,
+    JsonApiSource,
+    LanguageCode,
+    RssSource,
+    WebhookSource,
+    YoutubeSource,
+)
 from autoclip_core.ingest.state import SourceHealth
 from autoclip_core.ingest.webhook import MAX_ITEMS_PER_PUSH
 
 HttpUrlText = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=8, max_length=2048, pattern=HTTP_URL
+    StringConstraints(strip_whitespace=True, min_length=8, max_length=2048, pattern=HTTP_URL),
+]
+
+# creating a source through the API ------------------------------------------------------------
+# The kinds of ``SourceSpec`` as the API takes them, every rule in the schema: the kind is
+# required (it picks the shape), a URL is http(s) without credentials, the poll interval is
+# seconds within bounds, and what reaches this server's files or secrets (drop folders, headers
+# and keys named by environment variables) is for the sources file only. They are the core
+# kinds, so they are stored and read as any other spec.
+
+SOURCE_URL = rf"^https?://[^/?#@{WHITESPACE}\x00-\x1f\x7f]+(?:[/?#][^{WHITESPACE}\x00-\x1f\x7f]*)?$"
+
+
+def _plain_url(value: str) -> str:
+    """:data:`SOURCE_URL`, with reasons (the schema states the pattern itself)."""
+    authority = urlsplit(value).netloc if re.match(r"^https?://", value) else ""
+    if "@" in authority:
+        raise ValueError("url must not contain a user name or password")
+    if not re.match(SOURCE_URL, value):
+        raise ValueError("url must be an http(s) URL with a host, without spaces or controls")
+    return value
+
+
+SourceUrl = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=2048),
+    AfterValidator(_plain_url),
+    WithJsonSchema(
+        {"type": "string", "minLength": 8, "maxLength": 2048, "pattern": SOURCE_URL,
+         "description": "http(s), no credentials; never a loopback, private, link-local or "
+         "reserved address (checked when created and at every fetch)"}
+    ),
+]  # fmt: skip
+PollSeconds = Annotated[
+    float,
+    Strict(),
+    Field(
+        ge=MIN_POLL_INTERVAL_S,
+        le=MAX_POLL_INTERVAL_S,
+        description="Seconds between polls (the sources file also takes '15m', '2h'...).",
     ),
 ]
-SourceCreate = SourceSpec
-"""The body of ``POST .../sources``: a ``SourceSpec`` (the service refuses those reaching this
-server's files or secrets, ``check_remote``)."""
+Enabled = Annotated[bool, Strict()]
+FileOnly = SkipJsonSchema[None]
+"""A field of the sources file that the API does not take (only null, and not listed)."""
+
+
+class _ApiSource(BaseModel):
+    name: Name
+    enabled: Enabled = True
+
+
+class _ApiPolled(_ApiSource):
+    poll_interval: PollSeconds = RssSource.model_fields["poll_interval"].default
+
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        """Not the sources file's durations ("15m"): seconds, as the schema says."""
+        return value
+
+
+class RssSourceIn(_ApiPolled, RssSource):
+    kind: Literal["rss", "atom"]
+    url: SourceUrl  # type: ignore[assignment]
+    auth: FileOnly = None
+
+
+class YoutubeSourceIn(_ApiPolled, YoutubeSource):
+    kind: Literal["youtube"]
+    api_key_env: FileOnly = None
+    transcripts: Enabled = True
+
+
+class JsonApiSourceIn(_ApiPolled, JsonApiSource):
+    kind: Literal["json_api"]
+    url: SourceUrl  # type: ignore[assignment]
+    auth: FileOnly = None
+
+
+class WebhookSourceIn(_ApiSource, WebhookSource):
+    kind: Literal["webhook"]
+
+
+SourceCreate = Annotated[
+    RssSourceIn | YoutubeSourceIn | JsonApiSourceIn | WebhookSourceIn, Field(discriminator="kind")
+]
+"""The body of ``POST .../sources``."""
 
 
 class SourceRead(ReadSchema):

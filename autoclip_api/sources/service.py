@@ -42,7 +42,6 @@ from autoclip_core.ingest.config import (
     DedupeSettings,
     SourcesConfigError,
     WebhookSource,
-    check_remote,
     configured_sources,
 )
 from autoclip_core.ingest.state import SourceHealth
@@ -75,24 +74,19 @@ def push_path(project_id: str, source_id: str) -> str:
 
 def _check_source_url(url: str) -> None:
     """A 422 for a URL the fetcher would refuse (the same guard, ``check_url``: loopback,
-    private, link-local, reserved addresses, unless ``AUTOCLIP_FETCH_ALLOW_HOSTS`` allows them)
-    or one carrying credentials. A name that does not resolve now is accepted: the fetcher
-    checks every address it connects to."""
-    reason = None
-    if "@" in urlsplit(url).netloc:
-        reason = "must not contain a user name or password"
-    else:
-        try:
-            check_url(url)
-        except FetchRefusedError as exc:
-            reason = f"is not allowed: {exc.reason} (AutoClip never fetches from loopback, "
-            reason += "private, link-local or reserved addresses)"
-        except FetchError:
-            pass
-    if reason is not None:
+    private, link-local, reserved addresses, unless ``AUTOCLIP_FETCH_ALLOW_HOSTS`` allows them).
+    A name that does not resolve now is accepted: the fetcher checks every address it connects
+    to. (Credentials in the URL are refused by the schema, ``SourceUrl``.)"""
+    try:
+        check_url(url)
+    except FetchRefusedError as exc:
+        reason = f"url is not allowed: {exc.reason} (AutoClip never fetches from loopback, "
+        reason += "private, link-local or reserved addresses)"
         raise RequestValidationError(
-            [{"type": "value_error", "loc": ("body", "url"), "msg": f"Value error, url {reason}"}]
-        )
+            [{"type": "value_error", "loc": ("body", "url"), "msg": f"Value error, {reason}"}]
+        ) from None
+    except FetchError:
+        pass
 
 
 def _shown_url(url: str | None) -> str | None:
@@ -141,12 +135,6 @@ class SourceService:
         data: SourceCreate,
     ) -> SourceCreated:
         project = readable_project(session, subject, project_id)
-        try:
-            check_remote(data)
-        except ValueError as exc:
-            raise RequestValidationError(
-                [{"type": "value_error", "loc": ("body",), "msg": str(exc)}]
-            ) from None
         url = getattr(data, "url", None)
         if url:
             _check_source_url(url)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from autoclip_api.auth.schemas import NewPassword, Password
 from autoclip_api.core.types import Email, Name, ReadSchema, Schema
@@ -22,8 +23,9 @@ class Me(ReadSchema):
 
 
 class MeUpdate(Schema):
-    name: Name | None = None
-    password: NewPassword | None = Field(
+    # Leave a field out to keep it; null is not a name or a password (and not in the schema).
+    name: Name | SkipJsonSchema[None] = None
+    password: NewPassword | SkipJsonSchema[None] = Field(
         default=None,
         description="New password; needs current_password (a first password, for a "
         "Google-only account: a sign-in within the last 5 minutes). Ends other sessions.",

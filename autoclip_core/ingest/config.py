@@ -259,6 +259,8 @@ Timezone = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+./-]+$"),
     AfterValidator(_known_timezone),
+    # The zones this server knows, listed in the schema (read when the schema is made).
+    Field(json_schema_extra=lambda schema: schema.update(enum=sorted(_timezones()))),
 ]
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Term = Annotated[

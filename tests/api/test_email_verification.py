@@ -37,7 +37,7 @@ async def test_sign_up_mails_a_link_that_proves_the_address_once(client: ApiClie
     assert (await _me(client, account.headers))["email_verified"] is True
 
     again = await client.post("/api/v1/auth/verify-email", json={"token": token})
-    assert again.json() == problem(400, "This link is invalid, used or expired; ask for a new one")
+    assert again.json() == problem(404, "This link is unknown, used or expired; ask for a new one")
     already = await client.post("/api/v1/auth/verify-email/request", headers=account.headers)
     assert already.status_code == 409
 
@@ -56,13 +56,13 @@ async def test_links_are_stored_hashed_expire_and_only_the_newest_works(
     assert resent.status_code == 202
     second = client.outbox.token(account.email, "verify_email", count=2)
     stale = await client.post("/api/v1/auth/verify-email", json={"token": first})
-    assert stale.status_code == 400
+    assert stale.status_code == 404
 
     with engine.begin() as conn:
         conn.execute(update(EmailToken).values(expires_at=utcnow() - timedelta(seconds=1)))
     engine.dispose()
     expired = await client.post("/api/v1/auth/verify-email", json={"token": second})
-    assert expired.status_code == 400
+    assert expired.status_code == 404
     assert (await _me(client, account.headers))["email_verified"] is False
 
 
@@ -124,5 +124,5 @@ async def test_a_password_reset_is_single_use_and_ends_every_session(client: Api
     replay = await client.post(
         "/api/v1/auth/password/reset", json={"token": token, "password": "yet another passphrase"}
     )
-    assert replay.status_code == 400
+    assert replay.status_code == 404
     client.outbox.wait_for(account.email, "notice:password.reset")

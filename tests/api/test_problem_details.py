@@ -3,6 +3,7 @@ OpenAPI document says so for every operation."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -172,3 +173,30 @@ def test_every_operation_documents_its_errors_as_problems(app: FastAPI) -> None:
                 if (path, code) == ("/api/v1/readyz", "503"):
                     continue  # the readiness report itself, checks and all
                 assert response["content"] == {PROBLEM_JSON: PROBLEM_REF}, (method, path, code)
+
+
+async def test_an_unsupported_method_is_405_with_every_method_of_the_path_in_allow(
+    app: FastAPI, client: ApiClient
+) -> None:
+    """RFC 9110 §15.5.6: the router names only the route it tried first (GET of
+    ``/api/v1/projects``, which also has POST); the answer lists them all — those of every
+    documented path the request's path matches (``/members/me`` is a ``/members/{user_id}``
+    too)."""
+    paths = app.openapi()["paths"]
+    templates = {
+        re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"): path
+        for path in paths
+    }
+    for path in paths:
+        concrete = re.sub(r"\{[^}]+\}", "0" * 32, path)
+        allowed = {
+            method.upper()
+            for regex, template in templates.items()
+            if regex.match(concrete)
+            for method in paths[template]
+        }
+        unsupported = next(m for m in ("PUT", "PATCH", "DELETE", "POST", "GET") if m not in allowed)
+        response = await client.request(unsupported, concrete)
+        assert response.status_code == 405, (unsupported, path)
+        assert set(response.headers["allow"].split(", ")) == allowed, path
+        assert response.headers["content-type"] == "application/problem+json"

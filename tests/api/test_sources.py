@@ -88,6 +88,10 @@ async def test_polled_sources_carry_their_settings_and_health(client: ApiClient)
         # PostgreSQL cannot store NUL: a 422
         {**FEED, "url": "https://\u0000host/feed"},
         {**FEED, "poll_interval": 5},
+        {**FEED, "poll_interval": "15m"},  # seconds through the API (durations: the file)
+        {**FEED, "enabled": 1},
+        {**FEED, "name": "   "},
+        {"name": "No kind", "url": "https://feeds.example.com/wire.xml"},
         {"kind": "drop_folder", "name": "Inbox", "path": "/tmp"},  # file-only kind
         {"kind": "json_api", "name": "API", "url": "https://api.example.com",
          "auth": {"secret_env": "AUTOCLIP_JWT_SECRET"}},  # no server secrets by name
@@ -231,10 +235,11 @@ async def test_a_source_created_through_the_api_is_the_spec_a_sources_file_decla
     owner = await client.register()
     project = await client.project(owner)
     body = {"kind": "json_api", "name": "wire", "url": "https://api.example.com/v1/articles",
-            "poll_interval": "15m", "mapping": {"items": "data", "published": None}}  # fmt: skip
+            "poll_interval": 900, "mapping": {"items": "data", "published": None}}  # fmt: skip
     created = await create(client, owner, project["id"], body)
     assert created["poll_interval"] == 900
-    declared = parse_sources_config({"projects": [{"slug": "p", "sources": [body]}]})
+    in_the_file = {**body, "poll_interval": "15m"}  # the file also takes durations
+    declared = parse_sources_config({"projects": [{"slug": "p", "sources": [in_the_file]}]})
     database = Database.open(pg_url)
     try:
         record = SourceRepository(database).record(created["id"])
