@@ -14,7 +14,7 @@ from autoclip_api.app import api_routes
 def test_route_modules_use_postponed_annotations() -> None:
     root = Path(autoclip_api.__file__).parent
     modules = sorted(root.glob("*/endpoints.py"))
-    assert len(modules) == 9
+    assert len(modules) == 10
     for module in modules:
         assert "from __future__ import annotations" in module.read_text(), module
 
@@ -24,9 +24,9 @@ def test_annotations_resolve_to_dependencies_and_bodies(app: FastAPI) -> None:
     expected_query = {
         ("GET", "/api/v1/projects"): {"limit", "offset"},
         ("GET", "/api/v1/orgs/{org_id}/audit"): {"limit", "before"},
-        ("GET", "/api/v1/contents"): {"project_id", "state", "language", "q", "cursor", "limit"},
         ("GET", "/api/v1/templates"): {"limit", "offset"},
         ("GET", "/api/v1/templates/{template_id}/preview"): {"modifications", "time", "format"},
+        ("GET", "/api/v1/contents"): {"project_id", "state", "language", "q", "cursor", "limit"},
     }
     for path, methods, route, dependant in api_routes(app):
         for method in methods:

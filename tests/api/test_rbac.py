@@ -1,4 +1,4 @@
-"""RBAC: one permission table (seed §6.2), a declared guard on every route, fresh roles."""
+"""RBAC: one permission table, a declared guard on every route, fresh roles."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from autoclip_api.auth.permissions import ROLE_PERMISSIONS, Permission, Role
 from autoclip_core.db.models import Membership
 from tests.api.helpers import ApiClient, problem
 
-# The seed's matrix, written out by hand: the table must be exactly this.
+# The product's role matrix, written out by hand: the table must be exactly this.
 MATRIX = {
     "projects.create": {"owner", "admin"},
     "projects.read": {"owner", "admin", "editor", "viewer"},
@@ -69,17 +69,6 @@ EXPECTED_POLICIES = {
     ("POST", "/api/v1/projects/{project_id}/sources/{source_id}/items"): (
         "webhook signature (HMAC-SHA256)"
     ),
-    ("GET", "/api/v1/projects/{project_id}/channels"): "projects.read",
-    ("POST", "/api/v1/projects/{project_id}/channels"): "projects.update",
-    ("DELETE", "/api/v1/projects/{project_id}/channels/{channel_id}"): "projects.update",
-    ("GET", "/api/v1/templates"): "projects.read",
-    ("POST", "/api/v1/templates"): "projects.update",
-    ("GET", "/api/v1/templates/{template_id}"): "projects.read",
-    ("PATCH", "/api/v1/templates/{template_id}"): "projects.update",
-    ("DELETE", "/api/v1/templates/{template_id}"): "projects.update",
-    ("GET", "/api/v1/templates/{template_id}/preview"): "projects.read",
-    ("GET", "/api/v1/contents/{content_id}/media/{kind}"): "projects.read",
-    ("HEAD", "/api/v1/contents/{content_id}/media/{kind}"): "projects.read",
     ("GET", "/api/v1/contents"): "projects.read",
     ("POST", "/api/v1/contents"): "contents.create",
     ("GET", "/api/v1/contents/{content_id}"): "projects.read",
@@ -91,6 +80,17 @@ EXPECTED_POLICIES = {
     ("POST", "/api/v1/contents/{content_id}/publish"): "contents.publish",
     ("GET", "/api/v1/contents/{content_id}/jobs"): "projects.read",
     ("GET", "/api/v1/contents/{content_id}/uploads"): "projects.read",
+    ("GET", "/api/v1/projects/{project_id}/channels"): "projects.read",
+    ("POST", "/api/v1/projects/{project_id}/channels"): "projects.update",
+    ("DELETE", "/api/v1/projects/{project_id}/channels/{channel_id}"): "projects.update",
+    ("GET", "/api/v1/templates"): "projects.read",
+    ("POST", "/api/v1/templates"): "projects.update",
+    ("GET", "/api/v1/templates/{template_id}"): "projects.read",
+    ("PATCH", "/api/v1/templates/{template_id}"): "projects.update",
+    ("DELETE", "/api/v1/templates/{template_id}"): "projects.update",
+    ("GET", "/api/v1/templates/{template_id}/preview"): "projects.read",
+    ("GET", "/api/v1/contents/{content_id}/media/{kind}"): "projects.read",
+    ("HEAD", "/api/v1/contents/{content_id}/media/{kind}"): "projects.read",
     ("GET", "/api/v1/healthz"): "public",
     ("GET", "/api/v1/readyz"): "public",
     ("GET", "/healthz"): "public",
@@ -98,7 +98,7 @@ EXPECTED_POLICIES = {
 }
 
 
-def test_permission_table_is_exactly_the_seed_matrix() -> None:
+def test_permission_table_is_exactly_the_role_matrix() -> None:
     assert set(ROLE_PERMISSIONS) == set(Role)
     assert {p.value for p in Permission} == set(MATRIX)
     for permission, roles in MATRIX.items():
