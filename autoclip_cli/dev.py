@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 import httpx
 
@@ -32,13 +33,17 @@ from autoclip_core.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DAGSTER_YAML = ROOT / "dagster.yaml"
 WORKSPACE_YAML = ROOT / "workspace.yaml"
-GRACE_SECONDS = 8.0
+GRACE_SECONDS = 7.0
 """How long the processes get to stop after the signal before they are killed: the whole
 stop stays within 10 s."""
 KILL_SECONDS = 1.0
 """How long killed processes get to disappear."""
 POLL_SECONDS = 0.1
+PROBE_TIMEOUT_S = 2.0
+LOADED_REPOSITORIES = "{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }"
 PR_SET_CHILD_SUBREAPER = 36
+
+Output = int | IO[bytes] | None
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
@@ -113,14 +118,41 @@ class Stack:
         return [("dagster-webserver", self.webserver()), ("dagster-daemon", self.daemon()),
                 ("api", self.api())]  # fmt: skip
 
+    def graphql(self, query: str, **variables: object) -> dict[str, Any]:
+        """The ``data`` of a query to the webserver's GraphQL endpoint."""
+        response = httpx.post(
+            f"{self.dagster_url}/graphql",
+            json={"query": query, "variables": variables},
+            timeout=PROBE_TIMEOUT_S * 10,
+        )
+        body = response.json()
+        if body.get("errors") or not isinstance(body.get("data"), dict):
+            raise RuntimeError(f"Dagster GraphQL: {body.get('errors') or 'no data'}")
+        data: dict[str, Any] = body["data"]
+        return data
+
     def ready(self) -> bool:
-        """The API reaches its database and the webserver answers."""
+        """The API reaches its database and the webserver has loaded the pipeline's code."""
         try:
-            api = httpx.get(f"{self.api_url}/readyz", timeout=0.5)
-            dagster = httpx.get(f"{self.dagster_url}/server_info", timeout=0.5)
-        except httpx.HTTPError:
+            api = httpx.get(f"{self.api_url}/readyz", timeout=PROBE_TIMEOUT_S)
+            if api.status_code != 200:
+                return False
+            loaded = self.graphql(LOADED_REPOSITORIES)["repositoriesOrError"]
+        except (httpx.HTTPError, ValueError, RuntimeError):
             return False
-        return api.status_code == 200 and dagster.status_code == 200
+        return bool(loaded.get("nodes"))
+
+    def announce_when_ready(self, stopping: threading.Event) -> None:
+        """Say where everything is once it all answers (the logs above are long)."""
+        while not stopping.wait(POLL_SECONDS * 5):
+            if self.ready():
+                print(
+                    f"autoclip dev: ready — API {self.api_url}/api/v1 · Dagster UI "
+                    f"{self.dagster_url} · data {self.settings.root}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return
 
 
 @dataclass
@@ -144,13 +176,15 @@ class Supervisor:
         self.stopping.set()
 
     def start(
-        self, name: str, command: Sequence[str], *, quiet: bool = False
+        self, name: str, command: Sequence[str], *, stdout: Output = None, stderr: Output = None
     ) -> subprocess.Popen[bytes]:
+        """``stdout``/``stderr`` as for :class:`subprocess.Popen` (None: this process's)."""
         child = subprocess.Popen(
             list(command),
             cwd=self.cwd,
             env=dict(self.env),
-            stdout=subprocess.DEVNULL if quiet else None,
+            stdout=stdout,
+            stderr=stderr,
             start_new_session=True,
         )
         self.children[name] = child
@@ -159,7 +193,7 @@ class Supervisor:
     def run_step(self, name: str, command: Sequence[str], *, quiet: bool = False) -> int:
         """A step that must finish before the services start; its exit code (or -signal when
         a stop was asked for meanwhile)."""
-        child = self.start(name, command, quiet=quiet)
+        child = self.start(name, command, stdout=subprocess.DEVNULL if quiet else None)
         while child.poll() is None:
             self.reap_orphans()
             if self.stopping.wait(POLL_SECONDS):
@@ -176,10 +210,10 @@ class Supervisor:
                 return name, child.returncode
         return None
 
-    def stop(self) -> None:
-        """The signal received (SIGTERM otherwise) to every group, then SIGKILL to what is
-        still alive after the grace period."""
-        signum = self.received or signal.SIGTERM
+    def stop(self, signum: int | None = None) -> None:
+        """``signum`` (default: the signal received, else SIGTERM) to every group, then
+        SIGKILL to what is still alive after the grace period."""
+        signum = signum or self.received or signal.SIGTERM
         groups = [child.pid for child in self.children.values()]
         for group in groups:
             _signal_group(group, signum)
@@ -284,7 +318,9 @@ def main(argv: list[str]) -> int:
             return 0 if supervisor.received else 1
     for name, command in stack.services():
         supervisor.start(name, command)
-    announced = False
+    threading.Thread(
+        target=stack.announce_when_ready, args=(supervisor.stopping,), daemon=True
+    ).start()
     while not supervisor.stopping.wait(POLL_SECONDS * 5):
         ended = supervisor.exited()
         if ended is not None:
@@ -292,14 +328,6 @@ def main(argv: list[str]) -> int:
             print(f"autoclip dev: {name} exited ({code}); stopping the others", file=sys.stderr)
             supervisor.stop()
             return 1
-        if not announced and stack.ready():
-            announced = True
-            print(
-                f"autoclip dev: ready — API {stack.api_url}/api/v1 · Dagster UI "
-                f"{stack.dagster_url} · data {settings.root}",
-                file=sys.stderr,
-                flush=True,
-            )
     started = time.monotonic()
     supervisor.stop()
     print(f"autoclip dev: stopped in {time.monotonic() - started:.1f} s", file=sys.stderr)
