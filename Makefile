@@ -7,7 +7,7 @@ export AUTOCLIP_DATA_DIR ?= $(CURDIR)/data
 FEED ?= autoclip_core/samples/sample_feed.rss.xml
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test dev lint bench-pipeline bench-ingest api bench-api bench-render bench-vendors clean
+.PHONY: help setup demo test dev lint bench-pipeline bench-ingest api bench-api bench-flow bench-batch bench-render bench-vendors clean
 
 help:
 	@echo "make demo [FEED=path|url]  sample feed -> published mp4s (local providers, SQLite)"
@@ -17,7 +17,10 @@ help:
 	@echo "make bench-pipeline        per-item pipeline time, split per asset"
 	@echo "make api                   the API on http://127.0.0.1:$${AUTOCLIP_API_PORT:-8000}/api/v1 (migrates first)"
 	@echo "make bench-ingest          ingestion throughput and 100-source sensor tick"
-	@echo "make bench-api             API latency under load (PostgreSQL + Redis, wrk)"
+	@echo "make bench-api             API latency under load: /projects and /contents (PostgreSQL + Redis, wrk)"
+	@echo "make bench-flow            through make dev's stack: POST /contents -> ready, generate -> run in"
+	@echo "                            Dagster, approve -> published (PostgreSQL)"
+	@echo "make bench-batch           20 shorts generated at once through the API: shorts/hour, p50/p95"
 	@echo "make bench-render          30 s 9:16 short: our engine vs MoviePy vs encode-only floor"
 	@echo "                            (BENCH_ARGS=\"--skip-moviepy --repeat 3 --keep DIR\")"
 	@echo "make bench-vendors         paid providers against their fakes: time per call, calls per run"
@@ -65,6 +68,12 @@ api: setup
 
 bench-api: setup
 	bash scripts/with-test-services.sh $(BIN)/python bench/api.py
+
+bench-flow: setup
+	bash scripts/with-test-services.sh $(BIN)/python bench/flow.py
+
+bench-batch: setup
+	bash scripts/with-test-services.sh $(BIN)/python bench/batch.py
 
 # MoviePy 2.2 pins Pillow<12, so the bench extra gets its own venv (inside .venv/, ignored by
 # git): installing it into .venv would downgrade the project's Pillow.

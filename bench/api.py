@@ -1,13 +1,16 @@
-"""API latency under load: ``GET /api/v1/projects`` with a valid token.
+"""API latency under load, with a valid token: ``GET /api/v1/projects`` (100 projects) and
+``GET /api/v1/contents?limit=50`` (1,000 content items), one after the other in the same run.
 
 Needs PostgreSQL and Redis (``make bench-api`` starts both through
-``scripts/with-test-services.sh``). Seeds one organisation with 100 projects through the API,
-serves it like production (``python -m autoclip_api serve --workers N``, ``AUTOCLIP_ENV=prod``,
-one worker per core by default, ``--log-level WARNING``: no log line per request), and runs
-wrk on loopback: 50 connections for 20 s after a short warm-up. Prints the run's details —
-among them the server's CPU time per request (all its processes, from /proc), which depends
-far less on other load on the machine than the latencies do — then as its LAST line one JSON
-object: ``{"endpoint", "concurrency", "rps", "p50_ms", "p95_ms", "p99_ms", "errors"}``.
+``scripts/with-test-services.sh``). Seeds one organisation with 100 projects and 1,000 items
+(10 per project, from text) through the API, serves it like production (``python -m
+autoclip_api serve --workers N``, ``AUTOCLIP_ENV=prod``, one worker per core by default,
+``--log-level WARNING``: no log line per request), and runs wrk on loopback against each
+endpoint: 50 connections for 20 s after a short warm-up. Prints each run's details — among
+them the server's CPU time per request (all its processes, from /proc), which depends far
+less on other load on the machine than the latencies do — then as its LAST line one JSON
+object: ``{"concurrency", "endpoints": {"GET <path>": {"rps", "p50_ms", "p95_ms", "p99_ms",
+"errors"}}}``.
 
 The general per-user limit (1200/min by default) would answer most of one user's requests
 with 429, so the benchmark raises it; the limiter still runs (one Redis round trip per
@@ -20,29 +23,35 @@ request, which also reads the cache versions). wrk is installed with apt-get whe
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import redis
-from sqlalchemy import create_engine, make_url, text
+from devstack import drop_database, free_port, fresh_database, log
 
 from autoclip_core.db.migrate import upgrade
 
 BENCH_DATABASE = "autoclip_bench"
 BENCH_REDIS_DB = 5
-ENDPOINT = "/api/v1/projects"
+PROJECTS = "/api/v1/projects"
+CONTENTS = "/api/v1/contents?limit=50"
+ARTICLE = (
+    "The harbour plan adds two ferry lines, a cycle path along the water and a small park. "
+    "Work starts in the spring and should take three years; shop owners welcomed it."
+)
 
 WRK_REPORT = r"""
 done = function(summary, latency, requests)
@@ -56,10 +65,6 @@ done = function(summary, latency, requests)
     latency:percentile(95), latency:percentile(99), latency.mean, latency.max, summary.bytes))
 end
 """
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
 
 
 def ensure_wrk() -> str:
@@ -80,36 +85,12 @@ def ensure_wrk() -> str:
     return found
 
 
-def fresh_database(base_url: str) -> str:
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {BENCH_DATABASE}"))
-    admin.dispose()
-    url = make_url(base_url).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
-
-
-def drop_database(base_url: str) -> None:
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
-    admin.dispose()
-
-
 def fresh_redis(base_url: str) -> str:
     url = urlunsplit(urlsplit(base_url)._replace(path=f"/{BENCH_REDIS_DB}"))
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
     return url
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(env: dict[str, str], port: int, workers: int, log_path: Path) -> subprocess.Popen:
@@ -165,8 +146,9 @@ def stop_server(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def seed(base: str, projects: int) -> str:
-    """One owner, one organisation, ``projects`` projects — through the API itself."""
+def seed(base: str, projects: int, items: int) -> str:
+    """One owner, one organisation, ``projects`` projects and ``items`` content items spread
+    over them — through the API itself."""
     with httpx.Client(base_url=base, timeout=30) as http:
         response = http.post(
             "/api/v1/auth/register",
@@ -179,21 +161,39 @@ def seed(base: str, projects: int) -> str:
         )
         response.raise_for_status()
         token = str(response.json()["access_token"])
-        headers = {"Authorization": f"Bearer {token}"}
+        http.headers["Authorization"] = f"Bearer {token}"
+        made = []
         for i in range(projects):
-            http.post(
-                "/api/v1/projects",
+            created = http.post(
+                PROJECTS,
                 json={
                     "name": f"Project {i:03d}",
                     "description": "Morning digest of the sources, narrated, 9:16.",
                     "language": "ko" if i % 2 else "en",
                     "timezone": "Asia/Seoul",
                 },
-                headers=headers,
-            ).raise_for_status()
-        listed = http.get(ENDPOINT, headers=headers).json()
+            )
+            created.raise_for_status()
+            made.append(created.json()["id"])
+        listed = http.get(PROJECTS).json()
         if listed["total"] != projects or len(listed["items"]) != projects:
             sys.exit(f"seeding failed: {listed['total']} projects listed")
+
+        def item(n: int) -> None:
+            body = {"project_id": made[n % projects], "title": f"Story {n:04d}", "text": ARTICLE}
+            http.post("/api/v1/contents", json=body).raise_for_status()
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(item, range(items)))
+        counted, params = 0, {"limit": 200}
+        while True:
+            page = http.get("/api/v1/contents", params=params).json()
+            counted += len(page["items"])
+            if not page["next_cursor"]:
+                break
+            params["cursor"] = page["next_cursor"]
+        if counted != items:
+            sys.exit(f"seeding failed: {counted} content items listed")
     return token
 
 
@@ -219,6 +219,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20, help="seconds measured")
     parser.add_argument("--warmup", type=int, default=3, help="seconds before measuring")
     parser.add_argument("--projects", type=int, default=100)
+    parser.add_argument("--items", type=int, default=1000, help="content items")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--wrk-threads", type=int, default=1)
     args = parser.parse_args()
@@ -228,9 +229,11 @@ def main() -> None:
     if not pg or not redis_base:
         sys.exit("needs PostgreSQL and Redis: run `make bench-api`")
     wrk = ensure_wrk()
-    database_url = fresh_database(pg)
+    database_url = fresh_database(pg, BENCH_DATABASE)
+    upgrade(database_url)
     redis_url = fresh_redis(redis_base)
     port = free_port()
+    results = {}
     with tempfile.TemporaryDirectory(prefix="autoclip-bench-api-") as root:
         env = {
             **os.environ,
@@ -239,6 +242,7 @@ def main() -> None:
             "AUTOCLIP_DATABASE_URL": database_url,
             "AUTOCLIP_REDIS_URL": redis_url,
             "AUTOCLIP_JWT_SECRET": secrets.token_urlsafe(48),
+            "AUTOCLIP_CHANNEL_TOKEN_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "AUTOCLIP_API_RATE_LIMIT_PER_MINUTE": "100000000",
         }
         script = Path(root) / "report.lua"
@@ -246,48 +250,46 @@ def main() -> None:
         server = start_server(env, port, args.workers, Path(root) / "api.log")
         try:
             base = f"http://127.0.0.1:{port}"
-            token = seed(base, args.projects)
-            url = base + ENDPOINT
+            token = seed(base, args.projects, args.items)
             log(
-                f"GET {ENDPOINT}: {args.projects} projects, {args.workers} uvicorn workers, "
-                f"wrk {args.wrk_threads} thread(s), {args.connections} connections"
+                f"{args.projects} projects, {args.items} content items; {args.workers} uvicorn "
+                f"workers, wrk {args.wrk_threads} thread(s), {args.connections} connections"
             )
-            run_wrk(
-                wrk, url, token, connections=args.connections, threads=args.wrk_threads,
-                seconds=args.warmup, script=script,
-            )  # fmt: skip
-            cpu_before = cpu_seconds(server.pid)
-            report = run_wrk(
-                wrk, url, token, connections=args.connections, threads=args.wrk_threads,
-                seconds=args.duration, script=script,
-            )  # fmt: skip
-            server_cpu = cpu_seconds(server.pid) - cpu_before
+            for endpoint in (PROJECTS, CONTENTS):
+                run = {"connections": args.connections, "threads": args.wrk_threads}
+                run_wrk(wrk, base + endpoint, token, seconds=args.warmup, script=script, **run)
+                cpu_before = cpu_seconds(server.pid)
+                report = run_wrk(
+                    wrk, base + endpoint, token, seconds=args.duration, script=script, **run
+                )
+                server_cpu = cpu_seconds(server.pid) - cpu_before
+                results[f"GET {endpoint}"] = summarise(endpoint, report, server_cpu)
         finally:
             stop_server(server)
-            drop_database(pg)
+            drop_database(pg, BENCH_DATABASE)
+    print(json.dumps({"concurrency": args.connections, "endpoints": results}), flush=True)
+
+
+def summarise(endpoint: str, report: dict[str, float], server_cpu: float) -> dict[str, float]:
+    """Logs a run's details; its figures for the JSON line."""
     seconds = report["duration_us"] / 1e6
     mean_ms = report["mean_us"] / 1000
     log(
-        f"{int(report['requests'])} requests in {seconds:.1f} s; mean {mean_ms:.1f}"
-        f" ms, p90 {report['p90_us'] / 1000:.1f} ms, max {report['max_us'] / 1000:.1f} ms; "
+        f"GET {endpoint}: {int(report['requests'])} requests in {seconds:.1f} s; p50 "
+        f"{report['p50_us'] / 1000:.1f} ms, p95 {report['p95_us'] / 1000:.1f} ms, mean "
+        f"{mean_ms:.1f} ms, p90 {report['p90_us'] / 1000:.1f} ms, max "
+        f"{report['max_us'] / 1000:.1f} ms; "
         f"{report['bytes'] / report['requests'] / 1024:.1f} KiB per response; "
         f"non-2xx {int(report['non_2xx'])}, timeouts {int(report['timeouts'])}; "
         f"server CPU {server_cpu * 1000 / report['requests']:.3f} ms per request"
     )
-    print(
-        json.dumps(
-            {
-                "endpoint": f"GET {ENDPOINT}",
-                "concurrency": args.connections,
-                "rps": round(report["requests"] / seconds, 1),
-                "p50_ms": round(report["p50_us"] / 1000, 2),
-                "p95_ms": round(report["p95_us"] / 1000, 2),
-                "p99_ms": round(report["p99_us"] / 1000, 2),
-                "errors": int(report["errors"]),
-            }
-        ),
-        flush=True,
-    )
+    return {
+        "rps": round(report["requests"] / seconds, 1),
+        "p50_ms": round(report["p50_us"] / 1000, 2),
+        "p95_ms": round(report["p95_us"] / 1000, 2),
+        "p99_ms": round(report["p99_us"] / 1000, 2),
+        "errors": int(report["errors"]),
+    }
 
 
 if __name__ == "__main__":
