@@ -17,6 +17,8 @@ from typing import Any
 
 import dagster as dg
 
+from resources.errors import StorageError
+
 
 def fingerprint(*parts: Any) -> str:
     """Stable sha256 of JSON-serialisable parts (pydantic models via ``model_dump``)."""
@@ -55,6 +57,17 @@ class StorageResource(dg.ConfigurableResource, ABC):
     @contextmanager
     def writing(self, key: str) -> Iterator[Path]:
         """Yield a temp path to write; on success it becomes ``key`` atomically."""
+
+    def presigned_url(self, key: str, expires_s: int = 3600) -> str:
+        """A URL anyone holding it can GET ``key`` from for ``expires_s`` seconds.
+
+        Only a remote store can hand one out (previews, a platform pulling the video
+        itself); the local filesystem has no URL to give.
+        """
+        raise StorageError(
+            f"{type(self).__name__} cannot give a URL for {key!r}: presigned URLs need "
+            "AUTOCLIP_STORAGE_PROVIDER=s3"
+        )
 
     def put_bytes(self, key: str, data: bytes) -> str:
         with self.writing(key) as tmp:

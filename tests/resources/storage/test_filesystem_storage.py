@@ -56,3 +56,11 @@ def test_a_missing_key_is_a_final_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match=r"not in storage: video/aa/aa\.mp4") as raised:
         storage.local_path("video/aa/aa.mp4")
     assert raised.value.retryable is False
+
+
+def test_the_filesystem_gives_no_presigned_url_and_says_s3_is_needed(tmp_path: Path) -> None:
+    storage = FilesystemStorage(root=str(tmp_path))
+    storage.put_bytes("video/aa/aa.mp4", b"x")
+    with pytest.raises(StorageError, match="AUTOCLIP_STORAGE_PROVIDER=s3") as raised:
+        storage.presigned_url("video/aa/aa.mp4")
+    assert raised.value.retryable is False
