@@ -57,7 +57,11 @@ class Settings(BaseSettings):
     renderer_provider: str = Field(
         default="ffmpeg", pattern=PROVIDER_CHAIN, description="ffmpeg|creatomate"
     )
-    publisher_provider: Literal["local"] = "local"
+    publisher_provider: str = Field(
+        default="local",
+        pattern=PROVIDER_CHAIN,
+        description="Publishers by platform, e.g. youtube,tiktok (local is always there).",
+    )
     storage_provider: Literal["filesystem"] = "filesystem"
     feeds: str = Field(
         default="", description="Comma-separated feed paths/URLs the feed sensor watches."
@@ -93,6 +97,17 @@ class Settings(BaseSettings):
     pexels_base_url: str = "https://api.pexels.com"
     pixabay_base_url: str = "https://pixabay.com"
     creatomate_base_url: str = "https://api.creatomate.com"
+    google_oauth_base_url: str = Field(
+        default="https://oauth2.googleapis.com",
+        description="The origin whose /token is Google's OAuth token endpoint.",
+    )
+    youtube_base_url: str = Field(
+        default="https://www.googleapis.com",
+        description="The origin serving /youtube/v3/... and /upload/youtube/v3/...",
+    )
+    tiktok_base_url: str = Field(
+        default="https://open.tiktokapis.com", description="The origin serving /v2/..."
+    )
     gemini_analysis_model: str = Field(
         default="gemini-2.5-flash-lite", description="Cheap tier: analysis and the safety judge."
     )
@@ -104,6 +119,37 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='JSON, e.g. {"gemini": 60, "elevenlabs": 100}: overrides the documented '
         "limits in resources/vendors/ratelimit.py (0: no limit).",
+    )
+
+    # Publishing platforms: the OAuth app (connect flow and refresh) and, for headless use
+    # (CI, make demo), one channel per platform configured by its refresh token ----------
+    youtube_client_id: str | None = None
+    youtube_client_secret: SecretStr | None = None
+    youtube_refresh_token: SecretStr | None = Field(
+        default=None,
+        description="With the client id and secret: a headless YouTube channel (`youtube`).",
+    )
+    tiktok_client_key: str | None = None
+    tiktok_client_secret: SecretStr | None = None
+    tiktok_refresh_token: SecretStr | None = Field(
+        default=None,
+        description="With the client key and secret: a headless TikTok channel (`tiktok`); "
+        "the refresh token TikTok rotates is stored and used from then on.",
+    )
+    youtube_quota_model: Literal["units", "upload_bucket"] = Field(
+        default="upload_bucket",
+        description="units: every call, uploads included, counts against the daily units; "
+        "upload_bucket (Google's June 2026 revision): uploads count against a daily bucket "
+        "of their own beside the units of everything else.",
+    )
+    youtube_daily_units: int = Field(default=10_000, ge=0, description="Units per Pacific day.")
+    youtube_daily_uploads: int = Field(
+        default=100, ge=0, description="videos.insert per Pacific day (upload_bucket model)."
+    )
+    youtube_unit_costs: dict[str, int] = Field(
+        default_factory=dict,
+        description='JSON, e.g. {"videos.insert": 1600}: overrides the unit costs in '
+        "autoclip_core/db/quota.py.",
     )
 
     # API (autoclip_api) ------------------------------------------------------------------
@@ -250,6 +296,9 @@ class Settings(BaseSettings):
         "pexels_base_url",
         "pixabay_base_url",
         "creatomate_base_url",
+        "google_oauth_base_url",
+        "youtube_base_url",
+        "tiktok_base_url",
     )
     @classmethod
     def _vendor_origin(cls, value: str, info: ValidationInfo) -> str:
