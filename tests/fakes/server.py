@@ -125,7 +125,7 @@ class FakeServer:
                     self.wfile.flush()
                     time.sleep(reply.chunk_delay)
 
-            do_GET = do_POST = do_HEAD = _serve
+            do_GET = do_POST = do_HEAD = do_PUT = _serve
 
             def log_message(self, *args: object) -> None:
                 pass
