@@ -191,6 +191,8 @@ class PublishReceipt(Frozen):
     channel: str
     url: str
     published_at: datetime
+    platform_id: str | None = None
+    """The platform's id of the video (YouTube video id, TikTok publish id/post id)."""
 
 
 class Publication(Frozen):

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 
@@ -45,3 +46,21 @@ class PublishError(ProviderError):
 
 class StorageError(ProviderError):
     capability = "storage"
+
+
+class QuotaExhausted(PublishError):
+    """The platform's quota or rate limit for this window is used up: the upload waits for
+    the next window (``retry_after`` seconds; ``until``, when known, is that moment) instead
+    of failing."""
+
+    def __init__(self, message: str, *, retry_after: float, until: datetime | None = None) -> None:
+        super().__init__(message, retryable=True, retry_after=retry_after)
+        self.until = until
+
+
+class ReconnectRequired(PublishError):
+    """The channel's authorisation is gone (``invalid_grant``, revoked access): not retried;
+    its uploads wait until someone connects the channel again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
