@@ -44,12 +44,12 @@ from resources.errors import LLMError
 from resources.llm.base import LLMResource
 from resources.vendors.base import VendorResource
 from resources.vendors.http import (
-    MAX_MESSAGE_CHARS,
-    RETRYABLE_STATUS,
+    TRANSPORT_ERRORS,
     RetryPolicy,
-    redact,
-    retry_after_seconds,
     retrying,
+    status_error,
+    transport_error,
+    unreadable_error,
 )
 from resources.vendors.ratelimit import limiter_for
 from resources.vendors.usage import priced, report_cache_hit, report_usage
@@ -256,27 +256,23 @@ def block_reason(response: types.GenerateContentResponse) -> str | None:
     return None
 
 
-TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
-TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
-"""The SDK sends through httpx2 (a fork of httpx with its own classes); both are covered."""
-
-
 def vendor_error(exc: Exception, secrets: tuple[str, ...]) -> LLMError:
-    """An SDK or transport failure as ``LLMError``: 429 and 5xx, timeouts, resets and a body
-    that is not JSON may pass; other 4xx (a bad key, an unknown model) will not."""
+    """An SDK or transport failure as ``LLMError``, by the shared vendor policy: 429 and 5xx,
+    timeouts, resets and a body that is not JSON may pass; other 4xx (a bad key, an unknown
+    model) will not."""
     if isinstance(exc, genai_errors.APIError):
-        message = f"gemini: HTTP {exc.code} {exc.status or ''}: {exc.message or ''}".strip()
         headers = getattr(exc.response, "headers", None) or {}
-        return LLMError(
-            redact(message, secrets)[:MAX_MESSAGE_CHARS],
-            retryable=exc.code in RETRYABLE_STATUS,
-            retry_after=retry_after_seconds(headers.get("retry-after")),
+        return status_error(
+            LLMError,
+            PROVIDER,
+            exc.code,
+            f"{exc.message or ''} ({exc.status or 'error'})".strip(),
+            retry_after=headers.get("retry-after"),
+            secrets=secrets,
         )
-    if isinstance(exc, TIMEOUTS):
-        return LLMError(f"gemini: timed out ({type(exc).__name__})", retryable=True)
     if isinstance(exc, TRANSPORT_ERRORS):
-        return LLMError(f"gemini: connection failed ({type(exc).__name__})", retryable=True)
-    return LLMError(f"gemini: the answer could not be read ({type(exc).__name__})", retryable=True)
+        return transport_error(LLMError, PROVIDER, exc)
+    return unreadable_error(LLMError, PROVIDER)
 
 
 class GeminiLLM(LLMResource, VendorResource):

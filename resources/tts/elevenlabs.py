@@ -30,7 +30,13 @@ from resources.tts.paid import paid_answer
 from resources.tts.pcm import from_s16le, write_wav
 from resources.vendors.base import VendorResource
 from resources.vendors.cache import AnswerCache
-from resources.vendors.http import RetryPolicy, retrying, status_error, transport_error
+from resources.vendors.http import (
+    RetryPolicy,
+    retrying,
+    status_error,
+    transport_error,
+    unreadable_error,
+)
 from resources.vendors.ratelimit import limiter_for
 from resources.vendors.usage import priced
 
@@ -176,7 +182,7 @@ def api_error(error: ApiError, api_key: str) -> TTSError:
     """The SDK's error as a ``TTSError``: the vendor's message, retryable as HTTP says."""
     status = error.status_code or 0
     if 200 <= status < 300:  # the SDK could not read a 2xx body: a truncated or proxy answer
-        return TTSError(f"{PROVIDER}: HTTP {status} with a body that is not JSON", retryable=True)
+        return unreadable_error(TTSError, PROVIDER, status)
     headers = {k.lower(): v for k, v in (error.headers or {}).items()}
     return status_error(
         TTSError,

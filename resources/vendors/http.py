@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
+import httpx2
 
 from resources.errors import ProviderError
 from resources.vendors.ratelimit import RateLimiter
@@ -27,6 +28,9 @@ E = TypeVar("E", bound=ProviderError)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_MESSAGE_CHARS = 500
+TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
+TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
+"""Some SDKs (google-genai) send through httpx2, a fork of httpx with its own classes."""
 
 
 @dataclass(frozen=True)
@@ -166,10 +170,7 @@ class VendorClient:
             try:
                 return response.json()
             except (json.JSONDecodeError, UnicodeDecodeError):
-                raise error(
-                    f"{self.vendor}: HTTP {response.status_code} with a body that is not JSON",
-                    retryable=True,
-                ) from None
+                raise unreadable_error(error, self.vendor, response.status_code) from None
 
         return retrying(once, policy=self.policy, sleep=self.sleep, rng=self.rng)
 
@@ -222,5 +223,12 @@ def status_error(
 
 def transport_error(error: type[E], vendor: str, exc: Exception) -> E:
     """A timeout or a failed connection (refused, reset, cut short) as a retryable error."""
-    what = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+    what = "timed out" if isinstance(exc, TIMEOUTS) else "connection failed"
     return error(f"{vendor}: {what} ({type(exc).__name__})", retryable=True)
+
+
+def unreadable_error(error: type[E], vendor: str, status: int | None = None) -> E:
+    """A successful status with a body that cannot be read (a proxy's page, a truncated
+    answer): a passing fault, retried like a 503."""
+    what = f"HTTP {status} with a body that is not JSON" if status else "an answer that is not JSON"
+    return error(f"{vendor}: {what}", retryable=True)

@@ -205,7 +205,8 @@ def test_503_is_retried_a_bounded_number_of_times(
 ) -> None:
     overloaded = error_reply(503, "UNAVAILABLE", "The model is overloaded.")
     fake.inject(overloaded, overloaded, overloaded, overloaded)
-    with pytest.raises(LLMError, match="503 UNAVAILABLE: The model is overloaded") as caught:
+    overloaded_message = r"gemini: HTTP 503: The model is overloaded\. \(UNAVAILABLE\)"
+    with pytest.raises(LLMError, match=overloaded_message) as caught:
         llm.write_script(item(), analysis(), SELECTION)
     assert caught.value.retryable
     assert len(fake.requests()) == 3
@@ -226,8 +227,8 @@ def test_a_retry_after_past_the_cap_is_left_to_the_run(
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"api_key": "wrong-key-9876543210"}, "400 INVALID_ARGUMENT: API key not valid"),
-        ({"script_model": "unknown-model"}, "404 NOT_FOUND: models/unknown-model is not found"),
+        ({"api_key": "wrong-key-9876543210"}, "HTTP 400: API key not valid"),
+        ({"script_model": "unknown-model"}, "HTTP 404: models/unknown-model is not found"),
     ],
 )
 def test_4xx_fails_at_once_with_the_vendors_message(
@@ -249,7 +250,8 @@ def test_403_fails_at_once_with_the_vendors_message(
     fake: FakeGemini, llm: GeminiLLM, sleeps: list[float]
 ) -> None:
     fake.inject(error_reply(403, "PERMISSION_DENIED", "The caller does not have permission"))
-    with pytest.raises(LLMError, match="403 PERMISSION_DENIED: The caller does not") as caught:
+    denied = r"gemini: HTTP 403: The caller does not have permission \(PERMISSION_DENIED\)"
+    with pytest.raises(LLMError, match=denied) as caught:
         llm.write_script(item(), analysis(), SELECTION)
     assert not caught.value.retryable
     assert (len(fake.server.requests), sleeps) == (1, [])

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import httpx
+import httpx2
 import pytest
 
 from resources.errors import TTSError
@@ -19,6 +20,7 @@ from resources.vendors.http import (
     retrying,
     status_error,
     transport_error,
+    unreadable_error,
 )
 from resources.vendors.ratelimit import TokenBucket
 from tests.fakes.faults import malformed_json, rate_limited, reset, stall, unavailable, with_faults
@@ -219,6 +221,22 @@ def test_transport_errors_are_retryable_and_say_what_happened() -> None:
     assert (str(timeout), timeout.retryable) == ("acme: timed out (ReadTimeout)", True)
     refused = transport_error(TTSError, "acme", httpx.ConnectError("refused"))
     assert str(refused) == "acme: connection failed (ConnectError)"
+
+
+def test_an_sdk_on_httpx2_gets_the_same_transport_errors() -> None:
+    timeout = transport_error(TTSError, "acme", httpx2.ReadTimeout("slow"))
+    assert (str(timeout), timeout.retryable) == ("acme: timed out (ReadTimeout)", True)
+    reset = transport_error(TTSError, "acme", httpx2.RemoteProtocolError("cut short"))
+    assert str(reset) == "acme: connection failed (RemoteProtocolError)"
+
+
+def test_an_unreadable_answer_is_a_passing_fault() -> None:
+    with_status = unreadable_error(TTSError, "acme", 200)
+    assert (str(with_status), with_status.retryable) == (
+        "acme: HTTP 200 with a body that is not JSON",
+        True,
+    )
+    assert str(unreadable_error(TTSError, "acme")) == "acme: an answer that is not JSON"
 
 
 def test_a_vendor_resource_builds_its_client_cache_and_limit(tmp_path: Path) -> None:
