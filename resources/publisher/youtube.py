@@ -1,0 +1,641 @@
+"""YouTube: a video published through the Data API v3's resumable upload, as Google documents
+it ("YouTube Data API - Resumable Uploads"), over plain HTTP (httpx).
+
+1. ``POST /upload/youtube/v3/videos?uploadType=resumable&part=snippet,status`` with the video
+   resource (snippet: title, description, tags, categoryId, defaultLanguage,
+   defaultAudioLanguage; status: privacyStatus, publishAt, selfDeclaredMadeForKids,
+   containsSyntheticMedia — our videos are AI-generated) and ``X-Upload-Content-Length`` /
+   ``-Type``. The answer's ``Location`` is the session URI, saved in the upload journal
+   before any byte is sent: a later attempt, even from another process, resumes it.
+2. ``PUT`` the bytes in chunks of ``chunk_size`` (a multiple of 256 KiB, Google's rule for
+   every chunk but the last) with ``Content-Range: bytes FIRST-LAST/TOTAL``. ``308 Resume
+   Incomplete`` carries ``Range: bytes=0-N``: the next chunk starts at N+1, whatever was sent.
+3. After a cut connection, a timeout or a 500/502/503/504 the client asks where the upload
+   stands (``PUT`` with ``Content-Range: bytes */TOTAL`` and no body) and resumes from the
+   308's ``Range``; the waits in between grow exponentially and are bounded, and the count of
+   failures starts again whenever bytes get through. A session Google no longer knows (404,
+   410) is replaced by a new one. ``201``/``200`` carries the video resource: its id is saved.
+4. ``POST /upload/youtube/v3/thumbnails/set?videoId=…`` with the thumbnail image.
+
+Access tokens are refreshed when expired and on a 401, under the channel's refresh lock
+(``TokenStore.refreshing``); ``invalid_grant`` makes the channel ``reconnect_required``.
+Google's ``quotaExceeded`` (403) becomes ``QuotaExhausted`` until the next Pacific midnight (the
+ledger's own window when the account has one); ``uploadLimitExceeded`` (the channel's daily
+number of uploads) waits a day. Unaudited API projects may only upload private videos: the
+channel's ``audited`` setting decides the privacy sent.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+from zoneinfo import ZoneInfo
+
+import httpx
+from pydantic import Field, field_validator
+
+from autoclip_core.schemas import PublishReceipt
+from resources.errors import PublishError, QuotaExhausted, ReconnectRequired
+from resources.publisher.base import (
+    ChannelAccount,
+    PublisherResource,
+    PublishRequest,
+    TokenStore,
+    UploadJournal,
+    VideoStats,
+)
+from resources.publisher.google_oauth import GoogleOAuth
+from resources.vendors.http import RETRYABLE_STATUS, RetryPolicy, redact, retry_after_seconds
+
+VENDOR = "youtube"
+CHUNK_UNIT = 256 * 1024
+PACIFIC = ZoneInfo("America/Los_Angeles")
+MAX_TITLE_CHARS = 100
+MAX_DESCRIPTION_BYTES = 5000
+MAX_TAGS_CHARS = 500
+UPLOAD_LIMIT_WAIT_S = 24 * 3600.0
+_RANGE = re.compile(r"bytes=0-(\d+)$")
+_JSON = "application/json; charset=UTF-8"
+
+
+T = TypeVar("T")
+
+
+class _SessionGone(Exception):
+    """The resumable session is unknown to Google (expired or never finished)."""
+
+
+class _Passing(Exception):
+    """A failure the same request may not meet again (429, 5xx, a body cut short)."""
+
+    def __init__(self, failure: str, retry_after: float | None = None) -> None:
+        super().__init__(failure)
+        self.retry_after = retry_after
+
+
+@dataclass
+class UploadProgress:
+    """What one upload took: the evidence that interrupted uploads resume instead of
+    restarting (also saved in the journal with the video id)."""
+
+    size: int
+    bytes_sent: int = 0
+    resumed_from: list[int] = field(default_factory=list)
+    """The offsets the upload went on from after each interruption (the 308's Range)."""
+    sessions: int = 0
+
+    @property
+    def bytes_resent(self) -> int:
+        return max(0, self.bytes_sent - self.size)
+
+
+def next_pacific_midnight(now: datetime) -> datetime:
+    """When YouTube's daily quota starts again: midnight Pacific Time after ``now``."""
+    local = now.astimezone(PACIFIC)
+    tomorrow = (local + timedelta(days=1)).date()
+    return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=PACIFIC)
+
+
+def video_resource(request: PublishRequest, account: ChannelAccount) -> dict[str, Any]:
+    """The snippet and status ``videos.insert`` is started with, within YouTube's limits."""
+    settings = account.settings
+    privacy = settings.effective_privacy
+    status: dict[str, Any] = {
+        "privacyStatus": privacy,
+        "selfDeclaredMadeForKids": settings.made_for_kids,
+        "containsSyntheticMedia": True,
+    }
+    # publishAt makes a private video public at that moment: only where public is allowed
+    if request.publish_at is not None and settings.audited:
+        status["privacyStatus"] = "private"
+        status["publishAt"] = (
+            request.publish_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        )
+    return {
+        "snippet": {
+            "title": _title(request.title),
+            "description": _description(request.description),
+            "tags": _tags(request.hashtags),
+            "categoryId": settings.category_id,
+            "defaultLanguage": request.language,
+            "defaultAudioLanguage": request.language,
+        },
+        "status": status,
+    }
+
+
+def _title(title: str) -> str:
+    # YouTube refuses angle brackets in titles and descriptions (invalidTitle/Description)
+    clean = " ".join(title.replace("<", "‹").replace(">", "›").split())
+    return clean[:MAX_TITLE_CHARS] or "Untitled"
+
+
+def _description(description: str) -> str:
+    clean = description.replace("<", "‹").replace(">", "›")
+    return clean.encode()[:MAX_DESCRIPTION_BYTES].decode(errors="ignore")
+
+
+def _tags(hashtags: list[str]) -> list[str]:
+    """Hashtags as tags without '#', as many as fit YouTube's 500 characters (commas between
+    tags count, and the quotes YouTube puts around a tag with a space)."""
+    tags: list[str] = []
+    used = 0
+    for raw in hashtags:
+        tag = raw.lstrip("#").strip()
+        if not tag or tag in tags:
+            continue
+        cost = len(tag) + (2 if " " in tag else 0) + (1 if tags else 0)
+        if used + cost > MAX_TAGS_CHARS:
+            break
+        tags.append(tag)
+        used += cost
+    return tags
+
+
+class YouTubePublisher(PublisherResource):
+    """Publishes to the YouTube channel of the account's OAuth tokens."""
+
+    base_url: str = "https://www.googleapis.com"
+    """The origin of ``/youtube/v3/…`` and ``/upload/youtube/v3/…``."""
+    oauth_base_url: str = "https://oauth2.googleapis.com"
+    client_id: str
+    client_secret: str = Field(repr=False)
+    chunk_size: int = Field(default=32 * CHUNK_UNIT, gt=0)
+    """Bytes per PUT: a multiple of 256 KiB (8 MiB by default)."""
+    timeout_s: float = 60.0
+    attempts: int = Field(default=8, ge=1)
+    """Tries of one step without progress (a chunk, a call) before the error is raised."""
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 30.0
+
+    @field_validator("chunk_size")
+    @classmethod
+    def _whole_units(cls, value: int) -> int:
+        if value % CHUNK_UNIT:
+            raise ValueError(f"chunk_size must be a multiple of {CHUNK_UNIT} bytes, got {value}")
+        return value
+
+    # -- the publisher --------------------------------------------------------------------
+
+    def publish(
+        self, request: PublishRequest, account: ChannelAccount, journal: UploadJournal
+    ) -> PublishReceipt:
+        with self.session(account) as api:
+            state = journal.load()
+            video_id = state.get("platform_id")
+            if not video_id:
+                resource, progress = api.upload(request, account, journal, state)
+                video_id = str(resource["id"])
+                journal.save(
+                    platform_id=video_id,
+                    url=watch_url(video_id),
+                    published_at=resource.get("snippet", {}).get("publishedAt"),
+                    bytes_sent=progress.bytes_sent,
+                    resumed_from=progress.resumed_from,
+                )
+                state = journal.load()
+            if not state.get("thumbnail"):
+                try:
+                    api.set_thumbnail(video_id, request.thumbnail)
+                except PublishError as refused:
+                    if refused.retryable or isinstance(refused, ReconnectRequired):
+                        raise
+                    # the video is up; an image YouTube will not take must not undo that
+                    journal.save(thumbnail=f"refused: {refused}")
+                else:
+                    journal.save(thumbnail="set")
+        published_at = state.get("published_at")
+        return PublishReceipt(
+            channel=request.channel,
+            url=watch_url(video_id),
+            published_at=_timestamp(published_at) if published_at else datetime.now(UTC),
+            platform_id=video_id,
+        )
+
+    def video_stats(
+        self, content_id: str, receipt: PublishReceipt, account: ChannelAccount
+    ) -> VideoStats:
+        if not receipt.platform_id:
+            raise PublishError(f"{content_id}: the receipt has no YouTube video id")
+        with self.session(account) as api:
+            body = api.call(
+                "GET",
+                "/youtube/v3/videos",
+                "videos.list",
+                params={"part": "statistics", "id": receipt.platform_id},
+            )
+        items = body.get("items") or []
+        if not items:
+            raise PublishError(
+                f"{content_id}: YouTube has no video {receipt.platform_id} on {receipt.channel}"
+            )
+        numbers = items[0].get("statistics") or {}
+        return VideoStats(
+            channel=receipt.channel,
+            content_id=content_id,
+            url=receipt.url,
+            published_at=receipt.published_at,
+            views=int(numbers.get("viewCount", 0)),
+            likes=int(numbers.get("likeCount", 0)),
+            comments=int(numbers.get("commentCount", 0)),
+            captured_at=datetime.now(UTC),
+        )
+
+    def channel_identity(self, account: ChannelAccount) -> dict[str, str]:
+        """The authorised channel: ``id``, ``title`` and ``custom_url`` (``channels.list``)."""
+        with self.session(account) as api:
+            body = api.call(
+                "GET",
+                "/youtube/v3/channels",
+                "channels.list",
+                params={"part": "snippet", "mine": "true"},
+            )
+        items = body.get("items") or []
+        if not items:
+            raise PublishError("youtube: the authorised account has no YouTube channel")
+        snippet = items[0].get("snippet") or {}
+        return {
+            "id": str(items[0]["id"]),
+            "title": str(snippet.get("title", "")),
+            "custom_url": str(snippet.get("customUrl", "")),
+        }
+
+    def session(
+        self,
+        account: ChannelAccount,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> YouTubeSession:
+        if account.tokens is None:
+            raise PublishError(f"{account.slug}: a YouTube channel needs OAuth tokens")
+        oauth = GoogleOAuth(
+            base_url=self.oauth_base_url,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            timeout=self.timeout_s,
+            policy=RetryPolicy(attempts=4, base=self.backoff_base_s, cap=self.backoff_cap_s),
+            sleep=sleep,
+            now=now,
+        )
+        return YouTubeSession(self, account, account.tokens, oauth, sleep=sleep, now=now)
+
+
+def watch_url(video_id: str) -> str:
+    return f"https://www.youtube.com/watch?v={video_id}"
+
+
+def _timestamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class YouTubeSession:
+    """One publisher call's connection to YouTube: an ``httpx.Client``, the channel's tokens and
+    the retry policy. Used as a context manager."""
+
+    def __init__(
+        self,
+        config: YouTubePublisher,
+        account: ChannelAccount,
+        tokens: TokenStore,
+        oauth: GoogleOAuth,
+        *,
+        sleep: Callable[[float], None],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.account = account
+        self.tokens = tokens
+        self.oauth = oauth
+        self.sleep = sleep
+        self.now = now
+        self.base = config.base_url.rstrip("/")
+        self.policy = RetryPolicy(
+            attempts=config.attempts, base=config.backoff_base_s, cap=config.backoff_cap_s
+        )
+        self.http = httpx.Client(timeout=config.timeout_s, follow_redirects=False)
+        self._access: str | None = None
+
+    def __enter__(self) -> YouTubeSession:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.http.close()
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def access_token(self, refused: str | None = None) -> str:
+        """A usable access token; ``refused``: the one YouTube just answered 401 to."""
+        if refused is None and self._access is not None:
+            return self._access
+        current = self.tokens.current()
+        if refused is None and current.usable(self.now()):
+            self._access = current.access_token
+            return str(current.access_token)
+        with self.tokens.refreshing() as latest:
+            # another run may have refreshed while this one waited for the lock
+            if latest.usable(self.now()) and latest.access_token != refused:
+                self._access = latest.access_token
+                return str(latest.access_token)
+            if not latest.refresh_token:
+                reason = "youtube: no refresh token: connect the channel again"
+                self.tokens.reconnect_required(reason)
+                raise ReconnectRequired(reason)
+            try:
+                fresh = self.oauth.refresh(latest.refresh_token)
+            except ReconnectRequired as gone:
+                self.tokens.reconnect_required(str(gone))
+                raise
+            self.tokens.save(
+                access_token=fresh.access_token,
+                refresh_token=fresh.refresh_token,
+                expires_at=fresh.expires_at,
+            )
+        self._access = fresh.access_token
+        return fresh.access_token
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def send(self, method: str, url: str, operation: str, **kwargs: Any) -> httpx.Response:
+        """One request with a valid token: a 401 refreshes the token and asks once more. Google's
+        refusals come back as ``PublishError``s (quota, upload limit, 4xx); 5xx and network
+        failures are returned or raised as they are, for the caller's retry loop."""
+        headers = dict(kwargs.pop("headers", {}))
+        token = self.access_token()
+        for refreshed in (False, True):
+            headers["Authorization"] = f"Bearer {token}"
+            response = self.http.request(method, url, headers=headers, **kwargs)
+            if response.status_code != 401:
+                break
+            if refreshed:
+                raise PublishError(f"youtube: {operation}: still unauthorised after a refresh")
+            token = self.access_token(refused=token)
+        if response.status_code in RETRYABLE_STATUS or response.is_success:
+            return response
+        if response.status_code in (308, 404, 410) and operation == "upload":
+            return response
+        raise self.refusal(operation, response)
+
+    def refusal(self, operation: str, response: httpx.Response) -> PublishError:
+        reason, message = google_reason(response)
+        text = redact(
+            f"youtube: {operation}: HTTP {response.status_code} {reason}: {message}",
+            [self._access or "", self.config.client_secret],
+        )[:500]
+        if reason in ("quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"):
+            if self.account.quota is not None:
+                try:
+                    self.account.quota.exhausted(operation)
+                except QuotaExhausted as wait:
+                    return wait
+            until = next_pacific_midnight(self.now())
+            return QuotaExhausted(
+                text, retry_after=(until - self.now()).total_seconds(), until=until
+            )
+        if reason == "uploadLimitExceeded":
+            return QuotaExhausted(text, retry_after=UPLOAD_LIMIT_WAIT_S)
+        return PublishError(text, retryable=False)
+
+    def retried(self, operation: str, attempt: Callable[[], T]) -> T:
+        """``attempt()`` until it gets past 429/5xx answers, network failures and unreadable
+        bodies, with bounded exponential back-off; a ``Retry-After`` longer than the cap is
+        left to the run's own retry (the error carries it)."""
+        for tries in range(self.policy.attempts):
+            try:
+                return attempt()
+            except httpx.TransportError as exc:
+                failure, retry_after = type(exc).__name__, None
+            except _Passing as passing:
+                failure, retry_after = str(passing), passing.retry_after
+            last = tries + 1 == self.policy.attempts
+            if last or (retry_after is not None and retry_after > self.policy.cap):
+                raise PublishError(
+                    f"youtube: {operation}: {failure} after {tries + 1} tries",
+                    retryable=True,
+                    retry_after=retry_after,
+                )
+            self.sleep(max(self.policy.backoff(tries, random.random), retry_after or 0.0))
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    def call(self, method: str, path: str, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """A Data API call's JSON answer, the quota charged first."""
+        if self.account.quota is not None:
+            self.account.quota.spend(operation)
+        return self.retried(
+            operation,
+            lambda: _json_body(
+                _passed(self.send(method, f"{self.base}{path}", operation, **kwargs)), operation
+            ),
+        )
+
+    # -- the upload -----------------------------------------------------------------------
+
+    def upload(
+        self,
+        request: PublishRequest,
+        account: ChannelAccount,
+        journal: UploadJournal,
+        state: dict[str, Any],
+    ) -> tuple[dict[str, Any], UploadProgress]:
+        """The video resource of the finished upload: the journal's session resumed when it has
+        one for this file, a new session otherwise (and when Google forgot the old one)."""
+        size = request.video.stat().st_size
+        progress = UploadProgress(size=size)
+        session_uri = state.get("session_uri") if state.get("session_size") == size else None
+        if session_uri:
+            try:
+                return self.send_file(session_uri, request.video, size, None, progress), progress
+            except _SessionGone:
+                pass
+        resource = video_resource(request, account)
+        if account.quota is not None:
+            account.quota.spend("videos.insert")
+        session_uri = self.start_session(resource, size)
+        journal.save(session_uri=session_uri, session_size=size)
+        progress.sessions += 1
+        try:
+            return self.send_file(session_uri, request.video, size, 0, progress), progress
+        except _SessionGone:
+            raise PublishError(
+                "youtube: a new upload session was gone at once", retryable=True
+            ) from None
+
+    def start_session(self, resource: dict[str, Any], size: int) -> str:
+        body = json.dumps(resource).encode()
+        response = self.retried(
+            "videos.insert",
+            lambda: _passed(
+                self.send(
+                    "POST",
+                    f"{self.base}/upload/youtube/v3/videos",
+                    "videos.insert",
+                    params={"uploadType": "resumable", "part": "snippet,status"},
+                    content=body,
+                    headers={
+                        "Content-Type": _JSON,
+                        "X-Upload-Content-Length": str(size),
+                        "X-Upload-Content-Type": "video/mp4",
+                    },
+                )
+            ),
+        )
+        location = response.headers.get("location")
+        if not location:
+            raise PublishError(
+                "youtube: videos.insert answered without a session URI", retryable=True
+            )
+        return location
+
+    def send_file(
+        self,
+        session_uri: str,
+        path: Path,
+        size: int,
+        offset: int | None,
+        progress: UploadProgress,
+    ) -> dict[str, Any]:
+        """Send ``path`` from ``offset`` (None: ask the session first) to the end; the video
+        resource. The failures allowed in a row start again whenever bytes get through."""
+        failures = 0
+        interrupted = offset is None
+        with path.open("rb") as media:
+            while True:
+                try:
+                    outcome = self._step(session_uri, media, size, offset, progress)
+                except (httpx.TransportError, _Passing) as exc:
+                    failure = str(exc) if isinstance(exc, _Passing) else type(exc).__name__
+                    failures += 1
+                    if failures >= self.policy.attempts:
+                        raise PublishError(
+                            f"youtube: upload: {failure}, {failures} times without progress",
+                            retryable=True,
+                        ) from None
+                    self.sleep(self.policy.backoff(failures - 1, random.random))
+                    offset, interrupted = None, True
+                    continue
+                if isinstance(outcome, dict):
+                    return outcome
+                if interrupted:
+                    progress.resumed_from.append(outcome)
+                    interrupted = False
+                if offset is not None and outcome <= offset:
+                    failures += 1  # Google kept none of the chunk
+                    if failures >= self.policy.attempts:
+                        raise PublishError(
+                            f"youtube: upload: no progress at byte {offset}", retryable=True
+                        )
+                elif offset is not None:
+                    failures = 0
+                offset = outcome
+
+    def _step(
+        self,
+        session_uri: str,
+        media: BinaryIO,
+        size: int,
+        offset: int | None,
+        progress: UploadProgress,
+    ) -> dict[str, Any] | int:
+        """One PUT: the chunk at ``offset`` or, for None, the question how far the upload got.
+        The video resource once complete, else the offset to go on from."""
+        if offset is None:
+            response = self.put(session_uri, b"", f"bytes */{size}")
+        else:
+            media.seek(offset)
+            chunk = media.read(self.config.chunk_size)
+            progress.bytes_sent += len(chunk)
+            response = self.put(
+                session_uri, chunk, f"bytes {offset}-{offset + len(chunk) - 1}/{size}"
+            )
+        status = response.status_code
+        if status in (200, 201):
+            return _json_body(response, "upload")  # a cut answer: ask again, it is kept
+        if status in (404, 410):
+            raise _SessionGone
+        if status == 308:
+            return _held(response)
+        raise _Passing(f"HTTP {status}")  # send() lets only 429/5xx through besides these
+
+    def put(self, session_uri: str, chunk: bytes, content_range: str) -> httpx.Response:
+        return self.send(
+            "PUT",
+            session_uri,
+            "upload",
+            content=chunk,
+            headers={"Content-Type": "video/mp4", "Content-Range": content_range},
+        )
+
+    def set_thumbnail(self, video_id: str, thumbnail: Path) -> None:
+        image = thumbnail.read_bytes()
+        kind = "image/png" if image.startswith(b"\x89PNG") else "image/jpeg"
+        if self.account.quota is not None:
+            self.account.quota.spend("thumbnails.set")
+        self.retried(
+            "thumbnails.set",
+            lambda: _json_body(
+                _passed(
+                    self.send(
+                        "POST",
+                        f"{self.base}/upload/youtube/v3/thumbnails/set",
+                        "thumbnails.set",
+                        params={"videoId": video_id, "uploadType": "media"},
+                        content=image,
+                        headers={"Content-Type": kind},
+                    )
+                ),
+                "thumbnails.set",
+            ),
+        )
+
+
+def _held(response: httpx.Response) -> int:
+    """The next byte to send after a 308: one past the ``Range`` end (0 without a Range)."""
+    value = response.headers.get("range")
+    if not value:
+        return 0
+    match = _RANGE.match(value.strip())
+    if match is None:
+        raise PublishError(f"youtube: upload: a 308 with a Range we cannot read: {value!r}")
+    return int(match.group(1)) + 1
+
+
+def google_reason(response: httpx.Response) -> tuple[str, str]:
+    """Google's error ``reason`` and message (``error.errors[0]``), or the status's phrase."""
+    try:
+        error = response.json().get("error") or {}
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return "", response.reason_phrase
+    if not isinstance(error, dict):
+        return "", response.reason_phrase
+    details = error.get("errors") or [{}]
+    reason = str(details[0].get("reason", "")) if isinstance(details[0], dict) else ""
+    return reason, str(error.get("message") or response.reason_phrase)
+
+
+def _passed(response: httpx.Response) -> httpx.Response:
+    """``response``, unless it is a 429/5xx that another try may get past."""
+    if response.status_code in RETRYABLE_STATUS:
+        raise _Passing(
+            f"HTTP {response.status_code}",
+            retry_after_seconds(response.headers.get("retry-after")),
+        )
+    return response
+
+
+def _json_body(response: httpx.Response, operation: str) -> dict[str, Any]:
+    """The answer's JSON object; a body that is not one is a passing fault (a truncated answer,
+    a proxy's page)."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise _Passing(f"{operation}: HTTP {response.status_code} with a body that is not JSON")
+    return body
