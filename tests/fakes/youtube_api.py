@@ -230,7 +230,9 @@ class FakeYouTubeAPI:
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -696,6 +698,7 @@ def _parse_content_range(value: str) -> tuple[int | None, int | None, int | None
 def _handler_for(api: FakeYouTubeAPI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a client's connection pool expects
+        disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
 
         def do_GET(self) -> None:
             path, query = self._target()
