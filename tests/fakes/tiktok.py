@@ -35,7 +35,8 @@ guide, post status) and the Display API's video query.
 Limits are counted on ``clock`` (a ``FakeClock`` shared with the client's sleep makes a minute
 pass in no time). ``inject(endpoint, *replies)`` answers the next requests to an endpoint with
 the given replies (``tests.fakes.faults``: 429, 5xx, resets, stalls, malformed JSON) before the
-real handler answers again. Stored videos keep their bytes (``Post.sha256``).
+real handler answers again; ``upload_faults`` and ``lost_answers`` do the same for one chunk of
+an upload. Stored videos keep their bytes (``Post.sha256``).
 """
 
 from __future__ import annotations
@@ -193,6 +194,11 @@ class FakeTikTok:
         self.token_requests: list[dict[str, str]] = []
         self.upload_puts: list[tuple[str, int, int]] = []
         """(publish_id, first byte, last byte) of every chunk accepted."""
+        self.upload_faults: dict[int, list[Reply]] = {}
+        """Chunk index -> replies answering the PUTs that bring that chunk, one each, before
+        the chunk is read (a reset, a stall, a 503)."""
+        self.lost_answers: set[int] = set()
+        """Chunk indexes stored whose answer is lost (the connection reset instead)."""
         self._injected: dict[str, deque[Reply]] = defaultdict(deque)
         self._windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._lock = threading.RLock()
@@ -545,6 +551,9 @@ class FakeTikTok:
             return Reply(status=403, body=b"upload_url expired")
         if post.complete:
             return Reply(status=416, body=b"all chunks were already uploaded")
+        faults = self.upload_faults.get(post.chunks)
+        if faults:
+            return faults.pop(0)
         if request.headers.get("content-type") not in VIDEO_TYPES:
             return Reply(status=400, body=b"Content-Type must be video/mp4, quicktime or webm")
         match = _CONTENT_RANGE.match(request.headers.get("content-range", ""))
@@ -568,6 +577,9 @@ class FakeTikTok:
         post.data.extend(request.body)
         post.chunks += 1
         self.upload_puts.append((post.publish_id, first, last))
+        if index in self.lost_answers:
+            self.lost_answers.discard(index)
+            return Reply(reset=True)
         if post.complete:
             return Reply(status=201)
         return Reply(status=206, headers={"Content-Range": f"bytes 0-{last}/{total}"})
