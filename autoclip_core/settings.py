@@ -62,7 +62,18 @@ class Settings(BaseSettings):
         pattern=PROVIDER_CHAIN,
         description="Publishers by platform, e.g. youtube,tiktok (local is always there).",
     )
-    storage_provider: Literal["filesystem"] = "filesystem"
+    storage_provider: Literal["filesystem", "s3"] = Field(
+        default="filesystem", description="filesystem (under data_dir/media) or s3."
+    )
+    s3_bucket: str | None = Field(default=None, description="The media bucket (storage s3).")
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="Origin of an S3-compatible store (MinIO, R2…); unset: AWS. Region and "
+        "credentials come from the usual AWS environment (AWS_REGION, AWS_ACCESS_KEY_ID…).",
+    )
+    s3_presign_seconds: int = Field(
+        default=3600, ge=1, le=7 * 24 * 3600, description="Lifetime of presigned media URLs."
+    )
     feeds: str = Field(
         default="", description="Comma-separated feed paths/URLs the feed sensor watches."
     )

@@ -21,6 +21,7 @@ from resources.publisher.local import LocalChannelPublisher
 from resources.renderer.creatomate import CreatomateRenderer
 from resources.renderer.ffmpeg import FFmpegRenderer
 from resources.storage.filesystem import FilesystemStorage
+from resources.storage.s3 import S3Storage
 from resources.tts.chain import TTSChain
 from resources.tts.elevenlabs import ElevenLabsTTS
 from resources.tts.espeak import EspeakTTS
@@ -62,7 +63,10 @@ PROVIDERS: dict[str, dict[str, Factory]] = {
         "creatomate": lambda s: CreatomateRenderer(**vendor_config(s, "creatomate")),
     },
     "publisher": {"local": lambda s: LocalChannelPublisher(root=str(s.root / "channels"))},
-    "storage": {"filesystem": lambda s: FilesystemStorage(root=str(s.media_dir))},
+    "storage": {
+        "filesystem": lambda s: FilesystemStorage(root=str(s.media_dir)),
+        "s3": S3Storage.from_settings,
+    },
 }
 
 CHAINS: dict[str, Callable[[list[tuple[str, Any]]], dg.ConfigurableResource]] = {

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,37 @@ def fingerprint(*parts: Any) -> str:
 
 def content_key(namespace: str, digest: str, suffix: str) -> str:
     return f"{namespace}/{digest[:2]}/{digest}{suffix}"
+
+
+def path_under(root: str | Path, key: str) -> Path:
+    """Where ``key`` lives below the local folder ``root``; a key that would leave it (``..``,
+    an absolute path) is refused."""
+    base = Path(root).resolve()
+    path = (base / key).resolve()
+    if base not in path.parents:
+        raise StorageError(f"storage key escapes the storage root: {key!r}")
+    return path
+
+
+@contextmanager
+def staged_file(
+    final: Path, key: str, publish: Callable[[Path], None] | None = None
+) -> Iterator[Path]:
+    """A temp file beside ``final`` to write; when the block succeeds it is handed to
+    ``publish`` (an upload) and then renamed to ``final`` in one step, so a reader sees the
+    whole file or none. A failed block, or a failed ``publish``, leaves nothing behind."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{uuid.uuid4().hex}.tmp{final.suffix}")
+    try:
+        yield tmp
+        if not tmp.is_file():
+            raise StorageError(f"nothing was written for {key}")
+        if publish is not None:
+            publish(tmp)
+        os.replace(tmp, final)
+    finally:
+        with suppress(FileNotFoundError):
+            tmp.unlink()
 
 
 class StorageResource(dg.ConfigurableResource, ABC):

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 from resources.errors import StorageError
-from resources.storage.base import StorageResource
+from resources.storage.base import StorageResource, path_under, staged_file
 
 
 class FilesystemStorage(StorageResource):
@@ -16,11 +14,7 @@ class FilesystemStorage(StorageResource):
     root: str
 
     def _path(self, key: str) -> Path:
-        root = Path(self.root).resolve()
-        path = (root / key).resolve()
-        if root not in path.parents:
-            raise StorageError(f"storage key escapes the storage root: {key!r}")
-        return path
+        return path_under(self.root, key)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -36,14 +30,5 @@ class FilesystemStorage(StorageResource):
 
     @contextmanager
     def writing(self, key: str) -> Iterator[Path]:
-        final = self._path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_name(f".{uuid.uuid4().hex}.tmp{final.suffix}")
-        try:
+        with staged_file(self._path(key), key) as tmp:
             yield tmp
-            if not tmp.is_file():
-                raise StorageError(f"nothing was written for {key}")
-            os.replace(tmp, final)
-        finally:
-            with suppress(FileNotFoundError):
-                tmp.unlink()

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from resources.errors import StorageError
 from resources.storage.base import content_key, fingerprint
 from resources.storage.filesystem import FilesystemStorage
+from tests.resources.storage.helpers import crash_while_writing
 
 
 class Part(BaseModel):
@@ -33,14 +34,7 @@ def test_written_file_appears_atomically_under_its_key(tmp_path: Path) -> None:
 
 def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     storage = FilesystemStorage(root=str(tmp_path))
-
-    def crashing_render() -> None:
-        with storage.writing("video/aa/aa.mp4") as tmp:
-            tmp.write_bytes(b"partial")
-            raise RuntimeError("render crashed")
-
-    with pytest.raises(RuntimeError):
-        crashing_render()
+    crash_while_writing(storage, "video/aa/aa.mp4")
     assert not storage.exists("video/aa/aa.mp4")
     assert list((tmp_path / "video" / "aa").iterdir()) == []
 
