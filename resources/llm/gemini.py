@@ -14,7 +14,7 @@ SDK, retries, the rate limit, the cache and usage.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -41,7 +41,14 @@ from autoclip_core.schemas import (
     TopicSelection,
 )
 from resources.errors import LLMError
-from resources.llm.base import LLMResource
+from resources.llm.base import (
+    AnalysisQuestion,
+    JudgeQuestion,
+    LLMResource,
+    Prepared,
+    Question,
+    question_content,
+)
 from resources.vendors.base import VendorResource
 from resources.vendors.http import (
     TRANSPORT_ERRORS,
@@ -51,6 +58,7 @@ from resources.vendors.http import (
     transport_error,
     unreadable_error,
 )
+from resources.vendors.prices import BATCH
 from resources.vendors.ratelimit import limiter_for
 from resources.vendors.usage import priced, report_cache_hit, report_usage
 
@@ -73,6 +81,15 @@ REFUSALS = frozenset(
 )
 
 Answer = TypeVar("Answer", bound=BaseModel)
+Sent = TypeVar("Sent")
+BATCH_ENDED = frozenset(
+    {
+        types.JobState.JOB_STATE_SUCCEEDED,
+        types.JobState.JOB_STATE_FAILED,
+        types.JobState.JOB_STATE_CANCELLED,
+        types.JobState.JOB_STATE_EXPIRED,
+    }
+)
 
 
 class AnalysisAnswer(BaseModel):
@@ -275,6 +292,27 @@ def vendor_error(exc: Exception, secrets: tuple[str, ...]) -> LLMError:
     return unreadable_error(LLMError, PROVIDER)
 
 
+@dataclass
+class Pending:
+    """A question of a batch: its cache key and the items that ask it (the same text asked for
+    two items is one request)."""
+
+    key: str
+    contents: list[str]
+    ask: Ask
+    check: Callable[[BaseModel], None]
+
+
+def _no_check(_answer: BaseModel) -> None:
+    pass
+
+
+def _miss_all(prepared: Prepared, pending: list[Pending], why: str) -> None:
+    for question in pending:
+        for content_id in question.contents:
+            prepared.miss(content_id, why)
+
+
 class GeminiLLM(LLMResource, VendorResource):
     """Analysis, scripts and a safety judge from Gemini (google-genai)."""
 
@@ -283,6 +321,12 @@ class GeminiLLM(LLMResource, VendorResource):
     analysis_model: str = Field(description="Cheap tier: analysis and the safety judge.")
     script_model: str = Field(description="Quality tier: scripts.")
     temperature: float = Field(default=0.4, ge=0, le=2)
+    batch_poll_s: float = Field(default=30.0, gt=0, description="Between looks at a batch.")
+    batch_wait_s: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="How long a batch may take (Google's target) before it is cancelled.",
+    )
 
     _client: genai.Client | None = PrivateAttr(default=None)
     _sleep: Callable[[float], None] = PrivateAttr(default=time.sleep)
@@ -320,7 +364,7 @@ class GeminiLLM(LLMResource, VendorResource):
         self,
         model: str,
         ask: Ask,
-        check: Callable[[BaseModel], None] = lambda _answer: None,
+        check: Callable[[BaseModel], None] = _no_check,
     ) -> BaseModel:
         """The cached answer, else the model's, asked again once when it does not validate."""
         cache = self.answer_cache()
@@ -353,34 +397,186 @@ class GeminiLLM(LLMResource, VendorResource):
 
     def _generate(self, model: str, ask: Ask, contents: list[types.Content]) -> str | None:
         """One answer's text (usage reported), retried per the vendor policy."""
-        config = types.GenerateContentConfig(
+        config = self._config(ask)
+        response = self._call(
+            lambda client: client.models.generate_content(
+                model=model, contents=contents, config=config
+            )
+        )
+        report_usage(priced(PROVIDER, model, usage_units(response.usage_metadata)))
+        blocked = block_reason(response)
+        if blocked:
+            raise Refusal(f"gemini {model} refused to answer: {blocked}", reason=blocked)
+        return response.text
+
+    def _config(self, ask: Ask) -> types.GenerateContentConfig:
+        return types.GenerateContentConfig(
             system_instruction=ask.system,
             response_mime_type="application/json",
             response_schema=ask.schema,
             temperature=self.temperature,
         )
+
+    def _call(self, request: Callable[[genai.Client], Sent]) -> Sent:
+        """``request`` through the SDK at the rate limit, retried per the vendor policy."""
         client = self._sdk()
         limiter = limiter_for(
             PROVIDER, overrides=self.requests_per_minute, redis_url=self.redis_url
         )
 
-        def once() -> types.GenerateContentResponse:
+        def once() -> Sent:
             if limiter is not None:
                 limiter.acquire()
             try:
-                return client.models.generate_content(model=model, contents=contents, config=config)
+                return request(client)
             except (genai_errors.APIError, httpx.HTTPError, httpx2.HTTPError, ValueError) as exc:
                 failure = vendor_error(exc, (self.api_key,))
             # Raised outside the handler: the SDK's exception (its message repeats the
             # vendor's body verbatim) stays out of __context__ and so out of run logs.
             raise failure
 
-        response = retrying(once, policy=RetryPolicy(attempts=self.attempts), sleep=self._sleep)
-        report_usage(priced(PROVIDER, model, usage_units(response.usage_metadata)))
+        return retrying(once, policy=RetryPolicy(attempts=self.attempts), sleep=self._sleep)
+
+    # --- the Batch API --------------------------------------------------------------------
+
+    @property
+    def prepares(self) -> bool:
+        return True
+
+    def prepare(self, questions: Sequence[Question]) -> Prepared:
+        """The questions not cached yet go to Gemini's Batch API, one batch per model (the
+        cheap one for analyses and verdicts, the quality one for scripts), as inlined requests
+        keyed by their cache key; each batch is followed until it ends. Every valid answer is
+        cached under its key, its tokens charged to its item at the batch rate; a question
+        whose batch failed, was cancelled or expired, or whose answer is missing, refused or
+        invalid, is left to the ordinary call."""
+        prepared = Prepared()
+        cache = self.answer_cache()
+        groups: dict[str, dict[str, Pending]] = {}
+        for question in questions:
+            model, ask, check = self._question(question)
+            key = cache.key(PROVIDER, model, ask.prompt.version, ask.cache_payload())
+            content_id = question_content(question)
+            if cache.get_json(key) is not None:
+                prepared.answered[content_id] = prepared.answered.get(content_id, 0) + 1
+                continue
+            group = groups.setdefault(model, {})
+            if key in group:
+                group[key].contents.append(content_id)
+            else:
+                group[key] = Pending(key, [content_id], ask, check)
+        submitted: list[tuple[str, types.BatchJob, list[Pending]]] = []
+        for model, group in groups.items():
+            pending = list(group.values())
+            try:
+                submitted.append((model, self._submit(model, pending), pending))
+            except LLMError as error:
+                _miss_all(prepared, pending, f"no batch of {model}: {error}")
+        for model, job, pending in submitted:
+            try:
+                job = self._follow(job)
+            except LLMError as error:
+                _miss_all(prepared, pending, f"batch {job.name} could not be followed: {error}")
+                continue
+            self._collect(model, job, pending, prepared)
+        return prepared
+
+    def _question(self, question: Question) -> tuple[str, Ask, Callable[[BaseModel], None]]:
+        """The model, the question and the check of its answer, as the one-by-one calls ask."""
+        if isinstance(question, AnalysisQuestion):
+            item = question.item
+            return self.analysis_model, analysis_ask(item, item_language(item)), _no_check
+        if isinstance(question, JudgeQuestion):
+            return self.analysis_model, judge_ask(question.text, question.language), _no_check
+        language = question.analysis.language
+        return (
+            self.script_model,
+            script_ask(question.item, question.analysis),
+            lambda script: check_language(script, language),  # type: ignore[arg-type]
+        )
+
+    def _submit(self, model: str, pending: list[Pending]) -> types.BatchJob:
+        requests = [
+            types.InlinedRequest(
+                contents=[types.Content(role="user", parts=[types.Part(text=p.ask.text)])],
+                metadata={"key": p.key},
+                config=self._config(p.ask),
+            )
+            for p in pending
+        ]
+        config = types.CreateBatchJobConfig(display_name=f"autoclip {model} x{len(pending)}")
+        return self._call(
+            lambda client: client.batches.create(model=model, src=requests, config=config)
+        )
+
+    def _follow(self, job: types.BatchJob) -> types.BatchJob:
+        """The batch once it ended, looked at every ``batch_poll_s``; one still running after
+        ``batch_wait_s`` is cancelled (and returned as it last was)."""
+        name = str(job.name)
+        waited = 0.0
+        while job.state not in BATCH_ENDED:
+            if waited >= self.batch_wait_s:
+                try:
+                    self._call(lambda client: client.batches.cancel(name=name))
+                except LLMError:
+                    pass  # it ends by itself when Google's 48 hours are up; nothing is read
+                return job
+            self._sleep(self.batch_poll_s)
+            waited += self.batch_poll_s
+            job = self._call(lambda client: client.batches.get(name=name))
+        return job
+
+    def _collect(
+        self, model: str, job: types.BatchJob, pending: list[Pending], prepared: Prepared
+    ) -> None:
+        """Each answer of an ended batch joined to its question by key (or, for answers
+        without their request's metadata, by position: Google keeps the requests' order)."""
+        state = job.state.value if job.state is not None else "JOB_STATE_UNSPECIFIED"
+        prepared.batches[str(job.name)] = state
+        if job.state != types.JobState.JOB_STATE_SUCCEEDED:
+            why = "still running: cancelled" if job.state not in BATCH_ENDED else "ended"
+            _miss_all(prepared, pending, f"batch {job.name} {why} {state}")
+            return
+        by_key = {p.key: p for p in pending}
+        results = (job.dest.inlined_responses if job.dest is not None else None) or []
+        for index, result in enumerate(results):
+            key = (result.metadata or {}).get("key")
+            if key is None and index < len(pending):
+                key = pending[index].key
+            question = by_key.pop(key or "", None)
+            if question is not None:
+                self._take(model, question, result, prepared)
+        _miss_all(prepared, list(by_key.values()), f"batch {job.name} has no answer to it")
+
+    def _take(
+        self,
+        model: str,
+        question: Pending,
+        result: types.InlinedResponse,
+        prepared: Prepared,
+    ) -> None:
+        what = question.ask.schema.__name__
+        response = result.response
+        if result.error is not None or response is None:
+            message = result.error.message if result.error is not None else "no response"
+            _miss_all(prepared, [question], f"{what}: {message}")
+            return
+        units = {BATCH + unit: n for unit, n in usage_units(response.usage_metadata).items()}
+        usages = prepared.usages.setdefault(question.contents[0], [])
+        usages.append(priced(PROVIDER, model, units))
         blocked = block_reason(response)
         if blocked:
-            raise Refusal(f"gemini {model} refused to answer: {blocked}", reason=blocked)
-        return response.text
+            _miss_all(prepared, [question], f"{what}: {blocked}")
+            return
+        try:
+            answer = parse_answer(response.text, question.ask.schema)
+            question.check(answer)
+        except (ValidationError, ValueError) as exc:
+            _miss_all(prepared, [question], f"{what}: {_validation_summary(exc)}")
+            return
+        self.answer_cache().put_json(question.key, answer.model_dump(mode="json"))
+        for content_id in question.contents:
+            prepared.answered[content_id] = prepared.answered.get(content_id, 0) + 1
 
     def _sdk(self) -> genai.Client:
         if not self.api_key:

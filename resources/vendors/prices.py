@@ -59,6 +59,13 @@ PRICES: dict[str, dict[str, dict[str, float]]] = {
 }
 
 
+BATCH = "batch_"
+"""Units answered through a provider's batch API are named with this prefix
+(``batch_input_tokens``), so a usage row says how it was asked and is priced at that rate."""
+BATCH_RATE: dict[str, float] = {"gemini": 0.5}
+"""The share of the list price a provider's batch API charges (Gemini's Batch API: half)."""
+
+
 def cost_usd(provider: str, model: str, units: Mapping[str, float]) -> float:
     """The price of ``units`` of ``model``; a unit the table has no price for is an error (a
     misspelt unit must not make a paid call free)."""
@@ -66,7 +73,9 @@ def cost_usd(provider: str, model: str, units: Mapping[str, float]) -> float:
         models = PRICES[provider]
     except KeyError:
         raise KeyError(f"no prices for {provider!r} in resources/vendors/prices.py") from None
-    rates = models.get(model, models.get("*", {}))
+    rates = dict(models.get(model, models.get("*", {})))
+    if provider in BATCH_RATE:
+        rates |= {BATCH + unit: rate * BATCH_RATE[provider] for unit, rate in rates.items()}
     unknown = sorted(set(units) - set(rates))
     if unknown:
         raise KeyError(f"no price for {unknown} of {provider} {model}")

@@ -12,13 +12,28 @@ without ``contents`` 400 INVALID_ARGUMENT.
 
 What the model answers is the test's choice: ``answer(model, body) -> str`` (the candidate
 text). Token counts are a quarter of the characters, as Google's docs estimate.
+
+The Batch API (``batches`` below): ``POST /{version}/models/{model}:batchGenerateContent`` with
+``{batch: {displayName, inputConfig: {requests: {requests: [{request, metadata}]}}}}`` (inlined
+``GenerateContentRequest``s, each with the caller's ``metadata``) answers a long-running
+``Operation`` ``{name: "batches/{id}", metadata: GenerateContentBatch}``; ``GET
+/{version}/batches/{id}`` answers it again, its ``metadata.state`` going from
+``BATCH_STATE_PENDING`` through ``BATCH_STATE_RUNNING`` to one of ``BATCH_STATE_SUCCEEDED``,
+``_FAILED``, ``_CANCELLED`` or ``_EXPIRED`` (then ``done: true``). A succeeded batch carries
+``metadata.output.inlinedResponses.inlinedResponses``, in the order of the requests, each a
+``GenerateContentResponse`` (``response``) or a ``Status`` (``error``), with the request's
+``metadata``; a failed one an ``error`` ``Status``. ``POST /{version}/batches/{id}:cancel``
+cancels it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -28,6 +43,13 @@ from tests.fakes.net import forbid_outside_connections, running_server
 from tests.fakes.server import FakeServer, Handler, Reply, Request
 
 API_VERSIONS = ("v1beta", "v1")
+BATCH_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch"
+OUTPUT_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput"
+PENDING, RUNNING = "BATCH_STATE_PENDING", "BATCH_STATE_RUNNING"
+SUCCEEDED, FAILED = "BATCH_STATE_SUCCEEDED", "BATCH_STATE_FAILED"
+CANCELLED, EXPIRED = "BATCH_STATE_CANCELLED", "BATCH_STATE_EXPIRED"
+DONE = frozenset({SUCCEEDED, FAILED, CANCELLED, EXPIRED})
+TIME = "2026-12-06T06:00:00Z"
 JSON = {"Content-Type": "application/json; charset=UTF-8"}
 Answer = Callable[[str, dict[str, Any]], str | None]
 """The candidate's text; None: the prompt is blocked (``promptFeedback.blockReason``)."""
@@ -97,10 +119,25 @@ class FakeGemini:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.handler: Handler = self.generate
         """What answers a request: ``generate``, or a test's wrapper of it."""
+        self.create_handler: Handler = self.create_batch
+        self.batches: dict[str, FakeBatch] = {}
+        self.batch_outcome = SUCCEEDED
+        """The state a batch ends in."""
+        self.batch_polls = 2
+        """``batches.get`` calls that see a new batch still pending or running."""
+        self.batch_error: Callable[[dict[str, Any]], dict[str, Any] | None] = lambda _b: None
+        """A request of a batch that fails alone: its ``Status`` (``{code, message}``)."""
+        self.echo_batch_metadata = True
+        """Whether a batch's responses carry their request's ``metadata`` (Google documents
+        the field; answers are in the order of the requests either way)."""
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
         for version in API_VERSIONS:
             for model in [*models, "unknown-model"]:
                 path = f"/{version}/models/{model}:generateContent"
                 server.route(path, lambda request: self.handler(request))
+                batch = f"/{version}/models/{model}:batchGenerateContent"
+                server.route(batch, lambda request: self.create_handler(request))
 
     def inject(self, *faults: Reply) -> None:
         """The next requests get ``faults`` (tests/fakes/faults.py), one each, in order."""
@@ -137,17 +174,24 @@ class FakeGemini:
                 "* GenerateContentRequest.contents: contents is not specified",
             )
         self.calls.append((model, body))
+        return Reply(
+            body=json.dumps(self.response(model, body), ensure_ascii=False).encode(),
+            headers=JSON,
+        )
+
+    def response(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The ``GenerateContentResponse`` to a request: the model's answer, or a blocked
+        prompt when ``answer`` gives None."""
         text = self.answer(model, body)
         prompt = tokens(prompt_text(body))
         if text is None:
-            blocked = {
+            return {
                 "promptFeedback": {"blockReason": "SAFETY"},
                 "usageMetadata": {"promptTokenCount": prompt, "totalTokenCount": prompt},
                 "modelVersion": model,
             }
-            return Reply(body=json.dumps(blocked).encode(), headers=JSON)
         candidates = tokens(text)
-        answer = {
+        return {
             "candidates": [
                 {
                     "content": {"role": "model", "parts": [{"text": text}]},
@@ -163,7 +207,139 @@ class FakeGemini:
             "modelVersion": model,
             "responseId": f"fake-{len(self.calls)}",
         }
-        return Reply(body=json.dumps(answer, ensure_ascii=False).encode(), headers=JSON)
+
+    # --- the Batch API -------------------------------------------------------------------
+
+    def inject_batch(self, *faults: Reply) -> None:
+        """The next batch creations get ``faults``, one each, in order."""
+        self.create_handler = with_faults(self.create_batch, faults)
+
+    def batch_creations(self) -> list[Request]:
+        return [
+            r
+            for v in API_VERSIONS
+            for m in self.models
+            for r in self.server.hits(f"/{v}/models/{m}:batchGenerateContent")
+        ]
+
+    def create_batch(self, request: Request) -> Reply:
+        refused = key_refusal(request, self.api_key)
+        if refused is not None:
+            return refused
+        version, _, rest = request.path.strip("/").partition("/")
+        model = rest.removeprefix("models/").removesuffix(":batchGenerateContent")
+        if model not in self.models:
+            return error_reply(404, "NOT_FOUND", f"models/{model} is not found")
+        try:
+            batch = json.loads(request.body)["batch"]
+            inlined = batch["inputConfig"]["requests"]["requests"]
+            bodies = [entry["request"] for entry in inlined]
+        except (ValueError, KeyError, TypeError):
+            return error_reply(400, "INVALID_ARGUMENT", "Invalid batch: inlined requests needed.")
+        if not bodies or not all(isinstance(b, dict) and b.get("contents") for b in bodies):
+            return error_reply(400, "INVALID_ARGUMENT", "* every request needs contents")
+        if not batch.get("displayName"):
+            return error_reply(400, "INVALID_ARGUMENT", "* batch.display_name is required")
+        with self._lock:
+            name = f"batches/fake{next(self._ids)}"
+            job = FakeBatch(
+                name=name,
+                model=model,
+                display_name=batch["displayName"],
+                requests=inlined,
+                outcome=self.batch_outcome,
+                polls_left=self.batch_polls,
+            )
+            self.batches[name] = job
+        self.server.route(f"/{version}/{name}", lambda r, job=job: self.get_batch(r, job))
+        self.server.route(f"/{version}/{name}:cancel", lambda r, job=job: self.cancel(r, job))
+        return json_reply(job.operation())
+
+    def get_batch(self, request: Request, job: FakeBatch) -> Reply:
+        refused = key_refusal(request, self.api_key)
+        if refused is not None:
+            return refused
+        with self._lock:
+            job.advance(self)
+            return json_reply(job.operation())
+
+    def cancel(self, request: Request, job: FakeBatch) -> Reply:
+        refused = key_refusal(request, self.api_key)
+        if refused is not None:
+            return refused
+        with self._lock:
+            if job.state not in DONE:
+                job.state = CANCELLED
+        return json_reply({})
+
+    def batch_result(self, model: str, entry: dict[str, Any]) -> dict[str, Any]:
+        """One inlined response: ``batch_error`` may fail a request with a ``Status``."""
+        result: dict[str, Any] = {}
+        error = self.batch_error(entry["request"])
+        if error is not None:
+            result["error"] = error
+        else:
+            self.calls.append((model, entry["request"]))
+            result["response"] = self.response(model, entry["request"])
+        if self.echo_batch_metadata and "metadata" in entry:
+            result["metadata"] = entry["metadata"]
+        return result
+
+
+@dataclass
+class FakeBatch:
+    name: str
+    model: str
+    display_name: str
+    requests: list[dict[str, Any]]
+    outcome: str
+    polls_left: int
+    """``batches.get`` calls that see the job still pending or running."""
+    state: str = PENDING
+    output: dict[str, Any] | None = None
+    polls: int = field(default=0)
+
+    def advance(self, fake: FakeGemini) -> None:
+        self.polls += 1
+        if self.state in DONE:
+            return
+        if self.polls_left > 0:
+            self.polls_left -= 1
+            self.state = RUNNING
+            return
+        self.state = self.outcome
+        if self.state == SUCCEEDED:
+            results = [fake.batch_result(self.model, entry) for entry in self.requests]
+            self.output = {"inlinedResponses": {"inlinedResponses": results}}
+
+    def operation(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {
+            "@type": BATCH_TYPE,
+            "model": f"models/{self.model}",
+            "displayName": self.display_name,
+            "createTime": TIME,
+            "updateTime": TIME,
+            "batchStats": {
+                "requestCount": str(len(self.requests)),
+                "pendingRequestCount": "0" if self.state in DONE else str(len(self.requests)),
+            },
+            "state": self.state,
+            "name": self.name,
+        }
+        operation: dict[str, Any] = {"name": self.name, "metadata": metadata}
+        if self.state in DONE:
+            operation["done"] = True
+            metadata["endTime"] = TIME
+        if self.output is not None:
+            metadata["output"] = self.output
+            operation["response"] = {"@type": OUTPUT_TYPE, **self.output}
+        elif self.state == FAILED:
+            operation["error"] = {"code": 13, "message": "Batch failed: internal error."}
+        return operation
+
+
+def json_reply(value: dict[str, Any]) -> Reply:
+    return Reply(body=json.dumps(value, ensure_ascii=False).encode(), headers=JSON)
 
 
 @contextmanager

@@ -37,6 +37,16 @@ def test_costs_come_from_the_price_table() -> None:
     assert cost_usd("pexels", "search", {"requests": 3}) == 0.0
 
 
+def test_a_batch_answer_costs_the_batch_rate() -> None:
+    listed = {"input_tokens": 1e6, "output_tokens": 1e6}
+    batched = {"batch_input_tokens": 1e6, "batch_output_tokens": 1e6}
+    assert cost_usd("gemini", "gemini-2.5-flash", batched) == pytest.approx(1.40)
+    assert cost_usd("gemini", "gemini-9", batched) == cost_usd("gemini", "gemini-9", listed) / 2
+    # A provider without a batch price cannot be charged for batch units.
+    with pytest.raises(KeyError, match="batch_characters"):
+        cost_usd("elevenlabs", "eleven_multilingual_v2", {"batch_characters": 10})
+
+
 def test_unknown_providers_and_units_are_errors_not_free_calls() -> None:
     with pytest.raises(KeyError, match="no prices for 'acme'"):
         cost_usd("acme", "m", {"requests": 1})
