@@ -1,13 +1,16 @@
 """``autoclip dev``: the Dagster webserver, the Dagster daemon and the API, together.
 
 Migrates the app database (``python -m autoclip_api migrate``) and the Dagster instance
-(``dagster instance migrate``) first, then starts the three processes, all state under
-``AUTOCLIP_DATA_DIR`` (the instance in its ``dagster/``), the webserver on
-``AUTOCLIP_DAGSTER_PORT`` and the API on ``AUTOCLIP_API_PORT``, the API pointed at the
-webserver's GraphQL endpoint. Ctrl-C or SIGTERM stops them all: each runs in a process group
-of its own (with whatever it starts: code servers, runs), the signal is passed on to every
-group, and a group still alive after the grace period is killed. A process that exits by
-itself stops the others (a half stack only confuses).
+(``dagster instance migrate``) first, then starts the processes, all state under
+``AUTOCLIP_DATA_DIR`` (the instance in its ``dagster/``): one Dagster code server of the
+pipeline (``workspace.yaml``'s module) that the webserver and the daemon share, the webserver on
+``AUTOCLIP_DAGSTER_PORT``, the daemon, and the API on ``AUTOCLIP_API_PORT``, pointed at the
+webserver's GraphQL endpoint. Loading ``workspace.yaml`` themselves, the webserver and the
+daemon would each start a code server of their own and import the pipeline twice, CPU and memory
+taken from the renders; the shared one also launches the runs.
+Ctrl-C or SIGTERM stops them all: each runs in a process group of its own (with whatever it
+starts: runs), the signal is passed on to every group, and a group still alive after the grace
+period is killed. A process that exits by itself stops the others (a half stack only confuses).
 """
 
 from __future__ import annotations
@@ -17,16 +20,20 @@ import ctypes
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import grpc
 import httpx
+import yaml
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from autoclip_core.settings import Settings
 
@@ -62,13 +69,24 @@ def _executable(name: str) -> str:
     return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @dataclass(frozen=True)
 class Stack:
     """What ``autoclip dev`` runs, and how: one place for the commands and their environment
-    (the end-to-end tests and the flow benches start the same processes)."""
+    (the end-to-end tests and the flow benches start the same processes). The code server must
+    answer (:meth:`code_ready`) before the webserver and the daemon start: they load the
+    pipeline from it once, at start."""
 
     settings: Settings
     dagster_host: str = "127.0.0.1"
+    code_port: int = field(default_factory=free_port)
+    """The code server's port (internal: a free one)."""
 
     @property
     def dagster_port(self) -> int:
@@ -99,14 +117,48 @@ class Stack:
             ("migrate dagster instance", [_executable("dagster"), "instance", "migrate"], True),
         ]
 
+    @property
+    def workspace(self) -> Path:
+        """The workspace the webserver and the daemon load: the code server, by port."""
+        return self.settings.dagster_home / "workspace.yaml"
+
+    def code_server(self) -> list[str]:
+        """``workspace.yaml``'s module, served for the webserver and the daemon; it also
+        launches the runs."""
+        [origin] = yaml.safe_load(WORKSPACE_YAML.read_text())["load_from"]
+        module = origin["python_module"]
+        self.workspace.parent.mkdir(parents=True, exist_ok=True)
+        served = {
+            "host": "127.0.0.1",
+            "port": self.code_port,
+            "location_name": module["location_name"],
+        }
+        self.workspace.write_text(yaml.safe_dump({"load_from": [{"grpc_server": served}]}))
+        return [
+            _executable("dagster"), "code-server", "start", "-m", module["module_name"],
+            "--location-name", module["location_name"], "-h", "127.0.0.1",
+            "-p", str(self.code_port),
+        ]  # fmt: skip
+
+    def code_ready(self) -> bool:
+        """The code server has loaded the pipeline (its gRPC health check says so)."""
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{self.code_port}") as channel:
+                answer = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=PROBE_TIMEOUT_S
+                )
+        except grpc.RpcError:
+            return False
+        return bool(answer.status == health_pb2.HealthCheckResponse.SERVING)
+
     def webserver(self) -> list[str]:
         return [
-            _executable("dagster-webserver"), "-w", str(WORKSPACE_YAML),
+            _executable("dagster-webserver"), "-w", str(self.workspace),
             "-h", self.dagster_host, "-p", str(self.dagster_port),
         ]  # fmt: skip
 
     def daemon(self) -> list[str]:
-        return [_executable("dagster-daemon"), "run", "-w", str(WORKSPACE_YAML)]
+        return [_executable("dagster-daemon"), "run", "-w", str(self.workspace)]
 
     def api(self) -> list[str]:
         return [
@@ -115,8 +167,8 @@ class Stack:
         ]  # fmt: skip
 
     def services(self) -> list[tuple[str, list[str]]]:
-        return [("dagster-webserver", self.webserver()), ("dagster-daemon", self.daemon()),
-                ("api", self.api())]  # fmt: skip
+        """What loads the pipeline from the code server: start these once it is ready."""
+        return [("dagster-webserver", self.webserver()), ("dagster-daemon", self.daemon())]
 
     def graphql(self, query: str, **variables: object) -> dict[str, Any]:
         """The ``data`` of a query to the webserver's GraphQL endpoint."""
@@ -201,6 +253,15 @@ class Supervisor:
                 return -(self.received or signal.SIGTERM)
         del self.children[name]
         return child.returncode
+
+    def watch(self, done: Callable[[], bool] | None = None) -> tuple[str, int] | None:
+        """Until ``done()`` (never, without it) or a stop is asked for: None; or the first
+        child that exits meanwhile, with its code."""
+        while not self.stopping.wait(POLL_SECONDS * 5):
+            ended = self.exited()
+            if ended is not None or (done is not None and done()):
+                return ended
+        return None
 
     def exited(self) -> tuple[str, int] | None:
         """The first child that has exited, with its code."""
@@ -316,18 +377,21 @@ def main(argv: list[str]) -> int:
         if code != 0:
             print(f"autoclip dev: {name} failed ({code})", file=sys.stderr)
             return 0 if supervisor.received else 1
-    for name, command in stack.services():
-        supervisor.start(name, command)
-    threading.Thread(
-        target=stack.announce_when_ready, args=(supervisor.stopping,), daemon=True
-    ).start()
-    while not supervisor.stopping.wait(POLL_SECONDS * 5):
-        ended = supervisor.exited()
-        if ended is not None:
-            name, code = ended
-            print(f"autoclip dev: {name} exited ({code}); stopping the others", file=sys.stderr)
-            supervisor.stop()
-            return 1
+    supervisor.start("dagster-code-server", stack.code_server())
+    supervisor.start("api", stack.api())
+    ended = supervisor.watch(stack.code_ready)
+    if ended is None:
+        for name, command in stack.services():
+            supervisor.start(name, command)
+        threading.Thread(
+            target=stack.announce_when_ready, args=(supervisor.stopping,), daemon=True
+        ).start()
+        ended = supervisor.watch()
+    if ended is not None:
+        name, code = ended
+        print(f"autoclip dev: {name} exited ({code}); stopping the others", file=sys.stderr)
+        supervisor.stop()
+        return 1
     started = time.monotonic()
     supervisor.stop()
     print(f"autoclip dev: stopped in {time.monotonic() - started:.1f} s", file=sys.stderr)

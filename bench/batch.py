@@ -6,8 +6,10 @@ time).
 Prints the baseline, each item's ``generate`` → ``ready`` time, and as its LAST line one JSON
 object: ``shorts_per_hour``, ``p50_s``, ``p95_s`` (per item, ``generate`` → ``ready``),
 ``max_concurrent_runs`` (peak of runs executing at once, from Dagster's run records),
-``wall_s``, ``single_item_s`` and the rate one at a time would give, the median video length
-and the load average before and after (other work on the machine shows there).
+``wall_s``, ``single_item_s`` and the rate one at a time would give, the median render step
+and the share of the wall time some render was under way (the ``renderer`` pool runs one at a
+time: the run queue's limits should keep it busy), the median video length and the load
+average before and after (other work on the machine shows there).
 
     make bench-batch    # or: bash scripts/with-test-services.sh .venv/bin/python bench/batch.py
 """
@@ -28,19 +30,48 @@ from autoclip_core.pipeline_names import CONTENT_JOB, PARTITION_TAG
 
 BENCH_DATABASE = "autoclip_bench_batch"
 DONE = {"ready", "failed"}
+RENDER_STEP = "video"
+STEPS = """
+query Steps($runId: ID!) {
+  runOrError(runId: $runId) { ... on Run { stepStats { stepKey startTime endTime } } }
+}
+"""
 
 
 def peak_overlap(runs: list[dict[str, Any]]) -> int:
     """The most runs executing at the same moment (start → end)."""
+    ran = [r for r in runs if r["startTime"] is not None and r["endTime"] is not None]
     edges = sorted(
-        [(float(r["startTime"]), 1) for r in runs if r["startTime"]]
-        + [(float(r["endTime"]), -1) for r in runs if r["startTime"] and r["endTime"]]
+        [(float(r["startTime"]), 1) for r in ran] + [(float(r["endTime"]), -1) for r in ran]
     )
     peak = current = 0
     for _, step in edges:  # an end sorts before a start at the same instant
         current += step
         peak = max(peak, current)
     return peak
+
+
+def busy_seconds(spans: list[tuple[float, float]]) -> float:
+    """How long at least one of the (start, end) spans was under way."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+def render_spans(stack: DevStack, runs: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """When each run's render step ran."""
+    spans = []
+    for run in runs:
+        stats = stack.graphql(STEPS, runId=run["runId"])["runOrError"]["stepStats"]
+        spans += [
+            (float(step["startTime"]), float(step["endTime"]))
+            for step in stats
+            if step["stepKey"] == RENDER_STEP and step["endTime"] is not None
+        ]
+    return spans
 
 
 def single(stack: DevStack, creator: Creator, project_id: str, article: tuple[str, str]) -> float:
@@ -116,6 +147,7 @@ def main() -> None:
             if run["jobName"] == CONTENT_JOB
         ]
         ready = [i for i, state in states.items() if state == "ready"]
+        renders = render_spans(stack, runs)
         videos = [creator.video_seconds(i, stack.root) for i in ready]
         creator.close()
     load_after = os.getloadavg()
@@ -129,6 +161,10 @@ def main() -> None:
         "p50_s": round(statistics.median(done), 1) if done else None,
         "p95_s": round(percentile(done, 0.95), 1) if done else None,
         "max_concurrent_runs": peak_overlap(runs),
+        "render_step_p50_s": (
+            round(statistics.median(e - s for s, e in renders), 1) if renders else None
+        ),
+        "renderer_busy": round(busy_seconds(renders) / wall, 2),
         "single_item_s": round(alone, 1),
         "one_at_a_time_shorts_per_hour": round(3600 / alone, 1),
         "video_s": round(statistics.median(videos), 1) if videos else None,
@@ -139,7 +175,9 @@ def main() -> None:
         f"{summary['ready']}/{summary['items']} shorts in {summary['wall_s']} s: "
         f"{summary['shorts_per_hour']} shorts/hour (one at a time: "
         f"{summary['one_at_a_time_shorts_per_hour']}); generate → ready p50 {summary['p50_s']} s, "
-        f"p95 {summary['p95_s']} s; at most {summary['max_concurrent_runs']} runs at once",
+        f"p95 {summary['p95_s']} s; at most {summary['max_concurrent_runs']} runs at once; "
+        f"renders {summary['render_step_p50_s']} s each (median), the renderer busy "
+        f"{summary['renderer_busy']:.0%} of the wall time",
         summary,
     )
 

@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import httpx
 import yaml
 from sqlalchemy import create_engine, make_url, text
 
-from autoclip_cli.dev import DAGSTER_YAML, Stack
+from autoclip_cli.dev import DAGSTER_YAML, Stack, free_port
 from autoclip_core.feeds import SAMPLE_FEED, read_feed
 from autoclip_core.render.probe import probe
 from autoclip_core.settings import Settings
@@ -63,12 +62,6 @@ def report(line: str, summary: dict[str, Any]) -> None:
     """The bench's result: a line for people, then the JSON object (always the last line)."""
     log(line)
     print(json.dumps(summary), flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fresh_database(base_url: str, name: str) -> str:

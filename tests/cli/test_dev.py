@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -15,19 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from autoclip_cli.dev import Supervisor
+from autoclip_cli.dev import Supervisor, free_port
 
 AUTOCLIP = Path(sys.executable).with_name("autoclip")
 STARTUP_TIMEOUT_S = 180.0
 STOP_BUDGET_S = 10.0
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_time(pid: int) -> str | None:
@@ -159,7 +152,12 @@ def test_dev_serves_the_api_and_dagster_then_stops_everything_within_10_s_of_sig
         commands = " ".join(
             Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ") for pid in processes
         )
-        for part in ("dagster-webserver", "dagster-daemon", "autoclip_api serve"):
+        for part in (
+            "code-server start",
+            "dagster-webserver",
+            "dagster-daemon",
+            "autoclip_api serve",
+        ):
             assert part in commands
 
         started = time.monotonic()

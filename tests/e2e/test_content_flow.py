@@ -54,7 +54,11 @@ class Processes:
     running: dict[str, Supervisor] = field(default_factory=dict)
 
     def commands(self) -> dict[str, list[str]]:
-        return dict(self.stack.services())
+        return {
+            "dagster-code-server": self.stack.code_server(),
+            "api": self.stack.api(),
+            **dict(self.stack.services()),
+        }
 
     def start(self, name: str) -> None:
         supervisor = Supervisor(self.env, grace_seconds=8.0)
@@ -131,7 +135,10 @@ def processes(tmp_path_factory: pytest.TempPathFactory, pg_database: str) -> Ite
         for step in steps:
             assert step.wait(120) == 0, (logs / "migrate.log").read_text()
     try:
-        for name in running.commands():
+        running.start("dagster-code-server")
+        running.start("api")
+        running.wait_for("the code server", lambda: running.stack.code_ready() or None, 120)
+        for name, _ in stack.services():
             running.start(name)
         running.wait_ready()
         yield running
