@@ -16,9 +16,11 @@ Applications" documentation.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,8 +106,9 @@ class GoogleOAuth:
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        transport: httpx.BaseTransport | None = None,
+        http: httpx.Client | None = None,
     ) -> None:
+        """``http``: a client to send through (its owner closes it); None: one per call."""
         self.token_endpoint = f"{base_url.rstrip('/')}/token"
         self.client_id = client_id
         self.client_secret = client_secret
@@ -113,7 +116,7 @@ class GoogleOAuth:
         self.policy = policy or RetryPolicy(attempts=4)
         self.sleep = sleep
         self.now = now
-        self.transport = transport
+        self.http = http
 
     def exchange_code(self, code: str, *, code_verifier: str, redirect_uri: str) -> GoogleTokens:
         """The tokens for the ``code`` the consent redirect brought (once: codes are single-use).
@@ -146,33 +149,42 @@ class GoogleOAuth:
     ) -> GoogleTokens:
         form = {**form, "client_id": self.client_id, "client_secret": self.client_secret}
         hidden = (*private, self.client_secret)
-        with httpx.Client(timeout=self.timeout, transport=self.transport) as http:
 
-            def once() -> GoogleTokens:
-                started = self.now()
-                try:
-                    response = http.post(
-                        self.token_endpoint, data=form, headers={"Accept": "application/json"}
-                    )
-                except httpx.TransportError as exc:
-                    raise transport_error(PublishError, VENDOR, exc) from None
-                body = _json_object(response)
-                if response.status_code == 400 and body.get("error") == "invalid_grant":
-                    detail = body.get("error_description") or "invalid_grant"
-                    raise refused(redact(f"{VENDOR}: invalid_grant: {detail}", hidden))
-                if not response.is_success:
-                    detail = str(body.get("error_description") or body.get("error") or "")
-                    raise status_error(
-                        PublishError,
-                        VENDOR,
-                        response.status_code,
-                        detail or response.reason_phrase,
-                        retry_after=response.headers.get("retry-after"),
-                        secrets=hidden,
-                    )
-                return _tokens(body, started)
+        def once(http: httpx.Client) -> GoogleTokens:
+            started = self.now()
+            try:
+                response = http.post(
+                    self.token_endpoint, data=form, headers={"Accept": "application/json"}
+                )
+            except httpx.TransportError as exc:
+                raise transport_error(PublishError, VENDOR, exc) from None
+            body = _json_object(response)
+            if response.status_code == 400 and body.get("error") == "invalid_grant":
+                detail = body.get("error_description") or "invalid_grant"
+                raise refused(redact(f"{VENDOR}: invalid_grant: {detail}", hidden))
+            if not response.is_success:
+                detail = str(body.get("error_description") or body.get("error") or "")
+                raise status_error(
+                    PublishError,
+                    VENDOR,
+                    response.status_code,
+                    detail or response.reason_phrase,
+                    retry_after=response.headers.get("retry-after"),
+                    secrets=hidden,
+                )
+            return _tokens(body, started)
 
-            return retrying(once, policy=self.policy, sleep=self.sleep)
+        if self.http is not None:
+            shared = self.http
+            return retrying(lambda: once(shared), policy=self.policy, sleep=self.sleep)
+        with httpx.Client(timeout=self.timeout, verify=tls_context()) as http:
+            return retrying(lambda: once(http), policy=self.policy, sleep=self.sleep)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context (certifi's roots) for every client: loading it costs ~0.1 s a time."""
+    return httpx.create_ssl_context()
 
 
 def _json_object(response: httpx.Response) -> dict[str, object]:

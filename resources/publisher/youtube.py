@@ -39,7 +39,7 @@ from typing import Any, BinaryIO, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from autoclip_core.schemas import PublishReceipt
 from resources.errors import PublishError, QuotaExhausted, ReconnectRequired
@@ -51,7 +51,7 @@ from resources.publisher.base import (
     UploadJournal,
     VideoStats,
 )
-from resources.publisher.google_oauth import GoogleOAuth
+from resources.publisher.google_oauth import GoogleOAuth, tls_context
 from resources.vendors.http import RETRYABLE_STATUS, RetryPolicy, redact, retry_after_seconds
 
 VENDOR = "youtube"
@@ -174,6 +174,8 @@ class YouTubePublisher(PublisherResource):
     """Tries of one step without progress (a chunk, a call) before the error is raised."""
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    _sleep: Callable[[float], None] | None = PrivateAttr(default=None)
+    _now: Callable[[], datetime] | None = PrivateAttr(default=None)
 
     @field_validator("chunk_size")
     @classmethod
@@ -267,13 +269,19 @@ class YouTubePublisher(PublisherResource):
             "custom_url": str(snippet.get("customUrl", "")),
         }
 
-    def session(
-        self,
-        account: ChannelAccount,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> YouTubeSession:
+    def waiting_with(
+        self, sleep: Callable[[float], None], now: Callable[[], datetime] | None = None
+    ) -> YouTubePublisher:
+        """This publisher with another way to wait (and to tell the time): for tests and
+        benches that must not sleep through the back-off."""
+        self._sleep = sleep
+        if now is not None:
+            self._now = now
+        return self
+
+    def session(self, account: ChannelAccount) -> YouTubeSession:
+        sleep = self._sleep or time.sleep
+        now = self._now or _utc_now
         if account.tokens is None:
             raise PublishError(f"{account.slug}: a YouTube channel needs OAuth tokens")
         oauth = GoogleOAuth(
@@ -286,6 +294,10 @@ class YouTubePublisher(PublisherResource):
             now=now,
         )
         return YouTubeSession(self, account, account.tokens, oauth, sleep=sleep, now=now)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def watch_url(video_id: str) -> str:
@@ -320,7 +332,10 @@ class YouTubeSession:
         self.policy = RetryPolicy(
             attempts=config.attempts, base=config.backoff_base_s, cap=config.backoff_cap_s
         )
-        self.http = httpx.Client(timeout=config.timeout_s, follow_redirects=False)
+        self.http = httpx.Client(
+            timeout=config.timeout_s, follow_redirects=False, verify=tls_context()
+        )
+        oauth.http = self.http
         self._access: str | None = None
 
     def __enter__(self) -> YouTubeSession:
