@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from autoclip_api.core.types import Name, ReadSchema, Schema, UtcDatetime
+from autoclip_api.core.types import KEYS_AS_STATED, Name, ReadSchema, Schema, UtcDatetime
 from autoclip_core.db.channels import ChannelState, Platform
 
 SettingKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -15,6 +15,7 @@ SettingValue = (
     | float
     | None
 )
+ChannelSettings = Annotated[dict[SettingKey, SettingValue], Field(max_length=32), KEYS_AS_STATED]
 
 
 class ChannelCreate(Schema):
@@ -23,7 +24,7 @@ class ChannelCreate(Schema):
         "tiktok: an account to connect (stored as needs_authorization)."
     )
     name: Name
-    settings: Annotated[dict[SettingKey, SettingValue], Field(max_length=32)] = Field(
+    settings: ChannelSettings = Field(
         default_factory=dict, description="Platform options (e.g. privacy), plain values."
     )
 

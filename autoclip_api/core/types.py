@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
 MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
@@ -55,6 +55,15 @@ around the name is dropped."""
 LongText = Annotated[str, StringConstraints(max_length=5000, pattern=MULTI_LINE)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=SINGLE_LINE)]
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+def _only_pattern_keys(schema: dict[str, Any]) -> None:
+    schema["additionalProperties"] = False
+
+
+KEYS_AS_STATED = Field(json_schema_extra=_only_pattern_keys)
+"""On a mapping whose keys are constrained: JSON Schema's ``patternProperties`` alone lets any
+other key through, so the schema also states that a key matching no pattern is refused."""
 
 
 def is_hex_id(value: str) -> bool:
