@@ -37,6 +37,7 @@ Faults for tests: ``inject(operation, *replies)`` answers the next calls of an o
 (``"token"``, ``"videos.insert"``, ``"upload"``, ``"thumbnails.set"``, ``"channels.list"``,
 ``"videos.list"``) with ``tests.fakes.faults`` replies (503, 429, a stall, a reset, malformed
 JSON); ``cut_at(offset, …)`` cuts the connection once the upload reaches each byte offset;
+``hold_at(offset)`` stops reading there until ``release()`` (a client to kill mid-upload);
 ``expire_access_tokens()``, ``revoke(refresh_token)``, ``expire_session(upload_id)``. Time is
 ``clock`` (a ``FakeClock`` by default), so a test moves to the next Pacific day without waiting.
 """
@@ -227,6 +228,9 @@ class FakeYouTubeAPI:
         self._gone_sessions: dict[str, int] = {}
         self._faults: dict[str, list[Reply]] = {}
         self._cut_offsets: list[int] = []
+        self._hold: int | None = None
+        self.holding = threading.Event()
+        self._released = threading.Event()
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -246,6 +250,7 @@ class FakeYouTubeAPI:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -267,6 +272,24 @@ class FakeYouTubeAPI:
         """Cut the upload's connection when its bytes reach each of ``offsets`` (once each)."""
         with self._lock:
             self._cut_offsets = sorted({*self._cut_offsets, *offsets})
+
+    def hold_at(self, offset: int) -> threading.Event:
+        """Stop reading the upload at ``offset`` until ``release()`` (then cut it): a client
+        stuck mid-upload, for a test to kill. The event is set once the upload is held."""
+        with self._lock:
+            self._hold = offset
+        return self.holding
+
+    def release(self) -> None:
+        self._released.set()
+
+    def next_hold(self, start: int, end: int) -> int | None:
+        with self._lock:
+            hold, self._hold = self._hold, None
+            if hold is not None and start < hold <= end:
+                return hold
+            self._hold = hold
+        return None
 
     def expire_access_tokens(self) -> None:
         with self._lock:
@@ -794,13 +817,17 @@ def _handler_for(api: FakeYouTubeAPI) -> type[BaseHTTPRequestHandler]:
                     f"received request contained {length} bytes.",
                     domain="global",
                 )
-            cut = api.next_cut(first, last + 1)
+            hold = api.next_hold(first, last + 1)
+            cut = hold if hold is not None else api.next_cut(first, last + 1)
             wanted = (cut if cut is not None else last + 1) - first
             data = self._read(wanted)
             with api._lock:
                 api.upload_bytes_received += len(data)
                 overlap = len(session.received) - first  # bytes it already holds are skipped
                 session.received += data[overlap:]
+            if hold is not None:
+                api.holding.set()
+                api._released.wait(timeout=60)
             if cut is not None or len(data) < wanted:
                 with api._lock:
                     keep = len(session.received) // api.persist_unit * api.persist_unit
