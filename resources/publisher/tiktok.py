@@ -34,7 +34,8 @@ import hashlib
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -614,45 +615,42 @@ class TikTokPublisher(PublisherResource):
             code_verifier=code_verifier,
         )
 
-    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> TikTokGrant:
-        """The tokens for the code TikTok's consent screen redirected with."""
-        api = self.api()
+    @contextmanager
+    def session(self, account: ChannelAccount | None = None) -> Iterator[TikTokAPI]:
+        """The API for ``account`` (None: for the app alone), closed afterwards."""
+        if account is not None and account.tokens is None:
+            raise ReconnectRequired(f"tiktok: channel {account.slug} has no TikTok tokens")
+        api = self.api(account.tokens if account is not None else None)
         try:
-            return api.exchange_code(
-                code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
-            )
+            yield api
         finally:
             api.close()
 
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> TikTokGrant:
+        """The tokens for the code TikTok's consent screen redirected with."""
+        with self.session() as api:
+            return api.exchange_code(
+                code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
+            )
+
     def identity(self, access_token: str) -> CreatorInfo:
         """Who granted ``access_token`` (``creator_info/query``)."""
-        api = self.api()
-        api.token = lambda: access_token
-        try:
+        with self.session() as api:
+            api.token = lambda: access_token
             return api.creator_info()
-        finally:
-            api.close()
 
     # publishing ------------------------------------------------------------------------------
 
     def publish(
         self, request: PublishRequest, account: ChannelAccount, journal: UploadJournal
     ) -> PublishReceipt:
-        if account.tokens is None:
-            raise ReconnectRequired(f"tiktok: channel {account.slug} has no TikTok tokens")
-        api = self.api(account.tokens)
-        try:
+        with self.session(account) as api:
             return _Publication(self, api, request, account, journal).run()
-        finally:
-            api.close()
 
     def video_stats(
         self, content_id: str, receipt: PublishReceipt, account: ChannelAccount
     ) -> VideoStats:
-        if account.tokens is None:
-            raise ReconnectRequired(f"tiktok: channel {account.slug} has no TikTok tokens")
-        api = self.api(account.tokens)
-        try:
+        with self.session(account) as api:
             post_id = receipt.platform_id or ""
             if not post_id.isdigit():
                 post_id = _post_id(api.status(post_id)) if post_id else ""
@@ -666,8 +664,6 @@ class TikTokPublisher(PublisherResource):
                 {"filters": {"video_ids": [post_id]}},
                 params={"fields": STATS_FIELDS},
             )
-        finally:
-            api.close()
         video = next((v for v in data.get("videos") or [] if str(v.get("id")) == post_id), None)
         if video is None:
             raise PublishError(f"tiktok: post {post_id} of {content_id} is not on TikTok")
