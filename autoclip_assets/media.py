@@ -7,6 +7,8 @@ already made (rerunning ``video`` after a template change does not redo narratio
 import base64
 import io
 import json
+import shutil
+import tempfile
 import time
 import wave
 from pathlib import Path
@@ -18,11 +20,17 @@ from autoclip_assets.partitions import content_items
 from autoclip_assets.retries import RETRY, provider_call
 from autoclip_core.db.media import media_file
 from autoclip_core.nlp.phrases import split_caption_phrases
+from autoclip_core.nlp.speech import speaking_seconds
 from autoclip_core.render.captions import SIDECAR_SUFFIX, Transcript, words_from_cues
 from autoclip_core.render.music import write_music_bed
 from autoclip_core.render.probe import probe
 from autoclip_core.render.renderscript import RenderScript
-from autoclip_core.render.templates import Json, build_render_script, repeat_element
+from autoclip_core.render.templates import (
+    Json,
+    build_render_script,
+    find_element,
+    repeat_element,
+)
 from autoclip_core.schemas import (
     CaptionCue,
     Language,
@@ -43,6 +51,9 @@ from resources.vendors.usage import recording_usage
 from resources.visuals.base import SceneCard, VisualsResource
 
 CAPTION_CHARS: dict[Language, int] = {"en": 30, "ko": 16}
+CLIP_MARGIN = 1.25
+"""A scene's clip is asked to outlast the scene's speech by this factor: pauses between
+phrases are not in the speaking-rate estimate."""
 
 
 # narration ----------------------------------------------------------------------------------
@@ -147,12 +158,16 @@ def narration(
 def scene_cards(script: Script, width: int, height: int) -> list[SceneCard]:
     """One card per spoken part: a title card, each scene, an end card.
 
-    The title and end cards are backgrounds only: the template sets their text.
+    The title and end cards are backgrounds only: the template sets their text. Each scene
+    says about how long it is on screen, so a video vendor can give a clip that lasts.
     """
     heads = [
-        ("", script.title),
-        *((s.on_screen_text, s.visual_query) for s in script.scenes),
-        ("", " ".join(script.hashtags)),
+        ("", script.title, None),
+        *(
+            (s.on_screen_text, s.visual_query, scene_seconds(s.narration, script.language))
+            for s in script.scenes
+        ),
+        ("", " ".join(script.hashtags), None),
     ]
     total = len(heads)
     return [
@@ -166,9 +181,37 @@ def scene_cards(script: Script, width: int, height: int) -> list[SceneCard]:
             total=total,
             width=width,
             height=height,
+            clip_seconds=seconds,
         )
-        for i, (headline, query) in enumerate(heads, 1)
+        for i, (headline, query, seconds) in enumerate(heads, 1)
     ]
+
+
+def scene_seconds(narration: str, language: Language) -> float:
+    return max(1.0, round(speaking_seconds(narration, language) * CLIP_MARGIN, 1))
+
+
+def scene_visual(
+    card: SceneCard, key: str, visuals: VisualsResource, storage: StorageResource
+) -> SceneVisual:
+    """The card's visual made and stored under ``key``: its picture and, from a video vendor,
+    its clip (beside it, as ``.mp4``)."""
+    with tempfile.TemporaryDirectory(prefix="scene-clip-") as work:
+        clip = Path(work) / "clip.mp4"
+        with storage.writing(key) as tmp:
+            result = visuals.scene_visual(card, tmp, clip)
+        clip_key = key.removesuffix(".png") + ".mp4" if result.clip else None
+        if clip_key is not None:
+            with storage.writing(clip_key) as tmp_clip:
+                shutil.move(clip, tmp_clip)
+    return SceneVisual(
+        image_key=key,
+        origin=result.origin,
+        matched_file=result.matched_file,
+        source_id=result.source_id,
+        credit=result.credit,
+        clip_key=clip_key,
+    )
 
 
 @dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="media", pool="visuals")
@@ -197,15 +240,7 @@ def scene_images(
                 made.append(SceneVisual.model_validate_json(storage.read_bytes(origin_key)))
                 reused += 1
                 continue
-            with storage.writing(key) as tmp:
-                result = visuals.scene_image(card, tmp)
-            visual = SceneVisual(
-                image_key=key,
-                origin=result.origin,
-                matched_file=result.matched_file,
-                source_id=result.source_id,
-                credit=result.credit,
-            )
+            visual = scene_visual(card, key, visuals, storage)
             storage.put_bytes(origin_key, visual.model_dump_json().encode())
             made.append(visual)
     context.add_output_metadata(
@@ -213,6 +248,7 @@ def scene_images(
             "images": len(made),
             "size": f"{width}x{height}",
             "from_library": sum(v.origin == "library" for v in made),
+            "video_clips": sum(v.clip_key is not None for v in made),
             "reused_from_storage": reused,
             "total_bytes": sum(storage.size(v.image_key) for v in made),
             **calls.metadata(),
@@ -264,19 +300,61 @@ def template_modifications(
         "Narration": str(narration_with_transcript(narration, storage)),
         "Music": str(music_bed(storage)),
     }
-    for n, (segment, image) in enumerate(zip(scenes, images[1:-1], strict=True), 1):
-        modifications[f"Scene-{n}.source"] = image
+    for n, (segment, image, visual) in enumerate(
+        zip(scenes, images[1:-1], visuals.scenes[1:-1], strict=True), 1
+    ):
+        if visual.clip_key is None:
+            modifications[f"Scene-{n}.source"] = image
+        else:
+            modifications[f"Scene-{n}{CLIP_SUFFIX}.source"] = str(
+                storage.local_path(visual.clip_key)
+            )
+            modifications[f"Scene-{n}{OVERLAY_SUFFIX}.source"] = image
         modifications[f"Scene-{n}.time"] = segment.start
         modifications[f"Scene-{n}.duration"] = segment.duration
     return modifications
+
+
+CLIP_SUFFIX, OVERLAY_SUFFIX = "-Clip", "-Overlay"
+SCENE_MEDIA_FIELDS = frozenset(
+    {"type", "source", "fit", "volume", "audio_fade_in", "audio_fade_out", "trim_start",
+     "trim_duration", "loop"}
+)  # fmt: skip
+
+
+def with_clip(data: Json, name: str) -> Json:
+    """``data`` with the image or video element ``name`` turned into a composition of the
+    same place, time and animations: the scene's clip (muted, looped should it end early)
+    under its overlay image."""
+    element = find_element(data, name)
+    if element is None or element.get("type") not in ("image", "video"):
+        raise ValueError(f"a scene with a video clip needs an image or video element {name!r}")
+    fit = element.get("fit", "cover")
+    kept = {k: v for k, v in element.items() if k not in SCENE_MEDIA_FIELDS}
+    element.clear()
+    element.update(
+        kept,
+        type="composition",
+        fill_color="#000000",
+        elements=[
+            {"name": name + CLIP_SUFFIX, "type": "video", "source": "clip.mp4", "fit": fit,
+             "volume": "0%", "loop": True},
+            {"name": name + OVERLAY_SUFFIX, "type": "image", "source": "overlay.png",
+             "fit": "cover"},
+        ],
+    )  # fmt: skip
+    return data
 
 
 def render_script(
     template: Json, script: Script, narration: Narration, visuals: Visuals, storage: StorageResource
 ) -> RenderScript:
     """The template (a built-in or the organisation's own) with as many scenes as the script,
-    filled in."""
+    filled in; a scene with a video clip shows it under its overlay."""
     data = repeat_element(template, "Scene", len(script.scenes))
+    for n, visual in enumerate(visuals.scenes[1:-1], 1):
+        if visual.clip_key is not None:
+            data = with_clip(data, f"Scene-{n}")
     return build_render_script(data, template_modifications(script, narration, visuals, storage))
 
 

@@ -144,11 +144,13 @@ class Credit(Frozen):
         default=False,
         description="The licence or the vendor's API terms ask for this credit with the video.",
     )
+    medium: Literal["photo", "video"] = "photo"
 
     def line(self) -> str:
         by = f" by {self.author}" if self.author else ""
         where = f": {self.source_url}" if self.source_url else ""
-        return f"Photo{by} on {self.provider.capitalize()} ({self.licence}){where}"
+        kind = self.medium.capitalize()
+        return f"{kind}{by} on {self.provider.capitalize()} ({self.licence}){where}"
 
 
 def credited_description(description: str, credits: list[Credit]) -> str:
@@ -163,6 +165,10 @@ class SceneVisual(Frozen):
     matched_file: str | None = None
     source_id: str | None = Field(default=None, description="The vendor's id of the picture.")
     credit: Credit | None = None
+    clip_key: str | None = Field(
+        default=None,
+        description="A video clip shown under the image, which is then a transparent overlay.",
+    )
 
 
 class Visuals(Frozen):

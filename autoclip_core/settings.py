@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         pattern=PROVIDER_CHAIN,
         description="Ordered chain, e.g. pexels,pixabay,openai-images,local.",
     )
+    stock_media: Literal["photo", "video", "auto"] = Field(
+        default="photo",
+        description="What the stock vendors (pexels, pixabay) give a scene: photo, a video "
+        "clip (video), or a clip when one fits and a photo otherwise (auto).",
+    )
     renderer_provider: str = Field(
         default="ffmpeg", pattern=PROVIDER_CHAIN, description="ffmpeg|creatomate"
     )

@@ -54,8 +54,8 @@ PROVIDERS: dict[str, dict[str, Factory]] = {
         "local": lambda s: LocalVisuals(
             library_dir=str(s.media_library_dir) if s.media_library_dir else None
         ),
-        "pexels": lambda s: PexelsVisuals(**vendor_config(s, "pexels")),
-        "pixabay": lambda s: PixabayVisuals(**vendor_config(s, "pixabay")),
+        "pexels": lambda s: PexelsVisuals(**vendor_config(s, "pexels"), media=s.stock_media),
+        "pixabay": lambda s: PixabayVisuals(**vendor_config(s, "pixabay"), media=s.stock_media),
         "openai-images": lambda s: OpenAIImagesVisuals(**vendor_config(s, "openai")),
     },
     "renderer": {

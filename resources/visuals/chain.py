@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from resources.errors import VisualsError
@@ -30,10 +31,11 @@ class VisualsChain(VisualsResource):
         return "|".join(f"{n}:{p.fingerprint_inputs()}" for n, p in self.providers())
 
     def scene_image(self, card: SceneCard, out_path: Path) -> VisualResult:
-        result, _ = first_that_answers(
-            "visuals",
-            self.providers(),
-            lambda p: p.scene_image(card, out_path),
-            error=VisualsError,
-        )
+        return self.first_answer(lambda p: p.scene_image(card, out_path))
+
+    def scene_visual(self, card: SceneCard, image_path: Path, clip_path: Path) -> VisualResult:
+        return self.first_answer(lambda p: p.scene_visual(card, image_path, clip_path))
+
+    def first_answer(self, call: Callable[[VisualsResource], VisualResult]) -> VisualResult:
+        result, _ = first_that_answers("visuals", self.providers(), call, error=VisualsError)
         return result

@@ -242,8 +242,9 @@ def flatten_to_rgb(image: Image.Image) -> Image.Image:
     return Image.alpha_composite(backdrop, rgba).convert("RGB")
 
 
-def darken_top(photo: Image.Image) -> Image.Image:
-    """A black veil over the headline's part of the photo, fading out below it."""
+def veil_mask(size: tuple[int, int]) -> Image.Image:
+    """How dark the veil over the headline's part of a frame is: half black at the top,
+    fading out below the headline."""
     strength, solid_until, clear_from = 0.5, 0.45, 0.75
 
     def veil(level: int) -> int:
@@ -251,8 +252,12 @@ def darken_top(photo: Image.Image) -> Image.Image:
         smooth = depth * depth * (3 - 2 * depth)
         return round(255 * strength * (1 - smooth))
 
-    mask = Image.linear_gradient("L").resize(photo.size, Image.Resampling.BILINEAR).point(veil)
-    return Image.composite(Image.new("RGB", photo.size, (0, 0, 0)), photo, mask)
+    return Image.linear_gradient("L").resize(size, Image.Resampling.BILINEAR).point(veil)
+
+
+def darken_top(photo: Image.Image) -> Image.Image:
+    """A black veil over the headline's part of the photo, fading out below it."""
+    return Image.composite(Image.new("RGB", photo.size, (0, 0, 0)), photo, veil_mask(photo.size))
 
 
 # ---------------------------------------------------------------- designed background
@@ -483,6 +488,20 @@ def text_shadow(size: tuple[int, int], layout: CardLayout, unit: int) -> Image.I
     return mask.filter(ImageFilter.GaussianBlur(unit * 0.009)).point(lambda v: v * 150 // 255)
 
 
+def text_layer(size: tuple[int, int], layout: CardLayout) -> Image.Image:
+    """Title, pill and headline on a transparent layer."""
+    overlay = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    draw_placed(draw, layout.title, (*WHITE, 200))
+    if layout.pill is not None:
+        pill_height = layout.pill.box[3] - layout.pill.box[1]
+        draw.rounded_rectangle(layout.pill.box, radius=pill_height // 2, fill=(*WHITE, 235))
+        draw_placed(draw, layout.pill.label, (*INK, 255))
+    for line in layout.headline:
+        draw_placed(draw, line, (*WHITE, 255))
+    return overlay
+
+
 def draw_text_overlay(background: Image.Image, card: SceneCard) -> Image.Image:
     """Title, pill and headline, with a subtle shadow, over ``background``."""
     layout = layout_card(card)
@@ -493,16 +512,19 @@ def draw_text_overlay(background: Image.Image, card: SceneCard) -> Image.Image:
         text_shadow(background.size, layout, unit),
     )
     canvas = shadowed.convert("RGBA")
-    overlay = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(overlay)
-    draw_placed(draw, layout.title, (*WHITE, 200))
-    if layout.pill is not None:
-        pill_height = layout.pill.box[3] - layout.pill.box[1]
-        draw.rounded_rectangle(layout.pill.box, radius=pill_height // 2, fill=(*WHITE, 235))
-        draw_placed(draw, layout.pill.label, (*INK, 255))
-    for line in layout.headline:
-        draw_placed(draw, line, (*WHITE, 255))
-    return Image.alpha_composite(canvas, overlay).convert("RGB")
+    return Image.alpha_composite(canvas, text_layer(canvas.size, layout)).convert("RGB")
+
+
+def headline_overlay(card: SceneCard) -> Image.Image:
+    """The card's veil, text shadow and text on transparency (RGBA): what ``darken_top`` and
+    ``draw_text_overlay`` put over a photo, to lay over moving footage instead."""
+    size = (card.width, card.height)
+    layout = layout_card(card)
+    # Two black layers over each other cover 1 - (1 - a)(1 - b): ImageChops.screen.
+    shade = ImageChops.screen(veil_mask(size), text_shadow(size, layout, min(size)))
+    layer = Image.new("RGBA", size, (0, 0, 0, 255))
+    layer.putalpha(shade)
+    return Image.alpha_composite(layer, text_layer(size, layout))
 
 
 # ---------------------------------------------------------------- output

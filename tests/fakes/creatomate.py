@@ -26,17 +26,14 @@ Faults (``tests.fakes.faults``: 429, 503, stalls, resets, malformed JSON) are in
 from __future__ import annotations
 
 import json
-import subprocess
-import tempfile
 import threading
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from autoclip_core.render.ffmpeg_binary import ffmpeg_exe
+from tests.fakes.clips import make_mp4
 from tests.fakes.faults import with_faults
 from tests.fakes.server import FakeServer, Reply, Request
 
@@ -50,26 +47,6 @@ def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) ->
         body=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", **(headers or {})},
     )
-
-
-def make_mp4(width: int, height: int, fps: float, duration: float) -> bytes:
-    """A small real H.264/AAC mp4 (test pattern, 440 Hz tone)."""
-    with tempfile.TemporaryDirectory(prefix="fake-creatomate-") as tmp:
-        out = Path(tmp) / "render.mp4"
-        subprocess.run(
-            [
-                ffmpeg_exe(), "-y", "-loglevel", "error",
-                "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps:g}",
-                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-                "-t", f"{duration:g}",
-                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                "-c:a", "aac", "-b:a", "64k",
-                "-shortest", str(out),
-            ],
-            check=True,
-            timeout=120,
-        )  # fmt: skip
-        return out.read_bytes()
 
 
 def _sources(elements: list[dict[str, Any]]) -> list[str]:
@@ -119,7 +96,6 @@ class FakeCreatomate:
     downloads: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _poll_faults: list[Reply] = field(default_factory=list)
-    _videos: dict[tuple[int, int, float, float], bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.server.route("/v2/renders", self._create)
@@ -209,9 +185,7 @@ class FakeCreatomate:
         size = (int(render.script["width"]), int(render.script["height"]))
         key = (*size, float(render.script.get("frame_rate", 30)), self._duration(render))
         with self._lock:
-            if key not in self._videos:
-                self._videos[key] = make_mp4(*key)
-            return self._videos[key]
+            return make_mp4(*key)
 
     def _render_of(self, request: Request) -> FakeRender | None:
         name = request.path.rsplit("/", 1)[-1].split(".")[0]

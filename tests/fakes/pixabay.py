@@ -1,4 +1,4 @@
-"""A fake Pixabay API, from https://pixabay.com/api/docs/ (search images).
+"""A fake Pixabay API, from https://pixabay.com/api/docs/ (search images and videos).
 
 ``GET /api/?key=…&q=…`` — the key is a query parameter; a missing or wrong one answers 400
 with the plain text ``[ERROR 400] Invalid or missing API key``. ``q`` is at most 100
@@ -9,6 +9,14 @@ hits}``; a hit has ``id``, ``pageURL``, ``type``, ``tags``, ``previewURL``,
 ``imageHeight`` (the upload's), ``user_id``, ``user``, ``userImageURL`` and counters.
 Rate-limit headers ``X-RateLimit-Limit/Remaining/Reset`` come with every answer. The pictures
 are real JPEGs served by the same server (``/get/…``).
+
+``GET /api/videos/?key=…&q=…`` takes the same key, ``q``, ``lang``, ``safesearch`` and
+``per_page``, and ``video_type`` all, film or animation (no orientation). A hit has ``id``,
+``pageURL``, ``type``, ``tags``, ``duration``, ``user_id``, ``user``, ``userImageURL``,
+counters and ``videos``: ``large``, ``medium``, ``small`` and ``tiny``, each ``{url, width,
+height, size, thumbnail}``; ``large`` has an empty ``url`` and ``size`` 0 when the upload
+has none (as here). The files are real mp4s (``tests.fakes.clips``) at sizes scaled down
+from Pixabay's (medium 960x540, or 540x960 for the ids in ``vertical``).
 """
 
 from __future__ import annotations
@@ -17,11 +25,16 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from tests.fakes.clips import make_mp4, truncated
 from tests.fakes.pictures import picture, query_ids
 from tests.fakes.server import FakeServer, Reply, Request
 
 SEARCH = "/api/"
+VIDEO_SEARCH = "/api/videos/"
 LARGE = re.compile(r"^/get/(\d+)_1280\.jpg$")
+VIDEO_FILE = re.compile(r"^/video/(\d+)_(medium|small|tiny)\.mp4$")
+# Rendition -> its share of the medium size.
+RENDITIONS = {"medium": 1.0, "small": 2 / 3, "tiny": 0.5}
 UPLOADS = {"vertical": (2400, 4000), "horizontal": (4000, 2400), "all": (3000, 3000)}
 RATE_HEADERS = {
     "X-RateLimit-Limit": "100",
@@ -51,23 +64,36 @@ class FakePixabay:
     uploads: dict[int, tuple[int, int]] = field(default_factory=dict)
     broken: set[int] = field(default_factory=set)
     """Hit ids whose picture is not an image."""
+    videos_per_query: int = 4
+    video_seconds: int = 3
+    vertical: set[int] = field(default_factory=set)
+    """Video ids uploaded in portrait."""
+    corrupt_videos: set[int] = field(default_factory=set)
+    """Video ids whose file is cut short."""
 
     def __post_init__(self) -> None:
         self.server.route(SEARCH, self.search)
+        self.server.route(VIDEO_SEARCH, self.video_search)
 
     @property
     def base_url(self) -> str:
         return self.server.base
 
-    def search(self, request: Request) -> Reply:
+    def refusal(self, request: Request) -> Reply | None:
+        """The answer to a search with a bad key, query or page size, else None."""
         if request.query.get("key") != self.api_key:
             return text_error(400, "Invalid or missing API key")
-        query = request.query.get("q", "")
-        if len(query) > 100:
+        if len(request.query.get("q", "")) > 100:
             return text_error(400, '"q" exceeds the maximum length of 100 characters.')
-        per_page = int(request.query.get("per_page", "20"))
-        if not 3 <= per_page <= 200:
+        if not 3 <= int(request.query.get("per_page", "20")) <= 200:
             return text_error(400, '"per_page" is out of valid range.')
+        return None
+
+    def search(self, request: Request) -> Reply:
+        if (refused := self.refusal(request)) is not None:
+            return refused
+        query = request.query.get("q", "")
+        per_page = int(request.query.get("per_page", "20"))
         if request.query.get("image_type", "all") not in ("all", "photo", "illustration", "vector"):
             return text_error(400, '"image_type" is invalid.')
         orientation = request.query.get("orientation", "all")
@@ -123,3 +149,65 @@ class FakePixabay:
             body=picture(f"pixabay-{hit_id}", width, height),
             headers={"Content-Type": "image/jpeg"},
         )
+
+    def video_ids(self, query: str) -> list[int]:
+        return query_ids(query, self.videos_per_query, start=9000)
+
+    def video_search(self, request: Request) -> Reply:
+        if (refused := self.refusal(request)) is not None:
+            return refused
+        if request.query.get("video_type", "all") not in ("all", "film", "animation"):
+            return text_error(400, '"video_type" is invalid.')
+        query = request.query.get("q", "")
+        per_page = int(request.query.get("per_page", "20"))
+        hits = [self.video_hit(i, query) for i in self.video_ids(query)[:per_page]]
+        body = {"total": len(hits), "totalHits": len(hits), "hits": hits}
+        return Reply(
+            body=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **RATE_HEADERS},
+        )
+
+    def video_size(self, video_id: int, rendition: str) -> tuple[int, int]:
+        width, height = (540, 960) if video_id in self.vertical else (960, 540)
+        share = RENDITIONS[rendition]
+        return round(width * share / 2) * 2, round(height * share / 2) * 2
+
+    def video_hit(self, video_id: int, query: str) -> dict[str, object]:
+        videos: dict[str, object] = {
+            "large": {"url": "", "width": 0, "height": 0, "size": 0, "thumbnail": ""}
+        }
+        for name in RENDITIONS:
+            width, height = self.video_size(video_id, name)
+            path = f"/video/{video_id}_{name}.mp4"
+            self.server.route(path, self.video_file)
+            videos[name] = {
+                "url": self.server.url(path),
+                "width": width,
+                "height": height,
+                "size": width * height // 8,
+                "thumbnail": f"https://cdn.pixabay.com/video/{video_id}_{name}.jpg",
+            }
+        return {
+            "id": video_id,
+            "pageURL": f"https://pixabay.com/videos/scene-{video_id}/",
+            "type": "film",
+            "tags": ", ".join(query.split()[:3]),
+            "duration": self.video_seconds,
+            "videos": videos,
+            "views": 1000,
+            "downloads": 500,
+            "likes": 20,
+            "comments": 2,
+            "user_id": video_id % 991,
+            "user": f"filmer{video_id % 991}",
+            "userImageURL": "",
+        }
+
+    def video_file(self, request: Request) -> Reply:
+        match = VIDEO_FILE.match(request.path)
+        assert match, request.path
+        video_id = int(match.group(1))
+        data = make_mp4(*self.video_size(video_id, match.group(2)), 25, self.video_seconds)
+        if video_id in self.corrupt_videos:
+            data = truncated(data)
+        return Reply(body=data, headers={"Content-Type": "video/mp4"})

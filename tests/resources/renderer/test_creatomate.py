@@ -33,7 +33,8 @@ from resources.storage.filesystem import FilesystemStorage
 from resources.vendors.cache import AnswerCache
 from resources.vendors.http import RetryPolicy, VendorClient
 from resources.vendors.usage import recording_usage
-from tests.fakes.creatomate import API_KEY, FakeCreatomate, make_mp4
+from tests.fakes.clips import make_mp4
+from tests.fakes.creatomate import API_KEY, FakeCreatomate
 from tests.fakes.faults import malformed_json, rate_limited, reset, stall, unavailable
 from tests.fakes.net import forbid_outside_connections, running_server
 from tests.fakes.server import Reply

@@ -100,6 +100,7 @@ def test_scene_photo_is_downloaded_checked_cropped_and_credited(
         "author_url": f"https://www.pexels.com/@photographer-{first % 97}",
         "source_url": f"https://www.pexels.com/photo/scene-{first}/",
         "required": True,
+        "medium": "photo",
     }
 
 
