@@ -7,7 +7,7 @@ export AUTOCLIP_DATA_DIR ?= $(CURDIR)/data
 FEED ?= autoclip_core/samples/sample_feed.rss.xml
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test dev lint bench-pipeline bench-ingest api bench-api bench-flow bench-batch bench-render bench-vendors clean
+.PHONY: help setup demo test dev lint bench-pipeline bench-ingest api bench-api bench-flow bench-batch bench-render bench-vendors bench-publish clean
 
 help:
 	@echo "make demo [FEED=path|url]  sample feed -> published mp4s (local providers, SQLite)"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-render          30 s 9:16 short: our engine vs MoviePy vs encode-only floor"
 	@echo "                            (BENCH_ARGS=\"--skip-moviepy --repeat 3 --keep DIR\")"
 	@echo "make bench-vendors         paid providers against their fakes: time per call, calls per run"
+	@echo "make bench-publish         50 MB uploads to the fake platforms: MB/s, with cuts resumed"
 
 setup: $(VENV)/.installed
 
@@ -61,6 +62,9 @@ bench-ingest: setup
 
 bench-vendors: setup
 	$(BIN)/python bench/vendors.py
+
+bench-publish: setup
+	$(BIN)/python bench/publish.py
 
 api: setup
 	$(BIN)/python -m autoclip_api migrate

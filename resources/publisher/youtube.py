@@ -86,14 +86,11 @@ class UploadProgress:
     restarting (also saved in the journal with the video id)."""
 
     size: int
-    bytes_sent: int = 0
+    bytes_put: int = 0
+    """Bytes in this attempt's PUT bodies; a chunk whose connection was cut counts whole,
+    although only part of it left (the platform's side knows how much arrived)."""
     resumed_from: list[int] = field(default_factory=list)
     """The offsets the upload went on from after each interruption (the 308's Range)."""
-    sessions: int = 0
-
-    @property
-    def bytes_resent(self) -> int:
-        return max(0, self.bytes_sent - self.size)
 
 
 def next_pacific_midnight(now: datetime) -> datetime:
@@ -199,7 +196,7 @@ class YouTubePublisher(PublisherResource):
                     platform_id=video_id,
                     url=watch_url(video_id),
                     published_at=resource.get("snippet", {}).get("publishedAt"),
-                    bytes_sent=progress.bytes_sent,
+                    bytes_put=progress.bytes_put,
                     resumed_from=progress.resumed_from,
                 )
                 state = journal.load()
@@ -474,7 +471,6 @@ class YouTubeSession:
             account.quota.spend("videos.insert")
         session_uri = self.start_session(resource, size)
         journal.save(session_uri=session_uri, session_size=size)
-        progress.sessions += 1
         try:
             return self.send_file(session_uri, request.video, size, 0, progress), progress
         except _SessionGone:
@@ -565,7 +561,7 @@ class YouTubeSession:
         else:
             media.seek(offset)
             chunk = media.read(self.config.chunk_size)
-            progress.bytes_sent += len(chunk)
+            progress.bytes_put += len(chunk)
             response = self.put(
                 session_uri, chunk, f"bytes {offset}-{offset + len(chunk) - 1}/{size}"
             )

@@ -133,5 +133,5 @@ def test_a_publication_killed_mid_upload_resumes_and_leaves_exactly_one_video(
         assert journal.values["session_uri"] == saved["session_uri"]
         kept = HELD_AT // CHUNK_UNIT * CHUNK_UNIT
         assert journal.values["resumed_from"] == [kept]
-        assert journal.values["bytes_sent"] == SIZE - kept
+        assert journal.values["bytes_put"] == SIZE - kept
         assert [op for _m, op, _s in api.log].count("videos.insert") == 1

@@ -1,0 +1,127 @@
+"""Upload throughput of the publishers against their fakes (tests/fakes/), on loopback.
+
+YouTube: one ``--size-mb`` file (random bytes) published through ``YouTubePublisher`` to the
+fake YouTube (resumable session, ``--chunk-mib`` chunks, thumbnail), ``--runs`` times each:
+
+- clean: no fault;
+- cut: the connection cut at ``--cuts`` random byte offsets per run; each cut is resumed from
+  the 308's Range. Printed per run: the cut offsets, the offsets the upload went on from, the
+  bytes re-sent (that reached the fake twice) and the bytes our client put in PUT bodies (a
+  cut chunk counts whole, though only its start left before the cut).
+
+Every run checks the fake's stored bytes against the file's sha256. MB/s is the file's size
+over the wall time of ``publish`` (token refresh, session start, chunks, thumbnail). The fake
+keeps what it receives in memory and hashes nothing on the way: this measures our client and
+a loopback HTTP server, not YouTube's network.
+
+Last line: JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from resources.publisher.base import ChannelAccount, PublishRequest
+from resources.publisher.youtube import CHUNK_UNIT, YouTubePublisher
+from tests.fakes.publishing import MemoryJournal, MemoryTokenStore
+from tests.fakes.youtube_api import CLIENT_ID, CLIENT_SECRET, running_fake_youtube
+
+MB = 1_000_000
+
+
+def media(folder: Path, size: int, seed: int) -> tuple[Path, Path, str]:
+    video = folder / "bench.mp4"
+    video.write_bytes(random.Random(seed).randbytes(size))
+    thumbnail = folder / "bench.jpg"
+    thumbnail.write_bytes(b"\xff\xd8\xff\xe0" + bytes(20_000))
+    return video, thumbnail, hashlib.sha256(video.read_bytes()).hexdigest()
+
+
+def youtube(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    size = int(args.size_mb * MB)
+    video, thumbnail, digest = media(folder, size, args.seed)
+    rng = random.Random(args.seed)
+    result: dict[str, Any] = {"size_bytes": size, "chunk_bytes": args.chunk_mib * 1024 * 1024}
+    for scenario in ("clean", "cut"):
+        runs: list[dict[str, Any]] = []
+        for run in range(args.runs):
+            with running_fake_youtube() as api:
+                publisher = YouTubePublisher(
+                    base_url=api.base,
+                    oauth_base_url=api.base,
+                    client_id=CLIENT_ID,
+                    client_secret=CLIENT_SECRET,
+                    chunk_size=args.chunk_mib * 4 * CHUNK_UNIT,
+                    backoff_base_s=0.05,
+                )
+                account = ChannelAccount(
+                    slug="bench",
+                    platform="youtube",
+                    tokens=MemoryTokenStore(refresh_token=api.grant_refresh_token()),
+                )
+                request = PublishRequest(
+                    content_id=f"bench-{scenario}-{run}",
+                    channel="bench",
+                    video=video,
+                    thumbnail=thumbnail,
+                    title="Bench upload",
+                    description="",
+                    hashtags=[],
+                    language="en",
+                )
+                cuts = sorted(rng.sample(range(1, size), args.cuts)) if scenario == "cut" else []
+                api.cut_at(*cuts)
+                journal = MemoryJournal()
+                started = time.perf_counter()
+                receipt = publisher.publish(request, account, journal)
+                seconds = time.perf_counter() - started
+                stored = api.videos[receipt.platform_id or ""]
+                if stored.sha256 != digest or len(api.videos) != 1:
+                    raise SystemExit(f"youtube {scenario} run {run}: the fake's bytes differ")
+                row = {
+                    "seconds": round(seconds, 3),
+                    "mb_s": round(size / MB / seconds, 1),
+                    "cut_at": api.cuts,
+                    "resumed_from": journal.values["resumed_from"],
+                    "bytes_resent": api.upload_bytes_received - size,
+                    "bytes_put": journal.values["bytes_put"],
+                    "requests": len(api.log),
+                }
+                runs.append(row)
+                print(f"youtube {scenario} run {run + 1}: {json.dumps(row)}", flush=True)
+        result[scenario] = {
+            "mb_s_median": round(statistics.median(r["mb_s"] for r in runs), 1),
+            "seconds_median": round(statistics.median(r["seconds"] for r in runs), 3),
+            "sha256_ok": True,
+            "runs": runs,
+        }
+        print(f"youtube {scenario}: median {result[scenario]['mb_s_median']} MB/s", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mb", type=float, default=50.0, help="File size in MB (10^6).")
+    parser.add_argument("--chunk-mib", type=int, default=8, help="Chunk size in MiB.")
+    parser.add_argument("--cuts", type=int, default=5, help="Cuts per run in the cut scenario.")
+    parser.add_argument("--runs", type=int, default=3, help="Runs per scenario.")
+    parser.add_argument("--seed", type=int, default=19)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
+        summary = {"youtube": youtube(args, Path(tmp))}
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
