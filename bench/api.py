@@ -10,7 +10,8 @@ endpoint: 50 connections for 20 s after a short warm-up. Prints each run's detai
 them the server's CPU time per request (all its processes, from /proc), which depends far
 less on other load on the machine than the latencies do — then as its LAST line one JSON
 object: ``{"concurrency", "endpoints": {"GET <path>": {"rps", "p50_ms", "p95_ms", "p99_ms",
-"errors"}}}``.
+"errors", "server_cpu_ms", "loadavg"}}}`` (``loadavg``: the 1-minute load average before and
+after that endpoint's run: other work on the machine shows there).
 
 The general per-user limit (1200/min by default) would answer most of one user's requests
 with 429, so the benchmark raises it; the limiter still runs (one Redis round trip per
@@ -40,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import redis
-from devstack import drop_database, free_port, fresh_database, log
+from devstack import drop_database, free_port, fresh_database, loadavg, log
 
 from autoclip_core.db.migrate import upgrade
 
@@ -258,12 +259,15 @@ def main() -> None:
             for endpoint in (PROJECTS, CONTENTS):
                 run = {"connections": args.connections, "threads": args.wrk_threads}
                 run_wrk(wrk, base + endpoint, token, seconds=args.warmup, script=script, **run)
-                cpu_before = cpu_seconds(server.pid)
+                cpu_before, load_before = cpu_seconds(server.pid), loadavg()[0]
                 report = run_wrk(
                     wrk, base + endpoint, token, seconds=args.duration, script=script, **run
                 )
                 server_cpu = cpu_seconds(server.pid) - cpu_before
-                results[f"GET {endpoint}"] = summarise(endpoint, report, server_cpu)
+                results[f"GET {endpoint}"] = {
+                    **summarise(endpoint, report, server_cpu),
+                    "loadavg": [load_before, loadavg()[0]],
+                }
         finally:
             stop_server(server)
             drop_database(pg, BENCH_DATABASE)
@@ -281,7 +285,8 @@ def summarise(endpoint: str, report: dict[str, float], server_cpu: float) -> dic
         f"{report['max_us'] / 1000:.1f} ms; "
         f"{report['bytes'] / report['requests'] / 1024:.1f} KiB per response; "
         f"non-2xx {int(report['non_2xx'])}, timeouts {int(report['timeouts'])}; "
-        f"server CPU {server_cpu * 1000 / report['requests']:.3f} ms per request"
+        f"server CPU {server_cpu * 1000 / report['requests']:.3f} ms per request; load "
+        f"average {loadavg()}"
     )
     return {
         "rps": round(report["requests"] / seconds, 1),
@@ -289,6 +294,7 @@ def summarise(endpoint: str, report: dict[str, float], server_cpu: float) -> dic
         "p95_ms": round(report["p95_us"] / 1000, 2),
         "p99_ms": round(report["p99_us"] / 1000, 2),
         "errors": int(report["errors"]),
+        "server_cpu_ms": round(server_cpu * 1000 / report["requests"], 3),
     }
 
 

@@ -17,14 +17,22 @@ average before and after (other work on the machine shows there).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from devstack import RUN_TIMEOUT_S, Creator, DevStack, articles, log, percentile, report
+from devstack import (
+    RUN_TIMEOUT_S,
+    Creator,
+    DevStack,
+    articles,
+    loadavg,
+    log,
+    percentile,
+    report,
+)
 
 from autoclip_core.pipeline_names import CONTENT_JOB, PARTITION_TAG
 
@@ -132,7 +140,7 @@ def main() -> None:
         "--max-concurrent-runs", type=int, help="override dagster.yaml's run queue limit"
     )
     args = parser.parse_args()
-    load_before = os.getloadavg()
+    load_before = loadavg()
     chosen = articles(args.items + 1)
     with DevStack.running(BENCH_DATABASE, max_concurrent_runs=args.max_concurrent_runs) as stack:
         creator = Creator(stack.api_url)
@@ -150,7 +158,7 @@ def main() -> None:
         renders = render_spans(stack, runs)
         videos = [creator.video_seconds(i, stack.root) for i in ready]
         creator.close()
-    load_after = os.getloadavg()
+    load_after = loadavg()
     done = [seconds[i] for i in ready]
     summary = {
         "items": len(seconds),
@@ -168,8 +176,8 @@ def main() -> None:
         "single_item_s": round(alone, 1),
         "one_at_a_time_shorts_per_hour": round(3600 / alone, 1),
         "video_s": round(statistics.median(videos), 1) if videos else None,
-        "loadavg_before": [round(x, 2) for x in load_before],
-        "loadavg_after": [round(x, 2) for x in load_after],
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
     }
     report(
         f"{summary['ready']}/{summary['items']} shorts in {summary['wall_s']} s: "

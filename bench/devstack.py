@@ -54,6 +54,11 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
+def loadavg() -> list[float]:
+    """The 1-, 5- and 15-minute load averages (other work on the machine shows there)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def log(message: str) -> None:
     print(message, flush=True)
 

@@ -14,7 +14,8 @@ PostgreSQL), each beside its baseline from the same run:
 3. ``approve`` → ``published`` of those items (target ≤ 10 s). Baseline: the publication
    run's own time in Dagster.
 
-Prints each measurement, then as its LAST line one JSON object.
+Prints each measurement, then as its LAST line one JSON object (with the load averages before
+and after: other work on the machine shows there).
 
     make bench-flow     # or: bash scripts/with-test-services.sh .venv/bin/python bench/flow.py
 """
@@ -27,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from devstack import Creator, DevStack, articles, log, percentile, report
+from devstack import Creator, DevStack, articles, loadavg, log, percentile, report
 
 from autoclip_api.dagster.client import DagsterClient
 from autoclip_core.pipeline_names import (
@@ -159,6 +160,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=3, help="shorts made one after another")
     parser.add_argument("--tries", type=int, default=10, help="generate → visible measurements")
     args = parser.parse_args()
+    load_before = loadavg()
     with DevStack.running(BENCH_DATABASE) as stack:
         creator = Creator(stack.api_url)
         found = submissions(stack, creator, args.tries)
@@ -189,6 +191,8 @@ def main() -> None:
         "approve_to_published_s": median("to_published_s"),
         "approve_to_published_max_s": round(max(r["to_published_s"] for r in rows), 2),
         "publish_run_s": median("publish_run_s"),
+        "loadavg_before": load_before,
+        "loadavg_after": loadavg(),
     }
     report(
         f"POST → ready {summary['post_to_ready_s']} s median for {summary['video_s']} s shorts "
