@@ -38,6 +38,7 @@ Faults for tests: ``inject(operation, *replies)`` answers the next calls of an o
 ``"videos.list"``) with ``tests.fakes.faults`` replies (503, 429, a stall, a reset, malformed
 JSON); ``cut_at(offset, …)`` cuts the connection once the upload reaches each byte offset;
 ``hold_at(offset)`` stops reading there until ``release()`` (a client to kill mid-upload);
+``lose_answer(operation, status)`` does the work but resets the connection instead of answering;
 ``expire_access_tokens()``, ``revoke(refresh_token)``, ``expire_session(upload_id)``. Time is
 ``clock`` (a ``FakeClock`` by default), so a test moves to the next Pacific day without waiting.
 """
@@ -229,6 +230,7 @@ class FakeYouTubeAPI:
         self._faults: dict[str, list[Reply]] = {}
         self._cut_offsets: list[int] = []
         self._hold: int | None = None
+        self._lost: list[tuple[str, int]] = []
         self.holding = threading.Event()
         self._released = threading.Event()
         self._lock = threading.RLock()
@@ -290,6 +292,20 @@ class FakeYouTubeAPI:
                 return hold
             self._hold = hold
         return None
+
+    def lose_answer(self, operation: str, status: int) -> None:
+        """The next ``operation`` answered with ``status`` takes effect, but its answer is lost
+        (the connection is reset instead): the video exists, or the session, unknown to the
+        client."""
+        with self._lock:
+            self._lost.append((operation, status))
+
+    def answer_lost(self, operation: str, status: int) -> bool:
+        with self._lock:
+            if (operation, status) in self._lost:
+                self._lost.remove((operation, status))
+                return True
+        return False
 
     def expire_access_tokens(self) -> None:
         with self._lock:
@@ -873,6 +889,8 @@ def _handler_for(api: FakeYouTubeAPI) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, operation: str, reply: Reply | None) -> None:
             """``None``: cut the connection (a TCP reset, as a dropped network looks)."""
+            if reply is not None and api.answer_lost(operation, reply.status):
+                reply = None
             if reply is not None and reply.delay:
                 time.sleep(reply.delay)
             if reply is None or reply.reset:

@@ -278,6 +278,30 @@ def test_a_session_google_forgot_is_replaced_by_a_new_one(
         assert only_video(api).sha256 == sha256(media[0])
 
 
+def test_a_lost_answer_to_the_last_chunk_finds_the_video_instead_of_uploading_again(
+    api: FakeYouTubeAPI, publisher: YouTubePublisher, media: tuple[Path, Path]
+) -> None:
+    api.lose_answer("upload", 201)  # YouTube made the video; the client never heard
+    journal = MemoryJournal()
+
+    receipt = publisher.publish(request(media), account(api), journal)
+
+    assert receipt.platform_id == only_video(api).id
+    assert only_video(api).sha256 == sha256(media[0])
+    assert journal.values["bytes_put"] == SIZE  # found by asking, not by sending again
+
+
+def test_a_lost_session_answer_starts_another_session_and_still_makes_one_video(
+    api: FakeYouTubeAPI, publisher: YouTubePublisher, media: tuple[Path, Path]
+) -> None:
+    api.lose_answer("videos.insert", 200)
+
+    publisher.publish(request(media), account(api), MemoryJournal())
+
+    assert len(api.sessions) == 2  # the first one never gets a byte
+    assert only_video(api).sha256 == sha256(media[0])
+
+
 def test_a_published_item_is_reported_again_without_another_upload(
     api: FakeYouTubeAPI, publisher: YouTubePublisher, media: tuple[Path, Path]
 ) -> None:
