@@ -38,7 +38,7 @@ from resources.publisher.tiktok import (
     chunk_plan,
     code_challenge,
 )
-from tests.fakes.creatomate import make_mp4
+from tests.fakes.clips import make_mp4
 from tests.fakes.faults import malformed_json, rate_limited, reset, stall, unavailable
 from tests.fakes.net import running_server
 from tests.fakes.publishing import MemoryJournal, MemoryTokenStore
