@@ -14,6 +14,20 @@ over the wall time of ``publish`` (token refresh, session start, chunks, thumbna
 keeps what it receives in memory and hashes nothing on the way: this measures our client and
 a loopback HTTP server, not YouTube's network.
 
+TikTok: a real mp4 grown to ``--size-mb`` (a trailing ``free`` box of random bytes, so the
+publisher's duration probe reads it) published through ``TikTokPublisher`` to the fake TikTok
+(creator info, Direct Post init, ``FILE_UPLOAD`` in 10 MB chunks, status), ``--runs`` times:
+
+- clean: no fault;
+- cut: the connection reset on one random chunk until the attempt gives up (2 tries, so the
+  back-off costs at most a second: ``backoff_s``), then ``publish`` run again with the same
+  journal, as a retried step would. Printed: where it was cut, where the second attempt went on
+  from (the ``uploaded_bytes`` status/fetch reported), the bytes TikTok got twice and the bytes
+  our client put in PUT bodies (the reset chunk's tries count whole), and how many videos the
+  fake holds for the item (exactly one, with the file's sha256).
+
+MB/s: the file's size over the wall time of the ``publish`` calls (both attempts when cut).
+
 Last line: JSON.
 """
 
@@ -32,9 +46,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from resources.publisher.base import ChannelAccount, PublishRequest
+from resources.publisher.base import ChannelAccount, ChannelSettings, PublishRequest
+from resources.publisher.tiktok import TikTokError, TikTokPublisher
 from resources.publisher.youtube import CHUNK_UNIT, YouTubePublisher
+from tests.fakes.creatomate import make_mp4
+from tests.fakes.faults import reset
+from tests.fakes.net import running_server
 from tests.fakes.publishing import MemoryJournal, MemoryTokenStore
+from tests.fakes.tiktok import UPLOAD_PATH, FakeTikTok
 from tests.fakes.youtube_api import CLIENT_ID, CLIENT_SECRET, running_fake_youtube
 
 MB = 1_000_000
@@ -110,6 +129,93 @@ def youtube(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     return result
 
 
+def tiktok(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    size = int(args.size_mb * MB)
+    clip = make_mp4(64, 64, 10, 2.0)
+    filler = size - len(clip) - 8
+    video = folder / "bench-tiktok.mp4"
+    free_box = (filler + 8).to_bytes(4, "big") + b"free"
+    video.write_bytes(clip + free_box + random.Random(args.seed).randbytes(filler))
+    digest = hashlib.sha256(video.read_bytes()).hexdigest()
+    rng = random.Random(args.seed)
+    result: dict[str, Any] = {"size_bytes": size}
+    for scenario in ("clean", "cut"):
+        runs: list[dict[str, Any]] = []
+        for run in range(args.runs):
+            with running_server() as server:
+                fake = FakeTikTok(server, processing_polls=0)
+                publisher = TikTokPublisher(
+                    client_key=fake.client_key,
+                    client_secret=fake.client_secret,
+                    base_url=server.base,
+                    poll_interval_s=0.05,
+                    attempts=2,
+                )
+                waited: list[float] = []
+
+                def sleep(seconds: float, waited: list[float] = waited) -> None:
+                    waited.append(seconds)
+                    time.sleep(seconds)
+
+                publisher.on_clock(time.time, sleep)
+                account = ChannelAccount(
+                    slug="bench",
+                    platform="tiktok",
+                    settings=ChannelSettings(audited=True, privacy="public"),
+                    tokens=MemoryTokenStore(refresh_token=fake.grant()),
+                )
+                request = PublishRequest(
+                    content_id=f"bench-{scenario}-{run}",
+                    channel="bench",
+                    video=video,
+                    thumbnail=video,
+                    title="Bench upload",
+                    description="",
+                    hashtags=[],
+                    language="en",
+                )
+                chunk = publisher.chunk_size
+                cut = rng.randrange(1, size // chunk) if scenario == "cut" else None
+                if cut is not None:
+                    fake.upload_faults[cut] = [reset()] * publisher.attempts
+                journal = MemoryJournal()
+                started = time.perf_counter()
+                resumed_from = None
+                try:
+                    receipt = publisher.publish(request, account, journal)
+                except TikTokError:
+                    [post] = fake.posts.values()
+                    resumed_from = len(post.data)
+                    receipt = publisher.publish(request, account, journal)
+                seconds = time.perf_counter() - started
+                posts = fake.published()
+                if len(fake.posts) != 1 or [p.sha256 for p in posts] != [digest]:
+                    raise SystemExit(f"tiktok {scenario} run {run}: not one video of the file")
+                received = sum(last - first + 1 for _, first, last in fake.upload_puts)
+                row = {
+                    "seconds": round(seconds, 3),
+                    "mb_s": round(size / MB / seconds, 1),
+                    "cut_at": cut * chunk if cut is not None else None,
+                    "resumed_from": resumed_from,
+                    "bytes_resent": received - size,
+                    "bytes_put": sum(len(r.body) for r in server.hits(UPLOAD_PATH)),
+                    "backoff_s": round(sum(waited), 3),
+                    "videos": len(fake.posts),
+                    "post_id": receipt.platform_id,
+                    "requests": len(server.requests),
+                }
+                runs.append(row)
+                print(f"tiktok {scenario} run {run + 1}: {json.dumps(row)}", flush=True)
+        result[scenario] = {
+            "mb_s_median": round(statistics.median(r["mb_s"] for r in runs), 1),
+            "seconds_median": round(statistics.median(r["seconds"] for r in runs), 3),
+            "sha256_ok": True,
+            "runs": runs,
+        }
+        print(f"tiktok {scenario}: median {result[scenario]['mb_s_median']} MB/s", flush=True)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=float, default=50.0, help="File size in MB (10^6).")
@@ -119,7 +225,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=19)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
-        summary = {"youtube": youtube(args, Path(tmp))}
+        summary = {"youtube": youtube(args, Path(tmp)), "tiktok": tiktok(args, Path(tmp))}
     print(json.dumps(summary))
 
 
