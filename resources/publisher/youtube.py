@@ -513,9 +513,11 @@ class YouTubeSession:
         progress: UploadProgress,
     ) -> dict[str, Any]:
         """Send ``path`` from ``offset`` (None: ask the session first) to the end; the video
-        resource. The failures allowed in a row start again whenever bytes get through."""
+        resource. The failures allowed in a row start again whenever Google holds more bytes
+        than before."""
         failures = 0
         interrupted = offset is None
+        held = -1 if offset is None else offset  # the most Google has confirmed holding
         with path.open("rb") as media:
             while True:
                 try:
@@ -536,14 +538,14 @@ class YouTubeSession:
                 if interrupted:
                     progress.resumed_from.append(outcome)
                     interrupted = False
-                if offset is not None and outcome <= offset:
+                if outcome > held:
+                    failures, held = 0, outcome
+                elif offset is not None:
                     failures += 1  # Google kept none of the chunk
                     if failures >= self.policy.attempts:
                         raise PublishError(
                             f"youtube: upload: no progress at byte {offset}", retryable=True
                         )
-                elif offset is not None:
-                    failures = 0
                 offset = outcome
 
     def _step(

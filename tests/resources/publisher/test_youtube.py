@@ -209,6 +209,20 @@ def test_an_upload_cut_at_random_bytes_resumes_each_time_and_arrives_whole(
     )
 
 
+def test_cuts_in_every_chunk_do_not_spend_the_retry_budget_while_google_keeps_more(
+    api: FakeYouTubeAPI, clock: FakeClock, waits: list[float], media: tuple[Path, Path]
+) -> None:
+    publisher = publisher_for(api, clock, waits, attempts=2)
+    # each cut lands in the chunk sent after the previous resume, yet Google keeps more
+    api.cut_at(300_000, 600_000, 900_000, 1_200_000)
+
+    publisher.publish(request(media), account(api), MemoryJournal())
+
+    assert only_video(api).sha256 == sha256(media[0])
+    assert len(waits) == 4
+    assert all(wait <= publisher.backoff_base_s for wait in waits)  # never a second step
+
+
 def test_a_503_storm_is_waited_out_with_growing_bounded_back_off(
     api: FakeYouTubeAPI,
     clock: FakeClock,
