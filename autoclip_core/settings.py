@@ -251,6 +251,14 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "tls", "plain"] = Field(
         default="starttls", description="plain (no encryption) is refused in prod."
     )
+    email_provider: Literal["log", "smtp", "sendgrid"] | None = Field(
+        default=None,
+        description="Who sends e-mails; unset: smtp when an SMTP server is configured, else log.",
+    )
+    sendgrid_api_key: SecretStr | None = Field(default=None, validation_alias="SENDGRID_API_KEY")
+    sendgrid_base_url: str = Field(
+        default="https://api.sendgrid.com", description="The origin serving /v3/mail/send."
+    )
     # Dagster, as the API drives it (autoclip_api/dagster) ------------------------------------
     dagster_port: int = Field(
         default=3000, ge=1, le=65535, description="Port of the Dagster webserver `make dev` starts."
@@ -315,6 +323,7 @@ class Settings(BaseSettings):
         "google_oauth_base_url",
         "youtube_base_url",
         "tiktok_base_url",
+        "sendgrid_base_url",
     )
     @classmethod
     def _vendor_origin(cls, value: str, info: ValidationInfo) -> str:

@@ -8,10 +8,26 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from autoclip_api.core.ratelimit import hashed
 from autoclip_api.email.base import EmailMessage, MailError, MailProvider
 from autoclip_api.email.log import LogMailProvider, outbox_path
+from autoclip_api.email.sendgrid import SendGridConfig, SendGridMailProvider
 from autoclip_api.email.smtp import SmtpConfig, SmtpMailProvider
 from autoclip_core.settings import Settings
 
 logger = logging.getLogger("autoclip_api.email")
+
+
+def provider_from_settings(settings: Settings) -> MailProvider:
+    """``AUTOCLIP_EMAIL_PROVIDER`` (log, smtp or sendgrid); unset, SMTP when a server is
+    configured and the log outbox otherwise. ValueError when the chosen one lacks its
+    configuration."""
+    chosen = settings.email_provider
+    if chosen == "sendgrid":
+        return SendGridMailProvider(SendGridConfig.from_settings(settings))
+    smtp = SmtpConfig.from_settings(settings) if chosen != "log" else None
+    if chosen == "smtp" and smtp is None:
+        raise ValueError(
+            "AUTOCLIP_EMAIL_PROVIDER=smtp needs AUTOCLIP_SMTP_URL or AUTOCLIP_SMTP_HOST"
+        )
+    return SmtpMailProvider(smtp) if smtp else LogMailProvider(outbox_path(settings.root))
 
 
 class Mailer:
@@ -27,11 +43,7 @@ class Mailer:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Mailer:
-        smtp = SmtpConfig.from_settings(settings)
-        provider: MailProvider = (
-            SmtpMailProvider(smtp) if smtp else LogMailProvider(outbox_path(settings.root))
-        )
-        return cls(provider, settings.mail_from)
+        return cls(provider_from_settings(settings), settings.mail_from)
 
     def send(self, message: EmailMessage) -> Future[None]:
         return self._pool.submit(self._deliver, message)
