@@ -50,11 +50,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from resources.publisher.base import ChannelAccount, ChannelSettings, PublishRequest
 from resources.publisher.tiktok import TikTokError, TikTokPublisher
 from resources.publisher.youtube import CHUNK_UNIT, YouTubePublisher
-from tests.fakes.creatomate import make_mp4
 from tests.fakes.faults import reset
 from tests.fakes.net import running_server
 from tests.fakes.publishing import MemoryJournal, MemoryTokenStore
-from tests.fakes.tiktok import UPLOAD_PATH, FakeTikTok
+from tests.fakes.tiktok import UPLOAD_PATH, FakeTikTok, mp4_of_size
 from tests.fakes.youtube_api import CLIENT_ID, CLIENT_SECRET, running_fake_youtube
 
 MB = 1_000_000
@@ -140,11 +139,8 @@ def youtube(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 
 def tiktok(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     size = int(args.size_mb * MB)
-    clip = make_mp4(64, 64, 10, 2.0)
-    filler = size - len(clip) - 8
     video = folder / "bench-tiktok.mp4"
-    free_box = (filler + 8).to_bytes(4, "big") + b"free"
-    video.write_bytes(clip + free_box + random.Random(args.seed).randbytes(filler))
+    video.write_bytes(mp4_of_size(size, args.seed))
     digest = hashlib.sha256(video.read_bytes()).hexdigest()
     rng = random.Random(args.seed)
     result: dict[str, Any] = {"size_bytes": size}

@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import random
 import re
 import secrets
 import threading
@@ -55,6 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from tests.fakes.clips import make_mp4
 from tests.fakes.server import FakeServer, Reply, Request
 
 MB = 1024 * 1024
@@ -327,7 +329,7 @@ class FakeTikTok:
         grant = self._authorized(request, scopes)
         if isinstance(grant, Reply):
             return grant
-        limited = self._limited(endpoint, grant.open_id)
+        limited = self._limited(endpoint, request.headers["authorization"])
         return limited if limited is not None else grant
 
     @staticmethod
@@ -599,6 +601,8 @@ class FakeTikTok:
             if post.source == "PULL_FROM_URL":
                 return self._ok({**data, "status": "PROCESSING_DOWNLOAD", "downloaded_bytes": 0})
             if self.clock() - post.created > UPLOAD_URL_TTL_S:
+                # TikTok documents no reason for an upload left unfinished; an incomplete file
+                # is what its format check would see.
                 post.fail_reason = "file_format_check_failed"
                 return self._ok({**data, "status": "FAILED", "fail_reason": post.fail_reason})
             return self._ok(
@@ -689,3 +693,13 @@ def chunk_rule_violation(video_size: int, chunk_size: int, total_chunk_count: in
     if video_size - (total_chunk_count - 1) * chunk_size > MAX_LAST_CHUNK:
         return "The last chunk may be at most 128 MB."
     return ""
+
+
+def mp4_of_size(size: int, seed: int = 1) -> bytes:
+    """A real 2-second 64x64 mp4 grown to ``size`` bytes by a trailing MP4 ``free`` box of random
+    bytes: still a valid video (a duration probe reads it), as big as an upload test needs."""
+    clip = make_mp4(64, 64, 10, 2.0)
+    filler = size - len(clip) - 8
+    if filler < 0:
+        raise ValueError(f"the clip alone is {len(clip)} bytes, more than {size}")
+    return clip + (filler + 8).to_bytes(4, "big") + b"free" + random.Random(seed).randbytes(filler)

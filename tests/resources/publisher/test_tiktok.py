@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -55,6 +53,7 @@ from tests.fakes.tiktok import (
     FakeClock,
     FakeTikTok,
     chunk_rule_violation,
+    mp4_of_size,
 )
 
 CHUNK = MIN_CHUNK  # the smallest chunk TikTok takes keeps the chunked videos small
@@ -68,14 +67,10 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def padded(clip: Path, size: int, folder: Path, seed: int = 1) -> Path:
-    """``clip`` grown to ``size`` bytes with a trailing MP4 ``free`` box of random bytes: still
-    a valid 2-second video, as big as a test needs."""
-    data = clip.read_bytes()
-    filler = size - len(data) - 8
-    box = struct.pack(">I", filler + 8) + b"free" + random.Random(seed).randbytes(filler)
+def sized(size: int, folder: Path, seed: int = 1) -> Path:
+    """The 2-second clip grown to ``size`` bytes, in ``folder``."""
     path = folder / f"clip-{size}-{seed}.mp4"
-    path.write_bytes(data + box)
+    path.write_bytes(mp4_of_size(size, seed))
     return path
 
 
@@ -167,7 +162,7 @@ def test_a_direct_post_goes_up_in_chunks_and_ends_published_with_its_post_url(
     clip: Path,
     tmp_path: Path,
 ) -> None:
-    video = padded(clip, 2 * CHUNK + 123_456, tmp_path)
+    video = sized(2 * CHUNK + 123_456, tmp_path)
     journal = MemoryJournal()
 
     receipt = publisher.publish(request(video), account(tokens), journal)
@@ -206,7 +201,7 @@ def test_every_upload_put_carries_content_range_and_a_video_type(
     clip: Path,
     tmp_path: Path,
 ) -> None:
-    video = padded(clip, 3 * CHUNK, tmp_path)
+    video = sized(3 * CHUNK, tmp_path)
     publisher.publish(request(video), account(tokens), MemoryJournal())
     puts = server.hits(UPLOAD_PATH)
     assert [p.headers["content-range"] for p in puts] == [
@@ -510,7 +505,7 @@ def test_an_upload_cut_mid_way_continues_from_the_chunk_tiktok_lacks(
     clip: Path,
     tmp_path: Path,
 ) -> None:
-    video = padded(clip, 3 * CHUNK + 99, tmp_path)
+    video = sized(3 * CHUNK + 99, tmp_path)
     journal = MemoryJournal()
     tiktok.upload_faults[1] = [reset()] * publisher.attempts  # the second chunk never gets in
     with pytest.raises(TikTokError, match="upload: connection failed"):
@@ -533,7 +528,7 @@ def test_a_chunk_whose_answer_was_lost_is_not_sent_twice(
 ) -> None:
     """The chunk arrived, its answer did not: resent, TikTok answers 416, and the upload goes
     on from the bytes status/fetch says TikTok holds."""
-    video = padded(clip, 3 * CHUNK, tmp_path)
+    video = sized(3 * CHUNK, tmp_path)
     tiktok.lost_answers.add(1)
     publisher.publish(request(video), account(tokens), MemoryJournal())
     [post] = tiktok.published()
@@ -611,7 +606,7 @@ class FileJournal(MemoryJournal):
 def test_a_process_killed_mid_upload_and_run_again_makes_exactly_one_video(
     clip: Path, tmp_path: Path
 ) -> None:
-    video = padded(clip, 3 * CHUNK, tmp_path)
+    video = sized(3 * CHUNK, tmp_path)
     journal_path = tmp_path / "journal.json"
     with running_server() as server:
         tiktok = FakeTikTok(server, processing_polls=0)
