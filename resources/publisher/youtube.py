@@ -61,6 +61,8 @@ MAX_TITLE_CHARS = 100
 MAX_DESCRIPTION_BYTES = 5000
 MAX_TAGS_CHARS = 500
 UPLOAD_LIMIT_WAIT_S = 24 * 3600.0
+PER_SECOND_LIMITS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+"""403 reasons of a short-term rate limit: retried with back-off, unlike the daily quota."""
 _RANGE = re.compile(r"bytes=0-(\d+)$")
 _JSON = "application/json; charset=UTF-8"
 
@@ -393,6 +395,9 @@ class YouTubeSession:
             return response
         if response.status_code in (308, 404, 410) and operation == "upload":
             return response
+        reason, _message = google_reason(response)
+        if reason in PER_SECOND_LIMITS:
+            raise _Passing(f"HTTP {response.status_code} {reason}")
         raise self.refusal(operation, response)
 
     def refusal(self, operation: str, response: httpx.Response) -> PublishError:
@@ -401,7 +406,7 @@ class YouTubeSession:
             f"youtube: {operation}: HTTP {response.status_code} {reason}: {message}",
             [self._access or "", self.config.client_secret],
         )[:500]
-        if reason in ("quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"):
+        if reason in ("quotaExceeded", "dailyLimitExceeded"):
             if self.account.quota is not None:
                 try:
                     self.account.quota.exhausted(operation)

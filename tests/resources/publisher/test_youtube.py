@@ -471,6 +471,21 @@ def test_a_spent_ledger_stops_the_upload_before_youtube_is_asked(
     assert [op for _m, op, _s in api.log if op == "videos.insert"] == []
 
 
+def test_a_per_second_rate_limit_is_retried_not_taken_for_the_daily_quota(
+    api: FakeYouTubeAPI, publisher: YouTubePublisher, media: tuple[Path, Path], waits: list[float]
+) -> None:
+    api.inject(
+        "videos.insert",
+        google_error(403, "rateLimitExceeded", "Rate limit exceeded.", "usageLimits"),
+        google_error(403, "userRateLimitExceeded", "User rate limit exceeded.", "usageLimits"),
+    )
+
+    publisher.publish(request(media), account(api), MemoryJournal())
+
+    assert only_video(api).sha256 == sha256(media[0])
+    assert len(waits) == 2
+
+
 def test_the_channels_daily_upload_limit_waits_a_day(
     clock: FakeClock, waits: list[float], media: tuple[Path, Path]
 ) -> None:
