@@ -14,6 +14,7 @@ from autoclip_assets.retries import RETRY, provider_call
 from autoclip_core.db.performance import PerformanceSample
 from autoclip_core.schemas import Publication
 from resources.app_database import AppDatabase
+from resources.publisher.accounts import ChannelAccounts
 from resources.publisher.base import PublisherResource, VideoStats
 
 
@@ -32,12 +33,18 @@ def performance(
     context: dg.AssetExecutionContext,
     publication: Publication,
     publisher: PublisherResource,
+    accounts: ChannelAccounts,
     app_db: AppDatabase,
 ) -> list[VideoStats]:
     """The published video's views, likes, comments, shares and watch time per channel."""
     content_id = context.partition_key
     with provider_call(context):
-        stats = [publisher.video_stats(content_id, receipt) for receipt in publication.receipts]
+        stats = [
+            publisher.video_stats(
+                content_id, receipt, accounts.account(app_db.database, receipt.channel)
+            )
+            for receipt in publication.receipts
+        ]
     app_db.performance.record(content_id, [sample_of(s) for s in stats])
     context.add_output_metadata(
         {

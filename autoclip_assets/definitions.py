@@ -20,6 +20,7 @@ from schedules.performance import performance_schedule
 from sensors.approvals import approval_sensor
 from sensors.run_status import run_status_sensors
 from sensors.sources import FeedSources, build_sources_sensor, sources_config
+from sensors.uploads import upload_retry_sensor
 from sensors.webhook import webhook_items_sensor
 
 ASSETS = [
@@ -45,6 +46,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_sources_sensor(sources_config(settings)),
             webhook_items_sensor,
             approval_sensor,
+            upload_retry_sensor,
             *run_status_sensors,
         ],
         schedules=[daily_batch_schedule, performance_schedule],

@@ -1,6 +1,7 @@
 """Stage 5: the post-render audit and publication (after approval when the project asks)."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -9,12 +10,15 @@ from autoclip_assets.analysis import judged, verdict_metadata
 from autoclip_assets.media import video
 from autoclip_assets.partitions import content_items
 from autoclip_assets.retries import RETRY, provider_call
+from autoclip_core.db.engine import Database
+from autoclip_core.db.uploads import UploadRepository, exclusive
 from autoclip_core.pipeline_names import PARTITION_TAG, tagged_channels
 from autoclip_core.render.probe import CorruptMediaError, measure_loudness, probe
 from autoclip_core.safety.rules import check_text
 from autoclip_core.schemas import (
     Narration,
     Publication,
+    PublishReceipt,
     RenderedVideo,
     SafetyFinding,
     SafetyVerdict,
@@ -23,9 +27,10 @@ from autoclip_core.schemas import (
     credited_description,
 )
 from resources.app_database import AppDatabase
+from resources.errors import QuotaExhausted, ReconnectRequired
 from resources.llm.base import LLMResource
+from resources.publisher.accounts import ChannelAccounts
 from resources.publisher.base import PublisherResource, PublishRequest
-from resources.renderer.base import RendererResource
 from resources.storage.base import StorageResource
 
 DURATION_RANGE_S = (5.0, 180.0)
@@ -104,11 +109,10 @@ def safety_postcheck(
     storage: StorageResource,
     app_db: AppDatabase,
     llm: LLMResource,
-    renderer: RendererResource,
 ) -> dg.AssetCheckResult:
     with provider_call(context):
         findings, metadata = audit_video(
-            video, narration, storage, local_render=renderer.renders_locally
+            video, narration, storage, local_render=video.local_render
         )
     content_id = context.run.tags[PARTITION_TAG]
     project = app_db.projects.of_content(content_id)
@@ -158,11 +162,18 @@ def publication(
     script: Script,
     topic_selection: TopicSelection,
     publisher: PublisherResource,
+    accounts: ChannelAccounts,
     storage: StorageResource,
     app_db: AppDatabase,
 ) -> Iterator[dg.Output[Publication]]:
     """The video on its channels (those a publish run names, else the item's route) — at
-    once, or once approved when the project requires review."""
+    once, or once approved when the project requires review.
+
+    Each channel is published at most once: a channel whose upload is published is reported
+    from its record; the others are marked ``uploading`` before the publisher is called with
+    the upload's journal (a resumed session continues where it stopped). An upload that must
+    wait — the quota's next window, a channel to reconnect — is left ``waiting`` (the
+    ``upload_retry_sensor`` asks again), not failed."""
     content_id = context.partition_key
     project = app_db.projects.of_content(content_id)
     status = app_db.content.status(content_id)
@@ -173,26 +184,38 @@ def publication(
     channels = tagged_channels(context.op_execution_context.run_tags) or topic_selection.channels
     if not channels:
         raise dg.Failure(
-            description=f"no channel to publish to: project '{project.slug}' has no active "
-            "local channel (add one: POST /api/v1/projects/{id}/channels)",
+            description=f"no channel to publish to: project '{project.slug}' has no channel "
+            "that publishes (add one: POST /api/v1/projects/{id}/channels)",
             allow_retries=False,
         )
+    request = PublishRequest(
+        content_id=content_id,
+        channel="",
+        video=storage.local_path(video.video_key),
+        thumbnail=storage.local_path(video.thumbnail_key),
+        title=script.title,
+        description=credited_description(script.description, video.credits),
+        hashtags=script.hashtags,
+        language=script.language,
+    )
+    receipts: list[PublishReceipt] = []
+    waits: dict[str, str] = {}
     with provider_call(context):
-        receipts = [
-            publisher.publish(
-                PublishRequest(
-                    content_id=content_id,
-                    channel=channel,
-                    video=storage.local_path(video.video_key),
-                    thumbnail=storage.local_path(video.thumbnail_key),
-                    title=script.title,
-                    description=credited_description(script.description, video.credits),
-                    hashtags=script.hashtags,
-                    language=script.language,
-                )
+        for channel in channels:
+            outcome = publish_once(
+                app_db.database,
+                publisher,
+                accounts,
+                request.model_copy(update={"channel": channel}),
             )
-            for channel in channels
-        ]
+            if isinstance(outcome, PublishReceipt):
+                receipts.append(outcome)
+            else:
+                waits[channel] = outcome
+                context.log.warning(f"{content_id} on {channel} waits: {outcome}")
+    if not receipts:
+        context.log.info(f"{content_id}: no channel published yet ({len(waits)} waiting)")
+        return
     result = Publication(status="published", receipts=receipts)
     app_db.content.mark_published(content_id, result.url)
     yield dg.Output(
@@ -201,6 +224,45 @@ def publication(
             "channels": ", ".join(r.channel for r in receipts),
             "url": dg.MetadataValue.url(result.url),
             "receipts": dg.MetadataValue.json([r.model_dump(mode="json") for r in receipts]),
+            "waiting": dg.MetadataValue.json(waits),
             "approved_by_review": project.review_required,
         },
     )
+
+
+def publish_once(
+    database: Database,
+    publisher: PublisherResource,
+    accounts: ChannelAccounts,
+    request: PublishRequest,
+) -> PublishReceipt | str:
+    """``request`` published on its channel, exactly once: the receipt, or why it waits.
+
+    Holds the (item, channel) upload against other processes, so a concurrent run waits and
+    then finds it published; other errors propagate (the upload stays ``uploading`` with its
+    journal, for the next try to resume)."""
+    uploads = UploadRepository(database)
+    content_id, channel = request.content_id, request.channel
+    with exclusive(database, content_id, channel):
+        record = uploads.get(content_id, channel)
+        done = record.receipt() if record is not None else None
+        if done is not None:
+            return done
+        account = accounts.account(database, channel)
+        if account.reconnect_required:
+            reason = f"{account.platform} channel {channel!r} must be connected again"
+            uploads.waiting(content_id, channel, reason, retry_at=None)
+            return reason
+        uploads.begin(content_id, channel)
+        journal = accounts.journal(database, content_id, channel)
+        try:
+            receipt = publisher.publish(request, account, journal)
+        except QuotaExhausted as wait:
+            until = wait.until or datetime.now(UTC) + timedelta(seconds=wait.retry_after or 0)
+            uploads.waiting(content_id, channel, str(wait), retry_at=until)
+            return str(wait)
+        except ReconnectRequired as gone:
+            uploads.waiting(content_id, channel, str(gone), retry_at=None)
+            return str(gone)
+        uploads.published(content_id, [receipt])
+        return receipt

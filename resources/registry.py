@@ -3,21 +3,30 @@
 Called when definitions load, never at import time. Each capability has a table of its
 providers; a name the table lacks is refused here, naming the ones it has. ``tts`` and
 ``visuals`` take an ordered chain of names (``CHAINS``): the first provider that answers wins.
+``publisher`` takes the platforms to publish on (``ROUTERS``): each channel goes to its
+platform's publisher, the local one always there.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
+from pydantic import SecretStr
 
+from autoclip_core.crypto import channel_token_key
 from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
 from resources.llm.gemini import GeminiLLM
 from resources.llm.local import LocalLLM
+from resources.publisher.accounts import ChannelAccounts
 from resources.publisher.local import LocalChannelPublisher
+from resources.publisher.router import PlatformRouter
+from resources.publisher.tiktok import TikTokPublisher
+from resources.publisher.youtube import YouTubePublisher
 from resources.renderer.creatomate import CreatomateRenderer
 from resources.renderer.ffmpeg import FFmpegRenderer
 from resources.storage.filesystem import FilesystemStorage
@@ -62,7 +71,20 @@ PROVIDERS: dict[str, dict[str, Factory]] = {
         "ffmpeg": FFmpegRenderer.from_settings,
         "creatomate": lambda s: CreatomateRenderer(**vendor_config(s, "creatomate")),
     },
-    "publisher": {"local": lambda s: LocalChannelPublisher(root=str(s.root / "channels"))},
+    "publisher": {
+        "local": lambda s: LocalChannelPublisher(root=str(s.root / "channels")),
+        "youtube": lambda s: YouTubePublisher(
+            base_url=s.youtube_base_url,
+            oauth_base_url=s.google_oauth_base_url,
+            client_id=required(s, "youtube_client_id"),
+            client_secret=required(s, "youtube_client_secret"),
+        ),
+        "tiktok": lambda s: TikTokPublisher(
+            base_url=s.tiktok_base_url,
+            client_key=required(s, "tiktok_client_key"),
+            client_secret=required(s, "tiktok_client_secret"),
+        ),
+    },
     "storage": {
         "filesystem": lambda s: FilesystemStorage(root=str(s.media_dir)),
         "s3": S3Storage.from_settings,
@@ -72,6 +94,9 @@ PROVIDERS: dict[str, dict[str, Factory]] = {
 CHAINS: dict[str, Callable[[list[tuple[str, Any]]], dg.ConfigurableResource]] = {
     "tts": TTSChain.of,
     "visuals": VisualsChain.of,
+}
+ROUTERS: dict[str, Callable[[dict[str, Any]], dg.ConfigurableResource]] = {
+    "publisher": lambda built: PlatformRouter(**built),
 }
 
 # settings field prefix -> the environment variable of its key
@@ -113,6 +138,41 @@ def vendor_config(settings: Settings, account: str) -> dict[str, Any]:
     }
 
 
+def required(settings: Settings, field: str) -> Any:
+    """A setting a chosen provider needs: ``dg.EnvVar`` when it comes from the environment
+    (Dagster shows the name, never the value), else its value; refused when unset."""
+    env = f"AUTOCLIP_{field.upper()}"
+    value = getattr(settings, field)
+    if value is None:
+        raise ProviderConfigError(f"{env} is not set, but a provider that needs it is chosen")
+    if os.environ.get(env):
+        return dg.EnvVar(env)
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def optional(settings: Settings, field: str) -> Any:
+    return None if getattr(settings, field) is None else required(settings, field)
+
+
+def channel_accounts(settings: Settings) -> ChannelAccounts:
+    """Where the publication step finds each channel's account, tokens and quota."""
+    key = (
+        dg.EnvVar("AUTOCLIP_CHANNEL_TOKEN_KEY")
+        if os.environ.get("AUTOCLIP_CHANNEL_TOKEN_KEY")
+        else base64.b64encode(channel_token_key(settings)).decode()
+    )
+    return ChannelAccounts(
+        token_key=key,
+        youtube_api_project=settings.youtube_client_id,
+        youtube_refresh_token=optional(settings, "youtube_refresh_token"),
+        tiktok_refresh_token=optional(settings, "tiktok_refresh_token"),
+        quota_model=settings.youtube_quota_model,
+        daily_units=settings.youtube_daily_units,
+        daily_uploads=settings.youtube_daily_uploads,
+        unit_costs=dict(settings.youtube_unit_costs),
+    )
+
+
 def provider(capability: str, settings: Settings) -> dg.ConfigurableResource:
     """The resource for ``capability``: its one provider, or the chain of those named."""
     names = settings.provider_chain(capability)
@@ -126,6 +186,9 @@ def provider(capability: str, settings: Settings) -> dg.ConfigurableResource:
         )
     if len(set(names)) != len(names):
         raise ProviderConfigError(f"{variable}: a provider is named twice in {names}")
+    if capability in ROUTERS:
+        names = list(dict.fromkeys(["local", *names]))
+        return ROUTERS[capability]({name: table[name](settings) for name in names})
     if len(names) > 1 and capability not in CHAINS:
         raise ProviderConfigError(f"{variable}: {capability} takes one provider, got {names}")
     built = [(name, table[name](settings)) for name in names]
@@ -139,5 +202,6 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         capability: provider(capability, settings) for capability in PROVIDERS
     }
     resources["app_db"] = AppDatabase(url=settings.app_database_url)
+    resources["accounts"] = channel_accounts(settings)
     resources["io_manager"] = dg.FilesystemIOManager(base_dir=str(settings.root / "io"))
     return resources

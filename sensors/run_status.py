@@ -20,7 +20,7 @@ from autoclip_assets.jobs import content_job, publish_job
 from autoclip_core.db.content import ContentRepository, UnknownContentError
 from autoclip_core.db.engine import Database
 from autoclip_core.db.jobs import CheckRecord, JobRepository, StepRecord, StepState
-from autoclip_core.db.uploads import UploadRepository, UploadState
+from autoclip_core.db.uploads import UNFINISHED, UploadRepository
 from autoclip_core.pipeline_names import (
     PARTITION_TAG,
     PUBLISH_JOB,
@@ -182,7 +182,8 @@ def sync_run(
     if publishing:
         if status == DagsterRunStatus.SUCCESS and published:
             content.set_state(content_id, ContentState.PUBLISHED)
-        elif error is not None:
+        elif error is not None and current != ContentState.PUBLISHED:
+            # an item published on some channels stays published when another one fails
             content.set_state(content_id, ContentState.FAILED_UPLOAD, error)
         return
     if current != ContentState.PROCESSING:  # started, or finished before its start was seen
@@ -223,7 +224,7 @@ def _target_channels(run: DagsterRun, uploads: UploadRepository, content_id: str
     tagged = tagged_channels(run.tags)
     if tagged:
         return tagged
-    return [u.channel for u in uploads.of_content(content_id) if u.state == UploadState.PENDING]
+    return [u.channel for u in uploads.of_content(content_id) if u.state in UNFINISHED]
 
 
 def _status_sensor(status: DagsterRunStatus) -> dg.RunStatusSensorDefinition:

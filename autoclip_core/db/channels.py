@@ -2,12 +2,14 @@
 
 An organisation's project lists the ids of the channels it publishes to
 (``Project.channels``); the pipeline publishes to their ``slug``s
-(:func:`publish_targets`). A project of the sources file (no organisation) names its local
-channels directly, as before.
+(:func:`publish_targets`). A project of the sources file (no organisation) names its
+channels directly: local folders, or ``youtube``/``tiktok`` for the channels configured in
+settings (:meth:`ChannelRepository.ensure_headless`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from autoclip_core.crypto import TokenCipher
 from autoclip_core.db.engine import Database, Repository, aware
-from autoclip_core.db.models import Channel, Project, utcnow
+from autoclip_core.db.models import AuditEvent, Channel, Project, new_id, utcnow
 
 CHANNELS = cast(Table, Channel.__table__)
 Platform = Literal["local", "youtube", "tiktok"]
@@ -32,6 +34,15 @@ class ChannelState(StrEnum):
     """Publishing works (a local folder; an authorised account)."""
     NEEDS_AUTHORIZATION = "needs_authorization"
     """An account the organisation has not yet connected through OAuth."""
+    RECONNECT_REQUIRED = "reconnect_required"
+    """The platform refused the stored authorisation (``invalid_grant``, revoked): its uploads
+    wait until someone connects the account again."""
+
+
+PUBLISHING_STATES = (ChannelState.ACTIVE, ChannelState.RECONNECT_REQUIRED)
+"""Channels an item is routed to (a reconnect_required one: its upload waits there)."""
+RECONNECT_EVENT = "channel.reconnect_required"
+"""The audit event a channel's lost authorisation leaves for notifications."""
 
 
 def initial_state(platform: Platform) -> ChannelState:
@@ -49,8 +60,9 @@ def publish_targets(
     s: Session, project: Project, channel_ids: Sequence[str] | None = None
 ) -> list[str]:
     """What the publisher is handed for ``project``: the slugs of its listed channels that
-    can publish now, in the project's order (a sources-file project: its channel names).
-    ``channel_ids``: these of the project's channels instead (an item's own)."""
+    publish (connected, or waiting for a reconnect), in the project's order (a sources-file
+    project: its channel names). ``channel_ids``: these of the project's channels instead
+    (an item's own)."""
     listed = list(project.channels or []) if channel_ids is None else list(channel_ids)
     if project.org_id is None:
         return listed or ["local"]
@@ -60,8 +72,7 @@ def publish_targets(
         select(Channel.id, Channel.slug).where(
             Channel.project_id == project.id,
             Channel.id.in_(listed),
-            Channel.state == ChannelState.ACTIVE,
-            Channel.platform == "local",
+            Channel.state.in_(PUBLISHING_STATES),
         )
     ).all()
     slugs = {channel_id: slug for channel_id, slug in rows}
@@ -99,9 +110,7 @@ class ChannelRepository(Repository):
                 .order_by(CHANNELS.c.created_at, CHANNELS.c.id)
             ).all()
 
-    def get_readable(
-        self, org_id: str | None, project_id: str, channel_id: str
-    ) -> Channel | None:
+    def get_readable(self, org_id: str | None, project_id: str, channel_id: str) -> Channel | None:
         with self._session() as s:
             return s.scalar(
                 self.get_readable_statement(org_id).where(
@@ -147,6 +156,45 @@ class ChannelRepository(Repository):
             s.flush()
         self._changed(channel)
 
+    def by_slug(self, slug: str) -> Channel | None:
+        """The channel publishing as ``slug`` (any organisation's, or one from settings): for
+        the pipeline, which is handed slugs."""
+        with self._session() as s:
+            return s.scalar(select(Channel).where(Channel.slug == slug))
+
+    def ensure_headless(self, platform: Platform, refresh_token: str) -> Channel:
+        """The channel configured in settings for ``platform`` (slug: the platform's name),
+        created with ``refresh_token``. Its stored tokens are kept — a rotated refresh token is
+        used from then on — until settings name a different token than the one it started
+        from."""
+        seed = hashlib.sha256(refresh_token.encode()).hexdigest()
+        with self._session() as s:
+            channel = s.scalar(
+                select(Channel).where(Channel.slug == platform, Channel.org_id.is_(None))
+            )
+            if channel is None:
+                channel = Channel(
+                    id=new_id(),
+                    org_id=None,
+                    project_id=None,
+                    platform=platform,
+                    name=f"{platform} (settings)",
+                    slug=platform,
+                    settings={},
+                    state=ChannelState.ACTIVE,
+                    created_at=utcnow(),
+                )
+                s.add(channel)
+            elif (channel.settings or {}).get("seed") == seed:
+                return channel
+            self._seal_into(channel, access_token=None, refresh_token=refresh_token)
+            channel.token_expires_at = None
+            channel.settings = {**(channel.settings or {}), "seed": seed}
+            channel.state = ChannelState.ACTIVE
+            channel.updated_at = utcnow()
+            s.flush()
+            return channel
+
     # tokens ---------------------------------------------------------------------------------
 
     def set_tokens(
@@ -158,22 +206,31 @@ class ChannelRepository(Repository):
         expires_at: datetime | None,
     ) -> None:
         """Seals and stores the channel's tokens; the channel can then publish."""
-        cipher = self._require_cipher()
-        sealed = {
-            column: None
-            if value is None
-            else cipher.encrypt(value, org_id=channel.org_id, channel_id=channel.id, column=column)
-            for column, value in zip(TOKEN_COLUMNS, (access_token, refresh_token), strict=True)
-        }
         with self._session() as s:
-            channel.access_token = sealed["access_token"]
-            channel.refresh_token = sealed["refresh_token"]
+            self._seal_into(channel, access_token=access_token, refresh_token=refresh_token)
             channel.token_expires_at = expires_at
             channel.state = ChannelState.ACTIVE
             channel.updated_at = utcnow()
             s.add(channel)
             s.flush()
         self._changed(channel)
+
+    def store_refreshed(
+        self,
+        channel_id: str,
+        *,
+        access_token: str,
+        refresh_token: str | None,
+        expires_at: datetime | None,
+    ) -> None:
+        """Tokens a refresh returned (``refresh_token`` None: the stored one stays)."""
+        with self._session() as s:
+            channel = s.get_one(Channel, channel_id)
+            self._seal_into(channel, access_token=access_token)
+            if refresh_token is not None:
+                self._seal_into(channel, refresh_token=refresh_token)
+            channel.token_expires_at = expires_at
+            channel.updated_at = utcnow()
 
     def tokens(self, channel: Channel) -> ChannelTokens:
         """The channel's tokens, opened (``TokenDecryptError`` when a ciphertext is not this
@@ -182,12 +239,63 @@ class ChannelRepository(Repository):
         opened = [
             None
             if sealed is None
-            else cipher.decrypt(sealed, org_id=channel.org_id, channel_id=channel.id, column=column)
+            else cipher.decrypt(
+                sealed, org_id=channel.org_id or "", channel_id=channel.id, column=column
+            )
             for column, sealed in zip(
                 TOKEN_COLUMNS, (channel.access_token, channel.refresh_token), strict=True
             )
         ]
         return ChannelTokens(opened[0], opened[1], aware(channel.token_expires_at))
+
+    def tokens_of(self, channel_id: str) -> ChannelTokens:
+        """The tokens as stored now (another process may have refreshed them)."""
+        with self._session() as s:
+            return self.tokens(s.get_one(Channel, channel_id))
+
+    def reconnect_required(self, channel_id: str, reason: str) -> None:
+        """The platform refused the channel's authorisation: it waits for a reconnect, and the
+        event is recorded (``RECONNECT_EVENT``) for notifications."""
+        with self._session() as s:
+            channel = s.get_one(Channel, channel_id)
+            channel.state = ChannelState.RECONNECT_REQUIRED
+            channel.access_token = None
+            channel.updated_at = utcnow()
+            s.add(
+                AuditEvent(
+                    at=utcnow(),
+                    event=RECONNECT_EVENT,
+                    org_id=channel.org_id,
+                    details={
+                        "channel_id": channel.id,
+                        "slug": channel.slug,
+                        "platform": channel.platform,
+                        "reason": reason[:500],
+                    },
+                )
+            )
+        if channel.org_id is not None and self._on_change is not None:
+            self._on_change(channel.org_id)
+
+    def set_identity(self, channel: Channel, identity: dict[str, Any]) -> None:
+        """The account on the platform the channel was connected to."""
+        with self._session() as s:
+            channel.identity = identity
+            channel.updated_at = utcnow()
+            s.add(channel)
+            s.flush()
+
+    def _seal_into(self, channel: Channel, **tokens: str | None) -> None:
+        cipher = self._require_cipher()
+        for column, value in tokens.items():
+            sealed = (
+                None
+                if value is None
+                else cipher.encrypt(
+                    value, org_id=channel.org_id or "", channel_id=channel.id, column=column
+                )
+            )
+            setattr(channel, column, sealed)
 
     def _require_cipher(self) -> TokenCipher:
         if self._cipher is None:
@@ -195,5 +303,5 @@ class ChannelRepository(Repository):
         return self._cipher
 
     def _changed(self, channel: Channel) -> None:
-        if self._on_change is not None:
+        if self._on_change is not None and channel.org_id is not None:
             self._on_change(channel.org_id)

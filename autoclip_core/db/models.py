@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -478,16 +479,19 @@ class Channel(Base):
     OAuth tokens are stored encrypted (AES-GCM, ``autoclip_core.crypto``), bound to the
     organisation and the channel: the database alone reveals none, and a ciphertext copied to
     another row does not decrypt.
+
+    A channel configured in settings (headless: ``AUTOCLIP_YOUTUBE_REFRESH_TOKEN``…) has no
+    organisation or project; its slug is its platform's name.
     """
 
     __tablename__ = "channels"
     __table_args__ = (Index("ix_channels_project_id_created_at", "project_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    org_id: Mapped[str] = mapped_column(
+    org_id: Mapped[str | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
-    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -496,8 +500,42 @@ class Channel(Base):
     access_token: Mapped[bytes | None] = mapped_column(LargeBinary, doc="AES-GCM ciphertext.")
     refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary, doc="AES-GCM ciphertext.")
     token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    identity: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, doc="The account on the platform: ``{id, name, url}`` as it answered."
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChannelAuthorization(Base):
+    """A channel's OAuth authorisation in progress, keyed by the state's hash: single use,
+    expiring, bound to the organisation and channel; our PKCE verifier for the exchange."""
+
+    __tablename__ = "channel_authorizations"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class YouTubeQuota(Base):
+    """What one Google API project spent of YouTube's quota on one Pacific day, per bucket
+    (``units``; ``uploads`` when uploads have their own daily bucket)."""
+
+    __tablename__ = "youtube_quota"
+
+    api_project: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    exhausted: Mapped[bool] = mapped_column(
+        Boolean, default=False, doc="The platform refused for quota: nothing more that day."
+    )
 
 
 class VideoTemplate(Base):
@@ -535,19 +573,26 @@ class ContentMedia(Base):
 
 
 class Upload(Base):
-    """An item's publication on one channel: requested, published or failed, with tries."""
+    """An item's publication on one channel, written before the upload starts: requested,
+    uploading, waiting (quota, reconnect), published or failed, with tries; ``journal`` is
+    what the publisher saved to resume it (session URI, publish id)."""
 
     __tablename__ = "uploads"
+    __table_args__ = (Index("ix_uploads_state_retry_at", "state", "retry_at"),)
 
     content_id: Mapped[str] = mapped_column(
         ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True
     )
     channel: Mapped[str] = mapped_column(String(64), primary_key=True)
-    state: Mapped[str] = mapped_column(String(16), doc="``pending``, ``published``, ``failed``.")
+    state: Mapped[str] = mapped_column(String(16), doc="An ``UploadState``.")
     url: Mapped[str | None] = mapped_column(Text)
     platform_id: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    journal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    retry_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), doc="A waiting upload: when to try again (None: on reconnect)."
+    )
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -596,3 +641,22 @@ class VendorUsage(Base):
     )
     cost_usd: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StoredDocument(Base):
+    """A raw AI output or event (a prompt and its answer, a safety verdict, a provider call
+    log), kept as the JSON it was: the document store's default home
+    (``autoclip_core.documents.table``). ``content_id`` is a plain key, not a reference: the
+    record outlives its item, as it would in MongoDB."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_content_id_created_at", "content_id", "created_at"),
+        Index("ix_documents_kind_created_at", "kind", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(64))
+    content_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -189,7 +189,10 @@ class ChannelAccount:
     quota: QuotaLedger | None = None
     """None where we keep no ledger (local, TikTok: its rate limits answer 429)."""
     channel_id: str | None = None
-    """The channel row's id; None for a channel configured in settings or a local folder."""
+    """The channel row's id; None for a local folder without one."""
+    reconnect_required: bool = False
+    """The platform refused the stored authorisation: uploads wait, the publisher is not
+    called until the channel is connected again."""
 
 
 class UploadJournal(ABC):

@@ -15,13 +15,22 @@ from pathlib import Path
 
 from autoclip_core.schemas import PublishReceipt
 from resources.errors import PublishError
-from resources.publisher.base import PublisherResource, PublishRequest, VideoStats
+from resources.publisher.base import (
+    ChannelAccount,
+    PublisherResource,
+    PublishRequest,
+    UploadJournal,
+    VideoStats,
+)
 
 _INDEX_LOCK = threading.Lock()
 
 
 class LocalChannelPublisher(PublisherResource):
-    """Publishes to ``<root>/<channel>/``: ``<content_id>.mp4``, ``.jpg`` and ``index.json``."""
+    """Publishes to ``<root>/<channel>/``: ``<content_id>.mp4``, ``.jpg`` and ``index.json``.
+
+    The item's id is the platform id; an item the journal and the index both hold is
+    reported, not copied again."""
 
     root: str
 
@@ -36,7 +45,17 @@ class LocalChannelPublisher(PublisherResource):
             return []
         return json.loads(path.read_text(encoding="utf-8"))["videos"]
 
-    def publish(self, request: PublishRequest) -> PublishReceipt:
+    def publish(
+        self, request: PublishRequest, account: ChannelAccount, journal: UploadJournal
+    ) -> PublishReceipt:
+        saved = journal.load()
+        if saved.get("platform_id") and self._entry(request.channel, request.content_id):
+            return PublishReceipt(
+                channel=request.channel,
+                url=str(saved["url"]),
+                published_at=datetime.fromisoformat(str(saved["published_at"])),
+                platform_id=str(saved["platform_id"]),
+            )
         folder = self.channel_dir(request.channel)
         folder.mkdir(parents=True, exist_ok=True)
         video = folder / f"{request.content_id}.mp4"
@@ -66,18 +85,26 @@ class LocalChannelPublisher(PublisherResource):
                 encoding="utf-8",
             )
             os.replace(tmp, index)
-        return PublishReceipt(
+        receipt = PublishReceipt(
             channel=request.channel,
             url=self.video_url(request.channel, video.name),
             published_at=now,
+            platform_id=request.content_id,
         )
+        journal.save(platform_id=receipt.platform_id, url=receipt.url, published_at=now.isoformat())
+        return receipt
 
     def video_url(self, channel: str, file_name: str) -> str:
         return (self.channel_dir(channel) / file_name).resolve().as_uri()
 
-    def video_stats(self, content_id: str, receipt: PublishReceipt) -> VideoStats:
+    def _entry(self, channel: str, content_id: str) -> dict[str, object] | None:
+        return next((v for v in self.index(channel) if v["id"] == content_id), None)
+
+    def video_stats(
+        self, content_id: str, receipt: PublishReceipt, account: ChannelAccount
+    ) -> VideoStats:
         channel = receipt.channel
-        entry = next((v for v in self.index(channel) if v["id"] == content_id), None)
+        entry = self._entry(channel, content_id)
         if entry is None:
             raise PublishError(f"{content_id} is not published on the local channel {channel!r}")
         return VideoStats(

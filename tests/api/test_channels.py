@@ -27,9 +27,10 @@ from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.schemas import SourceItem
 from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
-from resources.publisher.base import PublishRequest
+from resources.publisher.base import ChannelAccount, PublishRequest
 from resources.publisher.local import LocalChannelPublisher
 from tests.api.helpers import Account, ApiClient, problem
+from tests.fakes.publishing import MemoryJournal
 
 pytestmark = pytest.mark.anyio
 
@@ -213,7 +214,9 @@ async def test_a_projects_active_local_channels_are_where_the_pipeline_publishes
     thumb.write_bytes(b"jpg")
     receipt = publisher.publish(
         PublishRequest(content_id="item-1", channel=targets[0], video=video, thumbnail=thumb,
-                       title="Story", description="", hashtags=[], language="en")
+                       title="Story", description="", hashtags=[], language="en"),
+        ChannelAccount(slug=targets[0], platform="local"),
+        MemoryJournal(),
     )  # fmt: skip
     assert (tmp_path / "channels" / str(first["slug"]) / "item-1.mp4").read_bytes() == b"mp4"
     assert receipt.channel == first["slug"]

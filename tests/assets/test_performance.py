@@ -22,7 +22,7 @@ from autoclip_core.schemas import Publication, PublishReceipt, SourceItem
 from autoclip_core.states import ContentState
 from resources.app_database import AppDatabase
 from resources.errors import PublishError
-from resources.publisher.base import PublisherResource, VideoStats
+from resources.publisher.base import ChannelAccount, PublisherResource, VideoStats
 from resources.publisher.local import LocalChannelPublisher
 from schedules.performance import performance_schedule
 from sensors.run_status import sync_run
@@ -133,6 +133,7 @@ def test_each_channel_keeps_its_receipt_through_to_performance(
         script=stored("script"),
         topic_selection=route,
         publisher=resources["publisher"],
+        accounts=resources["accounts"],
         storage=resources["storage"],
         app_db=resources["app_db"],
     )
@@ -147,6 +148,7 @@ def test_each_channel_keeps_its_receipt_through_to_performance(
         dg.build_asset_context(partition_key=published, instance=pipeline.instance),
         publication=made,
         publisher=resources["publisher"],
+        accounts=resources["accounts"],
         app_db=resources["app_db"],
     )
     assert [(s.channel, s.url) for s in stats] == [(r.channel, r.url) for r in made.receipts]
@@ -160,11 +162,13 @@ def test_a_channel_that_asks_to_wait_is_asked_again_after_its_retry_after(
     class Busy(LocalChannelPublisher):
         """Answers 429 Retry-After: 0.05 once, like a rate-limited channel API."""
 
-        def video_stats(self, content_id: str, receipt: PublishReceipt) -> VideoStats:
+        def video_stats(
+            self, content_id: str, receipt: PublishReceipt, account: ChannelAccount
+        ) -> VideoStats:
             asked.append(receipt.channel)
             if len(asked) == 1:
                 raise PublishError("429 Too Many Requests", retryable=True, retry_after=0.05)
-            return super().video_stats(content_id, receipt)
+            return super().video_stats(content_id, receipt, account)
 
     result = refresh_with(pipeline, published, Busy(root=str(pipeline.settings.root / "channels")))
     assert result.success
