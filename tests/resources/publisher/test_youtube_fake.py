@@ -196,3 +196,17 @@ def test_metadata_outside_youtubes_rules_is_refused_with_its_reason(api: FakeYou
         )
         assert answer.status_code == 400, reason
         assert answer.json()["error"]["errors"][0]["reason"] == reason
+
+
+def test_with_an_upload_bucket_inserts_count_apart_from_the_units() -> None:
+    with running_fake_youtube(daily_inserts=1, daily_units=100) as api:
+        token = access_token(api)
+        start(api, token)  # the day's one insert; no units spent on it
+
+        assert api.units_on(api.pacific_day()) == 0
+        refusal = api.charge("videos.insert")
+        assert refusal is not None
+        assert refusal.status == 403
+        assert b"quotaExceeded" in refusal.body
+        assert api.charge("videos.list") is None  # units are still there for the rest
+        assert api.units_on(api.pacific_day()) == 1
