@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from autoclip_api.context import ApiDep
@@ -34,6 +34,7 @@ MEDIA_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The whole file", "content": MEDIA_CONTENT},
     206: {"description": "The requested byte range", "content": MEDIA_CONTENT},
     304: {"description": "Your cached copy is current"},
+    307: {"description": "Stored on S3: a presigned URL of the file, valid for a while"},
 }
 
 
@@ -51,12 +52,15 @@ async def get_media(
     api: ApiDep,
 ) -> Response:
     """The item's video (mp4), thumbnail (JPEG), narration (WAV) or captions (WebVTT), with
-    byte ranges for seeking (206), ETag and Last-Modified for caching."""
+    byte ranges for seeking (206), ETag and Last-Modified for caching; with S3 storage, a
+    redirect (307) to a presigned URL of the file instead (captions are still sent here)."""
     media = await run_in_threadpool(
-        media_service.find, session, subject, api.settings.media_dir, content_id, kind
+        media_service.find, session, subject, api.settings, content_id, kind
     )
     # The file streams for as long as the client takes: no connection is held meanwhile.
     await run_in_threadpool(session.close)
+    if isinstance(media, str):  # stored on S3: the bucket serves it, ranges and all
+        return RedirectResponse(media, status_code=307, headers={"Cache-Control": "no-store"})
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": media.etag,

@@ -8,10 +8,13 @@ invalid or multi-part ``Range`` the whole file (RFC 9110 §14.2 lets a server ig
 ``ETag`` is strong and derived from the content-addressed storage key, so it changes exactly
 when the file does; ``If-None-Match``/``If-Modified-Since`` answer 304 and ``If-Range``
 guards a resumed download. Captions are converted to WebVTT from the narration's phrases.
+With S3 storage (``AUTOCLIP_STORAGE_PROVIDER=s3``) the API hands out a presigned URL of the
+object instead (307): the bucket serves the bytes, ranges and validators.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -23,11 +26,14 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.orm import Session
 
 from autoclip_api.auth.subject import AuthSubject
-from autoclip_api.core.errors import NotFound
-from autoclip_core.db.media import MediaKind, MediaRepository
+from autoclip_api.core.errors import NotFound, ServiceUnavailable
+from autoclip_core import s3
+from autoclip_core.db.media import MediaFile, MediaKind, MediaRepository
+from autoclip_core.settings import Settings
 
 logger = logging.getLogger("autoclip_api.media")
 
@@ -156,11 +162,31 @@ def _parse_date(value: str | None) -> datetime | None:
 
 class MediaService:
     def find(
-        self, session: Session, subject: AuthSubject, media_root: Path, content_id: str,
+        self, session: Session, subject: AuthSubject, settings: Settings, content_id: str,
         kind: MediaKind,
-    ) -> Media:  # fmt: skip
+    ) -> Media | str:  # fmt: skip
         """The item's file of ``kind``: 404 for another organisation's item (as for a missing
-        one), and for an item whose file is not made yet."""
+        one), and for an item whose file is not made yet. With S3 storage, a presigned URL
+        of the file instead (the bucket serves ranges and caching itself), except for the
+        captions, which are converted here."""
+        record = self._record(session, subject, content_id, kind)
+        if settings.storage_provider == "s3":
+            return self._from_s3(settings, content_id, kind, record.storage_key)
+        path = self._path(settings.media_dir, record.storage_key)
+        if path is None:
+            raise self._gone(content_id, kind, record.storage_key)
+        stat = path.stat()
+        modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+        if kind == "captions":
+            return self._captions(record.storage_key, path.read_bytes(), modified)
+        return Media(
+            record.media_type, stat.st_size, etag_of(record.storage_key), modified, path=path
+        )
+
+    @staticmethod
+    def _record(
+        session: Session, subject: AuthSubject, content_id: str, kind: MediaKind
+    ) -> MediaFile:
         if not CONTENT_ID.match(content_id):
             raise NotFound(CONTENT_NOT_FOUND)
         readable, record = MediaRepository(session).readable(subject.org_id, content_id, kind)
@@ -168,23 +194,38 @@ class MediaService:
             raise NotFound(CONTENT_NOT_FOUND)
         if record is None:
             raise NotFound(f"No {kind} for this content yet")
-        path = self._path(media_root, record.storage_key)
-        if path is None:
-            logger.warning(
-                "media file missing from storage content=%s kind=%s key=%s",
-                content_id, kind, record.storage_key,
-            )  # fmt: skip
-            raise NotFound(f"The {kind} file is no longer stored")
-        stat = path.stat()
-        modified = datetime.fromtimestamp(stat.st_mtime, UTC)
-        if kind == "captions":
-            cues = json.loads(path.read_bytes())["cues"]
-            body = webvtt(cues).encode()
-            return Media(VTT_TYPE, len(body), etag_of(record.storage_key, "vtt"), modified,
-                         body=body)  # fmt: skip
-        return Media(
-            record.media_type, stat.st_size, etag_of(record.storage_key), modified, path=path
+        return record
+
+    @staticmethod
+    def _gone(content_id: str, kind: MediaKind, key: str) -> NotFound:
+        logger.warning(
+            "media file missing from storage content=%s kind=%s key=%s", content_id, kind, key
         )
+        return NotFound(f"The {kind} file is no longer stored")
+
+    @staticmethod
+    def _captions(key: str, stored: bytes, modified: datetime) -> Media:
+        body = webvtt(json.loads(stored)["cues"]).encode()
+        return Media(VTT_TYPE, len(body), etag_of(key, "vtt"), modified, body=body)
+
+    def _from_s3(
+        self, settings: Settings, content_id: str, kind: MediaKind, key: str
+    ) -> Media | str:
+        bucket = settings.s3_bucket or ""
+        bucket_client = s3_client(settings.s3_endpoint_url)
+        try:
+            if kind != "captions":
+                return s3.presigned_get(bucket_client, bucket, key, settings.s3_presign_seconds)
+            stored = bucket_client.get_object(Bucket=bucket, Key=key)
+            return self._captions(key, stored["Body"].read(), stored["LastModified"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                raise self._gone(content_id, kind, key) from exc
+            logger.warning("media storage failed content=%s kind=%s: %s", content_id, kind, exc)
+            raise ServiceUnavailable("The media storage is not answering") from exc
+        except BotoCoreError as exc:
+            logger.warning("media storage failed content=%s kind=%s: %s", content_id, kind, exc)
+            raise ServiceUnavailable("The media storage is not answering") from exc
 
     @staticmethod
     def _path(media_root: Path, storage_key: str) -> Path | None:
@@ -193,6 +234,12 @@ class MediaService:
         if root not in path.parents or not path.is_file():
             return None
         return path
+
+
+@functools.cache
+def s3_client(endpoint_url: str | None) -> Any:
+    """One client per process (boto3 clients are thread-safe and refresh their credentials)."""
+    return s3.client(endpoint_url)
 
 
 media_service = MediaService()
