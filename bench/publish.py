@@ -67,6 +67,18 @@ def media(folder: Path, size: int, seed: int) -> tuple[Path, Path, str]:
     return video, thumbnail, hashlib.sha256(video.read_bytes()).hexdigest()
 
 
+def summary(platform: str, scenario: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians of one scenario's runs (each checked against the file's sha256 already)."""
+    result = {
+        "mb_s_median": round(statistics.median(r["mb_s"] for r in runs), 1),
+        "seconds_median": round(statistics.median(r["seconds"] for r in runs), 3),
+        "sha256_ok": True,
+        "runs": runs,
+    }
+    print(f"{platform} {scenario}: median {result['mb_s_median']} MB/s", flush=True)
+    return result
+
+
 def youtube(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     size = int(args.size_mb * MB)
     video, thumbnail, digest = media(folder, size, args.seed)
@@ -127,13 +139,7 @@ def youtube(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 }
                 runs.append(row)
                 print(f"youtube {scenario} run {run + 1}: {json.dumps(row)}", flush=True)
-        result[scenario] = {
-            "mb_s_median": round(statistics.median(r["mb_s"] for r in runs), 1),
-            "seconds_median": round(statistics.median(r["seconds"] for r in runs), 3),
-            "sha256_ok": True,
-            "runs": runs,
-        }
-        print(f"youtube {scenario}: median {result[scenario]['mb_s_median']} MB/s", flush=True)
+        result[scenario] = summary("youtube", scenario, runs)
     return result
 
 
@@ -211,13 +217,7 @@ def tiktok(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 }
                 runs.append(row)
                 print(f"tiktok {scenario} run {run + 1}: {json.dumps(row)}", flush=True)
-        result[scenario] = {
-            "mb_s_median": round(statistics.median(r["mb_s"] for r in runs), 1),
-            "seconds_median": round(statistics.median(r["seconds"] for r in runs), 3),
-            "sha256_ok": True,
-            "runs": runs,
-        }
-        print(f"tiktok {scenario}: median {result[scenario]['mb_s_median']} MB/s", flush=True)
+        result[scenario] = summary("tiktok", scenario, runs)
     return result
 
 
