@@ -159,7 +159,6 @@ def test_a_direct_post_goes_up_in_chunks_and_ends_published_with_its_post_url(
     tiktok: FakeTikTok,
     tokens: MemoryTokenStore,
     server: FakeServer,
-    clip: Path,
     tmp_path: Path,
 ) -> None:
     video = sized(2 * CHUNK + 123_456, tmp_path)
@@ -198,7 +197,6 @@ def test_every_upload_put_carries_content_range_and_a_video_type(
     publisher: TikTokPublisher,
     tokens: MemoryTokenStore,
     server: FakeServer,
-    clip: Path,
     tmp_path: Path,
 ) -> None:
     video = sized(3 * CHUNK, tmp_path)
@@ -340,7 +338,6 @@ def test_privacy_follows_the_creators_allowed_options(
 
 def test_a_video_longer_than_the_creator_may_post_is_refused_before_any_init(
     server: FakeServer,
-    clock: FakeClock,
     tokens: MemoryTokenStore,
     publisher: TikTokPublisher,
     tiktok: FakeTikTok,
@@ -502,7 +499,6 @@ def test_an_upload_cut_mid_way_continues_from_the_chunk_tiktok_lacks(
     publisher: TikTokPublisher,
     tiktok: FakeTikTok,
     tokens: MemoryTokenStore,
-    clip: Path,
     tmp_path: Path,
 ) -> None:
     video = sized(3 * CHUNK + 99, tmp_path)
@@ -523,7 +519,6 @@ def test_a_chunk_whose_answer_was_lost_is_not_sent_twice(
     publisher: TikTokPublisher,
     tiktok: FakeTikTok,
     tokens: MemoryTokenStore,
-    clip: Path,
     tmp_path: Path,
 ) -> None:
     """The chunk arrived, its answer did not: resent, TikTok answers 416, and the upload goes
@@ -603,9 +598,7 @@ class FileJournal(MemoryJournal):
         os.replace(tmp, self.path)
 
 
-def test_a_process_killed_mid_upload_and_run_again_makes_exactly_one_video(
-    clip: Path, tmp_path: Path
-) -> None:
+def test_a_process_killed_mid_upload_and_run_again_makes_exactly_one_video(tmp_path: Path) -> None:
     video = sized(3 * CHUNK, tmp_path)
     journal_path = tmp_path / "journal.json"
     with running_server() as server:
@@ -757,7 +750,7 @@ def test_an_error_tiktok_will_not_change_its_mind_about_fails_at_once_with_its_l
 
 
 def test_video_stats_come_from_video_query_for_the_public_post(
-    publisher: TikTokPublisher, tiktok: FakeTikTok, tokens: MemoryTokenStore, clip: Path
+    publisher: TikTokPublisher, tokens: MemoryTokenStore, clip: Path
 ) -> None:
     receipt = publisher.publish(request(clip), account(tokens), MemoryJournal())
     stats = publisher.video_stats("item-1", receipt, account(tokens))
@@ -891,7 +884,7 @@ def test_an_access_token_tiktok_refuses_is_renewed_once_and_the_call_repeated(
 
 
 def test_invalid_grant_marks_the_channel_reconnect_required_and_stops(
-    publisher: TikTokPublisher, tiktok: FakeTikTok, server: FakeServer
+    publisher: TikTokPublisher, server: FakeServer
 ) -> None:
     store = MemoryTokenStore(refresh_token="rft.revoked-or-spent")
     with pytest.raises(ReconnectRequired, match="invalid_grant"):
