@@ -361,9 +361,7 @@ class TikTokAPI:
                 secrets,
             )
             if response.status_code == 429:
-                backoff.rate_limited(
-                    retry_after_seconds(response.headers.get("retry-after")), "token"
-                )
+                backoff.rate_limited(_retry_after(response), "token")
                 continue
             if response.status_code >= 500:
                 backoff.fault(TikTokError(message, code=code, retryable=True))
