@@ -21,7 +21,7 @@ from resources.publisher.google_oauth import (
 )
 from resources.vendors.http import RetryPolicy
 from tests.fakes.faults import malformed_json, stall, unavailable
-from tests.fakes.net import forbid_outside_connections
+from tests.fakes.fixtures import _loopback_only  # noqa: F401  (autouse: loopback only)
 from tests.fakes.youtube_api import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -31,11 +31,6 @@ from tests.fakes.youtube_api import (
 )
 
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _local_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    forbid_outside_connections(monkeypatch)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from resources.publisher.base import ChannelAccount, ChannelSettings, OAuthToken
 from resources.publisher.google_oauth import GoogleOAuth
 from resources.publisher.youtube import CHUNK_UNIT, YouTubePublisher, next_pacific_midnight
 from tests.fakes.faults import malformed_json, rate_limited, reset, stall, unavailable
-from tests.fakes.net import forbid_outside_connections
+from tests.fakes.fixtures import _loopback_only  # noqa: F401  (autouse: loopback only)
 from tests.fakes.publishing import MemoryJournal, MemoryQuota, MemoryTokenStore
 from tests.fakes.youtube_api import (
     CLIENT_ID,
@@ -32,11 +32,6 @@ from tests.fakes.youtube_api import (
 CHUNK = 2 * CHUNK_UNIT
 SIZE = 6 * CHUNK + 12_345  # a last chunk that is not a whole unit
 START = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles
-
-
-@pytest.fixture(autouse=True)
-def _local_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    forbid_outside_connections(monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from resources.publisher.base import ChannelAccount, PublishRequest
 from resources.publisher.youtube import CHUNK_UNIT, YouTubePublisher
-from tests.fakes.net import forbid_outside_connections
+from tests.fakes.fixtures import _loopback_only  # noqa: F401  (autouse: loopback only)
 from tests.fakes.publishing import MemoryJournal, MemoryTokenStore
 from tests.fakes.youtube_api import CLIENT_ID, CLIENT_SECRET, running_fake_youtube
 
@@ -63,11 +61,6 @@ STEP = textwrap.dedent(
     publisher.publish(PublishRequest.model_validate_json(request_json), account, FileJournal())
     """
 )
-
-
-@pytest.fixture(autouse=True)
-def _local_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    forbid_outside_connections(monkeypatch)
 
 
 def test_a_publication_killed_mid_upload_resumes_and_leaves_exactly_one_video(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.fakes.net import forbid_outside_connections
+from tests.fakes.fixtures import _loopback_only  # noqa: F401  (autouse: loopback only)
 from tests.fakes.youtube_api import (
     CHUNK_UNIT,
     CLIENT_ID,
@@ -23,11 +23,6 @@ from tests.fakes.youtube_api import (
 
 SIZE = 2 * CHUNK_UNIT + 1000
 DATA = bytes(range(256)) * (SIZE // 256) + bytes(SIZE % 256)
-
-
-@pytest.fixture(autouse=True)
-def _local_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    forbid_outside_connections(monkeypatch)
 
 
 @pytest.fixture
