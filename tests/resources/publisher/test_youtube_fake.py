@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -46,9 +47,9 @@ def access_token(api: FakeYouTubeAPI) -> str:
     return str(answer.json()["access_token"])
 
 
-def start(api: FakeYouTubeAPI, token: str, **resource: object) -> str:
-    body = {"snippet": {"title": "A title", "categoryId": "22"}, "status": {}, **resource}
-    answer = httpx.post(
+def insert(api: FakeYouTubeAPI, token: str, resource: dict[str, Any]) -> httpx.Response:
+    """Start a resumable session for a SIZE-byte video (``videos.insert``)."""
+    return httpx.post(
         f"{api.base}/upload/youtube/v3/videos",
         params={"uploadType": "resumable", "part": "snippet,status"},
         headers={
@@ -57,8 +58,12 @@ def start(api: FakeYouTubeAPI, token: str, **resource: object) -> str:
             "X-Upload-Content-Length": str(SIZE),
             "X-Upload-Content-Type": "video/mp4",
         },
-        content=json.dumps(body),
+        content=json.dumps(resource),
     )
+
+
+def start(api: FakeYouTubeAPI, token: str) -> str:
+    answer = insert(api, token, {"snippet": {"title": "A title", "categoryId": "22"}})
     assert answer.status_code == 200, answer.text
     return answer.headers["location"]
 
@@ -139,12 +144,7 @@ def test_quota_is_counted_per_pacific_day_and_refused_with_the_documented_reason
         token = access_token(api)
         start(api, token)  # 1600 units
 
-        answer = httpx.post(
-            f"{api.base}/upload/youtube/v3/videos",
-            params={"uploadType": "resumable", "part": "snippet"},
-            headers={"Authorization": f"Bearer {token}"},
-            content=json.dumps({"snippet": {"title": "again"}}),
-        )
+        answer = insert(api, token, {"snippet": {"title": "again"}})
         assert answer.status_code == 403
         error = answer.json()["error"]["errors"][0]
         assert (error["reason"], error["domain"]) == ("quotaExceeded", "youtube.quota")
@@ -160,12 +160,7 @@ def test_quota_is_counted_per_pacific_day_and_refused_with_the_documented_reason
 def test_a_channel_past_its_daily_uploads_gets_upload_limit_exceeded() -> None:
     with running_fake_youtube(channel_daily_uploads=0) as api:
         token = access_token(api)
-        answer = httpx.post(
-            f"{api.base}/upload/youtube/v3/videos",
-            params={"uploadType": "resumable", "part": "snippet"},
-            headers={"Authorization": f"Bearer {token}"},
-            content=json.dumps({"snippet": {"title": "one more"}}),
-        )
+        answer = insert(api, token, {"snippet": {"title": "one more"}})
     assert answer.status_code == 400
     assert answer.json()["error"]["errors"][0]["reason"] == "uploadLimitExceeded"
 
@@ -183,12 +178,7 @@ def test_metadata_outside_youtubes_rules_is_refused_with_its_reason(api: FakeYou
         },
     }
     for reason, resource in cases.items():
-        answer = httpx.post(
-            f"{api.base}/upload/youtube/v3/videos",
-            params={"uploadType": "resumable", "part": "snippet,status"},
-            headers={"Authorization": f"Bearer {token}"},
-            content=json.dumps(resource),
-        )
+        answer = insert(api, token, resource)
         assert answer.status_code == 400, reason
         assert answer.json()["error"]["errors"][0]["reason"] == reason
 
