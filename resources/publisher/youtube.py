@@ -33,14 +33,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
-from zoneinfo import ZoneInfo
 
 import httpx
 from pydantic import Field, PrivateAttr, field_validator
 
+from autoclip_core.db.quota import next_window
 from autoclip_core.schemas import PublishReceipt
 from resources.errors import PublishError, QuotaExhausted, ReconnectRequired
 from resources.publisher.base import (
@@ -56,7 +56,6 @@ from resources.vendors.http import RETRYABLE_STATUS, RetryPolicy, redact, retry_
 
 VENDOR = "youtube"
 CHUNK_UNIT = 256 * 1024
-PACIFIC = ZoneInfo("America/Los_Angeles")
 MAX_TITLE_CHARS = 100
 MAX_DESCRIPTION_BYTES = 5000
 MAX_TAGS_CHARS = 500
@@ -93,13 +92,6 @@ class UploadProgress:
     although only part of it left (the platform's side knows how much arrived)."""
     resumed_from: list[int] = field(default_factory=list)
     """The offsets the upload went on from after each interruption (the 308's Range)."""
-
-
-def next_pacific_midnight(now: datetime) -> datetime:
-    """When YouTube's daily quota starts again: midnight Pacific Time after ``now``."""
-    local = now.astimezone(PACIFIC)
-    tomorrow = (local + timedelta(days=1)).date()
-    return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=PACIFIC)
 
 
 def video_resource(request: PublishRequest, account: ChannelAccount) -> dict[str, Any]:
@@ -412,7 +404,7 @@ class YouTubeSession:
                     self.account.quota.exhausted(operation)
                 except QuotaExhausted as wait:
                     return wait
-            until = next_pacific_midnight(self.now())
+            until = next_window(self.now())
             return QuotaExhausted(
                 text, retry_after=(until - self.now()).total_seconds(), until=until
             )

@@ -16,7 +16,7 @@ import pytest
 from resources.errors import PublishError, QuotaExhausted, ReconnectRequired
 from resources.publisher.base import ChannelAccount, ChannelSettings, OAuthTokens, PublishRequest
 from resources.publisher.google_oauth import GoogleOAuth
-from resources.publisher.youtube import CHUNK_UNIT, YouTubePublisher, next_pacific_midnight
+from resources.publisher.youtube import CHUNK_UNIT, YouTubePublisher
 from tests.fakes.faults import malformed_json, rate_limited, reset, stall, unavailable
 from tests.fakes.fixtures import _loopback_only  # noqa: F401  (autouse: loopback only)
 from tests.fakes.publishing import MemoryJournal, MemoryQuota, MemoryTokenStore
@@ -418,7 +418,6 @@ def test_quota_exceeded_waits_until_pacific_midnight_then_publishes(
             publisher.publish(request(media), channel, journal)
 
         midnight = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # 00:00 PST
-        assert next_pacific_midnight(clock.now()) == midnight
         assert wait.value.until == midnight
         assert wait.value.retry_after == (midnight - START).total_seconds()
         assert wait.value.retryable
