@@ -35,7 +35,10 @@ def content_analysis(
     app_db: AppDatabase,
 ) -> ContentAnalysis:
     """Language, extractive summary, keywords and a topic label."""
-    with provider_call(context), recording_usage(context.partition_key, app_db.usage) as calls:
+    with (
+        provider_call(context),
+        recording_usage(context.partition_key, app_db.usage, app_db.documents) as calls,
+    ):
         analysis = llm.analyze(source_item)
     context.add_output_metadata(
         {
@@ -70,11 +73,19 @@ def judged(
     app_db: AppDatabase,
 ) -> SafetyVerdict:
     """The rules' verdict when they fail; when they pass, the LLM's judge has the last word
-    (a provider without a model has none, and the rules' verdict stands)."""
-    if not rules.passed:
-        return rules
-    with provider_call(context), recording_usage(content_id, app_db.usage):
-        return llm.judge(text, language) or rules
+    (a provider without a model has none, and the rules' verdict stands). Every verdict is
+    kept in the document store."""
+    verdict = rules
+    if rules.passed:
+        with provider_call(context), recording_usage(content_id, app_db.usage, app_db.documents):
+            verdict = llm.judge(text, language) or rules
+    app_db.documents.add(
+        "safety_verdict",
+        {"check": [spec.name for spec in context.check_specs], "judge": "rules" if verdict is rules
+         else "llm", "language": language, **verdict.model_dump(mode="json")},
+        content_id=content_id,
+    )  # fmt: skip
+    return verdict
 
 
 @dg.asset_check(

@@ -30,7 +30,10 @@ def script(
     if edited is not None:
         result = edited
     else:
-        with provider_call(context), recording_usage(context.partition_key, app_db.usage) as calls:
+        with (
+            provider_call(context),
+            recording_usage(context.partition_key, app_db.usage, app_db.documents) as calls,
+        ):
             written = llm.write_script(source_item, content_analysis, topic_selection)
         result = Script.model_validate(written.model_dump())
     app_db.content.record_script(context.partition_key, result)

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     s3_presign_seconds: int = Field(
         default=3600, ge=1, le=7 * 24 * 3600, description="Lifetime of presigned media URLs."
     )
+    document_store: Literal["table", "mongodb"] = Field(
+        default="table",
+        description="Where raw AI outputs and events go: a JSON table in the app database, "
+        "or MongoDB (mongodb_url).",
+    )
+    mongodb_url: SecretStr | None = Field(
+        default=None, description="mongodb://… of the document store; the path names the "
+        "database (autoclip when it names none).",
+    )
     feeds: str = Field(
         default="", description="Comma-separated feed paths/URLs the feed sensor watches."
     )

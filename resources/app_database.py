@@ -14,6 +14,8 @@ from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.db.sources import SourceRepository
 from autoclip_core.db.templates import TemplateRepository
 from autoclip_core.db.usage import VendorUsageRepository
+from autoclip_core.documents.base import Backend, DocumentStore, open_store
+from autoclip_core.documents.table import TableDocumentStore
 
 
 @cache
@@ -29,10 +31,22 @@ def _database(url: str) -> Database:
     return database
 
 
+@cache
+def _documents(backend: Backend, database_url: str, mongodb_url: str | None) -> DocumentStore:
+    """One store (and MongoDB client) per process and configuration."""
+    if backend == "table":
+        return TableDocumentStore(_database(database_url))
+    return open_store(backend, database_url=database_url, mongodb_url=mongodb_url)
+
+
 class AppDatabase(dg.ConfigurableResource):
-    """The app database (content items, projects, jobs). SQLite locally, PostgreSQL in prod."""
+    """The app database (content items, projects, jobs). SQLite locally, PostgreSQL in prod.
+    Raw AI outputs go to its ``documents`` table, or to MongoDB when ``document_store`` says
+    so."""
 
     url: str
+    document_store: Backend = "table"
+    mongodb_url: str | None = None
 
     @property
     def database(self) -> Database:
@@ -69,3 +83,7 @@ class AppDatabase(dg.ConfigurableResource):
     @property
     def usage(self) -> VendorUsageRepository:
         return VendorUsageRepository(self.database)
+
+    @property
+    def documents(self) -> DocumentStore:
+        return _documents(self.document_store, self.url, self.mongodb_url)

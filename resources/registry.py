@@ -201,7 +201,11 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     resources: dict[str, Any] = {
         capability: provider(capability, settings) for capability in PROVIDERS
     }
-    resources["app_db"] = AppDatabase(url=settings.app_database_url)
+    resources["app_db"] = AppDatabase(
+        url=settings.app_database_url,
+        document_store=settings.document_store,
+        mongodb_url=optional(settings, "mongodb_url"),
+    )
     resources["accounts"] = channel_accounts(settings)
     resources["io_manager"] = dg.FilesystemIOManager(base_dir=str(settings.root / "io"))
     return resources

@@ -641,3 +641,22 @@ class VendorUsage(Base):
     )
     cost_usd: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StoredDocument(Base):
+    """A raw AI output or event (a prompt and its answer, a safety verdict, a provider call
+    log), kept as the JSON it was: the document store's default home
+    (``autoclip_core.documents.table``). ``content_id`` is a plain key, not a reference: the
+    record outlives its item, as it would in MongoDB."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_content_id_created_at", "content_id", "created_at"),
+        Index("ix_documents_kind_created_at", "kind", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(64))
+    content_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)

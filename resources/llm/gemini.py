@@ -60,7 +60,7 @@ from resources.vendors.http import (
 )
 from resources.vendors.prices import BATCH
 from resources.vendors.ratelimit import limiter_for
-from resources.vendors.usage import priced, report_cache_hit, report_usage
+from resources.vendors.usage import priced, report_cache_hit, report_exchange, report_usage
 
 PROVIDER = "gemini"
 PROMPTS = Path(__file__).parent / "prompts"
@@ -404,6 +404,12 @@ class GeminiLLM(LLMResource, VendorResource):
             )
         )
         report_usage(priced(PROVIDER, model, usage_units(response.usage_metadata)))
+        report_exchange(
+            PROVIDER, model,
+            {"system": ask.system, "contents": [c.model_dump(mode="json", exclude_none=True)
+                                                for c in contents]},
+            response.model_dump(mode="json", exclude_none=True),
+        )  # fmt: skip
         blocked = block_reason(response)
         if blocked:
             raise Refusal(f"gemini {model} refused to answer: {blocked}", reason=blocked)

@@ -18,14 +18,18 @@ later one fails the step.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from autoclip_core.db.usage import Usage, VendorUsageRepository
+from autoclip_core.documents.base import DocumentStore
 from resources.vendors.prices import cost_usd
+
+logger = logging.getLogger("resources.vendors.usage")
 
 __all__ = [
     "Usage",
@@ -34,6 +38,7 @@ __all__ = [
     "recording_usage",
     "report_answer",
     "report_cache_hit",
+    "report_exchange",
     "report_usage",
 ]
 
@@ -51,6 +56,9 @@ class VendorCalls:
     passed_over: dict[str, list[str]] = field(default_factory=dict)
     """capability -> providers that failed before it, in order (empty lists are left out)."""
     cache_hits: dict[str, int] = field(default_factory=dict)
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    """What was asked and answered, raw (``provider``, ``model``, ``request``, ``response``),
+    for the document store."""
 
     @property
     def cost_usd(self) -> float:
@@ -103,11 +111,22 @@ def report_cache_hit(provider: str) -> None:
         calls.cache_hits[provider] = calls.cache_hits.get(provider, 0) + 1
 
 
+def report_exchange(provider: str, model: str, request: Any, response: Any) -> None:
+    calls = _current.get()
+    if calls is not None:
+        calls.exchanges.append(
+            {"provider": provider, "model": model, "request": request, "response": response}
+        )
+
+
 @contextmanager
 def recording_usage(
-    content_id: str | None, repository: VendorUsageRepository | None
+    content_id: str | None,
+    repository: VendorUsageRepository | None,
+    documents: DocumentStore | None = None,
 ) -> Iterator[VendorCalls]:
-    """Gather the calls made inside the block; store them for ``content_id`` when it ends."""
+    """Gather the calls made inside the block; store them for ``content_id`` when it ends
+    (and, given ``documents``, the raw exchanges and the call log there)."""
     calls = VendorCalls()
     token = _current.set(calls)
     try:
@@ -116,3 +135,18 @@ def recording_usage(
         _current.reset(token)
         if calls.usages and repository is not None:
             repository.record(content_id, calls.usages)
+        if documents is not None:
+            keep_documents(documents, content_id, calls)
+
+
+def keep_documents(documents: DocumentStore, content_id: str | None, calls: VendorCalls) -> None:
+    """The exchanges and the call log as documents. A store that fails is logged, not raised:
+    the step's work is done and paid for, and its usage rows are written."""
+    try:
+        documents.add_many("llm_exchange", list(calls.exchanges), content_id=content_id)
+        log = {k: v for k, v in calls.metadata().items() if k != "vendor_cost_usd"}
+        if calls.usages or calls.cache_hits or calls.answered_by:
+            log["usages"] = [asdict(u) for u in calls.usages]
+            documents.add("vendor_calls", log, content_id=content_id)
+    except Exception as exc:
+        logger.warning("documents not stored for %s: %s: %s", content_id, type(exc).__name__, exc)
