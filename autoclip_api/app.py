@@ -18,6 +18,7 @@ from starlette.routing import compile_path
 
 from autoclip_api.auth.dependencies import RouteGuard
 from autoclip_api.auth.endpoints import router as auth_router
+from autoclip_api.channels.endpoints import oauth_router as channel_oauth_router
 from autoclip_api.channels.endpoints import router as channels_router
 from autoclip_api.contents.endpoints import router as contents_router
 from autoclip_api.context import ApiContext
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         v1.include_router(router)
     v1.include_router(invitations_router)
     v1.include_router(sources_router)
-    for router in (channels_router, templates_router, media_router):
+    for router in (channels_router, channel_oauth_router, templates_router, media_router):
         v1.include_router(router)
     v1.include_router(contents_router)
     v1.include_router(build_health_router())

@@ -17,6 +17,8 @@ from autoclip_api.auth.oauth import GoogleProvider, OAuthProvider
 from autoclip_api.auth.passwords import Passwords
 from autoclip_api.auth.repository import SessionContext
 from autoclip_api.auth.tokens import TokenCodec
+from autoclip_api.channels.connect import ChannelConnector
+from autoclip_api.channels.connectors import connectors
 from autoclip_api.core.cache import VersionedCache
 from autoclip_api.core.db import make_sessionmaker
 from autoclip_api.core.metrics import Metrics
@@ -67,6 +69,8 @@ class ApiContext:
     # Dagster's GraphQL endpoint: runs are submitted there (dagster/outbox.py).
     dagster: DagsterClient
     oauth: dict[str, OAuthProvider] = field(default_factory=dict)
+    # Platforms whose channels connect through OAuth here (channels/connectors.py).
+    channel_connectors: dict[str, ChannelConnector] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiContext:
@@ -122,6 +126,7 @@ class ApiContext:
             channel_tokens=channel_tokens,
             dagster=DagsterClient(settings.dagster_graphql_url, settings.dagster_location),
             oauth=oauth,
+            channel_connectors=connectors(settings),
         )
 
     def __post_init__(self) -> None:

@@ -18,6 +18,7 @@ import dagster as dg
 from pydantic import SecretStr
 
 from autoclip_core.crypto import channel_token_key
+from autoclip_core.db.quota import QuotaPolicy, api_project
 from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
 from resources.llm.gemini import GeminiLLM
@@ -161,15 +162,16 @@ def channel_accounts(settings: Settings) -> ChannelAccounts:
         if os.environ.get("AUTOCLIP_CHANNEL_TOKEN_KEY")
         else base64.b64encode(channel_token_key(settings)).decode()
     )
+    policy = QuotaPolicy.from_settings(settings)
     return ChannelAccounts(
         token_key=key,
-        youtube_api_project=settings.youtube_client_id,
+        youtube_api_project=api_project(settings),
         youtube_refresh_token=optional(settings, "youtube_refresh_token"),
         tiktok_refresh_token=optional(settings, "tiktok_refresh_token"),
-        quota_model=settings.youtube_quota_model,
-        daily_units=settings.youtube_daily_units,
-        daily_uploads=settings.youtube_daily_uploads,
-        unit_costs=dict(settings.youtube_unit_costs),
+        quota_model=policy.model,
+        daily_units=policy.daily_units,
+        daily_uploads=policy.daily_uploads,
+        unit_costs=dict(policy.costs),
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
@@ -29,6 +30,17 @@ class ChannelCreate(Schema):
     )
 
 
+class ChannelQuota(ReadSchema):
+    """What is left today of the YouTube quota our Google API project shares among channels."""
+
+    day: date = Field(description="The quota's day: Google counts per Pacific day.")
+    units_left: int = Field(ge=0)
+    uploads_left: int | None = Field(
+        ge=0, description="Uploads have a daily bucket of their own (None: they cost units)."
+    )
+    resets_at: UtcDatetime = Field(description="The next Pacific midnight.")
+
+
 class ChannelRead(ReadSchema):
     id: str
     project_id: str
@@ -38,8 +50,26 @@ class ChannelRead(ReadSchema):
     settings: dict[str, str | bool | int | float | None]
     state: ChannelState
     authorized: bool = Field(description="Whether OAuth tokens are stored (sealed).")
+    identity: dict[str, str] | None = Field(
+        default=None, description="The account on the platform, once connected: id, name."
+    )
+    quota: ChannelQuota | None = Field(
+        default=None, description="YouTube channels: what is left of today's quota."
+    )
     created_at: UtcDatetime
     updated_at: UtcDatetime | None
+
+
+class ChannelCreated(ChannelRead):
+    authorization_url: str | None = Field(
+        description="youtube, tiktok: where the account's owner consents (PKCE, single use, "
+        "10 minutes); the platform then redirects to /channels/oauth/{platform}/callback. "
+        "None: local, or the platform's OAuth client is not configured here."
+    )
+
+
+class ChannelAuthorizationStarted(ReadSchema):
+    authorization_url: str
 
 
 class ChannelList(ReadSchema):

@@ -16,12 +16,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, cast
 
-from sqlalchemy import Select, Table, false, select
+from sqlalchemy import Select, Table, delete, false, select
 from sqlalchemy.orm import Session
 
 from autoclip_core.crypto import TokenCipher
 from autoclip_core.db.engine import Database, Repository, aware
-from autoclip_core.db.models import AuditEvent, Channel, Project, new_id, utcnow
+from autoclip_core.db.models import (
+    AuditEvent,
+    Channel,
+    ChannelAuthorization,
+    Project,
+    new_id,
+    utcnow,
+)
 
 CHANNELS = cast(Table, Channel.__table__)
 Platform = Literal["local", "youtube", "tiktok"]
@@ -194,6 +201,29 @@ class ChannelRepository(Repository):
             channel.updated_at = utcnow()
             s.flush()
             return channel
+
+    # authorisations in progress ---------------------------------------------------------------
+
+    def take_authorization(
+        self, state_hash: str, platform: str, now: datetime
+    ) -> ChannelAuthorization | None:
+        """The pending authorisation of this state and platform, removed (a state is good
+        once); None when unknown, used or expired. Expired ones are cleared on the way."""
+        with self._session() as s:
+            s.execute(delete(ChannelAuthorization).where(ChannelAuthorization.expires_at <= now))
+            pending = s.scalar(
+                select(ChannelAuthorization).where(
+                    ChannelAuthorization.state_hash == state_hash,
+                    ChannelAuthorization.platform == platform,
+                )
+            )
+            if pending is None:
+                return None
+            s.expunge(pending)
+            taken = s.execute(
+                delete(ChannelAuthorization).where(ChannelAuthorization.state_hash == state_hash)
+            )
+            return pending if taken.rowcount == 1 else None  # type: ignore[attr-defined]
 
     # tokens ---------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from autoclip_core.db.engine import Repository
 from autoclip_core.db.models import YouTubeQuota
+from autoclip_core.settings import Settings
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 QuotaModel = Literal["units", "upload_bucket"]
@@ -73,6 +74,20 @@ class QuotaPolicy:
 
     def limit(self, bucket: Bucket) -> int:
         return self.daily_uploads if bucket == "uploads" else self.daily_units
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QuotaPolicy:
+        return cls(
+            settings.youtube_quota_model,
+            settings.youtube_daily_units,
+            settings.youtube_daily_uploads,
+            dict(settings.youtube_unit_costs),
+        )
+
+
+def api_project(settings: Settings) -> str:
+    """Whose quota YouTube counts: the Google API project of our OAuth client."""
+    return settings.youtube_client_id or "default"
 
 
 @dataclass(frozen=True)

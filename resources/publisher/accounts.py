@@ -122,8 +122,8 @@ class ChannelAccounts(dg.ConfigurableResource):
     ``youtube``/``tiktok`` with a refresh token here), else a local folder."""
 
     token_key: str = Field(repr=False, description="Base64 of the AES-GCM key of channels' tokens.")
-    youtube_api_project: str | None = Field(
-        default=None, description="The Google OAuth client id: whose quota uploads spend."
+    youtube_api_project: str = Field(
+        default="default", description="The Google OAuth client id: whose quota uploads spend."
     )
     youtube_refresh_token: str | None = Field(default=None, repr=False)
     tiktok_refresh_token: str | None = Field(default=None, repr=False)
@@ -157,9 +157,7 @@ class ChannelAccounts(dg.ConfigurableResource):
     def _remote(self, database: Database, row: Channel) -> ChannelAccount:
         quota = None
         if row.platform == "youtube":
-            quota = DatabaseQuota(
-                database, self.youtube_api_project or "default", self.quota_policy
-            )
+            quota = DatabaseQuota(database, self.youtube_api_project, self.quota_policy)
         return ChannelAccount(
             slug=row.slug,
             platform=row.platform,  # type: ignore[arg-type]

@@ -83,6 +83,10 @@ EXPECTED_POLICIES = {
     ("GET", "/api/v1/projects/{project_id}/channels"): "projects.read",
     ("POST", "/api/v1/projects/{project_id}/channels"): "projects.update",
     ("DELETE", "/api/v1/projects/{project_id}/channels/{channel_id}"): "projects.update",
+    ("POST", "/api/v1/projects/{project_id}/channels/{channel_id}/authorize"): "projects.update",
+    ("GET", "/api/v1/channels/oauth/{platform}/callback"): (
+        "OAuth state (single use, bound to organisation and channel)"
+    ),
     ("GET", "/api/v1/templates"): "projects.read",
     ("POST", "/api/v1/templates"): "projects.update",
     ("GET", "/api/v1/templates/{template_id}"): "projects.read",
