@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,25 +26,20 @@ from resources.app_database import AppDatabase
 from resources.storage.s3 import S3Storage
 from tests.api.helpers import Account, ApiClient, problem
 from tests.api.test_media import CUES, small_template
-from tests.fakes.s3 import moto_s3, s3_env
+from tests.fakes.s3 import new_bucket, s3_for_tests
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in s3_env().items():
-            patch.setenv(name, value)
-        with moto_s3() as origin:
-            yield origin
+    with s3_for_tests() as origin:
+        yield origin
 
 
 @pytest.fixture
 def bucket(endpoint: str) -> str:
-    name = f"media-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=name)
-    return name
+    return new_bucket(endpoint)
 
 
 @pytest.fixture

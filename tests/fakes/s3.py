@@ -2,7 +2,8 @@
 127.0.0.1, and an optional proxy in front of it that answers chosen requests with S3's own
 5xx errors (``SlowDown``, as S3 documents it) before passing the rest through.
 
-``moto_s3()`` yields the server's origin; ``S3FaultProxy(origin)`` is another origin that
+``moto_s3()`` yields the server's origin (``s3_for_tests()`` with the client's environment
+set, ``new_bucket`` makes a bucket there); ``S3FaultProxy(origin)`` is another origin that
 forwards to it. Credentials are not checked by moto, but the client must still have some:
 ``s3_env()`` gives the environment a boto3 client needs (and no more).
 """
@@ -14,12 +15,15 @@ import os
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+import boto3
 import httpx
+import pytest
 
 LAUNCH = """
 import threading
@@ -72,6 +76,23 @@ def moto_s3() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def s3_for_tests() -> Iterator[str]:
+    """moto's S3 with the client environment of ``s3_env`` set while it runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in s3_env().items():
+            patch.setenv(name, value)
+        with moto_s3() as origin:
+            yield origin
+
+
+def new_bucket(endpoint: str) -> str:
+    """A new, empty bucket of its own for a test."""
+    name = f"media-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=name)
+    return name
 
 
 class S3FaultProxy:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,24 +18,19 @@ from resources.errors import StorageError
 from resources.registry import ProviderConfigError, provider
 from resources.storage.base import content_key, fingerprint
 from resources.storage.s3 import MIB, S3Storage
-from tests.fakes.s3 import S3FaultProxy, moto_s3, s3_env
+from tests.fakes.s3 import S3FaultProxy, new_bucket, s3_for_tests
 from tests.resources.storage.helpers import crash_while_writing
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in s3_env().items():
-            patch.setenv(name, value)
-        with moto_s3() as origin:
-            yield origin
+    with s3_for_tests() as origin:
+        yield origin
 
 
 @pytest.fixture
 def bucket(endpoint: str) -> str:
-    name = f"media-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=name)
-    return name
+    return new_bucket(endpoint)
 
 
 def s3_storage(
