@@ -3,13 +3,17 @@
 Runs each item's ``content_job`` in process against the persistent instance under
 ``$AUTOCLIP_DATA_DIR/dagster`` (so every run shows up later in ``make dev``) and keeps
 the app database's states current through the same ``sync_run`` the sensors use.
+
+Every video goes to the local channel; with ``AUTOCLIP_PUBLISHER_PROVIDER=youtube,tiktok``
+and those platforms' client credentials and refresh tokens set, to each of them as well (the
+channels configured in settings), and its line ends with each platform's URL.
 """
 
 import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +23,7 @@ from autoclip_assets.definitions import build_definitions
 from autoclip_assets.partitions import content_items
 from autoclip_cli.dev import prepare_dagster_home
 from autoclip_core.db.migrate import SchemaNotCurrentError
+from autoclip_core.db.uploads import UploadRepository, UploadState
 from autoclip_core.feeds import SAMPLE_FEED, FeedError, read_feed
 from autoclip_core.fetch import FetchError
 from autoclip_core.pipeline_names import CONTENT_JOB, TRIGGER_TAG, Trigger
@@ -27,6 +32,8 @@ from autoclip_core.schemas import RenderedVideo, Script
 from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
 from sensors.run_status import sync_run
+
+LOCAL = "local"
 
 
 @dataclass
@@ -39,6 +46,8 @@ class ItemOutcome:
     step_seconds: dict[str, float]
     video_path: Path | None = None
     language: str | None = None
+    platforms: list[str] = field(default_factory=list)
+    """Each other channel's URL, or why it has none yet."""
 
 
 def prepare_instance(settings: Settings) -> dg.DagsterInstance:
@@ -104,14 +113,38 @@ def run_item(
         )
         if outcome.video_path is None or not outcome.video_path.is_file():
             outcome.video_path = Path(defs.resources["storage"].local_path(video.video_key))
+    outcome.platforms = [
+        u.url
+        if u.state == UploadState.PUBLISHED and u.url
+        else f"{u.channel}: {u.state} ({u.error})"
+        for u in UploadRepository(app_db.database).of_content(content_id)
+        if u.channel != LOCAL
+    ]
     return outcome
+
+
+def demo_channels(settings: Settings) -> list[str]:
+    """The local channel, and each platform the publisher provider names whose channel is
+    configured in settings (its refresh token)."""
+    chosen = settings.provider_chain("publisher")
+    configured = {
+        "youtube": settings.youtube_refresh_token is not None,
+        "tiktok": settings.tiktok_refresh_token is not None,
+    }
+    for platform in chosen:
+        if platform in configured and not configured[platform]:
+            print(
+                f"note: {platform} is chosen but AUTOCLIP_{platform.upper()}_REFRESH_TOKEN is "
+                f"not set: the demo does not publish there"
+            )
+    return [LOCAL, *(p for p in chosen if configured.get(p))]
 
 
 def run_demo(feed: str, settings: Settings) -> int:
     print(f"AutoClip demo — data dir {settings.root}")
     app_db = AppDatabase(url=settings.app_database_url)
     try:
-        app_db.projects.ensure(settings.default_project)
+        app_db.projects.ensure(settings.default_project, channels=demo_channels(settings))
     except SchemaNotCurrentError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -150,7 +183,8 @@ def report(outcomes: list[ItemOutcome]) -> int:
         assert o.video_path is not None
         info = probe(o.video_path)
         size = f"{info.video.width}x{info.video.height}" if info.video else "no video"
-        print(f"{o.video_path}  {info.duration:.1f}s  {size}  {o.language}")
+        print("  ".join([f"{o.video_path}", f"{info.duration:.1f}s", size, f"{o.language}",
+                         *o.platforms]))  # fmt: skip
     failed = [o for o in outcomes if o.video_path is None]
     for o in failed:
         print(f"not made: {o.content_id} ({o.state}): {o.reason}")
