@@ -47,6 +47,7 @@ from autoclip_api.projects.endpoints import router as projects_router
 from autoclip_api.sources.endpoints import router as sources_router
 from autoclip_api.templates.endpoints import router as templates_router
 from autoclip_api.users.endpoints import router as users_router
+from autoclip_api.webhooks.endpoints import router as webhooks_router
 from autoclip_core.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (channels_router, channel_oauth_router, templates_router, media_router):
         v1.include_router(router)
     v1.include_router(contents_router)
+    v1.include_router(webhooks_router)
     v1.include_router(build_health_router())
     app.include_router(v1)
     app.include_router(build_health_router(), include_in_schema=False)  # probes at the root too

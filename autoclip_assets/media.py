@@ -101,7 +101,10 @@ def narration(
     segments: list[NarrationSegment] = []
     reused = 0
     cursor = 0.0
-    with provider_call(context), recording_usage(context.partition_key, app_db.usage) as calls:
+    with (
+        provider_call(context),
+        recording_usage(context.partition_key, app_db.usage, app_db.documents) as calls,
+    ):
         for part in script.spoken_parts():
             key, clip, cached = speak_part(part, script.language, tts, storage)
             reused += cached
@@ -228,7 +231,10 @@ def scene_images(
     width, height = template["width"], template["height"]
     made: list[SceneVisual] = []
     reused = 0
-    with provider_call(context), recording_usage(context.partition_key, app_db.usage) as calls:
+    with (
+        provider_call(context),
+        recording_usage(context.partition_key, app_db.usage, app_db.documents) as calls,
+    ):
         for blank in scene_cards(script, width, height):
             # No picture twice in one video: each card names the ones already chosen.
             card = blank.model_copy(update={"avoid": [v.source_id for v in made if v.source_id]})
@@ -406,7 +412,10 @@ def video(
 ) -> RenderedVideo:
     """The H.264/AAC mp4: the project's template filled with this item's media and text."""
     template = app_db.templates.source_for_content(context.partition_key, topic_selection.template)
-    with provider_call(context), recording_usage(context.partition_key, app_db.usage) as calls:
+    with (
+        provider_call(context),
+        recording_usage(context.partition_key, app_db.usage, app_db.documents) as calls,
+    ):
         render = render_script(template, script, narration, scene_images, storage)
         digest = fingerprint(
             "video",

@@ -189,6 +189,9 @@ class RenderedVideo(Frozen):
     template: str
     cached: bool = False
     credits: list[Credit] = Field(default_factory=list, description="Of its scene pictures.")
+    local_render: bool = Field(
+        default=True, description="Rendered by our own engine (captions from the cues)."
+    )
 
 
 class PublishReceipt(Frozen):

@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     pexels_base_url: str = "https://api.pexels.com"
     pixabay_base_url: str = "https://pixabay.com"
     creatomate_base_url: str = "https://api.creatomate.com"
+    creatomate_webhook_url: str | None = Field(
+        default=None,
+        description="Public URL of this API's /api/v1/webhooks/creatomate route: renders "
+        "report there when they finish instead of being polled (with the secret).",
+    )
+    creatomate_webhook_secret: SecretStr | None = Field(
+        default=None, description="Keys each render's webhook address (HMAC-SHA256)."
+    )
     google_oauth_base_url: str = Field(
         default="https://oauth2.googleapis.com",
         description="The origin whose /token is Google's OAuth token endpoint.",

@@ -28,6 +28,7 @@ from resources.publisher.local import LocalChannelPublisher
 from resources.publisher.router import PlatformRouter
 from resources.publisher.tiktok import TikTokPublisher
 from resources.publisher.youtube import YouTubePublisher
+from resources.renderer.choice import RendererChoice
 from resources.renderer.creatomate import CreatomateRenderer
 from resources.renderer.ffmpeg import FFmpegRenderer
 from resources.storage.filesystem import FilesystemStorage
@@ -69,8 +70,8 @@ PROVIDERS: dict[str, dict[str, Factory]] = {
         "openai-images": lambda s: OpenAIImagesVisuals(**vendor_config(s, "openai")),
     },
     "renderer": {
-        "ffmpeg": FFmpegRenderer.from_settings,
-        "creatomate": lambda s: CreatomateRenderer(**vendor_config(s, "creatomate")),
+        "ffmpeg": lambda s: renderers(s, "ffmpeg"),
+        "creatomate": lambda s: renderers(s, "creatomate"),
     },
     "publisher": {
         "local": lambda s: LocalChannelPublisher(root=str(s.root / "channels")),
@@ -173,6 +174,47 @@ def channel_accounts(settings: Settings) -> ChannelAccounts:
         daily_uploads=policy.daily_uploads,
         unit_costs=dict(policy.costs),
     )
+
+
+def creatomate_renderer(settings: Settings) -> CreatomateRenderer:
+    """Creatomate, fetching the pipeline's media by presigned URLs of the storage: refused
+    here, before any run, when the storage has no URLs to give."""
+    if settings.storage_provider == "filesystem":
+        raise ProviderConfigError(
+            "Creatomate fetches every media file by URL and filesystem storage has none to "
+            "give: set AUTOCLIP_STORAGE_PROVIDER=s3 or render with AUTOCLIP_RENDERER_PROVIDER="
+            "ffmpeg"
+        )
+    secret = settings.creatomate_webhook_secret
+    webhook_secret: Any = None
+    if secret is not None:
+        env = "AUTOCLIP_CREATOMATE_WEBHOOK_SECRET"
+        webhook_secret = dg.EnvVar(env) if os.environ.get(env) else secret.get_secret_value()
+    return CreatomateRenderer(
+        **vendor_config(settings, "creatomate"),
+        storage=provider("storage", settings),
+        webhook_url=settings.creatomate_webhook_url,
+        webhook_secret=webhook_secret,
+    )
+
+
+def renderers(settings: Settings, default: str) -> dg.ConfigurableResource:
+    """The default renderer, and the ones a project's template may choose instead (its
+    ``renderer``): ffmpeg always, Creatomate when its key is set and storage gives URLs."""
+    ready = [(default, RENDERERS[default](settings))]
+    for name, build in RENDERERS.items():
+        usable = name == "ffmpeg" or (
+            settings.creatomate_api_key is not None and settings.storage_provider != "filesystem"
+        )
+        if name != default and usable:
+            ready.append((name, build(settings)))
+    return RendererChoice.of(ready)
+
+
+RENDERERS: dict[str, Factory] = {
+    "ffmpeg": FFmpegRenderer.from_settings,
+    "creatomate": creatomate_renderer,
+}
 
 
 def provider(capability: str, settings: Settings) -> dg.ConfigurableResource:

@@ -5,8 +5,9 @@ Creatomate unchanged. Anything outside the subset is rejected with the JSON path
 offending property (``TemplateError``), before any media is touched. The README has the
 table of supported properties; this module is the source of truth for it.
 
-AutoClip extension (not Creatomate): ``duck_under`` on an audio element names the voice
-element it is ducked under (sidechain compression); the Creatomate client drops it.
+AutoClip extensions (not Creatomate): ``duck_under`` on an audio element names the voice
+element it is ducked under (sidechain compression); ``renderer`` at the top chooses who
+renders the template (``ffmpeg`` or ``creatomate``). The Creatomate client drops both.
 """
 
 from __future__ import annotations
@@ -248,6 +249,11 @@ Element = Annotated[
 
 
 class RenderScript(Strict):
+    renderer: Literal["ffmpeg", "creatomate"] | None = Field(
+        default=None,
+        description="AutoClip extension: the renderer this template is made with; unset: "
+        "AUTOCLIP_RENDERER_PROVIDER.",
+    )
     output_format: Literal["mp4"] = "mp4"
     width: int = Field(ge=16, le=4096)
     height: int = Field(ge=16, le=4096)

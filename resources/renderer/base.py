@@ -23,6 +23,17 @@ class RendererResource(dg.ConfigurableResource, ABC):
     renders_locally: ClassVar[bool] = False
     """Whether our own engine renders, drawing the captions from the narration's cues: only
     then can the post-render check judge caption coverage by those cues."""
+    provider_name: ClassVar[str] = ""
+    """The name a template's ``renderer`` (and ``AUTOCLIP_RENDERER_PROVIDER``) calls it by."""
+
+    def chosen(self, name: str | None) -> RendererResource:
+        """The renderer for a template that asks for ``name`` (its ``renderer``; None: any)."""
+        if name is None or name == self.provider_name:
+            return self
+        raise RendererError(
+            f"the template asks for the {name} renderer, which is not set up here (this "
+            f"deployment renders with {self.provider_name or type(self).__name__})"
+        )
 
     @abstractmethod
     def engine(self) -> RenderEngine:

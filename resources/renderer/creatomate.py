@@ -14,14 +14,18 @@ top level and answers ONE render ``{id, status, url, error_message?, snapshot_ur
 integration) / transcribing (subtitles) → rendering → succeeded | failed. A RenderScript
 without ``output_format`` renders a jpg, so ``"output_format": "mp4"`` is always sent.
 
-Completion is found by polling. Creatomate's webhook is not offered: it needs an address
-Creatomate can reach and a receiver that hands the result to the run that waits for it,
-and polling every few seconds costs one cheap request per interval for the few renders a
-pipeline has in flight.
+Completion: with a webhook set up (``webhook_url`` and ``webhook_secret``: the public URL of
+the API's ``/api/v1/webhooks/creatomate`` route and its secret, see
+``autoclip_core.creatomate_webhook``), each render is posted with its own ``webhook_url`` and
+``metadata``; the route records Creatomate's report in storage and the waiting step, which
+looks there every ``inbox_interval_s``, reads the render once more and goes on. Creatomate is
+still polled every ``fallback_poll_s`` in case a report is lost. Without a webhook, the render
+is polled every ``poll_interval_s``.
 
-Creatomate fetches every media source itself, so each must be an http(s) URL. Storage has
-no public URL to hand out for a local file, so a script with a local source is refused
-before anything is paid for.
+Creatomate fetches every media source itself, so each must be an http(s) URL. A pipeline
+render names its media by storage key (a relative source), and the resource's ``storage``
+hands out a presigned URL of each when the render is posted (only a store with URLs can:
+S3). A script with a local file is refused before anything is paid for.
 """
 
 from __future__ import annotations
@@ -30,13 +34,14 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from autoclip_core.creatomate_webhook import callback_key, webhook_address
 from autoclip_core.fetch import FetchError, fetch
 from autoclip_core.render.engine import (
     SNAPSHOT_CODECS,
@@ -50,6 +55,7 @@ from autoclip_core.render.probe import CorruptMediaError, probe
 from autoclip_core.render.renderscript import CompositionElement, Element, RenderScript
 from resources.errors import RendererError
 from resources.renderer.base import RendererResource
+from resources.storage.base import StorageResource
 from resources.vendors.base import VendorResource
 from resources.vendors.cache import AnswerCache
 from resources.vendors.http import VendorClient
@@ -64,8 +70,8 @@ API_VERSION = "v2"
 """Part of a render's cache key (with the body sent, which holds everything else)."""
 PIXELS_PER_CREDIT = 100_000_000
 TRANSCRIPTION_CREDITS_PER_MINUTE = 10
-AUTOCLIP_ONLY_FIELDS = frozenset({"duck_under"})
-"""RenderScript properties only the local engine knows; Creatomate is not sent them."""
+AUTOCLIP_ONLY_FIELDS = frozenset({"duck_under", "renderer"})
+"""RenderScript properties only AutoClip knows; Creatomate is not sent them."""
 FONT_FAMILIES = {"NanumGothic": "Nanum Gothic"}
 """Our fonts' family names (as their files name them) → the Google Fonts family Creatomate
 loads by name."""
@@ -122,21 +128,51 @@ def _for_creatomate(value: Any) -> Any:
     return value
 
 
-def render_body(script: RenderScript) -> dict[str, Any]:
-    """The ``POST /v2/renders`` body: the RenderScript at the top level, always as mp4.
+def is_url(source: str) -> bool:
+    return urlsplit(source).scheme in ("http", "https")
+
+
+def is_storage_key(source: str) -> bool:
+    """A relative path without a scheme: how a pipeline render names a stored file."""
+    path = PurePosixPath(source)
+    return not urlsplit(source).scheme and not path.is_absolute() and ".." not in path.parts
+
+
+def render_body(script: RenderScript, *, storage_keys: bool = False) -> dict[str, Any]:
+    """The ``POST /v2/renders`` body: the RenderScript at the top level, always as mp4; with
+    ``storage_keys``, relative sources stay as they are, to be given URLs when posted
+    (``with_urls``).
 
     Raises a non-retryable ``RendererError`` for a media source Creatomate cannot fetch.
     """
-    local = [s for s in _sources(script.elements) if urlsplit(s).scheme not in ("http", "https")]
+    local = [
+        s
+        for s in _sources(script.elements)
+        if not is_url(s) and not (storage_keys and is_storage_key(s))
+    ]
     if local:
         raise RendererError(
             "Creatomate fetches media itself and needs http(s) URLs, but the script uses "
-            f"local files ({', '.join(sorted(set(local))[:3])}); storage offers no public URL "
-            "for them: render locally (AUTOCLIP_RENDERER_PROVIDER=ffmpeg) or use URLs"
+            f"local files ({', '.join(sorted(set(local))[:3])}), which have no URL: render "
+            "locally (AUTOCLIP_RENDERER_PROVIDER=ffmpeg), use URLs, or keep media in storage "
+            "that gives URLs (AUTOCLIP_STORAGE_PROVIDER=s3)"
         )
     body = _for_creatomate(script.model_dump(mode="json", exclude_none=True))
     body["output_format"] = "mp4"
     return body
+
+
+def with_urls(value: Any, media_url: Callable[[str], str]) -> Any:
+    """``value`` (a render body) with each storage-key source replaced by its URL."""
+    if isinstance(value, dict):
+        out = {k: with_urls(v, media_url) for k, v in value.items()}
+        source = value.get("source")
+        if isinstance(source, str) and not is_url(source) and is_storage_key(source):
+            out["source"] = media_url(source)
+        return out
+    if isinstance(value, list):
+        return [with_urls(v, media_url) for v in value]
+    return value
 
 
 def transcribes(elements: list[Element]) -> bool:
@@ -236,6 +272,15 @@ class CreatomateEngine(RenderEngine):
     download_timeout_s: float = 300.0
     cache: AnswerCache | None = None
     sleep: Callable[[float], None] = time.sleep
+    media_url: Callable[[str], str] | None = None
+    """Storage key -> a URL Creatomate can fetch the file from; without it every source must
+    be a URL already."""
+    webhook: Callable[[str], str] | None = None
+    """A render's ``metadata`` -> the address Creatomate reports it to; None: polled."""
+    inbox: Callable[[str], bool] | None = None
+    """Whether the webhook has recorded a render's completion (by render id)."""
+    inbox_interval_s: float = 1.0
+    fallback_poll_s: float = 30.0
 
     def render(self, job: RenderJob, progress: ProgressCallback | None = None) -> RenderStats:
         report = progress or (lambda _fraction: None)
@@ -243,7 +288,7 @@ class CreatomateEngine(RenderEngine):
             raise RendererError(
                 f"snapshot must be one of {sorted(SNAPSHOT_CODECS)}: {job.snapshot}"
             )
-        body = render_body(job.script)
+        body = render_body(job.script, storage_keys=self.media_url is not None)
         started = time.perf_counter()
         render, paid = self._start(body)
         render = self._wait(render, report)
@@ -287,13 +332,23 @@ class CreatomateEngine(RenderEngine):
             else:
                 if render.status != "failed":
                     return render, False
-        render = self.client.create(body)
+        render = self.client.create(self._posted(body, key))
         if self.cache is not None:
             self.cache.put_json(key, {"id": render.id})
         return render, True
 
+    def _posted(self, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """What is posted for ``body``: its stored media at fresh URLs, and the webhook to
+        report to. Neither is part of ``key``: a presigned URL changes on every run."""
+        posted = with_urls(body, self.media_url) if self.media_url is not None else dict(body)
+        if self.webhook is not None:
+            metadata = key.rpartition("/")[2]
+            posted |= {"webhook_url": self.webhook(metadata), "metadata": metadata}
+        return posted
+
     def _wait(self, render: CreatomateRender, report: Callable[[float], None]) -> CreatomateRender:
         deadline = time.monotonic() + self.timeout_s
+        next_poll = time.monotonic() + self.fallback_poll_s
         while render.status not in FINISHED:
             report(PROGRESS[render.status])
             if time.monotonic() > deadline:
@@ -302,7 +357,14 @@ class CreatomateEngine(RenderEngine):
                     f"{self.timeout_s:g} s",
                     retryable=True,
                 )
-            self.sleep(self.poll_interval_s)
+            if self.inbox is None:
+                self.sleep(self.poll_interval_s)
+            else:
+                # The webhook's report, else a poll now and then should a report be lost.
+                self.sleep(self.inbox_interval_s)
+                if not self.inbox(render.id) and time.monotonic() < next_poll:
+                    continue
+                next_poll = time.monotonic() + self.fallback_poll_s
             render = self.client.get(render.id)
         if render.status == "failed":
             raise RendererError(
@@ -330,19 +392,59 @@ class CreatomateEngine(RenderEngine):
 
 
 class CreatomateRenderer(RendererResource, VendorResource):
-    """Renders on Creatomate's servers (``AUTOCLIP_RENDERER_PROVIDER=creatomate``)."""
+    """Renders on Creatomate's servers (``AUTOCLIP_RENDERER_PROVIDER=creatomate``, or a
+    template's ``"renderer": "creatomate"``)."""
 
     vendor: ClassVar[str] = VENDOR
+    provider_name: ClassVar[str] = VENDOR
     poll_interval_s: float = Field(default=3.0, gt=0, description="Seconds between polls.")
     render_timeout_s: float = Field(
         default=900.0, gt=0, description="Longest wait for one render to finish."
     )
+    storage: StorageResource | None = Field(
+        default=None,
+        description="Where the pipeline's media is: relative sources are its keys, posted as "
+        "presigned URLs of it.",
+    )
+    media_url_seconds: int = Field(
+        default=24 * 3600, gt=0, description="How long Creatomate may fetch a stored file."
+    )
+    webhook_url: str | None = Field(
+        default=None, description="Public URL of the API's /api/v1/webhooks/creatomate route."
+    )
+    webhook_secret: str | None = Field(default=None, repr=False)
+    inbox_interval_s: float = Field(
+        default=1.0, gt=0, description="Seconds between looks for the webhook's report."
+    )
+    fallback_poll_s: float = Field(
+        default=30.0, gt=0, description="With a webhook: seconds between polls all the same."
+    )
 
     def engine(self) -> CreatomateEngine:
         client = CreatomateClient(self.base_url, self.api_key, self.vendor_client())
+        hooked = bool(self.webhook_url and self.webhook_secret and self.storage is not None)
         return CreatomateEngine(
             client,
             poll_interval_s=self.poll_interval_s,
             timeout_s=self.render_timeout_s,
             cache=self.answer_cache(),
+            media_url=self.media_url if self.storage is not None else None,
+            webhook=self.webhook_address if hooked else None,
+            inbox=self.reported if hooked else None,
+            inbox_interval_s=self.inbox_interval_s,
+            fallback_poll_s=self.fallback_poll_s,
         )
+
+    def media_url(self, key: str) -> str:
+        assert self.storage is not None
+        return self.storage.presigned_url(key, self.media_url_seconds)
+
+    def webhook_address(self, metadata: str) -> str:
+        assert self.webhook_url is not None
+        assert self.webhook_secret is not None
+        return webhook_address(self.webhook_url, self.webhook_secret, metadata)
+
+    def reported(self, render_id: str) -> bool:
+        """Whether the webhook has recorded the render's completion in storage."""
+        assert self.storage is not None
+        return self.storage.exists(callback_key(render_id))

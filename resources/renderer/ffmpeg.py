@@ -19,6 +19,7 @@ class FFmpegRenderer(RendererResource):
     """Renders on this machine with one ffmpeg graph (``autoclip_core.render.engine``)."""
 
     renders_locally: ClassVar[bool] = True
+    provider_name: ClassVar[str] = "ffmpeg"
     config: FFmpegEngineConfig = FFmpegEngineConfig()
 
     @classmethod

@@ -49,7 +49,8 @@ class VendorResource(dg.ConfigurableResource):
 
 OPERATIONAL_FIELDS = frozenset(
     {"base_url", "api_key", "cache_dir", "timeout_s", "attempts", "requests_per_minute",
-     "redis_url", "batch_poll_s", "batch_wait_s"}
+     "redis_url", "batch_poll_s", "batch_wait_s", "storage", "media_url_seconds", "webhook_url",
+     "webhook_secret", "inbox_interval_s", "fallback_poll_s"}
 )  # fmt: skip
 """How a vendor is reached, not what it makes: left out of output fingerprints."""
 

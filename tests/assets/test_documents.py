@@ -6,6 +6,7 @@ documents of the item — in the app database's table by default, in MongoDB whe
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import mongomock
 import pytest
@@ -15,8 +16,9 @@ from autoclip_core.documents import DocumentStore
 from autoclip_core.documents.mongodb import MongoDocumentStore
 from autoclip_core.documents.table import TableDocumentStore
 from autoclip_core.schemas import SourceItem
-from tests.assets.conftest import Pipeline
+from tests.assets.conftest import Pipeline, make_pipeline
 from tests.assets.test_gemini_pipeline import CHEAP, QUALITY, fake, pipeline, run
+from tests.assets.test_vendor_usage import narrate
 from tests.fakes.gemini import FakeGemini
 
 __all__ = ["fake", "pipeline"]  # fixtures shared with the Gemini pipeline's tests
@@ -77,3 +79,19 @@ def test_prompts_answers_call_logs_and_verdicts_are_kept_as_the_items_documents(
     assert "llm_exchange" not in {d.kind for d in again}
     assert {d.body.get("vendor_cache_hits", {}).get("gemini") for d in again if
             d.kind == "vendor_calls"} == {1}  # fmt: skip
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Iterator[Pipeline]:
+    yield from make_pipeline(tmp_path)
+
+
+def test_a_media_steps_provider_call_log_is_a_document_of_the_item(
+    local: Pipeline, sample_items: dict[str, SourceItem]
+) -> None:
+    content_id = local.add(sample_items["en"])
+    spoken = narrate(local, content_id).output_for_node("narration").segments
+    [log] = local.app_db.documents.find(kind="vendor_calls", content_id=content_id)
+    assert log.body["answered_by"] == {"tts": "paid"}
+    assert log.body["providers_failed"] == {"tts": "down"}
+    assert [u["provider"] for u in log.body["usages"]] == ["openai"] * len(spoken)

@@ -16,6 +16,10 @@ What the docs say and this fake does:
   answering 200 makes the render fail with an ``error_message``.
 - Failures answer a JSON body with a ``hint``: 401 for a wrong key, 400 for a body that is
   no RenderScript, 402 when the project is out of credits.
+- ``webhook_url`` and ``metadata`` in the body (not RenderScript properties): the render
+  object carries the ``metadata`` string, and as soon as the render succeeds or fails (here
+  ``webhook_delay_s`` after it was posted, without waiting for status reads) Creatomate
+  POSTs the render object to ``webhook_url`` (``drop_webhooks`` loses them instead).
 
 The "render" is a real mp4 made by the bundled ffmpeg (a test pattern with a tone) at the
 script's size, frame rate and duration, so probes and the safety post-check can read it.
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -82,6 +87,9 @@ class FakeRender:
     states: list[str]
     error_message: str | None = None
     reads: int = 0
+    metadata: str | None = None
+    finished: bool = False
+    """Reported to its webhook: in its final state whatever the reads."""
 
 
 @dataclass
@@ -94,6 +102,10 @@ class FakeCreatomate:
     credits: int = 100
     renders: dict[str, FakeRender] = field(default_factory=dict)
     downloads: int = 0
+    webhook_delay_s: float = 0.2
+    drop_webhooks: bool = False
+    webhook_answers: list[int] = field(default_factory=list)
+    """The status code each webhook call was answered with."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _poll_faults: list[Reply] = field(default_factory=list)
 
@@ -126,6 +138,7 @@ class FakeCreatomate:
             return json_reply(400, {"hint": "The request body is not valid JSON."})
         if not isinstance(script, dict) or not isinstance(script.get("elements"), list):
             return json_reply(400, {"hint": "Provide a template_id or a RenderScript."})
+        webhook_url, metadata = script.pop("webhook_url", None), script.pop("metadata", None)
         unreachable = [s for s in _sources(script["elements"]) if not _loads(s)]
         with self._lock:
             if self.credits <= 0:
@@ -136,7 +149,7 @@ class FakeCreatomate:
             if _transcribes(script["elements"]):
                 states.append("transcribing")
             states += ["rendering", "succeeded"]
-            render = FakeRender(render_id, script, states)
+            render = FakeRender(render_id, script, states, metadata=metadata)
             if unreachable:
                 render.states[-1] = "failed"
                 render.error_message = f"The source '{unreachable[0]}' could not be loaded."
@@ -144,13 +157,33 @@ class FakeCreatomate:
         self.server.route(f"/v2/renders/{render_id}", with_faults(self._status, self._poll_faults))
         self._poll_faults = []
         self.server.route(f"/renders/{render_id}.{self._format(render)}", self._file)
+        if webhook_url is not None and not self.drop_webhooks:
+            report = threading.Timer(self.webhook_delay_s, self._report, (render, webhook_url))
+            report.daemon = True
+            report.start()
         return json_reply(202, self._object(render, "planned"))
+
+    def _report(self, render: FakeRender, webhook_url: str) -> None:
+        """The render finishes and Creatomate calls its webhook with the render object."""
+        with self._lock:
+            render.finished = True
+        body = json.dumps(self._object(render, render.states[-1])).encode()
+        request = urllib.request.Request(
+            webhook_url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                self.webhook_answers.append(response.status)
+        except urllib.error.HTTPError as exc:
+            self.webhook_answers.append(exc.code)
 
     @staticmethod
     def _format(render: FakeRender) -> str:
         return str(render.script.get("output_format") or "jpg")
 
     def _state(self, render: FakeRender) -> str:
+        if render.finished:
+            return render.states[-1]
         index = min(render.reads // self.polls_per_state, len(render.states) - 1)
         return render.states[index]
 
@@ -163,6 +196,8 @@ class FakeCreatomate:
             "output_format": self._format(render),
             "render_scale": 1,
         }
+        if render.metadata is not None:
+            body["metadata"] = render.metadata
         if status == "failed":
             body["error_message"] = render.error_message
         if status == "succeeded":
@@ -179,7 +214,16 @@ class FakeCreatomate:
 
     @staticmethod
     def _duration(render: FakeRender) -> float:
-        return float(render.script.get("duration") or DEFAULT_DURATION)
+        """The script's ``duration``, else until the last top-level element with a known end
+        (``time`` + ``duration``)."""
+        if render.script.get("duration"):
+            return float(render.script["duration"])
+        ends = [
+            float(e["time"]) + float(e["duration"])
+            for e in render.script["elements"]
+            if isinstance(e.get("time"), int | float) and isinstance(e.get("duration"), int | float)
+        ]
+        return max(ends, default=DEFAULT_DURATION)
 
     def _video(self, render: FakeRender) -> bytes:
         size = (int(render.script["width"]), int(render.script["height"]))

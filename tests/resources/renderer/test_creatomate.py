@@ -407,8 +407,10 @@ def test_the_registry_builds_it_from_settings_with_the_key_from_the_environment(
 ) -> None:
     monkeypatch.setenv("CREATOMATE_API_KEY", API_KEY)
     monkeypatch.setenv("AUTOCLIP_CREATOMATE_BASE_URL", fake.base_url)
-    settings = Settings(data_dir=tmp_path, renderer_provider="creatomate")
-    renderer = provider("renderer", settings)
+    settings = Settings(
+        data_dir=tmp_path, renderer_provider="creatomate", storage_provider="s3", s3_bucket="m"
+    )
+    renderer = provider("renderer", settings).chosen(None)
     assert isinstance(renderer, CreatomateRenderer)
     assert renderer.base_url == fake.base_url
     script = script_for(fake)
@@ -418,18 +420,23 @@ def test_the_registry_builds_it_from_settings_with_the_key_from_the_environment(
         stats = renderer.render(script, tmp_path / "v.mp4", media_dir=tmp_path)
         return stats.size_bytes
 
-    renderer = renderer.model_copy(update={"poll_interval_s": 0.01})
+    # Rebuilt, not model_copy'd: Dagster builds a resource that nests another (its storage)
+    # from the fields it was constructed with.
+    fields = {name: getattr(renderer, name) for name in type(renderer).model_fields}
+    renderer = CreatomateRenderer(**fields | {"poll_interval_s": 0.01})
     result = dg.materialize([video], resources={"renderer": renderer})
     assert result.success
     assert result.output_for_node("video") == (tmp_path / "v.mp4").stat().st_size
     # The resource holds the variable's name (what Dagster shows), and no event shows the key.
-    assert isinstance(provider("renderer", settings).api_key, dg.EnvVar)
+    assert isinstance(provider("renderer", settings).chosen(None).api_key, dg.EnvVar)
     assert API_KEY not in " ".join(str(event) for event in result.all_events)
 
 
 def test_it_is_not_chosen_without_its_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CREATOMATE_API_KEY", raising=False)
-    settings = Settings(data_dir=tmp_path, renderer_provider="creatomate")
+    settings = Settings(
+        data_dir=tmp_path, renderer_provider="creatomate", storage_provider="s3", s3_bucket="m"
+    )
     with pytest.raises(ProviderConfigError, match="CREATOMATE_API_KEY is not set"):
         provider("renderer", settings)
 
