@@ -54,6 +54,11 @@ def content_analysis(
     return analysis
 
 
+def precheck_text(item: SourceItem) -> str:
+    """What the safety pre-check judges of an item."""
+    return f"{item.title}\n{item.text}"
+
+
 def verdict_metadata(verdict: SafetyVerdict) -> dict[str, Any]:
     return {
         "verdict": "pass" if verdict.passed else "fail",
@@ -104,7 +109,7 @@ def safety_precheck(
     llm: LLMResource,
 ) -> dg.AssetCheckResult:
     project = app_db.projects.of_content(source_item.id)
-    text = f"{source_item.title}\n{source_item.text}"
+    text = precheck_text(source_item)
     language = content_analysis.language
     rules = check_text(text, blocked_terms=list(project.blocked_terms), language=language)
     verdict = judged(context, rules, text, language, llm, content_id=source_item.id, app_db=app_db)
@@ -124,6 +129,21 @@ def selection_score(analysis: ContentAnalysis, narration_s: float) -> float:
     return round(0.5 * length + 0.25 * richness + 0.25 * summary, 3)
 
 
+def not_selected(item: SourceItem, analysis: ContentAnalysis) -> str | None:
+    """Why the item cannot carry a short (too little to say, or too thin a summary), or None."""
+    language = analysis.language
+    narration_s = speaking_seconds(item.text, language)
+    sentences = len(analysis.summary)
+    if narration_s >= MIN_NARRATION_S and sentences >= MIN_SUMMARY_SENTENCES:
+        return None
+    length = f"{spoken_units(item.text, language)} {SPEAKING_RATES[language].unit}"
+    return (
+        f"not selected: about {narration_s:.0f} s of narration ({length}) and "
+        f"{sentences} summary sentences (needs {MIN_NARRATION_S:.0f} s and "
+        f"{MIN_SUMMARY_SENTENCES} sentences)"
+    )
+
+
 @dg.asset(partitions_def=content_items, retry_policy=RETRY, group_name="analysis")
 def topic_selection(
     context: dg.AssetExecutionContext,
@@ -134,19 +154,10 @@ def topic_selection(
     """Whether the item is used, and its route: template and target channels (the item's own
     when it has them, else its project's)."""
     route = app_db.content.route(source_item.id)
-    language = content_analysis.language
-    narration_s = speaking_seconds(source_item.text, language)
-    sentences = len(content_analysis.summary)
-    if narration_s < MIN_NARRATION_S or sentences < MIN_SUMMARY_SENTENCES:
-        length = f"{spoken_units(source_item.text, language)} {SPEAKING_RATES[language].unit}"
-        raise dg.Failure(
-            description=(
-                f"not selected: about {narration_s:.0f} s of narration ({length}) and "
-                f"{sentences} summary sentences (needs {MIN_NARRATION_S:.0f} s and "
-                f"{MIN_SUMMARY_SENTENCES} sentences)"
-            ),
-            allow_retries=False,
-        )
+    refusal = not_selected(source_item, content_analysis)
+    if refusal is not None:
+        raise dg.Failure(description=refusal, allow_retries=False)
+    narration_s = speaking_seconds(source_item.text, content_analysis.language)
     selection = TopicSelection(
         selected=True,
         score=selection_score(content_analysis, narration_s),

@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         default="gemini-2.5-flash-lite", description="Cheap tier: analysis and the safety judge."
     )
     gemini_script_model: str = Field(default="gemini-2.5-flash", description="Quality tier.")
+    gemini_batch: bool = Field(
+        default=False,
+        description="The daily batch asks Gemini's Batch API (half the price, answers within "
+        "hours) for its items' analyses, verdicts and scripts before their runs.",
+    )
     vendor_timeout_seconds: float = Field(
         default=30.0, gt=0, le=600, description="Per HTTP request to a vendor."
     )

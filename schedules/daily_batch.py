@@ -11,6 +11,11 @@ generates an item twice. Projects come from the database on every tick, so a pro
 or changed through the API needs no reload. (``build_schedule_from_partitioned_job`` refuses
 dynamic partitions, so the schedule lists its keys itself.)
 
+With ``AUTOCLIP_GEMINI_BATCH=1`` (and Gemini as the LLM provider) the same picks go first to
+one ``llm_batch_job`` run per project and day (``build_daily_batch_schedule(prepare=True)``),
+which asks their analyses, verdicts and scripts through Gemini's Batch API; its end requests
+the items' ``content_job`` runs, the same runs as above (``sensors.llm_batch``).
+
 The second daily schedule of a project, refreshing the performance of its published
 items, is ``schedules.performance``.
 """
@@ -21,10 +26,11 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from autoclip_assets.jobs import content_job
+from autoclip_assets.llm_batch import LLMBatchConfig, llm_batch_job
 from autoclip_assets.partitions import content_items
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.projects import ProjectSettings
-from autoclip_core.ingest.scoring import pick_top
+from autoclip_core.ingest.scoring import ScoredItem, pick_top
 from autoclip_core.ingest.state import utcnow
 from autoclip_core.pipeline_names import PROJECT_TAG, SCORE_TAG, TRIGGER_TAG, Trigger
 from autoclip_core.states import ContentState
@@ -50,14 +56,14 @@ def batch_due(project: ProjectSettings, now: datetime, span: timedelta) -> bool:
     return False
 
 
-def batch_requests(
+def batch_picks(
     project: ProjectSettings,
     content: ContentRepository,
     partitions: set[str],
     now: datetime,
     log: dg.DagsterLogManager | None = None,
-) -> list[dg.RunRequest]:
-    """The project's top drafts as ``content_job`` runs."""
+) -> list[ScoredItem]:
+    """The project's top drafts, best first."""
     batch = project.daily_batch
     assert batch is not None, "only projects with a daily batch have one"
     since = now - timedelta(hours=batch.lookback_hours)
@@ -81,47 +87,83 @@ def batch_requests(
         if log is not None:
             title = scored.title[:80]
             log.info(f"{project.slug} {rank}. {scored.score:.3f} {scored.parts} {title}")
+    return picked
+
+
+def item_run(project: str, item_id: str, score: float) -> dg.RunRequest:
+    """The ``content_job`` run of a picked item; its run key keeps the batch from generating
+    the item twice."""
+    return dg.RunRequest(
+        partition_key=item_id,
+        run_key=f"daily:{item_id}",
+        tags={
+            TRIGGER_TAG: Trigger.DAILY_BATCH,
+            PROJECT_TAG: project,
+            SCORE_TAG: f"{score:.3f}",
+        },
+    )
+
+
+def item_runs(project: str, picked: list[ScoredItem], now: datetime) -> list[dg.RunRequest]:
+    """The picked items' ``content_job`` runs (``now`` is not needed for them)."""
+    return [item_run(project, scored.item_id, scored.score) for scored in picked]
+
+
+def prepare_runs(project: str, picked: list[ScoredItem], now: datetime) -> list[dg.RunRequest]:
+    """One ``llm_batch_job`` run for the project's picks of the day."""
+    config = LLMBatchConfig(
+        project=project,
+        items=[scored.item_id for scored in picked],
+        scores=[scored.score for scored in picked],
+    )
     return [
         dg.RunRequest(
-            partition_key=scored.item_id,
-            run_key=f"daily:{scored.item_id}",
-            tags={
-                TRIGGER_TAG: Trigger.DAILY_BATCH,
-                PROJECT_TAG: project.slug,
-                SCORE_TAG: f"{scored.score:.3f}",
-            },
+            run_key=f"daily-llm:{project}:{now.date().isoformat()}",
+            run_config=dg.RunConfig(ops={"llm_batch": config}),
+            tags={TRIGGER_TAG: Trigger.DAILY_BATCH, PROJECT_TAG: project},
         )
-        for scored in picked
     ]
 
 
-@dg.schedule(
-    name="daily_batch_schedule",
-    cron_schedule=f"*/{TICK_MINUTES} * * * *",
-    execution_timezone="UTC",
-    job=content_job,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=f"Each project's daily batch: the top drafts at its batch time in its time "
-    f"zone (evaluated every {TICK_MINUTES} minutes).",
-)
-def daily_batch_schedule(
-    context: dg.ScheduleEvaluationContext, app_db: AppDatabase
-) -> list[dg.RunRequest] | dg.SkipReason:
-    now: datetime = context.scheduled_execution_time or utcnow()
-    due = [
-        project
-        for project in app_db.projects.all()
-        if batch_due(project, now, timedelta(minutes=TICK_MINUTES))
-    ]
-    if not due:
-        return dg.SkipReason("no project's daily batch is due")
-    partitions = set(context.instance.get_dynamic_partitions(content_items.name))
-    requests = [
-        request
-        for project in due
-        for request in batch_requests(project, app_db.content, partitions, now, context.log)
-    ]
-    if not requests:
-        slugs = ", ".join(p.slug for p in due)
-        return dg.SkipReason(f"daily batch of {slugs}: no draft items to generate")
-    return requests
+def build_daily_batch_schedule(*, prepare: bool) -> dg.ScheduleDefinition:
+    """The daily batch schedule: the picked items' ``content_job`` runs, or, with
+    ``prepare``, one ``llm_batch_job`` run per project that asks their language work ahead."""
+    runs_for = prepare_runs if prepare else item_runs
+
+    @dg.schedule(
+        name="daily_batch_schedule",
+        cron_schedule=f"*/{TICK_MINUTES} * * * *",
+        execution_timezone="UTC",
+        job=llm_batch_job if prepare else content_job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Each project's daily batch: the top drafts at its batch time in its time "
+        f"zone (evaluated every {TICK_MINUTES} minutes)"
+        + (", their language work asked ahead through the Batch API." if prepare else "."),
+    )
+    def daily_batch_schedule(
+        context: dg.ScheduleEvaluationContext, app_db: AppDatabase
+    ) -> list[dg.RunRequest] | dg.SkipReason:
+        now: datetime = context.scheduled_execution_time or utcnow()
+        due = [
+            project
+            for project in app_db.projects.all()
+            if batch_due(project, now, timedelta(minutes=TICK_MINUTES))
+        ]
+        if not due:
+            return dg.SkipReason("no project's daily batch is due")
+        partitions = set(context.instance.get_dynamic_partitions(content_items.name))
+        requests = [
+            request
+            for project in due
+            if (picked := batch_picks(project, app_db.content, partitions, now, context.log))
+            for request in runs_for(project.slug, picked, now)
+        ]
+        if not requests:
+            slugs = ", ".join(p.slug for p in due)
+            return dg.SkipReason(f"daily batch of {slugs}: no draft items to generate")
+        return requests
+
+    return daily_batch_schedule
+
+
+daily_batch_schedule = build_daily_batch_schedule(prepare=False)
