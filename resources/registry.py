@@ -38,6 +38,7 @@ from resources.tts.elevenlabs import ElevenLabsTTS
 from resources.tts.espeak import EspeakTTS
 from resources.tts.google import GoogleTTS
 from resources.tts.openai import OpenAITTS
+from resources.vendors.chain import linked
 from resources.visuals.chain import VisualsChain
 from resources.visuals.local import LocalVisuals
 from resources.visuals.openai_images import OpenAIImagesVisuals
@@ -208,7 +209,8 @@ def renderers(settings: Settings, default: str) -> dg.ConfigurableResource:
         )
         if name != default and usable:
             ready.append((name, build(settings)))
-    return RendererChoice.of(ready)
+    renderer: dg.ConfigurableResource = linked(RendererChoice, ready)
+    return renderer
 
 
 RENDERERS: dict[str, Factory] = {

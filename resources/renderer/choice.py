@@ -7,25 +7,16 @@ from __future__ import annotations
 from autoclip_core.render.engine import RenderEngine
 from resources.errors import RendererError
 from resources.renderer.base import RendererResource
-from resources.vendors.chain import linked, unfold
+from resources.vendors.chain import unfold
 
 
 class RendererChoice(RendererResource):
-    """The renderers set up here by name, the default first; held as ``first`` + ``rest``
-    links (``resources.vendors.chain.linked``). Build it with ``RendererChoice.of``."""
+    """The renderers set up here by name, the default first, held as ``first`` + ``rest``
+    links: build it with ``resources.vendors.chain.linked`` (one renderer stays itself)."""
 
     names: list[str]
     first: RendererResource
     rest: RendererResource
-
-    @classmethod
-    def of(cls, renderers: list[tuple[str, RendererResource]]) -> RendererResource:
-        """The choice among ``renderers`` (the default first); a single one as it is."""
-        result: RendererResource = linked(cls, renderers)
-        return result
-
-    def renderers(self) -> list[tuple[str, RendererResource]]:
-        return unfold(self)
 
     def engine(self) -> RenderEngine:
         return self.first.engine()
@@ -33,10 +24,10 @@ class RendererChoice(RendererResource):
     def chosen(self, name: str | None) -> RendererResource:
         if name is None:
             return self.first
-        for candidate, renderer in self.renderers():
-            if candidate == name:
-                return renderer
-        raise RendererError(
-            f"the template asks for the {name} renderer, which is not set up here (set up: "
-            f"{', '.join(self.names)})"
-        )
+        by_name: dict[str, RendererResource] = dict(unfold(self))
+        if name not in by_name:
+            raise RendererError(
+                f"the template asks for the {name} renderer, which is not set up here (set "
+                f"up: {', '.join(self.names)})"
+            )
+        return by_name[name]

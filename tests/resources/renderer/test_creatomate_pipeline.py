@@ -20,6 +20,7 @@ from autoclip_core.schemas import RenderedVideo
 from resources.renderer.choice import RendererChoice
 from resources.renderer.creatomate import CreatomateRenderer
 from resources.renderer.ffmpeg import FFmpegRenderer
+from resources.vendors.chain import linked
 from tests.assets.conftest import Pipeline, make_pipeline, sample_items
 from tests.fakes.creatomate import API_KEY, FakeCreatomate
 from tests.resources.renderer.test_creatomate import fake
@@ -60,8 +61,9 @@ def test_a_template_that_chooses_creatomate_is_rendered_there_from_stored_media(
         poll_interval_s=0.01,
         storage=storage,
     )
-    renderer = RendererChoice.of(
-        [("ffmpeg", FFmpegRenderer.from_settings(settings)), ("creatomate", creatomate)]
+    renderer = linked(
+        RendererChoice,
+        [("ffmpeg", FFmpegRenderer.from_settings(settings)), ("creatomate", creatomate)],
     )
     resources = {**pipeline.defs.resources, "storage": storage, "renderer": renderer}
     pipeline = replace(pipeline, defs=copy(pipeline.defs, resources=resources))
