@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -285,16 +286,28 @@ def narration_with_transcript(narration: Narration, storage: StorageResource) ->
     return storage.local_path(narration.audio_key)
 
 
+Locate = Callable[[str], str]
+"""A storage key -> the source a renderer reads it from."""
+
+
 def template_modifications(
-    script: Script, narration: Narration, visuals: Visuals, storage: StorageResource
+    script: Script,
+    narration: Narration,
+    visuals: Visuals,
+    storage: StorageResource,
+    locate: Locate | None = None,
 ) -> dict[str, object]:
-    """Fill the template: title card, one ``Scene`` per scene, end card, voice and music."""
+    """Fill the template: title card, one ``Scene`` per scene, end card, voice and music, each
+    file as ``locate`` names it (by default its local path)."""
     if len(visuals.scenes) != len(narration.segments) or len(narration.segments) < 3:
         raise ValueError(
             f"{len(visuals.scenes)} visuals for {len(narration.segments)} narration segments"
         )
+    where = locate or (lambda key: str(storage.local_path(key)))
     hook, *scenes, end = narration.segments
-    images = [str(storage.local_path(v.image_key)) for v in visuals.scenes]
+    images = [where(v.image_key) for v in visuals.scenes]
+    narration_with_transcript(narration, storage)
+    music_bed(storage)
     modifications: dict[str, object] = {
         "Title-Card.duration": hook.duration,
         "Title-Background": images[0],
@@ -303,8 +316,8 @@ def template_modifications(
         "End-Card.duration": end.duration,
         "End-Background": images[-1],
         "End-Text": script.call_to_action,
-        "Narration": str(narration_with_transcript(narration, storage)),
-        "Music": str(music_bed(storage)),
+        "Narration": where(narration.audio_key),
+        "Music": where(MUSIC_KEY),
     }
     for n, (segment, image, visual) in enumerate(
         zip(scenes, images[1:-1], visuals.scenes[1:-1], strict=True), 1
@@ -312,9 +325,7 @@ def template_modifications(
         if visual.clip_key is None:
             modifications[f"Scene-{n}.source"] = image
         else:
-            modifications[f"Scene-{n}{CLIP_SUFFIX}.source"] = str(
-                storage.local_path(visual.clip_key)
-            )
+            modifications[f"Scene-{n}{CLIP_SUFFIX}.source"] = where(visual.clip_key)
             modifications[f"Scene-{n}{OVERLAY_SUFFIX}.source"] = image
         modifications[f"Scene-{n}.time"] = segment.start
         modifications[f"Scene-{n}.duration"] = segment.duration
@@ -353,7 +364,12 @@ def with_clip(data: Json, name: str) -> Json:
 
 
 def render_script(
-    template: Json, script: Script, narration: Narration, visuals: Visuals, storage: StorageResource
+    template: Json,
+    script: Script,
+    narration: Narration,
+    visuals: Visuals,
+    storage: StorageResource,
+    locate: Locate | None = None,
 ) -> RenderScript:
     """The template (a built-in or the organisation's own) with as many scenes as the script,
     filled in; a scene with a video clip shows it under its overlay."""
@@ -361,7 +377,13 @@ def render_script(
     for n, visual in enumerate(visuals.scenes[1:-1], 1):
         if visual.clip_key is not None:
             data = with_clip(data, f"Scene-{n}")
-    return build_render_script(data, template_modifications(script, narration, visuals, storage))
+    modifications = template_modifications(script, narration, visuals, storage, locate)
+    return build_render_script(data, modifications)
+
+
+def storage_key(key: str) -> str:
+    """A file named by its storage key: what a renderer that fetches media itself is given."""
+    return key
 
 
 def record_media(
@@ -416,11 +438,14 @@ def video(
         provider_call(context),
         recording_usage(context.partition_key, app_db.usage, app_db.documents) as calls,
     ):
-        render = render_script(template, script, narration, scene_images, storage)
+        # The template may name its renderer; one that fetches media is given storage keys.
+        chosen = renderer.chosen(template.get("renderer"))
+        locate = None if chosen.renders_locally else storage_key
+        render = render_script(template, script, narration, scene_images, storage, locate)
         digest = fingerprint(
             "video",
-            type(renderer).__name__,
-            output_config(renderer),
+            type(chosen).__name__,
+            output_config(chosen),
             render.model_dump(mode="json"),
             narration.cues,
         )
@@ -441,7 +466,7 @@ def video(
 
             started = time.perf_counter()
             with storage.writing(video_key) as tmp_video, storage.writing(thumb_key) as tmp_thumb:
-                renderer.render(
+                chosen.render(
                     render,
                     tmp_video,
                     media_dir=storage.local_path(narration.audio_key).parent,
@@ -462,6 +487,7 @@ def video(
         template=topic_selection.template,
         cached=cached,
         credits=[v.credit for v in scene_images.scenes if v.credit is not None],
+        local_render=chosen.renders_locally,
     )
     record_media(context.partition_key, result, narration, storage, app_db)
     context.add_output_metadata(
