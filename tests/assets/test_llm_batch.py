@@ -19,7 +19,6 @@ from autoclip_assets.partitions import content_items
 from autoclip_core.feeds import SAMPLE_FEED, read_feed
 from autoclip_core.pipeline_names import PROJECT_TAG, SCORE_TAG, TRIGGER_TAG, Trigger
 from autoclip_core.schemas import SourceItem
-from sensors.llm_batch import item_requests
 from tests.assets.conftest import Pipeline, make_pipeline
 from tests.fakes import gemini as fake_gemini
 from tests.fakes.gemini import FakeGemini, running_gemini
@@ -112,6 +111,23 @@ def run_item(pipeline: Pipeline, request: dg.RunRequest) -> dg.ExecuteInProcessR
     )
 
 
+def ended(
+    pipeline: Pipeline, result: dg.ExecuteInProcessResult, sensor: str
+) -> list[dg.RunRequest]:
+    """What ``sensor`` requests for the batch run that ``result`` reports on."""
+    run = result.dagster_run
+    [record] = pipeline.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor,
+        dagster_event=record.get_dagster_event(),
+        dagster_instance=pipeline.instance,
+        dagster_run=run,
+    )
+    requests = pipeline.defs.resolve_sensor_def(sensor)(context)  # type: ignore[call-arg]
+    assert isinstance(requests, list)
+    return requests
+
+
 def schemas(calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return sorted(str(body["generationConfig"]["responseSchema"]["title"]) for _, body in calls)
 
@@ -135,7 +151,7 @@ def test_the_batch_answers_ahead_and_the_items_runs_ask_nothing(
     units = {unit for r in rows.values() for row in r for unit in row.usage.units}
     assert units == {"batch_input_tokens", "batch_output_tokens"}
 
-    requests = item_requests(result.dagster_run)
+    requests = ended(pipeline, result, "llm_batch_success_sensor")
     assert [r.partition_key for r in requests] == ids
     assert requests[0].run_key == f"daily:{ids[0]}"
     assert requests[0].tags == {
@@ -176,7 +192,7 @@ def test_when_the_batch_fails_the_items_runs_ask_one_by_one(
     # The analyses were asked one by one in the batch run (the verdicts and scripts could not
     # be asked without them); the second round's batches failed too.
     assert schemas(fake.calls) == ["AnalysisAnswer"]
-    [request] = item_requests(result.dagster_run)
+    [request] = ended(pipeline, result, "llm_batch_success_sensor")
     assert run_item(pipeline, request).success
     assert schemas(fake.calls) == ["AnalysisAnswer", "JudgeAnswer", "Script"]
     assert all(
