@@ -27,7 +27,7 @@ from autoclip_api.core.errors import Conflict, NotFound
 from autoclip_api.core.ratelimit import org_scope
 from autoclip_api.projects.service import readable_or_404, readable_project, slugify
 from autoclip_core.db.channels import ChannelRepository, initial_state
-from autoclip_core.db.models import Channel, new_id, utcnow
+from autoclip_core.db.models import Channel, Project, new_id, utcnow
 from autoclip_core.db.quota import QuotaLeft, QuotaPolicy, QuotaRepository, api_project
 from autoclip_core.settings import Settings
 
@@ -52,6 +52,19 @@ def channel_read(channel: Channel, quota: QuotaLeft | None = None) -> ChannelRea
             },
         }
     )  # fmt: skip
+
+
+def readable_channel(
+    session: Session, subject: AuthSubject, project_id: str, channel_id: str
+) -> tuple[Project, Channel]:
+    """The project and its channel ``channel_id``, as ``subject`` may see them (else 404)."""
+    project = readable_project(session, subject, project_id)
+    channel = readable_or_404(
+        channel_id,
+        partial(channels(session).get_readable, subject.org_id, project.id),
+        CHANNEL_NOT_FOUND,
+    )
+    return project, channel
 
 
 class ChannelService:
@@ -110,12 +123,7 @@ class ChannelService:
         authorize: Authorize,
     ) -> ChannelAuthorizationStarted:
         """A new consent URL for an account channel (first connection or a reconnect)."""
-        project = readable_project(session, subject, project_id)
-        channel = readable_or_404(
-            channel_id,
-            partial(channels(session).get_readable, subject.org_id, project.id),
-            CHANNEL_NOT_FOUND,
-        )
+        _, channel = readable_channel(session, subject, project_id, channel_id)
         if channel.platform == "local":
             raise Conflict("A local channel needs no authorization")
         url = authorize(channel)
@@ -160,12 +168,7 @@ class ChannelService:
     def delete(
         self, session: Session, subject: AuthSubject, project_id: str, channel_id: str
     ) -> None:
-        project = readable_project(session, subject, project_id)
-        channel = readable_or_404(
-            channel_id,
-            partial(channels(session).get_readable, subject.org_id, project.id),
-            CHANNEL_NOT_FOUND,
-        )
+        project, channel = readable_channel(session, subject, project_id, channel_id)
         channels(session).delete(channel, project)
         session.commit()
         logger.info("channel deleted org=%s channel=%s", subject.org_id, channel_id)

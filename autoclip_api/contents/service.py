@@ -502,7 +502,7 @@ class ContentService:
             check_references(session, subject, content.project, {"channels": channels})
         targets = publish_targets(session, content.project, channels or item_channels(content))
         if not targets:
-            raise Conflict("No channel of the item can publish (add a local channel)")
+            raise Conflict("No channel of the item can publish (add one, or connect its account)")
         job = self._request_publication(session, subject, content, targets)
         session.commit()
         on_requested(job.id)
