@@ -4,22 +4,39 @@ under its overlay, rendered by our engine."""
 
 from __future__ import annotations
 
+import json
 import wave
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from autoclip_assets.definitions import build_definitions
 from autoclip_assets.media import render_script, scene_cards, scene_visual, with_clip
+from autoclip_core.db.templates import TemplateRepository
 from autoclip_core.render.probe import probe
 from autoclip_core.render.renderscript import CompositionElement, ImageElement, VideoElement
 from autoclip_core.render.templates import find_element, load_template
-from autoclip_core.schemas import CaptionCue, Narration, NarrationSegment, Scene, Script, Visuals
+from autoclip_core.schemas import (
+    CaptionCue,
+    Narration,
+    NarrationSegment,
+    RenderedVideo,
+    Scene,
+    Script,
+    Visuals,
+)
 from resources.renderer.ffmpeg import FFmpegRenderer
 from resources.storage.base import content_key, fingerprint
 from resources.storage.filesystem import FilesystemStorage
 from resources.visuals.pexels import PexelsVisuals
+from tests.assets.conftest import Pipeline, make_pipeline, sample_items
 from tests.fakes.pexels import VIDEO_SEARCH, FakePexels
 from tests.fakes.server import FakeServer
+
+__all__ = ["sample_items"]
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
@@ -103,9 +120,7 @@ def storage(tmp_path: Path) -> FilesystemStorage:
 
 
 @pytest.fixture
-def clip_visuals(
-    fake_server: FakeServer, storage: FilesystemStorage, tmp_path: Path
-) -> Visuals:
+def clip_visuals(fake_server: FakeServer, storage: FilesystemStorage, tmp_path: Path) -> Visuals:
     """The script's visuals from Pexels in video mode: scenes get clips, title and end photos."""
     fake = FakePexels(fake_server, default_video_seconds=5)
     pexels = PexelsVisuals(
@@ -185,3 +200,45 @@ def test_a_template_without_a_media_scene_cannot_take_a_clip() -> None:
     scene.update(name="Scene", type="text", text="x")
     with pytest.raises(ValueError, match="needs an image or video element 'Scene'"):
         with_clip(template, "Scene")
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
+    yield from make_pipeline(tmp_path / "pipeline")
+
+
+def test_in_video_mode_the_pipeline_shows_a_clip_per_scene_and_credits_each(
+    pipeline: Pipeline,
+    fake_server: FakeServer,
+    sample_items: dict,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    quarter = load_template("short") | {"width": 270, "height": 480}
+    monkeypatch.setattr(TemplateRepository, "source_for_content", lambda *_: quarter)
+    FakePexels(fake_server, one_catalogue=True, default_video_seconds=20)
+    settings = pipeline.settings.model_copy(
+        update={
+            "visuals_provider": "pexels,local",
+            "stock_media": "video",
+            "pexels_api_key": SecretStr("pexels-test-key"),
+            "pexels_base_url": fake_server.base,
+            "vendor_requests_per_minute": {"pexels": 0},
+        }
+    )
+    pipeline = replace(pipeline, defs=build_definitions(settings))
+    result = pipeline.run("content_job", pipeline.add(sample_items["en"]))
+    assert result.success
+
+    visuals: Visuals = result.output_for_node("scene_images")
+    scenes = visuals.scenes[1:-1]
+    assert all(s.clip_key is not None for s in scenes)
+    assert len({s.source_id for s in scenes}) == len(scenes)
+    assert all(str(s.source_id).startswith("pexels-video:") for s in scenes)
+    assert visuals.scenes[0].clip_key is None
+    assert visuals.scenes[-1].clip_key is None
+    video: RenderedVideo = result.output_for_node("video")
+    assert video.local_render
+    assert [c.medium for c in video.credits].count("video") == len(scenes)
+    channel = pipeline.settings.root / "channels" / "local" / "index.json"
+    [entry] = json.loads(channel.read_text(encoding="utf-8"))["videos"]
+    assert "Video by Videographer" in entry["description"]
