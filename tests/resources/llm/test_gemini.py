@@ -320,6 +320,16 @@ def test_the_judge_turns_an_unsafe_answer_into_a_failed_verdict(
     assert [model for model, _ in fake.calls] == [CHEAP]
 
 
+def test_a_text_already_judged_is_answered_from_the_cache(
+    fake: FakeGemini, llm: GeminiLLM
+) -> None:
+    """Two items whose scripts read the same (the fake model writes one per language) are
+    judged once: the post-check of the second makes no call."""
+    first, second = llm.judge("The same script.", "en"), llm.judge("The same script.", "en")
+    assert first == second
+    assert len(fake.calls) == 1
+
+
 def test_the_judge_passes_safe_text(llm: GeminiLLM) -> None:
     verdict = llm.judge("서울 지하철 요금이 오릅니다.", "ko")
     assert verdict is not None
