@@ -84,10 +84,10 @@ def judged(
     if rules.passed:
         with provider_call(context), recording_usage(content_id, app_db.usage, app_db.documents):
             verdict = llm.judge(text, language) or rules
-    app_db.documents.add(
+    app_db.documents.keep(
         "safety_verdict",
-        {"check": [spec.name for spec in context.check_specs], "judge": "rules" if verdict is rules
-         else "llm", "language": language, **verdict.model_dump(mode="json")},
+        [{"check": [spec.name for spec in context.check_specs], "judge": "rules" if verdict is rules
+          else "llm", "language": language, **verdict.model_dump(mode="json")}],
         content_id=content_id,
     )  # fmt: skip
     return verdict

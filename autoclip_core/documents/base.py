@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from abc import ABC, abstractmethod
@@ -10,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+logger = logging.getLogger("autoclip_core.documents")
 
 Backend = Literal["table", "mongodb"]
 MAX_FIND = 1000
@@ -62,6 +65,20 @@ class DocumentStore(ABC):
         if documents:
             self._insert(documents)
         return documents
+
+    def keep(
+        self, kind: str, bodies: list[Mapping[str, Any]], *, content_id: str | None = None
+    ) -> bool:
+        """``add_many`` for records a step makes on the side: a store that fails is logged,
+        not raised (the step's own work is done, and may have been paid for)."""
+        try:
+            self.add_many(kind, bodies, content_id=content_id)
+        except Exception as exc:
+            logger.warning(
+                "%s documents of %s not stored: %s: %s", kind, content_id, type(exc).__name__, exc
+            )
+            return False
+        return True
 
     @abstractmethod
     def _insert(self, documents: list[Document]) -> None: ...

@@ -18,7 +18,6 @@ later one fails the step.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,8 +27,6 @@ from typing import Any
 from autoclip_core.db.usage import Usage, VendorUsageRepository
 from autoclip_core.documents.base import DocumentStore
 from resources.vendors.prices import cost_usd
-
-logger = logging.getLogger("resources.vendors.usage")
 
 __all__ = [
     "Usage",
@@ -140,13 +137,8 @@ def recording_usage(
 
 
 def keep_documents(documents: DocumentStore, content_id: str | None, calls: VendorCalls) -> None:
-    """The exchanges and the call log as documents. A store that fails is logged, not raised:
-    the step's work is done and paid for, and its usage rows are written."""
-    try:
-        documents.add_many("llm_exchange", list(calls.exchanges), content_id=content_id)
-        log = {k: v for k, v in calls.metadata().items() if k != "vendor_cost_usd"}
-        if calls.usages or calls.cache_hits or calls.answered_by:
-            log["usages"] = [asdict(u) for u in calls.usages]
-            documents.add("vendor_calls", log, content_id=content_id)
-    except Exception as exc:
-        logger.warning("documents not stored for %s: %s: %s", content_id, type(exc).__name__, exc)
+    """The exchanges and the call log as documents of ``content_id``."""
+    documents.keep("llm_exchange", list(calls.exchanges), content_id=content_id)
+    if calls.usages or calls.cache_hits or calls.answered_by:
+        log = {**calls.metadata(), "usages": [asdict(u) for u in calls.usages]}
+        documents.keep("vendor_calls", [log], content_id=content_id)

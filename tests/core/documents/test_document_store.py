@@ -3,6 +3,7 @@ and MongoDB through pymongo's API (mongomock: no MongoDB server can run here).""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -91,3 +92,19 @@ def test_the_backend_is_chosen_by_setting(db: Database) -> None:
             tuple(k for k, _ in v["key"]) for v in mongo.collection.index_information().values()
         }
         assert {("content_id", "created_at"), ("kind", "created_at")} <= indexes
+
+
+def test_keep_logs_a_store_that_fails_instead_of_raising(
+    store: DocumentStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert store.keep("safety_verdict", [{"passed": True}], content_id="news-1")
+
+    def down(documents: list[object]) -> None:
+        raise ConnectionError("store unreachable")
+
+    monkeypatch.setattr(store, "_insert", down)
+    with caplog.at_level(logging.WARNING, logger="autoclip_core.documents"):
+        assert not store.keep("safety_verdict", [{"passed": False}], content_id="news-1")
+    assert "safety_verdict documents of news-1 not stored: ConnectionError" in caplog.text
+    with pytest.raises(ConnectionError):
+        store.add("safety_verdict", {"passed": False})
