@@ -77,11 +77,6 @@ class LLMResource(dg.ConfigurableResource, ABC):
         """A model's safety verdict on ``text``, asked after the rules passed; None from a
         provider without a model (the rules' verdict stands alone)."""
 
-    @property
-    def prepares(self) -> bool:
-        """Whether ``prepare`` answers anything (a provider with a batch API)."""
-        return False
-
     def prepare(self, questions: Sequence[Question]) -> Prepared:
         """Answer many items' questions ahead of their runs, where the provider has a cheaper
         way to ask them together (a batch API), so that ``analyze``, ``judge`` and

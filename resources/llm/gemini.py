@@ -445,10 +445,6 @@ class GeminiLLM(LLMResource, VendorResource):
 
     # --- the Batch API --------------------------------------------------------------------
 
-    @property
-    def prepares(self) -> bool:
-        return True
-
     def prepare(self, questions: Sequence[Question]) -> Prepared:
         """The questions not cached yet go to Gemini's Batch API, one batch per model (the
         cheap one for analyses and verdicts, the quality one for scripts), as inlined requests

@@ -5,7 +5,7 @@ import pytest
 from autoclip_core.nlp.speech import spoken_units
 from autoclip_core.schemas import Script, SourceItem, TopicSelection
 from resources.errors import LLMError
-from resources.llm.base import LLMResource
+from resources.llm.base import AnalysisQuestion, JudgeQuestion, LLMResource
 from resources.llm.local import LocalLLM
 from tests.core.nlp.articles import EN_ARTICLE, EN_TITLE, KO_ARTICLE, KO_TITLE
 
@@ -170,3 +170,10 @@ def test_an_item_without_text_is_refused() -> None:
 def test_hook_keeps_questions_and_drops_news_tags(title: str, hook: str) -> None:
     text = KO_ARTICLE if "요금" in title else EN_ARTICLE
     assert _write(LocalLLM(), _item(title, text)).hook == hook
+
+
+def test_nothing_is_answered_ahead_offline() -> None:
+    item = _item(EN_TITLE, EN_ARTICLE)
+    prepared = LocalLLM().prepare([AnalysisQuestion(item), JudgeQuestion(item.id, "text", "en")])
+    assert (prepared.answered, prepared.usages, prepared.batches) == ({}, {}, {})
+    assert len(prepared.missing[item.id]) == 2
