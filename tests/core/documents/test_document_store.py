@@ -12,6 +12,7 @@ import mongomock
 import pytest
 
 from autoclip_core.db.engine import Database
+from autoclip_core.db.migrate import upgrade
 from autoclip_core.documents import DocumentStore, open_store
 from autoclip_core.documents.mongodb import MongoDocumentStore
 from autoclip_core.documents.table import TableDocumentStore
@@ -28,16 +29,21 @@ EXCHANGE = {
 
 
 @pytest.fixture(params=["table", "mongodb"])
-def store(request: pytest.FixtureRequest, db: Database) -> Iterator[DocumentStore]:
+def store(request: pytest.FixtureRequest, db_url: str) -> Iterator[DocumentStore]:
+    """Each backend once: the table on SQLite and on PostgreSQL (``db_url``'s two), MongoDB's
+    API (mongomock) beside the first."""
     if request.param == "table":
-        yield TableDocumentStore(db)
-    else:
-        with mongomock.patch(servers=(("mongo.test", 27017),)):
-            opened = open_store(
-                "mongodb", database_url="unused", mongodb_url="mongodb://mongo.test:27017/ai"
-            )
-            yield opened
-            opened.close()
+        upgrade(db_url)
+        table = TableDocumentStore.open(db_url)
+        yield table
+        table.close()
+        return
+    if db_url.startswith("postgresql"):
+        pytest.skip("the MongoDB backend runs once, beside SQLite")
+    with mongomock.patch(servers=(("mongo.test", 27017),)):
+        mongo = open_store("mongodb", database_url=db_url, mongodb_url="mongodb://mongo.test/ai")
+        yield mongo
+        mongo.close()
 
 
 def test_a_document_comes_back_as_it_was_put_in(store: DocumentStore) -> None:
