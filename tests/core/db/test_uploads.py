@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from alembic import command
+from sqlalchemy import inspect, text
+
 from autoclip_core.db.channels import ChannelState
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.engine import Database
+from autoclip_core.db.migrate import alembic_config
 from autoclip_core.db.models import Channel, new_id, utcnow
 from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.db.uploads import UploadRepository, UploadState
@@ -88,3 +92,19 @@ def test_waiting_uploads_are_due_at_their_window_or_once_their_channel_is_reconn
     assert [(d.content_id, d.channel, d.since) for d in uploads.due(NOW)] == [
         (item(2).id, "tiktok", NOW)
     ]
+
+
+def test_migration_0011_goes_both_ways(db: Database) -> None:
+    config = alembic_config(db.url)
+    with db.transaction() as s:
+        s.add(Channel(id=new_id(), org_id=None, project_id=None, platform="youtube",
+                      name="y", slug="youtube", settings={}, state=ChannelState.ACTIVE,
+                      created_at=utcnow()))  # fmt: skip
+    command.downgrade(config, "0010")
+    tables = set(inspect(db.engine).get_table_names())
+    assert not {"youtube_quota", "channel_authorizations"} & tables
+    assert "journal" not in {c["name"] for c in inspect(db.engine).get_columns("uploads")}
+    command.upgrade(config, "head")
+    assert {"youtube_quota", "channel_authorizations"} <= set(inspect(db.engine).get_table_names())
+    with db.engine.connect() as conn:  # the channel without an organisation went with 0011
+        assert conn.execute(text("SELECT count(*) FROM channels")).scalar() == 0
