@@ -31,7 +31,8 @@ def upload_retry_sensor(
         dg.RunRequest(
             partition_key=content_id,
             # one run per window or reconnect: a later wait of the same upload asks again
-            run_key=f"upload-retry:{content_id}:{','.join(channels)}:{since[content_id]:%s}",
+            run_key=f"upload-retry:{content_id}:{','.join(channels)}:"
+            f"{since[content_id].timestamp():.0f}",
             tags={TRIGGER_TAG: Trigger.SENSOR, CHANNELS_TAG: ",".join(channels)},
         )
         for content_id, channels in by_item.items()
