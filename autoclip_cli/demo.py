@@ -113,12 +113,13 @@ def run_item(
         )
         if outcome.video_path is None or not outcome.video_path.is_file():
             outcome.video_path = Path(defs.resources["storage"].local_path(video.video_key))
+    route = app_db.projects.of_content(content_id).channels
+    uploads = {u.channel: u for u in UploadRepository(app_db.database).of_content(content_id)}
     outcome.platforms = [
         u.url
         if u.state == UploadState.PUBLISHED and u.url
         else f"{u.channel}: {u.state} ({u.error})"
-        for u in UploadRepository(app_db.database).of_content(content_id)
-        if u.channel != LOCAL
+        for u in (uploads[c] for c in route if c != LOCAL and c in uploads)
     ]
     return outcome
 
