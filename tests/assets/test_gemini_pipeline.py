@@ -29,20 +29,26 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
         yield gemini
 
 
+def with_gemini(local: Pipeline, fake: FakeGemini, **settings: Any) -> Pipeline:
+    """``local`` with Gemini as the LLM provider, on ``fake`` (and ``settings`` besides)."""
+    changed = local.settings.model_copy(
+        update={
+            "llm_provider": "gemini",
+            "gemini_api_key": SecretStr(KEY),
+            "gemini_base_url": fake.server.base,
+            "gemini_analysis_model": CHEAP,
+            "gemini_script_model": QUALITY,
+            "vendor_requests_per_minute": {"gemini": 60_000},
+            **settings,
+        }
+    )
+    return Pipeline(changed, local.app_db, local.instance, build_definitions(changed))
+
+
 @pytest.fixture
 def pipeline(tmp_path: Path, fake: FakeGemini) -> Iterator[Pipeline]:
     for local in make_pipeline(tmp_path):
-        settings = local.settings.model_copy(
-            update={
-                "llm_provider": "gemini",
-                "gemini_api_key": SecretStr(KEY),
-                "gemini_base_url": fake.server.base,
-                "gemini_analysis_model": CHEAP,
-                "gemini_script_model": QUALITY,
-                "vendor_requests_per_minute": {"gemini": 60_000},
-            }
-        )
-        yield Pipeline(settings, local.app_db, local.instance, build_definitions(settings))
+        yield with_gemini(local, fake)
 
 
 def run(pipeline: Pipeline, content_id: str) -> dg.ExecuteInProcessResult:

@@ -12,20 +12,17 @@ from typing import Any
 import dagster as dg
 import pytest
 from dagster_shared.record import copy
-from pydantic import SecretStr
 
-from autoclip_assets.definitions import build_definitions
 from autoclip_assets.partitions import content_items
 from autoclip_core.feeds import SAMPLE_FEED, read_feed
 from autoclip_core.pipeline_names import PROJECT_TAG, SCORE_TAG, TRIGGER_TAG, Trigger
 from autoclip_core.schemas import SourceItem
 from tests.assets.conftest import Pipeline, make_pipeline
+from tests.assets.test_gemini_pipeline import CHEAP, KEY, QUALITY, with_gemini
 from tests.fakes import gemini as fake_gemini
 from tests.fakes.gemini import FakeGemini, running_gemini
 from tests.ingest.test_daily_batch_schedule import AT, item, mirrored
 
-KEY = "batch-pipeline-gemini-key-42"
-CHEAP, QUALITY = "gemini-test-lite", "gemini-test-pro"
 UP_TO_SCRIPT = ["source_item", "content_analysis", "topic_selection", "script"]
 
 
@@ -49,24 +46,13 @@ def fake(served: FakeGemini) -> FakeGemini:
     return served
 
 
-def gemini_settings(pipeline: Pipeline, fake: FakeGemini, batch: bool) -> Pipeline:
-    settings = pipeline.settings.model_copy(
-        update={
-            "llm_provider": "gemini",
-            "gemini_api_key": SecretStr(KEY),
-            "gemini_base_url": fake.server.base,
-            "gemini_analysis_model": CHEAP,
-            "gemini_script_model": QUALITY,
-            "gemini_batch": batch,
-            "vendor_requests_per_minute": {"gemini": 60_000},
-        }
-    )
-    defs = build_definitions(settings)
+def gemini_settings(local: Pipeline, fake: FakeGemini, batch: bool) -> Pipeline:
+    pipeline = with_gemini(local, fake, gemini_batch=batch)
     # The batch is looked at every 30 s; the fake's answers are ready at once.
-    configured = defs.resources["llm"]
+    configured = pipeline.defs.resources["llm"]
     llm = type(configured)(**{**configured.model_dump(), "batch_poll_s": 0.01})
-    defs = copy(defs, resources={**(defs.resources or {}), "llm": llm})
-    return Pipeline(settings, pipeline.app_db, pipeline.instance, defs)
+    defs = copy(pipeline.defs, resources={**(pipeline.defs.resources or {}), "llm": llm})
+    return Pipeline(pipeline.settings, pipeline.app_db, pipeline.instance, defs)
 
 
 @pytest.fixture(scope="module")

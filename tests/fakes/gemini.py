@@ -150,19 +150,28 @@ class FakeGemini:
     def requests(self) -> list[Request]:
         return [r for path in self.paths for r in self.server.hits(path)]
 
-    def generate(self, request: Request) -> Reply:
+    def model_of(self, request: Request, method: str) -> tuple[str, str] | Reply:
+        """The API version and model of ``/{version}/models/{model}:{method}``, or Google's
+        refusal: no or a wrong key, a model it does not serve."""
         refused = key_refusal(request, self.api_key)
         if refused is not None:
             return refused
         version, _, rest = request.path.strip("/").partition("/")
-        model = rest.removeprefix("models/").removesuffix(":generateContent")
+        model = rest.removeprefix("models/").removesuffix(f":{method}")
         if model not in self.models:
             return error_reply(
                 404,
                 "NOT_FOUND",
                 f"models/{model} is not found for API version {version}, or is not supported "
-                "for generateContent.",
+                f"for {method}.",
             )
+        return version, model
+
+    def generate(self, request: Request) -> Reply:
+        found = self.model_of(request, "generateContent")
+        if isinstance(found, Reply):
+            return found
+        _, model = found
         try:
             body = json.loads(request.body)
         except ValueError:
@@ -223,13 +232,10 @@ class FakeGemini:
         ]
 
     def create_batch(self, request: Request) -> Reply:
-        refused = key_refusal(request, self.api_key)
-        if refused is not None:
-            return refused
-        version, _, rest = request.path.strip("/").partition("/")
-        model = rest.removeprefix("models/").removesuffix(":batchGenerateContent")
-        if model not in self.models:
-            return error_reply(404, "NOT_FOUND", f"models/{model} is not found")
+        found = self.model_of(request, "batchGenerateContent")
+        if isinstance(found, Reply):
+            return found
+        version, model = found
         try:
             batch = json.loads(request.body)["batch"]
             inlined = batch["inputConfig"]["requests"]["requests"]

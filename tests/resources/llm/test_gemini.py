@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +28,12 @@ from tests.fakes.gemini import (
     FakeGemini,
     error_reply,
     prompt_text,
-    running_gemini,
     tokens,
 )
 from tests.fakes.server import Reply, Request
+from tests.resources.llm.gemini_setup import CHEAP, KEY, QUALITY, QUOTA_EXCEEDED, make_llm
 
-KEY = "test-gemini-key-0123456789"
-CHEAP, QUALITY = "gemini-test-lite", "gemini-test-pro"
 SELECTION = TopicSelection(selected=True, score=0.9, reason="test")
-QUOTA_EXCEEDED = error_reply(429, "RESOURCE_EXHAUSTED", "Quota exceeded.").body
 
 
 def item(title: str = EN_TITLE, text: str = EN_ARTICLE) -> SourceItem:
@@ -49,37 +45,6 @@ def item(title: str = EN_TITLE, text: str = EN_ARTICLE) -> SourceItem:
         title=title,
         text=text,
     )
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
-    with running_gemini(monkeypatch, api_key=KEY, models=[CHEAP, QUALITY]) as gemini:
-        yield gemini
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-def make_llm(fake: FakeGemini, cache_dir: Path, sleeps: list[float], **config: Any) -> GeminiLLM:
-    settings: dict[str, Any] = {
-        "api_key": KEY,
-        "base_url": fake.server.base,
-        "analysis_model": CHEAP,
-        "script_model": QUALITY,
-        "cache_dir": str(cache_dir),
-        "requests_per_minute": {"gemini": 60_000},
-        "timeout_s": 5.0,
-    }
-    llm = GeminiLLM(**{**settings, **config})
-    llm._sleep = sleeps.append
-    return llm
-
-
-@pytest.fixture
-def llm(fake: FakeGemini, tmp_path: Path, sleeps: list[float]) -> GeminiLLM:
-    return make_llm(fake, tmp_path / "cache", sleeps)
 
 
 def analysis(language: str = "en") -> ContentAnalysis:
@@ -320,9 +285,7 @@ def test_the_judge_turns_an_unsafe_answer_into_a_failed_verdict(
     assert [model for model, _ in fake.calls] == [CHEAP]
 
 
-def test_a_text_already_judged_is_answered_from_the_cache(
-    fake: FakeGemini, llm: GeminiLLM
-) -> None:
+def test_a_text_already_judged_is_answered_from_the_cache(fake: FakeGemini, llm: GeminiLLM) -> None:
     """Two items whose scripts read the same (the fake model writes one per language) are
     judged once: the post-check of the second makes no call."""
     first, second = llm.judge("The same script.", "en"), llm.judge("The same script.", "en")

@@ -6,7 +6,6 @@ what a batch does not answer is left to the ordinary call."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +19,11 @@ from resources.vendors.usage import recording_usage
 from tests.core.nlp.articles import EN_ARTICLE, EN_TITLE, KO_ARTICLE, KO_TITLE
 from tests.fakes import gemini as fake_gemini
 from tests.fakes.faults import rate_limited
-from tests.fakes.gemini import (
-    EN_SCRIPT,
-    FakeGemini,
-    error_reply,
-    prompt_text,
-    running_gemini,
-    tokens,
-)
+from tests.fakes.gemini import EN_SCRIPT, FakeGemini, prompt_text, tokens
+from tests.resources.llm.gemini_setup import CHEAP, KEY, QUALITY, QUOTA_EXCEEDED, make_llm
 
-KEY = "test-gemini-batch-key-0123456789"
-CHEAP, QUALITY = "gemini-test-lite", "gemini-test-pro"
 SELECTION = TopicSelection(selected=True, score=0.9, reason="test")
 POLL_S = 5.0
-QUOTA_EXCEEDED = error_reply(429, "RESOURCE_EXHAUSTED", "Quota exceeded.").body
 
 
 def item(n: int, title: str = EN_TITLE, text: str = EN_ARTICLE) -> SourceItem:
@@ -51,35 +41,8 @@ ITEMS = [item(1), item(2), item(3, KO_TITLE, KO_ARTICLE)]
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
-    with running_gemini(monkeypatch, api_key=KEY, models=[CHEAP, QUALITY]) as gemini:
-        yield gemini
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-def make_llm(fake: FakeGemini, cache_dir: Path, sleeps: list[float], **config: Any) -> GeminiLLM:
-    settings: dict[str, Any] = {
-        "api_key": KEY,
-        "base_url": fake.server.base,
-        "analysis_model": CHEAP,
-        "script_model": QUALITY,
-        "cache_dir": str(cache_dir),
-        "requests_per_minute": {"gemini": 60_000},
-        "timeout_s": 5.0,
-        "batch_poll_s": POLL_S,
-    }
-    llm = GeminiLLM(**{**settings, **config})
-    llm._sleep = sleeps.append
-    return llm
-
-
-@pytest.fixture
 def llm(fake: FakeGemini, tmp_path: Path, sleeps: list[float]) -> GeminiLLM:
-    return make_llm(fake, tmp_path / "cache", sleeps)
+    return make_llm(fake, tmp_path / "cache", sleeps, batch_poll_s=POLL_S)
 
 
 def analyses() -> list[AnalysisQuestion]:
@@ -129,7 +92,7 @@ def test_the_one_by_one_calls_then_ask_nothing(
 ) -> None:
     llm.prepare(analyses())
     asked = len(fake.server.requests)
-    again = make_llm(fake, tmp_path / "cache", sleeps)
+    again = make_llm(fake, tmp_path / "cache", sleeps, batch_poll_s=POLL_S)
     with recording_usage(None, None) as calls:
         korean = again.analyze(ITEMS[2])
     assert korean.language == "ko"
@@ -227,7 +190,7 @@ def test_a_batch_past_its_wait_is_cancelled(
     fake: FakeGemini, tmp_path: Path, sleeps: list[float]
 ) -> None:
     fake.batch_polls = 100
-    llm = make_llm(fake, tmp_path / "cache", sleeps, batch_wait_s=3 * POLL_S)
+    llm = make_llm(fake, tmp_path / "cache", sleeps, batch_poll_s=POLL_S, batch_wait_s=3 * POLL_S)
     prepared = llm.prepare(analyses())
     [job] = fake.batches.values()
     assert job.state == fake_gemini.CANCELLED
