@@ -70,6 +70,9 @@ TARGET_SECONDS: dict[Language, int] = {"en": 40, "ko": 50}
 MAX_ARTICLE_CHARS = 12_000
 """Longer articles are cut: the summary needs the lead, and tokens cost."""
 HANGUL = range(0xAC00, 0xD7A4)
+INLINE_LIMIT_BYTES = 16_000_000
+"""Inlined requests of one batch stay under this (Google's limit is 20 MB a batch; the rest is
+room for the schema and the JSON around each request)."""
 REFUSALS = frozenset(
     {
         types.FinishReason.SAFETY,
@@ -303,6 +306,20 @@ class Pending:
     check: Callable[[BaseModel], None]
 
 
+def inline_batches(pending: list[Pending]) -> list[list[Pending]]:
+    """``pending`` in batches whose inlined requests stay under ``INLINE_LIMIT_BYTES``."""
+    batches: list[list[Pending]] = [[]]
+    size = 0
+    for question in pending:
+        need = len(question.ask.system.encode()) + len(question.ask.text.encode()) + 2_000
+        if batches[-1] and size + need > INLINE_LIMIT_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(question)
+        size += need
+    return [batch for batch in batches if batch]
+
+
 def _no_check(_answer: BaseModel) -> None:
     pass
 
@@ -469,11 +486,11 @@ class GeminiLLM(LLMResource, VendorResource):
                 group[key] = Pending(key, [content_id], ask, check)
         submitted: list[tuple[str, types.BatchJob, list[Pending]]] = []
         for model, group in groups.items():
-            pending = list(group.values())
-            try:
-                submitted.append((model, self._submit(model, pending), pending))
-            except LLMError as error:
-                _miss_all(prepared, pending, f"no batch of {model}: {error}")
+            for pending in inline_batches(list(group.values())):
+                try:
+                    submitted.append((model, self._submit(model, pending), pending))
+                except LLMError as error:
+                    _miss_all(prepared, pending, f"no batch of {model}: {error}")
         for model, job, pending in submitted:
             try:
                 job = self._follow(job)

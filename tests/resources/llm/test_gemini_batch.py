@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from autoclip_core.schemas import ContentAnalysis, SourceItem, TopicSelection
+from resources.llm import gemini
 from resources.llm.base import AnalysisQuestion, JudgeQuestion, ScriptQuestion
 from resources.llm.gemini import GeminiLLM
 from resources.vendors.prices import cost_usd
@@ -269,3 +270,15 @@ def test_a_blocked_prompt_is_left_to_the_ordinary_call(fake: FakeGemini, llm: Ge
     prepared = llm.prepare([JudgeQuestion("item-1", "text", "en")])
     assert prepared.missing == {"item-1": ["JudgeAnswer: prompt blocked (SAFETY)"]}
     assert len(prepared.usages["item-1"]) == 1
+
+
+def test_requests_past_the_inline_size_limit_go_in_more_batches(
+    fake: FakeGemini, llm: GeminiLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ask = gemini.analysis_ask(ITEMS[0], "en")
+    one = len(ask.system.encode()) + len(ask.text.encode()) + 2_000
+    monkeypatch.setattr(gemini, "INLINE_LIMIT_BYTES", 2.5 * one)  # two of the three fit
+    prepared = llm.prepare(analyses())
+    sizes = [len(b["batch"]["inputConfig"]["requests"]["requests"]) for b in created_bodies(fake)]
+    assert sizes == [2, 1]
+    assert prepared.answered == {"item-1": 1, "item-2": 1, "item-3": 1}
