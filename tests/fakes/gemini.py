@@ -257,26 +257,32 @@ class FakeGemini:
                 polls_left=self.batch_polls,
             )
             self.batches[name] = job
-        self.server.route(f"/{version}/{name}", lambda r, job=job: self.get_batch(r, job))
-        self.server.route(f"/{version}/{name}:cancel", lambda r, job=job: self.cancel(r, job))
+        for path, action in ((name, self.poll), (f"{name}:cancel", self.cancel)):
+            self.server.route(
+                f"/{version}/{path}",
+                lambda r, job=job, action=action: self.on_batch(r, job, action),
+            )
         return json_reply(job.operation())
 
-    def get_batch(self, request: Request, job: FakeBatch) -> Reply:
+    def on_batch(
+        self, request: Request, job: FakeBatch, action: Callable[[FakeBatch], dict[str, Any]]
+    ) -> Reply:
+        """``batches.get`` (``poll``) or ``batches.cancel`` of ``job``, for a caller with the
+        key."""
         refused = key_refusal(request, self.api_key)
         if refused is not None:
             return refused
         with self._lock:
-            job.advance(self)
-            return json_reply(job.operation())
+            return json_reply(action(job))
 
-    def cancel(self, request: Request, job: FakeBatch) -> Reply:
-        refused = key_refusal(request, self.api_key)
-        if refused is not None:
-            return refused
-        with self._lock:
-            if job.state not in DONE:
-                job.state = CANCELLED
-        return json_reply({})
+    def poll(self, job: FakeBatch) -> dict[str, Any]:
+        job.advance(self)
+        return job.operation()
+
+    def cancel(self, job: FakeBatch) -> dict[str, Any]:
+        if job.state not in DONE:
+            job.state = CANCELLED
+        return {}
 
     def batch_result(self, model: str, entry: dict[str, Any]) -> dict[str, Any]:
         """One inlined response: ``batch_error`` may fail a request with a ``Status``."""
