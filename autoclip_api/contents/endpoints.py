@@ -12,6 +12,7 @@ from autoclip_api.contents.auth import (
     ContentsRead,
 )
 from autoclip_api.contents.schemas import (
+    CURSOR,
     ApprovalRead,
     ApproveRequest,
     ContentCreate,
@@ -29,12 +30,15 @@ from autoclip_api.contents.service import OnRequested, content_service
 from autoclip_api.context import ApiContext, ApiDep
 from autoclip_api.core.db import SessionDep
 from autoclip_api.core.idempotency import IdempotencyKey, answer_once
+from autoclip_api.core.query import KnownQueryOnly
 from autoclip_api.core.responses import error_responses
+from autoclip_api.core.types import HEX_ID
 from autoclip_api.dagster.outbox import RunSubmitter
+from autoclip_api.projects.schemas import LANGUAGE
 from autoclip_core.db.content import ContentFilter
 from autoclip_core.states import ContentState
 
-router = APIRouter(prefix="/contents", tags=["contents"])
+router = APIRouter(prefix="/contents", tags=["contents"], dependencies=[KnownQueryOnly])
 
 ITEM = "/{content_id}"
 IDEMPOTENT_ERRORS = (401, 403, 404, 409, 422, 429)
@@ -51,15 +55,17 @@ def submit_when_committed(api: ApiContext, background: BackgroundTasks) -> OnReq
 def list_contents(
     subject: ContentsRead,
     session: SessionDep,
-    project_id: Annotated[str | None, Query(max_length=64)] = None,
+    project_id: Annotated[str | None, Query(pattern=HEX_ID.pattern)] = None,
     state: ContentState | None = None,
-    language: Annotated[str | None, Query(max_length=16)] = None,
+    language: Annotated[
+        str | None, Query(max_length=16, pattern=LANGUAGE, description="A BCP 47 tag.")
+    ] = None,
     q: Annotated[
         str | None,
         Query(description="Words in the title."),
         StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$"),
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR, description="From `next_cursor`.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ContentList:
     """Your organisation's content items, newest first."""

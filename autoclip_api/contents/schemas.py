@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from autoclip_api.core.types import (
     HTTP_URL,
     MULTI_LINE,
     SINGLE_LINE,
+    PartialUpdate,
     ReadSchema,
     Schema,
     UtcDatetime,
@@ -40,18 +42,38 @@ ScriptTitle = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=SINGLE_LINE),
 ]
+CURSOR = r"^[0-9]{1,17}-[0-9a-z-]{1,128}$"
+"""Where a page starts: after the item created at that many microseconds since 1970 with
+that id (what ``next_cursor`` gives)."""
 Note = Annotated[str, StringConstraints(max_length=2000, pattern=MULTI_LINE)]
 Reason = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=MULTI_LINE)
 ]
 
 
+def _text_or_url(schema: dict[str, Any]) -> None:
+    schema["oneOf"] = [
+        {"required": [name], "properties": {name: {"type": "string"}}} for name in ("text", "url")
+    ]
+
+
 class ContentCreate(Schema):
-    project_id: str = Field(max_length=64, description="The project the item belongs to.")
+    """From ``text`` or from ``url``: exactly one of them is a string (the other is left out
+    or null)."""
+
+    model_config = ConfigDict(json_schema_extra=_text_or_url)
+
+    project_id: str = Field(
+        max_length=64, description="The project the item belongs to (422 when there is none)."
+    )
     title: Title | None = Field(default=None, description="Default: the article's own title.")
-    text: ArticleText | None = Field(default=None, description="The article, as plain text.")
+    text: ArticleText | None = Field(
+        default=None, description="The article, as plain text."
+    )
     url: ArticleUrl | None = Field(
-        default=None, description="An article to fetch and extract (instead of `text`)."
+        default=None,
+        description="An article to fetch and extract (422 when the address is refused or the "
+        "page holds no article).",
     )
     template_id: TemplateId | None = Field(
         default=None, description="The item's own template; default: the project's."
@@ -84,20 +106,14 @@ class ScriptEdit(Schema):
     call_to_action: Spoken
 
 
-class ContentUpdate(Schema):
+class ContentUpdate(PartialUpdate):
     """Fields left out stay as they are; ``template_id``/``channels`` null: the project's;
     ``script`` null: drop the edit (the next run writes a script again)."""
 
-    title: Title | None = None
+    title: Title | SkipJsonSchema[None] = None
     script: ScriptEdit | None = None
     template_id: TemplateId | None = None
     channels: ChannelIds | None = None
-
-    @model_validator(mode="after")
-    def _title_not_null(self) -> ContentUpdate:
-        if "title" in self.model_fields_set and self.title is None:
-            raise ValueError("title cannot be null")
-        return self
 
 
 class GenerateRequest(Schema):

@@ -4,13 +4,10 @@ request is committed before Dagster hears of it."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +36,7 @@ from autoclip_api.contents.schemas import (
 )
 from autoclip_api.context import ApiContext
 from autoclip_api.core.errors import Conflict, NotFound
+from autoclip_api.core.types import as_utc
 from autoclip_api.dagster.client import DagsterError
 from autoclip_api.projects.service import check_references, readable_project
 from autoclip_core.db.channels import ChannelRepository, publish_targets
@@ -112,21 +110,19 @@ def refuse(field: str, message: str, kind: str = "value_error") -> RequestValida
 # cursors ------------------------------------------------------------------------------------
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def encode_cursor(after: tuple[datetime, str]) -> str:
+    """``<microseconds since 1970>-<id>``: every string of that form (``CURSOR``) is a cursor."""
     at, content_id = after
-    raw = json.dumps([at.isoformat(), content_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{(as_utc(at) - EPOCH) // timedelta(microseconds=1)}-{content_id}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, content_id = json.loads(raw)
-        return datetime.fromisoformat(at), str(content_id)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise RequestValidationError(
-            [{"type": "value_error", "loc": ("query", "cursor"), "msg": "not a cursor we gave"}]
-        ) from exc
+    """A cursor the ``cursor`` query parameter's pattern admitted."""
+    micros, content_id = cursor.split("-", 1)
+    return EPOCH + timedelta(microseconds=int(micros)), content_id
 
 
 # what a response shows ------------------------------------------------------------------------

@@ -34,8 +34,10 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
-        description="Any unique string (e.g. a UUID): a retry with the same key and body gets "
-        "the first answer and changes nothing; kept 24 h.",
+        description="A new unique string for each request (e.g. a UUID): a retry with the "
+        "same key and request gets the first answer (Idempotent-Replayed: true) and changes "
+        "nothing; the key with another request: 422; while the first is still being "
+        "answered: 409. Kept 24 h.",
     ),
 ]
 

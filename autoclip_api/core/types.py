@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
 MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
@@ -74,6 +81,20 @@ class Schema(BaseModel):
     """Base of request bodies: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class PartialUpdate(Schema):
+    """A PATCH body: a field left out stays as it is. Null is taken only by a field whose type
+    says ``| None`` (in the schema too); ``| SkipJsonSchema[None]`` (a default, not a value)
+    refuses it."""
+
+    @model_validator(mode="after")
+    def _null_only_where_taken(self) -> PartialUpdate:
+        fields = type(self).model_fields
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and type(None) not in get_args(fields[name].annotation):
+                raise ValueError(f"{name} cannot be null")
+        return self
 
 
 class ReadSchema(BaseModel):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from autoclip_api.context import ApiDep
 from autoclip_api.core.db import SessionDep
+from autoclip_api.core.query import KnownQueryOnly
 from autoclip_api.core.responses import error_responses, json_bytes
 from autoclip_api.projects.auth import (
     ProjectsCreate,
@@ -16,7 +17,7 @@ from autoclip_api.projects.auth import (
 from autoclip_api.projects.schemas import ProjectCreate, ProjectList, ProjectRead, ProjectUpdate
 from autoclip_api.projects.service import project_service
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(prefix="/projects", tags=["projects"], dependencies=[KnownQueryOnly])
 
 
 @router.get("", response_model=ProjectList, responses=error_responses(401, 403, 429))

@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from autoclip_api.context import ApiDep
 from autoclip_api.core.db import SessionDep
+from autoclip_api.core.query import KnownQueryOnly
 from autoclip_api.core.responses import error_responses
 from autoclip_api.projects.auth import ProjectsRead, ProjectsUpdate
 from autoclip_api.templates.schemas import (
@@ -18,7 +19,7 @@ from autoclip_api.templates.schemas import (
 )
 from autoclip_api.templates.service import parse_modifications, template_service
 
-router = APIRouter(prefix="/templates", tags=["templates"])
+router = APIRouter(prefix="/templates", tags=["templates"], dependencies=[KnownQueryOnly])
 
 
 @router.get("", responses=error_responses(401, 403, 429))

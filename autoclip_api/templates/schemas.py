@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
-from autoclip_api.core.types import LongText, Name, ReadSchema, Schema, UtcDatetime
+from autoclip_api.core.types import LongText, Name, PartialUpdate, ReadSchema, Schema, UtcDatetime
 
 PreviewFormat = Literal["png", "mp4"]
 
@@ -19,10 +20,10 @@ class TemplateCreate(Schema):
     )
 
 
-class TemplateUpdate(Schema):
-    name: Name | None = None
+class TemplateUpdate(PartialUpdate):
+    name: Name | SkipJsonSchema[None] = None
     description: LongText | None = None
-    source: dict[str, Any] | None = None
+    source: dict[str, Any] | SkipJsonSchema[None] = None
 
 
 class TemplateRead(ReadSchema):

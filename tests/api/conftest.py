@@ -77,25 +77,35 @@ def pg_database() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture
-def pg_url(pg_database: str) -> str:
-    """The migrated test database, emptied."""
-    engine = create_engine(pg_database)
+def emptied(database_url: str) -> str:
+    """``database_url`` after truncating every table."""
+    engine = create_engine(database_url)
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    return pg_database
+    return database_url
 
 
-@pytest.fixture
-def redis_url() -> str:
+def flushed_redis_url() -> str:
+    """The tests' Redis database, flushed."""
     base = require_service("AUTOCLIP_TEST_REDIS_URL", REDIS_URL)
     url = urlunsplit(urlsplit(base)._replace(path=f"/{REDIS_TEST_DB}"))
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
     return url
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    """The migrated test database, emptied."""
+    return emptied(pg_database)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return flushed_redis_url()
 
 
 @pytest.fixture

@@ -3,11 +3,13 @@ read with their pipeline state, edited, deleted — only within the caller's org
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 
+from autoclip_api.contents.schemas import CURSOR
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.media import MediaRepository, media_file
 from autoclip_core.db.models import ContentItem
@@ -111,7 +113,7 @@ async def test_unknown_references_are_a_422_naming_the_field(
 
 async def test_text_or_url_is_required_but_not_both(api: ApiClient) -> None:
     s = await studio(api)
-    for body in ({}, {"text": ARTICLE, "url": "https://example.com/a"}):
+    for body in ({}, {"text": ARTICLE, "url": "https://example.com/a"}, {"text": None}):
         response = await api.post(
             "/api/v1/contents", json={"project_id": s.project_id, **body}, headers=s.owner.headers
         )
@@ -174,7 +176,26 @@ async def test_the_list_is_newest_first_in_pages_and_filtered(
     assert len(by_project.json()["items"]) == 5
     bad = await api.get("/api/v1/contents", params={"cursor": "nope"}, headers=s.owner.headers)
     assert bad.status_code == 422
-    assert errors_at(bad.json(), "#/cursor") == ["not a cursor we gave"]
+    assert errors_at(bad.json(), "#/cursor")
+
+
+async def test_every_cursor_of_the_stated_form_is_a_place_in_the_list(api: ApiClient) -> None:
+    """The schema's pattern is the whole rule: a cursor no page gave still names a place."""
+    s = await studio(api)
+    for n in range(2):
+        await new_item(api, s.owner, s.project_id, title=f"Story {n}")
+    first = await api.get("/api/v1/contents", params={"limit": 1}, headers=s.owner.headers)
+    after_newest = first.json()["next_cursor"]
+    assert re.fullmatch(CURSOR, after_newest)
+    expected = {
+        after_newest: ["Story 0"],
+        "0-a": [],  # after the first microsecond of 1970: nothing is older
+        "99999999999999999-z": ["Story 1", "Story 0"],  # after the year 5000: everything
+    }
+    for cursor, titles in expected.items():
+        page = await api.get("/api/v1/contents", params={"cursor": cursor}, headers=s.owner.headers)
+        assert page.status_code == 200, (cursor, page.text)
+        assert [i["title"] for i in page.json()["items"]] == titles, cursor
 
 
 async def test_a_viewer_reads_but_cannot_make_items(api: ApiClient) -> None:

@@ -130,6 +130,22 @@ async def test_list_is_ordered_and_paginated(client: ApiClient) -> None:
         assert response.status_code == 422, query
 
 
+async def test_a_query_parameter_a_list_does_not_take_or_gets_twice_is_422(
+    client: ApiClient,
+) -> None:
+    """A misspelt parameter would otherwise answer as if it were not sent, and of one given
+    twice only one would count."""
+    owner = await client.register()
+    for path in ("/api/v1/projects", "/api/v1/templates", "/api/v1/contents"):
+        response = await client.get(f"{path}?limt=2&limit=1", headers=owner.headers)
+        assert pointers(response) == ["#/limt"], path
+        response = await client.get(f"{path}?limit=1&limit=2", headers=owner.headers)
+        assert pointers(response) == ["#/limit"], path
+    for query in ("project_id=nope", "language=[]", "state=gone", "cursor=next"):
+        response = await client.get(f"/api/v1/contents?{query}", headers=owner.headers)
+        assert pointers(response) == [f"#/{query.split('=')[0]}"], query
+
+
 async def test_malformed_ids_are_404(client: ApiClient) -> None:
     owner = await client.register()
     for project_id in ("nope", "0" * 31, "Z" * 32, "%00"):
@@ -234,9 +250,13 @@ async def test_an_unknown_template_or_channel_is_422_naming_the_field(client: Ap
     assert "unknown template" in response.json()["errors"][0]["detail"]
     assert "1" * 32 in response.json()["errors"][1]["detail"]
     created = await client.post(
-        "/api/v1/projects", json={"name": "New", **unknown}, headers=owner.headers
+        "/api/v1/projects", json={"name": "New", "template_id": "0" * 32}, headers=owner.headers
     )
-    assert pointers(created) == ["#/template_id", "#/channels"]
+    assert pointers(created) == ["#/template_id"]
+    with_channels = await client.post(
+        "/api/v1/projects", json={"name": "New", "channels": ["1" * 32]}, headers=owner.headers
+    )
+    assert pointers(with_channels) == ["#/channels"]  # a new project has none (the schema says)
     assert (await client.get(url, headers=owner.headers)).json() == project  # nothing changed
 
 

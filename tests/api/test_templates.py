@@ -79,6 +79,9 @@ async def test_create_read_update_delete_an_organisations_template(client: ApiCl
     assert "Scene" in created["missing_elements"]
     url = f"/api/v1/templates/{created['id']}"
     assert (await client.get(url, headers=owner.headers)).json() == created
+    for null in ({"name": None}, {"source": None}):  # no value to keep or set: refused
+        refused = await client.patch(url, json=null, headers=owner.headers)
+        assert refused.status_code == 422, (null, refused.text)
     patched = await client.patch(
         url, json={"name": "Renamed", "source": tiny(width=320)}, headers=owner.headers
     )
