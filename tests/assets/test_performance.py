@@ -17,7 +17,6 @@ from autoclip_assets.definitions import ASSETS
 from autoclip_assets.partitions import content_items
 from autoclip_assets.publishing import publication
 from autoclip_core.db.content import ContentRepository
-from autoclip_core.db.migrate import upgrade
 from autoclip_core.schemas import Publication, PublishReceipt, SourceItem
 from autoclip_core.states import ContentState
 from resources.app_database import AppDatabase
@@ -211,10 +210,9 @@ def _evaluate(url: str, instance: dg.DagsterInstance, at: datetime):  # type: ig
 
 
 def test_the_schedule_refreshes_each_projects_published_items_at_10_local(
-    tmp_path: Path,
+    sqlite_app_url: str,
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(url)
+    url = sqlite_app_url
     app_db = AppDatabase(url=url)
     app_db.projects.ensure("seoul", timezone="Asia/Seoul")
     app_db.projects.ensure("london", timezone="Europe/London")

@@ -1,13 +1,11 @@
 """Topic selection judges an item by how long it takes to speak, in its own language."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from autoclip_assets.analysis import MIN_NARRATION_S, topic_selection
-from autoclip_core.db.migrate import upgrade
 from autoclip_core.nlp.speech import speaking_seconds
 from autoclip_core.schemas import SourceItem, TopicSelection
 from resources.app_database import AppDatabase
@@ -31,10 +29,8 @@ ENGLISH_SENTENCE = "The city council met on Monday and agreed on a new plan for 
 
 
 @pytest.fixture
-def app_db(tmp_path: Path) -> Iterator[AppDatabase]:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(url)
-    database = AppDatabase(url=url)
+def app_db(sqlite_app_url: str) -> Iterator[AppDatabase]:
+    database = AppDatabase(url=sqlite_app_url)
     database.projects.ensure("demo")
     yield database
     database.database.dispose()

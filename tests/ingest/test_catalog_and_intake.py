@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.engine import Database
-from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.models import Source
 from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.db.sources import SourceRecord, SourceRepository, file_source_id
@@ -27,9 +25,8 @@ NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    upgrade(f"sqlite:///{tmp_path / 'app.db'}")
-    database = Database.open(f"sqlite:///{tmp_path / 'app.db'}")
+def db(sqlite_app_url: str) -> Iterator[Database]:
+    database = Database.open(sqlite_app_url)
     yield database
     database.dispose()
 

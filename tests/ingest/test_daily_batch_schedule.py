@@ -4,7 +4,6 @@ for projects of the sources file (mirrored into the app database like their sour
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -12,7 +11,6 @@ import pytest
 
 from autoclip_assets.partitions import content_items
 from autoclip_core.db.engine import Database
-from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.projects import ProjectRepository, ProjectSettings
 from autoclip_core.ingest.catalog import load_catalog
 from autoclip_core.ingest.config import DailyBatch, SourcesConfig, parse_sources_config
@@ -47,11 +45,10 @@ def mirrored(url: str, config: SourcesConfig = CONFIG) -> None:
     database.dispose()
 
 
-def evaluate(tmp_path: Path, items: list[SourceItem], *, partitions: list[str] | None = None,
+def evaluate(url: str, items: list[SourceItem], *, partitions: list[str] | None = None,
              published: list[str] = (), processing: list[str] = (),
              at: datetime = AT):  # type: ignore[no-untyped-def]  # fmt: skip
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(url)
+    """The schedule's tick over the SQLite app database at ``url`` (migrated)."""
     mirrored(url)
     store = AppDatabase(url=url).content
     store.register_new_items(items)
@@ -78,9 +75,8 @@ def test_one_schedule_serves_every_project() -> None:
     assert daily_batch_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
 
 
-def test_the_file_projects_settings_are_mirrored(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(url)
+def test_the_file_projects_settings_are_mirrored(sqlite_app_url: str) -> None:
+    url = sqlite_app_url
     mirrored(url)
     database = Database.open(url)
     projects = ProjectRepository(database)
@@ -97,7 +93,7 @@ def test_the_file_projects_settings_are_mirrored(tmp_path: Path) -> None:
     database.dispose()
 
 
-def test_the_top_n_drafts_of_the_day_are_generated(tmp_path: Path) -> None:
+def test_the_top_n_drafts_of_the_day_are_generated(sqlite_app_url: str) -> None:
     told = article_text(40, 400)
     items = [
         item(1, article_text(1, 400) + " New subway line.", hours_old=1),  # fresh, on topic
@@ -109,7 +105,7 @@ def test_the_top_n_drafts_of_the_day_are_generated(tmp_path: Path) -> None:
         item(7, "Tiny.", hours_old=1),
     ]
     partitions = [i.id for i in items if i.id != item(4, "").id]
-    requests = evaluate(tmp_path, items, partitions=partitions,
+    requests = evaluate(sqlite_app_url, items, partitions=partitions,
                         published=[item(6, "").id], processing=[item(5, "").id])  # fmt: skip
     assert isinstance(requests, list)
     assert [r.partition_key for r in requests] == [item(1, "").id, item(2, "").id]
@@ -119,15 +115,15 @@ def test_the_top_n_drafts_of_the_day_are_generated(tmp_path: Path) -> None:
     assert float(requests[0].tags["autoclip/score"]) > float(requests[1].tags["autoclip/score"])
 
 
-def test_a_day_without_drafts_is_skipped(tmp_path: Path) -> None:
-    result = evaluate(tmp_path, [])
+def test_a_day_without_drafts_is_skipped(sqlite_app_url: str) -> None:
+    result = evaluate(sqlite_app_url, [])
     assert isinstance(result, dg.SkipReason)
     assert "no draft items" in (result.skip_message or "")
 
 
-def test_outside_the_batch_time_nothing_is_requested(tmp_path: Path) -> None:
+def test_outside_the_batch_time_nothing_is_requested(sqlite_app_url: str) -> None:
     items = [item(1, article_text(1, 400))]
-    result = evaluate(tmp_path, items, at=AT - timedelta(minutes=5))
+    result = evaluate(sqlite_app_url, items, at=AT - timedelta(minutes=5))
     assert isinstance(result, dg.SkipReason)
     assert "no project's daily batch is due" in (result.skip_message or "")
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from autoclip_cli.demo import run_demo
-from autoclip_core.db.migrate import MIGRATE_COMMAND, upgrade
+from autoclip_core.db.migrate import MIGRATE_COMMAND
 from autoclip_core.settings import Settings
 from tests.fakes.server import FakeServer, Reply
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, migrated_sqlite: Callable[[Path], str]) -> Settings:
     """A data dir whose app database was migrated (``make demo`` migrates first)."""
     settings = Settings(data_dir=tmp_path)
-    upgrade(settings.app_database_url)
+    assert migrated_sqlite(settings.root / "autoclip.db") == settings.app_database_url
     return settings
 
 

@@ -16,7 +16,6 @@ import pytest
 import autoclip_core.fetch as fetch_module
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.engine import Database
-from autoclip_core.db.migrate import upgrade
 from autoclip_core.ingest.config import SourcesConfig, parse_sources_config
 from autoclip_core.ingest.engine import IngestEngine, TickOutcome
 from autoclip_core.ingest.state import IngestCursor
@@ -27,9 +26,8 @@ T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    upgrade(f"sqlite:///{tmp_path / 'app.db'}")
-    database = Database.open(f"sqlite:///{tmp_path / 'app.db'}")
+def db(sqlite_app_url: str) -> Iterator[Database]:
+    database = Database.open(sqlite_app_url)
     yield database
     database.dispose()
 

@@ -1,7 +1,6 @@
 """sync_run maps run events onto content/job states, whatever order the sensors see them in."""
 
 import itertools
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -11,7 +10,6 @@ from dagster._serdes import deserialize_value, serialize_value
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.engine import Database
 from autoclip_core.db.jobs import JobRepository
-from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.db.uploads import UploadRepository
 from autoclip_core.pipeline_names import (
@@ -32,9 +30,8 @@ S = DagsterRunStatus
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    upgrade(f"sqlite:///{tmp_path / 'app.db'}")
-    database = Database.open(f"sqlite:///{tmp_path / 'app.db'}")
+def db(sqlite_app_url: str) -> Database:
+    database = Database.open(sqlite_app_url)
     ProjectRepository(database).ensure("p")
     item = SourceItem(id="p-1", project="p", source="f", url="u", title="t", text="x")
     ContentRepository(database).register_item(item)

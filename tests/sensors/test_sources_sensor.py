@@ -13,7 +13,6 @@ import dagster as dg
 import pytest
 
 from autoclip_assets.jobs import content_job
-from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.models import Source
 from autoclip_core.db.sources import SourceRecord
 from autoclip_core.feeds import SAMPLES
@@ -27,10 +26,9 @@ from tests.fakes.server import FakeServer, Reply, conditional
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, instance: dg.DagsterInstance) -> None:
-        self.url = f"sqlite:///{tmp_path / 'app.db'}"
+    def __init__(self, url: str, instance: dg.DagsterInstance) -> None:
+        self.url = url
         self.instance = instance
-        upgrade(self.url)
         self.app_db = AppDatabase(url=self.url)
 
     def source(self, project: str, name: str) -> SourceRecord:
@@ -70,9 +68,9 @@ class Harness:
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
+def harness(sqlite_app_url: str) -> Iterator[Harness]:
     with dg.instance_for_test() as instance:
-        yield Harness(tmp_path, instance)
+        yield Harness(sqlite_app_url, instance)
 
 
 def rss_project(urls: dict[str, str], **project: Any) -> SourcesConfig:

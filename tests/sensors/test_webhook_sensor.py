@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
 
 from autoclip_assets.partitions import content_items
-from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.models import Source
 from autoclip_core.db.sources import SourceRecord
 from autoclip_core.ingest.config import DedupeSettings
@@ -24,10 +22,9 @@ from tests.fakes.feeds import article_text
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, instance: dg.DagsterInstance) -> None:
-        self.url = f"sqlite:///{tmp_path / 'app.db'}"
+    def __init__(self, url: str, instance: dg.DagsterInstance) -> None:
+        self.url = url
         self.instance = instance
-        upgrade(self.url)
         self.app_db = AppDatabase(url=self.url)
         self.auto = self.webhook("auto", auto_generate=True)
         self.manual = self.webhook("manual", auto_generate=False)
@@ -69,9 +66,9 @@ class Harness:
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
+def harness(sqlite_app_url: str) -> Iterator[Harness]:
     with dg.instance_for_test() as instance:
-        yield Harness(tmp_path, instance)
+        yield Harness(sqlite_app_url, instance)
 
 
 def test_pushed_items_get_partitions_and_runs_when_their_project_auto_generates(

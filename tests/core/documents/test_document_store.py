@@ -12,7 +12,6 @@ import mongomock
 import pytest
 
 from autoclip_core.db.engine import Database
-from autoclip_core.db.migrate import upgrade
 from autoclip_core.documents import DocumentStore, open_store
 from autoclip_core.documents.mongodb import MongoDocumentStore
 from autoclip_core.documents.table import TableDocumentStore
@@ -33,7 +32,7 @@ def store(request: pytest.FixtureRequest, db_url: str) -> Iterator[DocumentStore
     """Each backend once: the table on SQLite and on PostgreSQL (``db_url``'s two), MongoDB's
     API (mongomock) beside the first."""
     if request.param == "table":
-        upgrade(db_url)
+        request.getfixturevalue("db")  # the app database at db_url, migrated
         table = TableDocumentStore.open(db_url)
         yield table
         table.close()
