@@ -1,6 +1,7 @@
 """sync_run maps run events onto content/job states, whatever order the sensors see them in."""
 
 import itertools
+from collections.abc import Iterator
 
 import dagster as dg
 import pytest
@@ -38,6 +39,14 @@ def db(sqlite_app_url: str) -> Database:
     return database
 
 
+@pytest.fixture(scope="module")
+def instance() -> Iterator[dg.DagsterInstance]:
+    """One Dagster instance for the module: sync_run reads only the logs of the run it is given,
+    and each test's runs have their own ids."""
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
 def run(job: str = CONTENT_JOB) -> DagsterRun:
     return DagsterRun(job_name=job, run_id="run-1", tags={PARTITION_TAG: "p-1"})
 
@@ -50,36 +59,38 @@ def test_runs_with_our_tags_can_be_stored() -> None:
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations([S.QUEUED, S.STARTED, S.SUCCESS])))
-def test_successful_run_ends_ready_in_any_event_order(db: Database, order) -> None:  # type: ignore[no-untyped-def]
-    with dg.instance_for_test() as instance:
-        for status in order:
-            sync_run(db, instance, run(), status)
+def test_successful_run_ends_ready_in_any_event_order(
+    db: Database, order, instance: dg.DagsterInstance
+) -> None:  # type: ignore[no-untyped-def]
+    for status in order:
+        sync_run(db, instance, run(), status)
     assert ContentRepository(db).status("p-1").state == ContentState.READY
     assert JobRepository(db).of_content("p-1") == [("run-1", CONTENT_JOB, "completed", None)]
     assert [e[1] for e in ContentRepository(db).events("p-1")] == ["draft", "processing", "ready"]
 
 
-def test_failed_run_fails_the_item_even_if_its_start_is_seen_late(db: Database) -> None:
-    with dg.instance_for_test() as instance:
-        sync_run(db, instance, run(), S.FAILURE)
-        sync_run(db, instance, run(), S.STARTED)
+def test_failed_run_fails_the_item_even_if_its_start_is_seen_late(
+    db: Database, instance: dg.DagsterInstance
+) -> None:
+    sync_run(db, instance, run(), S.FAILURE)
+    sync_run(db, instance, run(), S.STARTED)
     status = ContentRepository(db).status("p-1")
     assert status.state == ContentState.FAILED
     assert status.reason == "run failed"
 
 
-def test_failed_publish_run_marks_the_upload_failed(db: Database) -> None:
+def test_failed_publish_run_marks_the_upload_failed(
+    db: Database, instance: dg.DagsterInstance
+) -> None:
     ContentRepository(db).set_state("p-1", ContentState.PROCESSING)
     ContentRepository(db).set_state("p-1", ContentState.READY)
-    with dg.instance_for_test() as instance:
-        sync_run(db, instance, run(PUBLISH_JOB), S.STARTED)
-        sync_run(db, instance, run(PUBLISH_JOB), S.FAILURE)
+    sync_run(db, instance, run(PUBLISH_JOB), S.STARTED)
+    sync_run(db, instance, run(PUBLISH_JOB), S.FAILURE)
     assert ContentRepository(db).status("p-1").state == ContentState.FAILED_UPLOAD
 
 
-def test_runs_of_other_jobs_are_ignored(db: Database) -> None:
-    with dg.instance_for_test() as instance:
-        sync_run(db, instance, run("__ASSET_JOB"), S.SUCCESS)
+def test_runs_of_other_jobs_are_ignored(db: Database, instance: dg.DagsterInstance) -> None:
+    sync_run(db, instance, run("__ASSET_JOB"), S.SUCCESS)
     assert ContentRepository(db).status("p-1").state == ContentState.DRAFT
 
 
@@ -107,13 +118,14 @@ def run_of(result: dg.ExecuteInProcessResult, job: str = CONTENT_JOB, **tags: st
     return DagsterRun(job_name=job, run_id=result.run_id, tags={PARTITION_TAG: "p-1", **tags})
 
 
-def test_a_run_the_api_requested_is_linked_to_its_job_by_the_request_tag(db: Database) -> None:
+def test_a_run_the_api_requested_is_linked_to_its_job_by_the_request_tag(
+    db: Database, instance: dg.DagsterInstance
+) -> None:
     requested = JobRepository(db).request("p-1", CONTENT_JOB, requested_by="u1")
     tagged = DagsterRun(
         job_name=CONTENT_JOB, run_id="run-9", tags={PARTITION_TAG: "p-1", REQUEST_TAG: requested.id}
     )
-    with dg.instance_for_test() as instance:
-        sync_run(db, instance, tagged, S.STARTED)
+    sync_run(db, instance, tagged, S.STARTED)
     [job] = JobRepository(db).records("p-1")
     assert (job.id, job.run_id, job.state) == (requested.id, "run-9", JobState.RUNNING)
     assert job.submitted_at is not None
@@ -122,15 +134,16 @@ def test_a_run_the_api_requested_is_linked_to_its_job_by_the_request_tag(db: Dat
     assert not JobRepository(db).mark_submitted(requested.id, "run-other")
 
 
-def test_a_failed_run_records_each_step_with_its_tries_and_real_error(db: Database) -> None:
+def test_a_failed_run_records_each_step_with_its_tries_and_real_error(
+    db: Database, instance: dg.DagsterInstance
+) -> None:
     errors: list[Exception] = [
         dg.RetryRequested(max_retries=3),
         dg.Failure(description="tts: quota gone", allow_retries=False),
     ]
-    with dg.instance_for_test() as instance:
-        result = dg.materialize([flaky(errors)], instance=instance, raise_on_error=False)
-        sync_run(db, instance, run_of(result), S.STARTED)
-        sync_run(db, instance, run_of(result), S.FAILURE)
+    result = dg.materialize([flaky(errors)], instance=instance, raise_on_error=False)
+    sync_run(db, instance, run_of(result), S.STARTED)
+    sync_run(db, instance, run_of(result), S.FAILURE)
     [job] = JobRepository(db).records("p-1")
     assert (job.state, job.error, job.attempts) == (JobState.FAILED, "tts: quota gone", 2)
     [step] = job.steps
@@ -144,13 +157,12 @@ def test_a_failed_run_records_each_step_with_its_tries_and_real_error(db: Databa
     assert (status.state, status.reason) == (ContentState.FAILED, "tts: quota gone")
 
 
-def test_a_successful_run_records_the_checks_verdicts(db: Database) -> None:
-    with dg.instance_for_test() as instance:
-        checked = dg.Definitions(assets=[flaky([])], asset_checks=[loud_enough])
-        result = checked.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance
-        )
-        sync_run(db, instance, run_of(result), S.SUCCESS)
+def test_a_successful_run_records_the_checks_verdicts(
+    db: Database, instance: dg.DagsterInstance
+) -> None:
+    checked = dg.Definitions(assets=[flaky([])], asset_checks=[loud_enough])
+    result = checked.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance)
+    sync_run(db, instance, run_of(result), S.SUCCESS)
     [job] = JobRepository(db).records("p-1")
     assert [(s.key, s.state, s.materialized) for s in job.steps] == [
         ("narration", "succeeded", True),
@@ -174,16 +186,17 @@ def receipts_asset(fail: bool) -> dg.AssetsDefinition:
 
 
 @pytest.mark.parametrize("fail", [False, True])
-def test_a_publish_run_records_each_channels_upload(db: Database, fail: bool) -> None:
+def test_a_publish_run_records_each_channels_upload(
+    db: Database, fail: bool, instance: dg.DagsterInstance
+) -> None:
     content = ContentRepository(db)
     content.set_state("p-1", ContentState.PROCESSING)
     content.set_state("p-1", ContentState.READY)
     UploadRepository(db).request("p-1", ["main"])
-    with dg.instance_for_test() as instance:
-        result = dg.materialize([receipts_asset(fail)], instance=instance, raise_on_error=False)
-        run = run_of(result, PUBLISH_JOB, **{CHANNELS_TAG: "main"})
-        sync_run(db, instance, run, S.STARTED)
-        sync_run(db, instance, run, S.FAILURE if fail else S.SUCCESS)
+    result = dg.materialize([receipts_asset(fail)], instance=instance, raise_on_error=False)
+    run = run_of(result, PUBLISH_JOB, **{CHANNELS_TAG: "main"})
+    sync_run(db, instance, run, S.STARTED)
+    sync_run(db, instance, run, S.FAILURE if fail else S.SUCCESS)
     [upload] = UploadRepository(db).of_content("p-1")
     if fail:
         assert (upload.state, upload.error, upload.attempts) == ("failed", "local: disk full", 1)
