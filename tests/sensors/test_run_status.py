@@ -60,8 +60,8 @@ def test_runs_with_our_tags_can_be_stored() -> None:
 
 @pytest.mark.parametrize("order", list(itertools.permutations([S.QUEUED, S.STARTED, S.SUCCESS])))
 def test_successful_run_ends_ready_in_any_event_order(
-    db: Database, order, instance: dg.DagsterInstance
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, order: tuple[DagsterRunStatus, ...], instance: dg.DagsterInstance
+) -> None:
     for status in order:
         sync_run(db, instance, run(), status)
     assert ContentRepository(db).status("p-1").state == ContentState.READY
