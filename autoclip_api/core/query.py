@@ -12,18 +12,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-_TAKEN: dict[int, dict[str, bool]] = {}
-
-
-def _taken(route: APIRoute) -> dict[str, bool]:
-    """The route's query parameters: name → whether it takes several values."""
-    names = _TAKEN.get(id(route))
-    if names is None:
-        names = _TAKEN[id(route)] = dict(_query_names(route.dependant))
-    return names
-
 
 def _query_names(dependant: Dependant) -> list[tuple[str, bool]]:
+    """The query parameters of a route (its dependencies' too): name, whether it takes
+    several values."""
     names = [
         (param.alias, _several(param.field_info.annotation)) for param in dependant.query_params
     ]
@@ -43,7 +35,7 @@ def _known_query_only(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    taken = _taken(route)
+    taken = dict(_query_names(route.dependant))
     if not taken:  # a route without query parameters documents no 422 for them
         return
     errors = [

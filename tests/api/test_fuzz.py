@@ -63,7 +63,7 @@ ARTICLE = (
     "The city council approved the harbour plan on Tuesday after a long debate. "
     "Work on the new piers starts in spring and should end within two years."
 )
-MAX_EXAMPLES = int(os.environ.get("AUTOCLIP_FUZZ_EXAMPLES", "6"))
+MAX_EXAMPLES = int(os.environ.get("AUTOCLIP_FUZZ_EXAMPLES", "5"))
 """Per operation and mode: every operation is covered in well under a minute (set
 ``AUTOCLIP_FUZZ_EXAMPLES`` higher for a longer hunt)."""
 DERANDOMIZE = "AUTOCLIP_FUZZ_EXAMPLES" not in os.environ
