@@ -26,7 +26,7 @@ from resources.llm.base import (
     Question,
     ScriptQuestion,
 )
-from resources.vendors.usage import recording_usage
+from resources.vendors.usage import recording_usage, store_calls
 
 
 class LLMBatchConfig(dg.Config):
@@ -65,8 +65,7 @@ def llm_batch(
             "left_to_runs": sum(len(r) for p in (first, second) for r in p.missing.values()),
             "batches": dg.MetadataValue.json({**first.batches, **second.batches}),
             "vendor_cost_usd": round(
-                sum(u.cost_usd for p in (first, second) for us in p.usages.values() for u in us),
-                9,
+                sum(c.cost_usd for p in (first, second) for c in p.calls.values()), 9
             ),
         }
     )
@@ -84,7 +83,7 @@ def later_questions(
     questions: list[Question] = []
     for item in items:
         try:
-            with recording_usage(item.id, app_db.usage):
+            with recording_usage(item.id, app_db.usage, app_db.documents):
                 analysis = llm.analyze(item)
         except ProviderError as error:
             context.log.warning(f"{item.id}: not analysed ahead ({error}); its run asks again")
@@ -102,8 +101,8 @@ def later_questions(
 
 
 def record(prepared: Prepared, app_db: AppDatabase) -> None:
-    for content_id, usages in prepared.usages.items():
-        app_db.usage.record(content_id, usages)
+    for content_id, calls in prepared.calls.items():
+        store_calls(content_id, calls, app_db.usage, app_db.documents)
 
 
 @dg.job(

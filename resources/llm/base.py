@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from autoclip_core.db.usage import Usage
 from autoclip_core.schemas import (
     ContentAnalysis,
     Language,
@@ -15,6 +14,7 @@ from autoclip_core.schemas import (
     SourceItem,
     TopicSelection,
 )
+from resources.vendors.usage import VendorCalls
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,16 @@ class Prepared:
     """Questions answered (kept for ``analyze``, ``judge``, ``write_script``) per item."""
     missing: dict[str, list[str]] = field(default_factory=dict)
     """Why questions of an item were not answered: they are asked one by one when asked again."""
-    usages: dict[str, list[Usage]] = field(default_factory=dict)
-    """What the answers cost, per item."""
+    calls: dict[str, VendorCalls] = field(default_factory=dict)
+    """What the answers cost, with what was asked and answered, per item."""
     batches: dict[str, str] = field(default_factory=dict)
     """Vendor batch -> the state it ended in."""
 
     def miss(self, content_id: str, why: str) -> None:
         self.missing.setdefault(content_id, []).append(why)
+
+    def calls_of(self, content_id: str) -> VendorCalls:
+        return self.calls.setdefault(content_id, VendorCalls())
 
 
 class LLMResource(dg.ConfigurableResource, ABC):

@@ -60,7 +60,13 @@ from resources.vendors.http import (
 )
 from resources.vendors.prices import BATCH
 from resources.vendors.ratelimit import limiter_for
-from resources.vendors.usage import priced, report_cache_hit, report_exchange, report_usage
+from resources.vendors.usage import (
+    priced,
+    report_cache_hit,
+    report_exchange,
+    report_usage,
+    reporting_to,
+)
 
 PROVIDER = "gemini"
 PROMPTS = Path(__file__).parent / "prompts"
@@ -320,6 +326,30 @@ def inline_batches(pending: list[Pending]) -> list[list[Pending]]:
     return [batch for batch in batches if batch]
 
 
+def user_turn(ask: Ask) -> types.Content:
+    return types.Content(role="user", parts=[types.Part(text=ask.text)])
+
+
+def report(
+    model: str,
+    ask: Ask,
+    contents: list[types.Content],
+    response: types.GenerateContentResponse,
+    units: dict[str, float],
+) -> None:
+    """An answer's cost and the exchange itself, to the item's record of vendor calls."""
+    report_usage(priced(PROVIDER, model, units))
+    report_exchange(
+        PROVIDER,
+        model,
+        {
+            "system": ask.system,
+            "contents": [c.model_dump(mode="json", exclude_none=True) for c in contents],
+        },
+        response.model_dump(mode="json", exclude_none=True),
+    )
+
+
 def _no_check(_answer: BaseModel) -> None:
     pass
 
@@ -390,7 +420,7 @@ class GeminiLLM(LLMResource, VendorResource):
         if cached is not None:
             report_cache_hit(PROVIDER)
             return ask.schema.model_validate(cached)
-        contents = [types.Content(role="user", parts=[types.Part(text=ask.text)])]
+        contents = [user_turn(ask)]
         for attempt in (1, 2):
             text = self._generate(model, ask, contents)
             try:
@@ -420,13 +450,7 @@ class GeminiLLM(LLMResource, VendorResource):
                 model=model, contents=contents, config=config
             )
         )
-        report_usage(priced(PROVIDER, model, usage_units(response.usage_metadata)))
-        report_exchange(
-            PROVIDER, model,
-            {"system": ask.system, "contents": [c.model_dump(mode="json", exclude_none=True)
-                                                for c in contents]},
-            response.model_dump(mode="json", exclude_none=True),
-        )  # fmt: skip
+        report(model, ask, contents, response, usage_units(response.usage_metadata))
         blocked = block_reason(response)
         if blocked:
             raise Refusal(f"gemini {model} refused to answer: {blocked}", reason=blocked)
@@ -517,7 +541,7 @@ class GeminiLLM(LLMResource, VendorResource):
     def _submit(self, model: str, pending: list[Pending]) -> types.BatchJob:
         requests = [
             types.InlinedRequest(
-                contents=[types.Content(role="user", parts=[types.Part(text=p.ask.text)])],
+                contents=[user_turn(p.ask)],
                 metadata={"key": p.key},
                 config=self._config(p.ask),
             )
@@ -581,8 +605,8 @@ class GeminiLLM(LLMResource, VendorResource):
             _miss_all(prepared, [question], f"{what}: {message}")
             return
         units = {BATCH + unit: n for unit, n in usage_units(response.usage_metadata).items()}
-        usages = prepared.usages.setdefault(question.contents[0], [])
-        usages.append(priced(PROVIDER, model, units))
+        with reporting_to(prepared.calls_of(question.contents[0])):
+            report(model, question.ask, [user_turn(question.ask)], response, units)
         blocked = block_reason(response)
         if blocked:
             _miss_all(prepared, [question], f"{what}: {blocked}")

@@ -37,6 +37,8 @@ __all__ = [
     "report_cache_hit",
     "report_exchange",
     "report_usage",
+    "reporting_to",
+    "store_calls",
 ]
 
 
@@ -124,16 +126,36 @@ def recording_usage(
 ) -> Iterator[VendorCalls]:
     """Gather the calls made inside the block; store them for ``content_id`` when it ends
     (and, given ``documents``, the raw exchanges and the call log there)."""
-    calls = VendorCalls()
+    with reporting_to(VendorCalls()) as calls:
+        try:
+            yield calls
+        finally:
+            store_calls(content_id, calls, repository, documents)
+
+
+@contextmanager
+def reporting_to(calls: VendorCalls) -> Iterator[VendorCalls]:
+    """Reports made inside the block go to ``calls``: for a provider that answers many items
+    at once (a batch), each answer's to its own item's."""
     token = _current.set(calls)
     try:
         yield calls
     finally:
         _current.reset(token)
-        if calls.usages and repository is not None:
-            repository.record(content_id, calls.usages)
-        if documents is not None:
-            keep_documents(documents, content_id, calls)
+
+
+def store_calls(
+    content_id: str | None,
+    calls: VendorCalls,
+    repository: VendorUsageRepository | None,
+    documents: DocumentStore | None = None,
+) -> None:
+    """One ``vendor_usage`` row per paid call of ``content_id``; given ``documents``, the raw
+    exchanges and the call log there."""
+    if calls.usages and repository is not None:
+        repository.record(content_id, calls.usages)
+    if documents is not None:
+        keep_documents(documents, content_id, calls)
 
 
 def keep_documents(documents: DocumentStore, content_id: str | None, calls: VendorCalls) -> None:

@@ -136,6 +136,13 @@ def test_the_batch_answers_ahead_and_the_items_runs_ask_nothing(
     assert all(len(r) == 3 for r in rows.values())
     units = {unit for r in rows.values() for row in r for unit in row.usage.units}
     assert units == {"batch_input_tokens", "batch_output_tokens"}
+    # The item's documents keep each batch answer as they keep one-by-one answers.
+    exchanges = pipeline.app_db.documents.find(kind="llm_exchange", content_id=ids[1])
+    assert [(d.body["model"], "Korean" in d.body["request"]["system"]) for d in exchanges] == [
+        (CHEAP, True),
+        (CHEAP, True),
+        (QUALITY, True),
+    ]
 
     requests = ended(pipeline, result, "llm_batch_success_sensor")
     assert [r.partition_key for r in requests] == ids

@@ -106,7 +106,7 @@ def test_each_answer_is_charged_to_its_item_at_the_batch_rate(
     fake: FakeGemini, llm: GeminiLLM
 ) -> None:
     prepared = llm.prepare(analyses())
-    [[usage]] = [prepared.usages["item-1"]]
+    [usage] = prepared.calls["item-1"].usages
     body = fake.calls[0][1]
     answer = json.dumps(fake_gemini.ANALYSIS)
     assert (usage.provider, usage.model) == ("gemini", CHEAP)
@@ -116,7 +116,12 @@ def test_each_answer_is_charged_to_its_item_at_the_batch_rate(
     }
     listed = {unit.removeprefix("batch_"): n for unit, n in usage.units.items()}
     assert usage.cost_usd == pytest.approx(cost_usd("gemini", CHEAP, listed) / 2)
-    assert set(prepared.usages) == {"item-1", "item-2", "item-3"}
+    assert set(prepared.calls) == {"item-1", "item-2", "item-3"}
+    # What was asked and answered goes with it, for the item's documents.
+    [exchange] = prepared.calls["item-1"].exchanges
+    assert (exchange["provider"], exchange["model"]) == ("gemini", CHEAP)
+    assert exchange["request"]["system"] == body["systemInstruction"]["parts"][0]["text"]
+    assert exchange["response"]["candidates"][0]["content"]["parts"][0]["text"] == answer
 
 
 def test_scripts_and_verdicts_go_to_a_batch_per_model(fake: FakeGemini, llm: GeminiLLM) -> None:
@@ -152,7 +157,7 @@ def test_the_same_question_for_two_items_is_asked_once(fake: FakeGemini, llm: Ge
     [body] = created_bodies(fake)
     assert len(body["batch"]["inputConfig"]["requests"]["requests"]) == 1
     assert prepared.answered == {"a": 1, "b": 1}
-    assert list(prepared.usages) == ["a"]
+    assert list(prepared.calls) == ["a"]
 
 
 def test_questions_already_answered_are_not_sent(fake: FakeGemini, llm: GeminiLLM) -> None:
@@ -161,7 +166,7 @@ def test_questions_already_answered_are_not_sent(fake: FakeGemini, llm: GeminiLL
     [body] = created_bodies(fake)
     assert len(body["batch"]["inputConfig"]["requests"]["requests"]) == 2
     assert prepared.answered == {"item-1": 1, "item-2": 1, "item-3": 1}
-    assert "item-1" not in prepared.usages
+    assert "item-1" not in prepared.calls
 
 
 @pytest.mark.parametrize(
@@ -180,7 +185,7 @@ def test_a_batch_that_does_not_succeed_leaves_its_questions_to_the_ordinary_call
     [name] = prepared.batches
     assert prepared.batches[name] == state
     assert prepared.answered == {}
-    assert prepared.usages == {}
+    assert prepared.calls == {}
     assert prepared.missing["item-1"] == [f"batch {name} ended {state}"]
     assert fake.calls == []
     assert llm.analyze(ITEMS[0]).topic == fake_gemini.ANALYSIS["topic"]
@@ -244,7 +249,7 @@ def test_an_answer_that_failed_or_does_not_validate_is_left_to_the_ordinary_call
     }
     assert prepared.missing["item-2"][0].startswith("AnalysisAnswer: summary:")
     # The invalid answer was billed all the same; the failed request was not.
-    assert set(prepared.usages) == {"item-2", "item-3"}
+    assert set(prepared.calls) == {"item-2", "item-3"}
 
 
 def test_a_korean_item_answered_in_english_is_left_to_the_ordinary_call(
@@ -269,7 +274,7 @@ def test_a_blocked_prompt_is_left_to_the_ordinary_call(fake: FakeGemini, llm: Ge
     fake.answer = lambda _m, _b: None
     prepared = llm.prepare([JudgeQuestion("item-1", "text", "en")])
     assert prepared.missing == {"item-1": ["JudgeAnswer: prompt blocked (SAFETY)"]}
-    assert len(prepared.usages["item-1"]) == 1
+    assert len(prepared.calls["item-1"].usages) == 1
 
 
 def test_requests_past_the_inline_size_limit_go_in_more_batches(

@@ -175,5 +175,5 @@ def test_hook_keeps_questions_and_drops_news_tags(title: str, hook: str) -> None
 def test_nothing_is_answered_ahead_offline() -> None:
     item = _item(EN_TITLE, EN_ARTICLE)
     prepared = LocalLLM().prepare([AnalysisQuestion(item), JudgeQuestion(item.id, "text", "en")])
-    assert (prepared.answered, prepared.usages, prepared.batches) == ({}, {}, {})
+    assert (prepared.answered, prepared.calls, prepared.batches) == ({}, {}, {})
     assert len(prepared.missing[item.id]) == 2
