@@ -57,12 +57,12 @@ def llm_batch(
     record(second, app_db)
     for round_, prepared in (("analyses", first), ("verdicts and scripts", second)):
         for content_id, reasons in prepared.missing.items():
-            context.log.warning(f"{content_id}: {round_} left to the run: {'; '.join(reasons)}")
+            context.log.warning(f"{content_id}: {round_} not answered ahead: {'; '.join(reasons)}")
     context.add_output_metadata(
         {
             "items": len(items),
             "answered_ahead": sum(first.answered.values()) + sum(second.answered.values()),
-            "left_to_runs": sum(len(r) for p in (first, second) for r in p.missing.values()),
+            "not_answered_ahead": sum(len(r) for p in (first, second) for r in p.missing.values()),
             "batches": dg.MetadataValue.json({**first.batches, **second.batches}),
             "vendor_cost_usd": round(
                 sum(c.cost_usd for p in (first, second) for c in p.calls.values()), 9

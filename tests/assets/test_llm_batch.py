@@ -130,7 +130,8 @@ def test_the_batch_answers_ahead_and_the_items_runs_ask_nothing(
     assert schemas(fake.calls) == ["AnalysisAnswer"] * 2 + ["JudgeAnswer"] * 2 + ["Script"] * 2
     [output] = [e for e in result.all_node_events if e.is_successful_output]
     metadata = {k: v.value for k, v in output.step_output_data.metadata.items()}
-    assert (metadata["items"], metadata["answered_ahead"], metadata["left_to_runs"]) == (2, 6, 0)
+    counts = ("items", "answered_ahead", "not_answered_ahead")
+    assert tuple(metadata[k] for k in counts) == (2, 6, 0)
     assert set(metadata["batches"].values()) == {"JOB_STATE_SUCCEEDED"}
     rows = {i: pipeline.app_db.usage.of_content(i) for i in ids}
     assert all(len(r) == 3 for r in rows.values())
