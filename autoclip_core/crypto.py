@@ -56,11 +56,16 @@ def channel_token_key(settings: Settings) -> bytes:
             "AUTOCLIP_CHANNEL_TOKEN_KEY must be set when AUTOCLIP_ENV=prod "
             "(base64 of 32 random bytes: `openssl rand -base64 32`)"
         )
-    path = settings.root / "secrets" / "channel_token_key"
     return decode_key(
-        local_secret(path, lambda: base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
+        local_secret(local_key_path(settings),
+                     lambda: base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
                      valid=lambda value: len(value) == 44)
     )  # fmt: skip
+
+
+def local_key_path(settings: Settings) -> Path:
+    """Where local and test mode keep the generated channel token key."""
+    return settings.root / "secrets" / "channel_token_key"
 
 
 def local_secret(path: Path, generate: Callable[[], str], *, valid: Callable[[str], bool]) -> str:

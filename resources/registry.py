@@ -9,7 +9,6 @@ platform's publisher, the local one always there.
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import dagster as dg
 from pydantic import SecretStr
 
-from autoclip_core.crypto import channel_token_key
+from autoclip_core.crypto import channel_token_key, local_key_path
 from autoclip_core.db.quota import QuotaPolicy, api_project
 from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
@@ -159,14 +158,17 @@ def optional(settings: Settings, field: str) -> Any:
 
 def channel_accounts(settings: Settings) -> ChannelAccounts:
     """Where the publication step finds each channel's account, tokens and quota."""
-    key = (
-        dg.EnvVar("AUTOCLIP_CHANNEL_TOKEN_KEY")
-        if os.environ.get("AUTOCLIP_CHANNEL_TOKEN_KEY")
-        else base64.b64encode(channel_token_key(settings)).decode()
-    )
+    key: dict[str, Any] = {}
+    if os.environ.get("AUTOCLIP_CHANNEL_TOKEN_KEY"):
+        key["token_key"] = dg.EnvVar("AUTOCLIP_CHANNEL_TOKEN_KEY")
+    elif settings.channel_token_key is not None:
+        key["token_key"] = settings.channel_token_key.get_secret_value()
+    else:  # the generated local key (refused in prod), read from its file when used
+        channel_token_key(settings)
+        key["token_key_file"] = str(local_key_path(settings))
     policy = QuotaPolicy.from_settings(settings)
     return ChannelAccounts(
-        token_key=key,
+        **key,
         youtube_api_project=api_project(settings),
         youtube_refresh_token=optional(settings, "youtube_refresh_token"),
         tiktok_refresh_token=optional(settings, "tiktok_refresh_token"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -121,7 +122,12 @@ class ChannelAccounts(dg.ConfigurableResource):
     A slug is a channel row's (an organisation's channel, or one configured in settings:
     ``youtube``/``tiktok`` with a refresh token here), else a local folder."""
 
-    token_key: str = Field(repr=False, description="Base64 of the AES-GCM key of channels' tokens.")
+    token_key: str | None = Field(
+        default=None, repr=False, description="Base64 of the AES-GCM key of channels' tokens."
+    )
+    token_key_file: str | None = Field(
+        default=None, description="A file holding that key (the key generated in local mode)."
+    )
     youtube_api_project: str = Field(
         default="default", description="The Google OAuth client id: whose quota uploads spend."
     )
@@ -139,7 +145,11 @@ class ChannelAccounts(dg.ConfigurableResource):
         )
 
     def cipher(self) -> TokenCipher:
-        return TokenCipher(decode_key(self.token_key))
+        if self.token_key is not None:
+            return TokenCipher(decode_key(self.token_key))
+        if self.token_key_file is None:
+            raise ValueError("ChannelAccounts needs token_key or token_key_file")
+        return TokenCipher(decode_key(Path(self.token_key_file).read_text()))
 
     def account(self, database: Database, slug: str) -> ChannelAccount:
         channels = ChannelRepository(database, cipher=self.cipher())

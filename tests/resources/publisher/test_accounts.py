@@ -8,13 +8,17 @@ import base64
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
+from autoclip_core.crypto import TokenCipher, channel_token_key
 from autoclip_core.db.channels import RECONNECT_EVENT, ChannelState
 from autoclip_core.db.engine import Database
 from autoclip_core.db.models import AuditEvent, Channel, Organization, Project, new_id, utcnow
+from autoclip_core.settings import Settings
 from resources.publisher.accounts import ChannelAccounts
+from resources.registry import channel_accounts
 
 KEY = base64.b64encode(b"k" * 32).decode()
 LATER = datetime(2026, 12, 6, 13, 0, tzinfo=UTC)
@@ -110,3 +114,15 @@ def test_the_key_and_refresh_tokens_stay_out_of_what_dagster_shows() -> None:
     shown = f"{accounts(tiktok_refresh_token='rt-secret')!r} {accounts()!s}"
     assert KEY not in shown
     assert "rt-secret" not in shown
+
+
+def test_the_generated_local_key_is_read_from_its_file_not_carried_in_the_config(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    made = channel_accounts(settings)
+    assert made.token_key is None
+    key = channel_token_key(settings)  # the key the API seals with
+    assert base64.b64encode(key).decode() not in repr(made.model_dump())
+    sealed = TokenCipher(key).encrypt("t", org_id="o", channel_id="c", column="access_token")
+    assert made.cipher().decrypt(sealed, org_id="o", channel_id="c", column="access_token") == "t"
