@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Iterator
 from contextlib import closing
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -36,43 +38,43 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-
     return POSTGRES_URL
 
 
-@pytest.fixture(scope="session")
-def _sqlite_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One SQLite app database migrated to head for the whole run: the migrations themselves are
-    exercised by tests/core/db/test_migrate.py, the other tests only need their result."""
-    path = tmp_path_factory.mktemp("sqlite-at-head") / "app.db"
+@cache
+def _sqlite_at_head() -> Path:
+    """One SQLite app database migrated to head per test run (its folder goes at exit)."""
+    folder = tempfile.TemporaryDirectory(prefix="autoclip-sqlite-at-head-")
+    _kept.append(folder)
+    path = Path(folder.name) / "app.db"
     upgrade(f"sqlite:///{path}")
     return path
 
 
+_kept: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def migrated(url: str) -> str:
+    """``upgrade(url)``; a new SQLite file becomes a copy of the run's migrated one instead (the
+    same file, without replaying every migration per test: test_migrate.py runs them)."""
+    path = Path(url.removeprefix("sqlite:///"))
+    if not url.startswith("sqlite:///") or path.exists():
+        upgrade(url)
+        return url
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(_sqlite_at_head())) as source:
+        with closing(sqlite3.connect(path)) as target:
+            source.backup(target)
+    return url
+
+
 @pytest.fixture
-def migrated_sqlite(_sqlite_at_head: Path) -> Callable[[Path], str]:
-    """Makes ``path`` a SQLite app database at head (a copy of the run's migrated one: the same
-    file ``upgrade`` writes, without replaying every migration per test); returns its URL."""
-
-    def make(path: Path) -> str:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(_sqlite_at_head)) as source:
-            with closing(sqlite3.connect(path)) as target:
-                source.backup(target)
-        return f"sqlite:///{path}"
-
-    return make
-
-
-@pytest.fixture
-def sqlite_app_url(tmp_path: Path, migrated_sqlite: Callable[[Path], str]) -> str:
+def sqlite_app_url(tmp_path: Path) -> str:
     """``tmp_path / "app.db"``: a SQLite app database at head."""
-    return migrated_sqlite(tmp_path / "app.db")
+    return migrated(f"sqlite:///{tmp_path / 'app.db'}")
 
 
 @pytest.fixture
-def db(db_url: str, migrated_sqlite: Callable[[Path], str]) -> Iterator[Database]:
+def db(db_url: str) -> Iterator[Database]:
     """The app database at ``db_url``, migrated (both backends)."""
-    if db_url.startswith("sqlite:///"):
-        migrated_sqlite(Path(db_url.removeprefix("sqlite:///")))
-    else:
-        upgrade(db_url)
+    migrated(db_url)
     database = Database.open(db_url)
     yield database
     database.dispose()

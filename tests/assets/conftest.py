@@ -11,11 +11,11 @@ import pytest
 
 from autoclip_assets.definitions import build_definitions
 from autoclip_assets.partitions import content_items
-from autoclip_core.db.migrate import upgrade
 from autoclip_core.feeds import SAMPLE_FEED, read_feed
 from autoclip_core.schemas import SourceItem
 from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
+from tests.conftest import migrated
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Pipeline:
 
 def make_pipeline(root: Path) -> Iterator[Pipeline]:
     settings = Settings(data_dir=root)
-    upgrade(settings.app_database_url)
+    migrated(settings.app_database_url)
     app_db = AppDatabase(url=settings.app_database_url)
     app_db.projects.ensure("demo")
     (root / "dagster").mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,15 @@ import pytest
 from autoclip_cli.demo import run_demo
 from autoclip_core.db.migrate import MIGRATE_COMMAND
 from autoclip_core.settings import Settings
+from tests.conftest import migrated
 from tests.fakes.server import FakeServer, Reply
 
 
 @pytest.fixture
-def settings(tmp_path: Path, migrated_sqlite: Callable[[Path], str]) -> Settings:
+def settings(tmp_path: Path) -> Settings:
     """A data dir whose app database was migrated (``make demo`` migrates first)."""
     settings = Settings(data_dir=tmp_path)
-    assert migrated_sqlite(settings.root / "autoclip.db") == settings.app_database_url
+    migrated(settings.app_database_url)
     return settings
 
 
