@@ -11,6 +11,7 @@ import random
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy import update
 from autoclip_core.db.channels import ChannelState
 from autoclip_core.db.content import ContentRepository
 from autoclip_core.db.engine import Database
+from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.models import Channel, new_id, utcnow
 from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.db.uploads import UploadRepository, UploadState
@@ -58,7 +60,23 @@ class Item:
 
 
 @pytest.fixture
-def item(db: Database, tmp_path: Path) -> Item:
+def item(tmp_path: Path) -> Iterator[Item]:
+    """A rendered item on SQLite (the locks and the journal are proven on both databases by
+    the crash test and ``tests/core/db``)."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(url)
+    database = Database.open(url)
+    yield make_item(database, tmp_path)
+    database.dispose()
+
+
+@pytest.fixture
+def item_on_both(db: Database, tmp_path: Path) -> Item:
+    """A rendered item on SQLite and on PostgreSQL."""
+    return make_item(db, tmp_path)
+
+
+def make_item(db: Database, tmp_path: Path) -> Item:
     """A rendered item of the sources-file project ``harbour`` (no review), its video a few
     MB of random bytes in the media store."""
     settings = Settings(data_dir=tmp_path, database_url=db.url)
@@ -200,11 +218,12 @@ STEP_MODULE = "tests.assets.publication_run"
 
 
 def test_a_publication_step_killed_mid_upload_resumes_and_makes_one_video(
-    item: Item, tmp_path: Path
+    item_on_both: Item, tmp_path: Path
 ) -> None:
     """The step's process is SIGKILLed while YouTube holds the upload; run again, it resumes
     the session the uploads row journaled: one video, with the file's bytes, the bytes Google
     kept not sent again."""
+    item = item_on_both
     held_at = 7 * CHUNK_UNIT + 1234
     data = (
         FilesystemStorage(root=str(item.settings.media_dir))
