@@ -9,12 +9,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from autoclip_core.db.engine import Database
 from autoclip_core.db.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("AUTOCLIP_TEST_POSTGRES_URL")
+PG_AT_HEAD, PG_COPY = "autoclip_test_at_head", "autoclip_test_copy"
 
 
 def _reset_postgres(url: str) -> None:
@@ -25,15 +26,45 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _on_test_server(database: str) -> str:
+    assert POSTGRES_URL
+    return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def _postgres_at_head() -> Iterator[Engine]:
+    """A database on the test server migrated to head once per run (``PG_AT_HEAD``): the
+    template each test using ``db`` copies. Yields an engine on the server for CREATE/DROP."""
+    admin = create_engine(_on_test_server("postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_AT_HEAD} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {PG_AT_HEAD}"))
+    upgrade(_on_test_server(PG_AT_HEAD))
+    yield admin
+    with admin.connect() as conn:
+        for database in (PG_COPY, PG_AT_HEAD):
+            conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+    admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """An empty app database: SQLite (the default) and a real PostgreSQL server."""
+    """An empty app database: SQLite (the default) and a real PostgreSQL server.
+
+    For a test that takes ``db`` the PostgreSQL one is a new copy of ``PG_AT_HEAD`` instead:
+    what ``db`` would otherwise migrate the empty one to, without replaying the migrations."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'app.db'}"
     if not POSTGRES_URL:
         if os.environ.get("CI"):
             pytest.fail("AUTOCLIP_TEST_POSTGRES_URL is not set: run through `make test`")
         pytest.skip("no PostgreSQL (run through `make test`)")
+    if "db" in request.fixturenames:
+        admin: Engine = request.getfixturevalue("_postgres_at_head")
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_COPY} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {PG_COPY} TEMPLATE {PG_AT_HEAD}"))
+        return _on_test_server(PG_COPY)
     _reset_postgres(POSTGRES_URL)
     return POSTGRES_URL
 
@@ -74,7 +105,8 @@ def sqlite_app_url(tmp_path: Path) -> str:
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     """The app database at ``db_url``, migrated (both backends)."""
-    migrated(db_url)
+    if make_url(db_url).database != PG_COPY:  # a copy is at head already
+        migrated(db_url)
     database = Database.open(db_url)
     yield database
     database.dispose()
