@@ -26,6 +26,7 @@ from autoclip_core.db.engine import Database
 from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.models import Channel, new_id, utcnow
 from autoclip_core.db.projects import ProjectRepository
+from autoclip_core.db.quota import next_window
 from autoclip_core.db.uploads import UploadRepository, UploadState
 from autoclip_core.pipeline_names import CHANNELS_TAG
 from autoclip_core.schemas import PublishReceipt, RenderedVideo, SourceItem
@@ -290,3 +291,27 @@ def test_a_publication_step_killed_mid_upload_resumes_and_makes_one_video(
         [upload] = UploadRepository(item.database).of_content(ITEM)
         assert (upload.state, upload.attempts, upload.platform_id) == (
             UploadState.PUBLISHED, 2, receipt.platform_id)  # fmt: skip
+
+
+def test_an_upload_past_the_days_youtube_quota_waits_for_the_pacific_midnight(
+    item: Item, tmp_path: Path
+) -> None:
+    with running_fake_youtube() as api:
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url=item.database.url,
+            publisher_provider="youtube",
+            youtube_client_id=CLIENT_ID,
+            youtube_client_secret=CLIENT_SECRET,
+            youtube_refresh_token=api.grant_refresh_token(),
+            youtube_base_url=api.base,
+            google_oauth_base_url=api.base,
+            youtube_daily_uploads=0,  # the day's upload bucket is spent
+        )
+        result = publish_item(settings, ITEM, item.video, ["youtube"])
+        assert result.success
+        assert "videos.insert" not in [op for _m, op, _s in api.log]  # nothing was sent
+    [upload] = UploadRepository(item.database).of_content(ITEM)
+    assert upload.state == UploadState.WAITING
+    assert upload.retry_at == next_window(datetime.now(UTC))
+    assert "next window" in (upload.error or "")
