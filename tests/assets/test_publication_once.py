@@ -46,7 +46,12 @@ from resources.publisher.youtube import CHUNK_UNIT
 from resources.storage.filesystem import FilesystemStorage
 from sensors.uploads import upload_retry_sensor
 from tests.assets.publication_run import publish_item
-from tests.fakes.youtube_api import CLIENT_ID, CLIENT_SECRET, running_fake_youtube
+from tests.fakes.youtube_api import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FakeYouTubeAPI,
+    running_fake_youtube,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEM = "harbour-000000000001"
@@ -218,6 +223,22 @@ def test_quota_and_a_lost_authorisation_make_uploads_wait_until_the_sensor_asks_
 STEP_MODULE = "tests.assets.publication_run"
 
 
+def youtube_settings(
+    item: Item, data_dir: Path, api: FakeYouTubeAPI, refresh_token: str
+) -> dict[str, str]:
+    """Settings (by field) publishing to the headless YouTube channel on the fake."""
+    return {
+        "data_dir": str(data_dir),
+        "database_url": item.database.url,
+        "publisher_provider": "youtube",
+        "youtube_client_id": CLIENT_ID,
+        "youtube_client_secret": CLIENT_SECRET,
+        "youtube_refresh_token": refresh_token,
+        "youtube_base_url": api.base,
+        "google_oauth_base_url": api.base,
+    }
+
+
 def test_a_publication_step_killed_mid_upload_resumes_and_makes_one_video(
     item_on_both: Item, tmp_path: Path
 ) -> None:
@@ -233,17 +254,11 @@ def test_a_publication_step_killed_mid_upload_resumes_and_makes_one_video(
     )
     with running_fake_youtube() as api:
         refresh_token = api.grant_refresh_token()
+        values = youtube_settings(item, tmp_path, api, refresh_token)
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            "AUTOCLIP_DATA_DIR": str(tmp_path),
-            "AUTOCLIP_DATABASE_URL": item.database.url,
-            "AUTOCLIP_PUBLISHER_PROVIDER": "youtube",
-            "AUTOCLIP_YOUTUBE_CLIENT_ID": CLIENT_ID,
-            "AUTOCLIP_YOUTUBE_CLIENT_SECRET": CLIENT_SECRET,
-            "AUTOCLIP_YOUTUBE_REFRESH_TOKEN": refresh_token,
-            "AUTOCLIP_YOUTUBE_BASE_URL": api.base,
-            "AUTOCLIP_GOOGLE_OAUTH_BASE_URL": api.base,
+            **{f"AUTOCLIP_{name.upper()}": value for name, value in values.items()},
         }
         held = api.hold_at(held_at)
         step = subprocess.Popen(
@@ -265,16 +280,7 @@ def test_a_publication_step_killed_mid_upload_resumes_and_makes_one_video(
         assert journaled["session_uri"].startswith(api.base)
         assert api.videos == {}
 
-        settings = Settings(
-            data_dir=tmp_path,
-            database_url=item.database.url,
-            publisher_provider="youtube",
-            youtube_client_id=CLIENT_ID,
-            youtube_client_secret=CLIENT_SECRET,
-            youtube_refresh_token=refresh_token,
-            youtube_base_url=api.base,
-            google_oauth_base_url=api.base,
-        )
+        settings = Settings(**youtube_settings(item, tmp_path, api, refresh_token))
         for _ in range(2):  # run again, and once more: reported, not uploaded
             result = publish_item(settings, ITEM, item.video, ["youtube"])
             assert result.success
@@ -298,14 +304,7 @@ def test_an_upload_past_the_days_youtube_quota_waits_for_the_pacific_midnight(
 ) -> None:
     with running_fake_youtube() as api:
         settings = Settings(
-            data_dir=tmp_path,
-            database_url=item.database.url,
-            publisher_provider="youtube",
-            youtube_client_id=CLIENT_ID,
-            youtube_client_secret=CLIENT_SECRET,
-            youtube_refresh_token=api.grant_refresh_token(),
-            youtube_base_url=api.base,
-            google_oauth_base_url=api.base,
+            **youtube_settings(item, tmp_path, api, api.grant_refresh_token()),
             youtube_daily_uploads=0,  # the day's upload bucket is spent
         )
         result = publish_item(settings, ITEM, item.video, ["youtube"])
