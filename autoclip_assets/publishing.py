@@ -111,9 +111,7 @@ def safety_postcheck(
     llm: LLMResource,
 ) -> dg.AssetCheckResult:
     with provider_call(context):
-        findings, metadata = audit_video(
-            video, narration, storage, local_render=video.local_render
-        )
+        findings, metadata = audit_video(video, narration, storage, local_render=video.local_render)
     content_id = context.run.tags[PARTITION_TAG]
     project = app_db.projects.of_content(content_id)
     script_text = "\n".join(
