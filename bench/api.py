@@ -41,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import redis
-from devstack import drop_database, free_port, fresh_database, loadavg, log
+from devstack import cpu_seconds, drop_database, free_port, fresh_database, loadavg, log
 
 from autoclip_core.db.migrate import upgrade
 
@@ -119,22 +119,6 @@ def start_server(env: dict[str, str], port: int, workers: int, log_path: Path) -
         time.sleep(0.2)
     stop_server(server)
     sys.exit(f"the API did not become ready:\n{log_path.read_text()}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` and all its descendants (the uvicorn workers)."""
-    total = 0.0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:  # gone, or no /proc: the figure is then a lower bound
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        pending.extend(int(child) for child in children)
-    return total
 
 
 def stop_server(server: subprocess.Popen) -> None:

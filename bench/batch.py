@@ -8,8 +8,11 @@ object: ``shorts_per_hour``, ``p50_s``, ``p95_s`` (per item, ``generate`` → ``
 ``max_concurrent_runs`` (peak of runs executing at once, from Dagster's run records),
 ``wall_s``, ``single_item_s`` and the rate one at a time would give, the median render step
 and the share of the wall time some render was under way (the ``renderer`` pool runs one at a
-time: the run queue's limits should keep it busy), the median video length and the load
-average before and after (other work on the machine shows there).
+time: the run queue's limits should keep it busy), the CPU time per short of the whole stack
+(every process ``autoclip dev`` started: runs, renders, Dagster, the API) and the rate the
+machine's cores allow at that cost — which other work on the machine hardly changes, unlike
+the wall times — the median video length and the load average before and after (other work on
+the machine shows there).
 
     make bench-batch    # or: bash scripts/with-test-services.sh .venv/bin/python bench/batch.py
 """
@@ -17,6 +20,7 @@ average before and after (other work on the machine shows there).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import threading
 import time
@@ -28,6 +32,7 @@ from devstack import (
     Creator,
     DevStack,
     articles,
+    cpu_seconds,
     loadavg,
     log,
     percentile,
@@ -145,9 +150,16 @@ def main() -> None:
     with DevStack.running(BENCH_DATABASE, max_concurrent_runs=args.max_concurrent_runs) as stack:
         creator = Creator(stack.api_url)
         project_id = creator.project(review_required=True)
+        cpu = cpu_seconds(stack.process.pid)
         alone = single(stack, creator, project_id, chosen[-1])
-        log(f"baseline: one item alone, generate → ready {alone:.1f} s")
+        alone_cpu = cpu_seconds(stack.process.pid) - cpu
+        log(
+            f"baseline: one item alone, generate → ready {alone:.1f} s, {alone_cpu:.1f} s of CPU "
+            f"(load average {loadavg()})"
+        )
+        cpu = cpu_seconds(stack.process.pid)
         wall, seconds, states = batch(stack, creator, project_id, chosen[:-1])
+        batch_cpu = cpu_seconds(stack.process.pid) - cpu
         runs = [
             run
             for item_id in seconds
@@ -173,7 +185,12 @@ def main() -> None:
             round(statistics.median(e - s for s, e in renders), 1) if renders else None
         ),
         "renderer_busy": round(busy_seconds(renders) / wall, 2),
+        "cpu_s_per_short": round(batch_cpu / max(len(ready), 1), 1),
+        "cpu_bound_shorts_per_hour": round(
+            (os.cpu_count() or 1) * 3600 / (batch_cpu / max(len(ready), 1)), 1
+        ),
         "single_item_s": round(alone, 1),
+        "single_item_cpu_s": round(alone_cpu, 1),
         "one_at_a_time_shorts_per_hour": round(3600 / alone, 1),
         "video_s": round(statistics.median(videos), 1) if videos else None,
         "loadavg_before": load_before,
@@ -185,7 +202,9 @@ def main() -> None:
         f"{summary['one_at_a_time_shorts_per_hour']}); generate → ready p50 {summary['p50_s']} s, "
         f"p95 {summary['p95_s']} s; at most {summary['max_concurrent_runs']} runs at once; "
         f"renders {summary['render_step_p50_s']} s each (median), the renderer busy "
-        f"{summary['renderer_busy']:.0%} of the wall time",
+        f"{summary['renderer_busy']:.0%} of the wall time; {summary['cpu_s_per_short']} s of CPU "
+        f"per short: at most {summary['cpu_bound_shorts_per_hour']} shorts/hour on "
+        f"{os.cpu_count()} cores",
         summary,
     )
 

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,45 @@ query Runs($filter: RunsFilter) {
 }
 """
 
+EVENTS = """
+query Events($runId: ID!, $cursor: String) {
+  logsForRun(runId: $runId, afterCursor: $cursor, limit: 1000) {
+    ... on EventConnection {
+      cursor hasMore events { ... on MessageEvent { timestamp eventType } }
+    }
+  }
+}
+"""
+PHASE_EVENTS = {
+    "RUN_ENQUEUED": "enqueued",
+    "RUN_STARTING": "dequeued",  # the daemon dequeues it: starting
+    "RUN_START": "started",
+    "RUN_SUCCESS": "ended",
+    "RUN_FAILURE": "ended",
+}
+
+
+@dataclass(frozen=True)
+class RunPhases:
+    """Where a run's time went, from its event log (seconds)."""
+
+    submit_s: float
+    """Created → queued: the rest of the submission, in the webserver."""
+    queue_s: float
+    """Queued → dequeued by the daemon (its interval, and the run queue's limits)."""
+    launch_s: float
+    """Dequeued → started: a run worker process starts and loads the pipeline."""
+    steps_s: float
+    """Started → ended: the run's steps."""
+    ended_at: float
+    """When it ended (the epoch)."""
+
+    def __str__(self) -> str:
+        return (
+            f"submit {self.submit_s:.1f} s, queue {self.queue_s:.1f} s, launch "
+            f"{self.launch_s:.1f} s, steps {self.steps_s:.1f} s"
+        )
+
 
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile."""
@@ -57,6 +97,27 @@ def percentile(values: list[float], share: float) -> float:
 def loadavg() -> list[float]:
     """The 1-, 5- and 15-minute load averages (other work on the machine shows there)."""
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and all its descendants, those that have exited and
+    were waited for included (a process's children's times count once they are reaped)."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = [  # each thread's: a code server starts runs from its worker threads
+                child
+                for thread in Path(f"/proc/{current}/task").iterdir()
+                for child in (thread / "children").read_text().split()
+            ]
+        except OSError:  # gone, or no /proc: the figure is then a lower bound
+            continue
+        total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        pending.extend(int(child) for child in children)
+    return total
 
 
 def log(message: str) -> None:
@@ -211,6 +272,27 @@ class DevStack:
     def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
         return self.stack.graphql(query, **variables)
 
+    def phases(self, run: dict[str, Any]) -> RunPhases:
+        """``run`` (a record of :meth:`runs`) split into its phases."""
+        at: dict[str, float] = {"created": float(run["creationTime"])}
+        cursor = None
+        while True:
+            page = self.graphql(EVENTS, runId=run["runId"], cursor=cursor)["logsForRun"]
+            for event in page["events"]:
+                name = PHASE_EVENTS.get(event.get("eventType") or "")
+                if name is not None:
+                    at.setdefault(name, int(event["timestamp"]) / 1000)
+            if not page["hasMore"]:
+                break
+            cursor = page["cursor"]
+        return RunPhases(
+            submit_s=at["enqueued"] - at["created"],
+            queue_s=at["dequeued"] - at["enqueued"],
+            launch_s=at["started"] - at["dequeued"],
+            steps_s=at["ended"] - at["started"],
+            ended_at=at["ended"],
+        )
+
     def runs(self, **tags: str) -> list[dict[str, Any]]:
         """Dagster's runs with all these tags (every run: none given)."""
         where = {"tags": [{"key": key, "value": value} for key, value in tags.items()]}
@@ -218,20 +300,40 @@ class DevStack:
 
 
 class Creator:
-    """An account of its own (an organisation) calling the API."""
+    """An account of its own (an organisation) calling the API, from several threads at once;
+    its access token is renewed when it expires (a batch outlasts one)."""
 
     def __init__(self, api_url: str) -> None:
         self.http = httpx.Client(base_url=f"{api_url}/api/v1", timeout=60)
+        self.renewing = threading.Lock()
         registered = self.http.post(
             "/auth/register",
             json={"email": "bench@example.com", "password": secrets.token_urlsafe(16),
                   "name": "Bench", "org_name": "Bench Studio"},
         )  # fmt: skip
         registered.raise_for_status()
-        self.http.headers["Authorization"] = f"Bearer {registered.json()['access_token']}"
+        self._use(registered.json())
+
+    def _use(self, tokens: dict[str, Any]) -> None:
+        self.refresh_token = str(tokens["refresh_token"])
+        self.http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        sent = self.http.headers["Authorization"]
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code != 401:
+            return response
+        with self.renewing:  # a refresh token is good once: one thread renews
+            if self.http.headers["Authorization"] == sent:
+                renewed = self.http.post(
+                    "/auth/refresh", json={"refresh_token": self.refresh_token}
+                )
+                renewed.raise_for_status()
+                self._use(renewed.json())
+        return self.http.request(method, path, **kwargs)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, path, **kwargs)
+        response = self.request(method, path, **kwargs)
         if response.is_error:
             sys.exit(f"{method} {path}: {response.status_code} {response.text}")
         return response.json()
@@ -267,7 +369,7 @@ class Creator:
     def video_seconds(self, item_id: str, folder: Path) -> float:
         """The duration of the item's video (downloaded through the API into ``folder``)."""
         path = folder / f"{item_id}.mp4"
-        path.write_bytes(self.http.get(f"/contents/{item_id}/media/video").content)
+        path.write_bytes(self.request("GET", f"/contents/{item_id}/media/video").content)
         return probe(path).duration
 
     def close(self) -> None:

@@ -9,10 +9,12 @@ PostgreSQL), each beside its baseline from the same run:
    Dagster's GraphQL client: printed, not counted). Every run is cancelled once queued, so
    none of them costs a render.
 2. ``POST /contents`` → ``ready`` for a ~45 s short, item after item (``--items``; target
-   ≤ 60 s). Baseline: the run's own time in Dagster (start → end); the rest is the queue, the
-   run's launch and the status sensors.
-3. ``approve`` → ``published`` of those items (target ≤ 10 s). Baseline: the publication
-   run's own time in Dagster.
+   ≤ 60 s). Baseline: the run's steps (start → end in Dagster); the rest is split into the
+   time until the run exists (the API, its outbox, the webserver), the submission's end, the
+   queue, the run's launch (a run worker process loading the pipeline) and the time until the
+   API shows the outcome (the run-status sensors).
+3. ``approve`` → ``published`` of those items (target ≤ 10 s), split alike. Baseline: the
+   publication run's steps.
 
 Prints each measurement, then as its LAST line one JSON object (with the load averages before
 and after: other work on the machine shows there).
@@ -47,10 +49,6 @@ CANCELLED = "TerminateRunSuccess"
 CANCEL = """
 mutation Cancel($runId: String!) { terminateRun(runId: $runId) { __typename } }
 """
-
-
-def run_seconds(run: dict[str, Any]) -> float:
-    return float(run["endTime"]) - float(run["startTime"])
 
 
 def visible(stack: DevStack, tag: tuple[str, str], started: float) -> tuple[float, float, str]:
@@ -112,22 +110,46 @@ def submissions(stack: DevStack, creator: Creator, tries: int) -> dict[str, list
     return found
 
 
+def timeline(
+    stack: DevStack, run: dict[str, Any], requested: float, seen: float
+) -> dict[str, float]:
+    """Where the time from a request (``requested``, the epoch) until its outcome was seen
+    through the API (``seen``) went: to the run's creation (the API, its outbox and the
+    webserver), the run's phases in Dagster, and from the run's end until the API showed it
+    (the run-status sensors)."""
+    phases = stack.phases(run)
+    return {
+        "to_run_s": float(run["creationTime"]) - requested,
+        "submit_s": phases.submit_s,
+        "queue_s": phases.queue_s,
+        "launch_s": phases.launch_s,
+        "steps_s": phases.steps_s,
+        "recorded_s": seen - phases.ended_at,
+    }
+
+
+def spent(parts: dict[str, float]) -> str:
+    return ", ".join(f"{key.removesuffix('_s')} {value:.1f}" for key, value in parts.items())
+
+
 def items_to_published(
     stack: DevStack, creator: Creator, count: int, folder: Path
-) -> list[dict[str, float]]:
+) -> list[dict[str, Any]]:
     project_id = creator.project(review_required=True)
     rows = []
     for title, article in articles(count):
         started = time.perf_counter()
         item_id = creator.create(project_id, title, article)
+        requested = time.time()
         creator.generate(item_id)
         item = creator.wait_state(stack, item_id, {"ready", "failed"})
         to_ready = time.perf_counter() - started
         if item["state"] != "ready":
             raise SystemExit(f"{title}: {item['state']} ({item['state_reason']})")
         [content_run] = stack.runs(**{PARTITION_TAG: item_id})
+        making = timeline(stack, content_run, requested, time.time())
 
-        started = time.perf_counter()
+        started, requested = time.perf_counter(), time.time()
         creator.call("POST", f"/contents/{item_id}/approve", json={})
         item = creator.wait_state(stack, item_id, {"published", "failed_upload"})
         to_published = time.perf_counter() - started
@@ -136,19 +158,20 @@ def items_to_published(
         publish_run = next(
             r for r in stack.runs(**{PARTITION_TAG: item_id}) if r["jobName"] == PUBLISH_JOB
         )
+        publishing = timeline(stack, publish_run, requested, time.time())
         row = {
             "video_s": creator.video_seconds(item_id, folder),
             "to_ready_s": to_ready,
-            "run_s": run_seconds(content_run),
-            "queued_s": float(content_run["startTime"]) - float(content_run["creationTime"]),
+            "run_s": making["steps_s"],
             "to_published_s": to_published,
-            "publish_run_s": run_seconds(publish_run),
+            "publish_run_s": publishing["steps_s"],
+            "making": making,
+            "publishing": publishing,
         }
         rows.append(row)
         log(
-            f"{title[:50]}: {row['video_s']:.1f} s short; POST → ready {to_ready:.1f} s (the "
-            f"run {row['run_s']:.1f} s, queued {row['queued_s']:.1f} s); approve → published "
-            f"{to_published:.1f} s (the publish run {row['publish_run_s']:.1f} s)"
+            f"{title[:50]}: {row['video_s']:.1f} s short; POST → ready {to_ready:.1f} s "
+            f"({spent(making)}); approve → published {to_published:.1f} s ({spent(publishing)})"
         )
     return rows
 
@@ -191,6 +214,13 @@ def main() -> None:
         "approve_to_published_s": median("to_published_s"),
         "approve_to_published_max_s": round(max(r["to_published_s"] for r in rows), 2),
         "publish_run_s": median("publish_run_s"),
+        **{
+            f"{flow}_median_s": {
+                key: round(statistics.median(r[flow][key] for r in rows), 2)
+                for key in rows[0][flow]
+            }
+            for flow in ("making", "publishing")
+        },
         "loadavg_before": load_before,
         "loadavg_after": loadavg(),
     }
