@@ -26,6 +26,7 @@ from autoclip_core.db.migrate import upgrade
 from autoclip_core.db.models import Base
 from autoclip_core.settings import Settings
 from tests.api.helpers import ApiClient, Outbox
+from tests.conftest import migrated
 from tests.fakes.google_idp import FakeGoogle, running_fake_google
 
 POSTGRES_URL = os.environ.get("AUTOCLIP_TEST_POSTGRES_URL")
@@ -110,9 +111,7 @@ def redis_url() -> str:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(url)
-    return url
+    return migrated(f"sqlite:///{tmp_path / 'app.db'}")
 
 
 def make_settings(
