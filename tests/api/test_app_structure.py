@@ -27,6 +27,12 @@ def test_annotations_resolve_to_dependencies_and_bodies(app: FastAPI) -> None:
         ("GET", "/api/v1/templates"): {"limit", "offset"},
         ("GET", "/api/v1/templates/{template_id}/preview"): {"modifications", "time", "format"},
         ("GET", "/api/v1/contents"): {"project_id", "state", "language", "q", "cursor", "limit"},
+        ("GET", "/api/v1/channels/oauth/{platform}/callback"): {
+            "code",
+            "state",
+            "error",
+            "error_description",
+        },
     }
     for path, methods, route, dependant in api_routes(app):
         for method in methods:

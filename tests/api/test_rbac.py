@@ -87,6 +87,7 @@ EXPECTED_POLICIES = {
     ("GET", "/api/v1/channels/oauth/{platform}/callback"): (
         "OAuth state (single use, bound to organisation and channel)"
     ),
+    ("POST", "/api/v1/webhooks/creatomate/{token}"): "render address (HMAC-SHA256 token)",
     ("GET", "/api/v1/templates"): "projects.read",
     ("POST", "/api/v1/templates"): "projects.update",
     ("GET", "/api/v1/templates/{template_id}"): "projects.read",
