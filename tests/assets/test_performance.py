@@ -26,18 +26,16 @@ from resources.publisher.local import LocalChannelPublisher
 from schedules.performance import performance_schedule
 from sensors.run_status import sync_run
 from tests.assets.conftest import Pipeline
+from tests.assets.test_publication_channels import publish
 
 
 @pytest.fixture(scope="module")
 def published(pipeline: Pipeline, sample_items: dict[str, SourceItem]) -> str:
-    """The English sample, generated and published on the local channel."""
+    """The English sample published on the local channel by the ``publication`` asset, its
+    upstream assets standing in for a rendered item (test_pipeline.py makes a real one)."""
     content_id = pipeline.add(sample_items["en"])
-    result = pipeline.run("content_job", content_id)
-    assert result.success
-    run = pipeline.instance.get_run_by_id(result.run_id)
-    assert run is not None
-    sync_run(pipeline.app_db.database, pipeline.instance, run, dg.DagsterRunStatus.SUCCESS)
-    assert pipeline.app_db.content.status(content_id).state == ContentState.PUBLISHED
+    assert [r.channel for r in publish(pipeline, content_id, {}).receipts] == ["local"]
+    _publish(pipeline.app_db.content, content_id)
     return content_id
 
 
