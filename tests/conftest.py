@@ -69,6 +69,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-
     return POSTGRES_URL
 
 
+_kept: list[tempfile.TemporaryDirectory[str]] = []
+
+
 @cache
 def _sqlite_at_head() -> Path:
     """One SQLite app database migrated to head per test run (its folder goes at exit)."""
@@ -77,9 +80,6 @@ def _sqlite_at_head() -> Path:
     path = Path(folder.name) / "app.db"
     upgrade(f"sqlite:///{path}")
     return path
-
-
-_kept: list[tempfile.TemporaryDirectory[str]] = []
 
 
 def migrated(url: str) -> str:
