@@ -46,6 +46,7 @@ POLL_S = 0.025
 """Between two looks at Dagster's runs: often enough to time the submission, rarely enough not
 to slow down the webserver that is handling it."""
 CANCELLED = "TerminateRunSuccess"
+ACTIVE = {"STARTING", "STARTED", "CANCELING"}
 CANCEL = """
 mutation Cancel($runId: String!) { terminateRun(runId: $runId) { __typename } }
 """
@@ -187,6 +188,12 @@ def main() -> None:
     with DevStack.running(BENCH_DATABASE) as stack:
         creator = Creator(stack.api_url)
         found = submissions(stack, creator, args.tries)
+        # a run dequeued before its cancel holds a slot of the run queue until it has stopped
+        stack.wait_until(
+            "the cancelled runs to stop",
+            lambda: not any(r["status"] in ACTIVE for r in stack.runs()),
+            120,
+        )
         rows = items_to_published(stack, creator, args.items, stack.root)
         creator.close()
 
