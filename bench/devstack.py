@@ -37,6 +37,7 @@ from autoclip_core.settings import Settings
 START_TIMEOUT_S = 240.0
 RUN_TIMEOUT_S = 1800.0
 STOP_TIMEOUT_S = 15.0
+DAGSTER_STORAGES = ("sqlite", "postgres")
 RUNS = """
 query Runs($filter: RunsFilter) {
   runsOrError(filter: $filter) {
@@ -147,6 +148,12 @@ def drop_database(base_url: str, name: str) -> None:
     admin.dispose()
 
 
+def _psycopg2(url: str) -> str:
+    """``url`` with the driver dagster-postgres ships (SQLAlchemy 2.1 defaults postgresql:// to
+    psycopg 3)."""
+    return make_url(url).set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+
+
 def postgres_url() -> str:
     url = os.environ.get("AUTOCLIP_TEST_POSTGRES_URL")
     if not url:
@@ -198,23 +205,40 @@ class DevStack:
 
     @classmethod
     @contextmanager
-    def running(cls, name: str, *, max_concurrent_runs: int | None = None) -> Iterator[DevStack]:
+    def running(
+        cls,
+        name: str,
+        *,
+        max_concurrent_runs: int | None = None,
+        dagster_storage: str = "sqlite",
+    ) -> Iterator[DevStack]:
         """``autoclip dev`` with its state in a temporary folder and a fresh PostgreSQL database
         ``name`` (dropped at the end) as the app database; the instance's run queue limit
-        overridden when given."""
+        overridden when given. ``dagster_storage``: the instance's run, event and schedule
+        storage, ``sqlite`` (``make dev``'s, files in the instance folder) or ``postgres``
+        (production's) in a fresh database ``<name>_dagster`` of the same server."""
+        if dagster_storage not in DAGSTER_STORAGES:
+            raise ValueError(f"dagster_storage: one of {DAGSTER_STORAGES}, not {dagster_storage}")
         base_url = postgres_url()
-        database_url = fresh_database(base_url, name)
+        databases = [name] + ([f"{name}_dagster"] if dagster_storage == "postgres" else [])
+        urls = [fresh_database(base_url, database) for database in databases]
+        storage = {"postgres": {"postgres_url": _psycopg2(urls[1])}} if urls[1:] else None
         try:
             with tempfile.TemporaryDirectory(prefix=f"{name}-") as root:
-                with cls._started(Path(root), database_url, max_concurrent_runs) as stack:
+                with cls._started(Path(root), urls[0], max_concurrent_runs, storage) as stack:
                     yield stack
         finally:
-            drop_database(base_url, name)
+            for database in databases:
+                drop_database(base_url, database)
 
     @classmethod
     @contextmanager
     def _started(
-        cls, root: Path, database_url: str, max_concurrent_runs: int | None
+        cls,
+        root: Path,
+        database_url: str,
+        max_concurrent_runs: int | None,
+        storage: dict[str, Any] | None,
     ) -> Iterator[DevStack]:
         settings = Settings(data_dir=root / "data", api_port=free_port(), dagster_port=free_port())
         home = settings.dagster_home
@@ -222,6 +246,8 @@ class DevStack:
         instance = yaml.safe_load(DAGSTER_YAML.read_text())
         if max_concurrent_runs is not None:
             instance["concurrency"]["runs"]["max_concurrent_runs"] = max_concurrent_runs
+        if storage is not None:
+            instance["storage"] = storage
         (home / "dagster.yaml").write_text(yaml.safe_dump(instance))
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCLIP_")}
         env |= {

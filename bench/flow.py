@@ -30,7 +30,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from devstack import Creator, DevStack, articles, loadavg, log, percentile, report
+from devstack import (
+    DAGSTER_STORAGES,
+    Creator,
+    DevStack,
+    articles,
+    loadavg,
+    log,
+    percentile,
+    report,
+)
 
 from autoclip_api.dagster.client import DagsterClient
 from autoclip_core.pipeline_names import (
@@ -183,9 +192,16 @@ def main() -> None:
     )
     parser.add_argument("--items", type=int, default=3, help="shorts made one after another")
     parser.add_argument("--tries", type=int, default=10, help="generate → visible measurements")
+    parser.add_argument(
+        "--dagster-storage",
+        choices=DAGSTER_STORAGES,
+        default="sqlite",
+        help="the Dagster instance's run/event storage: make dev's SQLite, or production's "
+        "PostgreSQL (a database of the test services' server)",
+    )
     args = parser.parse_args()
     load_before = loadavg()
-    with DevStack.running(BENCH_DATABASE) as stack:
+    with DevStack.running(BENCH_DATABASE, dagster_storage=args.dagster_storage) as stack:
         creator = Creator(stack.api_url)
         found = submissions(stack, creator, args.tries)
         # a run dequeued before its cancel holds a slot of the run queue until it has stopped
@@ -228,6 +244,7 @@ def main() -> None:
             }
             for flow in ("making", "publishing")
         },
+        "dagster_storage": args.dagster_storage,
         "loadavg_before": load_before,
         "loadavg_after": loadavg(),
     }
