@@ -31,7 +31,7 @@ from autoclip_api.context import ApiContext, ApiDep
 from autoclip_api.core.db import SessionDep
 from autoclip_api.core.idempotency import IdempotencyKey, answer_once
 from autoclip_api.core.query import KnownQueryOnly
-from autoclip_api.core.responses import error_responses
+from autoclip_api.core.responses import error_responses, json_bytes
 from autoclip_api.core.types import HEX_ID
 from autoclip_api.dagster.outbox import RunSubmitter
 from autoclip_api.projects.schemas import LANGUAGE
@@ -51,7 +51,7 @@ def submit_when_committed(api: ApiContext, background: BackgroundTasks) -> OnReq
     return lambda job_id: background.add_task(submitter.submit, job_id)
 
 
-@router.get("", responses=error_responses(401, 403, 422, 429))
+@router.get("", response_model=ContentList, responses=error_responses(401, 403, 422, 429))
 def list_contents(
     subject: ContentsRead,
     session: SessionDep,
@@ -67,10 +67,12 @@ def list_contents(
     ] = None,
     cursor: Annotated[str | None, Query(pattern=CURSOR, description="From `next_cursor`.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> ContentList:
+) -> Response:
     """Your organisation's content items, newest first."""
     where = ContentFilter(project_id=project_id, state=state, language=language, q=q)
-    return content_service.list(session, subject, where, cursor=cursor, limit=limit)
+    return json_bytes(
+        content_service.list_json(session, subject, where, cursor=cursor, limit=limit)
+    )
 
 
 @router.post(

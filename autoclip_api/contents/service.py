@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi.exceptions import RequestValidationError
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from autoclip_api.auth.subject import AuthSubject
@@ -78,6 +79,8 @@ CONTENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 LIST_COLUMNS = tuple(ContentRead.model_fields)
 SOURCE = "api"
 """``SourceItem.source`` of the items made through the API."""
+
+_CONTENT_LIST = TypeAdapter(ContentList)
 
 OnRequested = Callable[[str], None]
 """Called with a job's id once its request is committed (to submit it at once)."""
@@ -259,7 +262,7 @@ def publishing_on_approval(session: Session, project: Project, ids: Sequence[str
 class ContentService:
     # reading --------------------------------------------------------------------------------
 
-    def list(
+    def list_json(
         self,
         session: Session,
         subject: AuthSubject,
@@ -267,16 +270,22 @@ class ContentService:
         *,
         cursor: str | None,
         limit: int,
-    ) -> ContentList:
+    ) -> bytes:
+        """A page as ``ContentList`` JSON, validated once here rather than again by FastAPI."""
         after = None if cursor is None else decode_cursor(cursor)
         page = ContentRepository(session).list_readable(
             subject.org_id, where, LIST_COLUMNS, after=after, limit=limit
         )
-        return ContentList.model_validate(
-            {
-                "items": [row._asdict() for row in page.rows],
-                "next_cursor": None if page.next_after is None else encode_cursor(page.next_after),
-            }
+        # Validating plain dicts is several times faster than reading attributes off rows.
+        return _CONTENT_LIST.dump_json(
+            ContentList.model_validate(
+                {
+                    "items": [row._asdict() for row in page.rows],
+                    "next_cursor": (
+                        None if page.next_after is None else encode_cursor(page.next_after)
+                    ),
+                }
+            )
         )
 
     def get(self, session: Session, subject: AuthSubject, content_id: str) -> ContentDetail:
