@@ -19,13 +19,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import httpx
 import httpx2
-from google import genai
-from google.genai import errors as genai_errors
-from google.genai import types
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from autoclip_core.nlp.language import detect_language
@@ -58,6 +55,11 @@ from resources.vendors.http import (
     transport_error,
     unreadable_error,
 )
+
+if TYPE_CHECKING:  # the SDK is imported where it is called: every process that loads the
+    # pipeline (each run worker) imports this module, most never call Gemini (~0.5 s)
+    from google import genai
+    from google.genai import types
 from resources.vendors.prices import BATCH
 from resources.vendors.ratelimit import limiter_for
 from resources.vendors.usage import (
@@ -79,26 +81,16 @@ HANGUL = range(0xAC00, 0xD7A4)
 INLINE_LIMIT_BYTES = 16_000_000
 """Inlined requests of one batch stay under this (Google's limit is 20 MB a batch; the rest is
 room for the schema and the JSON around each request)."""
-REFUSALS = frozenset(
-    {
-        types.FinishReason.SAFETY,
-        types.FinishReason.BLOCKLIST,
-        types.FinishReason.PROHIBITED_CONTENT,
-        types.FinishReason.SPII,
-        types.FinishReason.RECITATION,
-    }
-)
+REFUSALS = frozenset({"SAFETY", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "RECITATION"})
+"""Finish reasons (``types.FinishReason`` values) of an answer withheld by the filters."""
 
 Answer = TypeVar("Answer", bound=BaseModel)
 Sent = TypeVar("Sent")
+BATCH_SUCCEEDED = "JOB_STATE_SUCCEEDED"
 BATCH_ENDED = frozenset(
-    {
-        types.JobState.JOB_STATE_SUCCEEDED,
-        types.JobState.JOB_STATE_FAILED,
-        types.JobState.JOB_STATE_CANCELLED,
-        types.JobState.JOB_STATE_EXPIRED,
-    }
+    {BATCH_SUCCEEDED, "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED"}
 )
+"""Batch states (``types.JobState`` values) after which a batch changes no more."""
 
 
 class AnalysisAnswer(BaseModel):
@@ -277,8 +269,8 @@ def block_reason(response: types.GenerateContentResponse) -> str | None:
         return f"prompt blocked ({feedback.block_reason.value})"
     candidates = response.candidates or []
     reason = candidates[0].finish_reason if candidates else None
-    if reason in REFUSALS:
-        return f"answer withheld ({reason.value})"  # type: ignore[union-attr]
+    if reason is not None and reason.value in REFUSALS:
+        return f"answer withheld ({reason.value})"
     return None
 
 
@@ -286,6 +278,8 @@ def vendor_error(exc: Exception, secrets: tuple[str, ...]) -> LLMError:
     """An SDK or transport failure as ``LLMError``, by the shared vendor policy: 429 and 5xx,
     timeouts, resets and a body that is not JSON may pass; other 4xx (a bad key, an unknown
     model) will not."""
+    from google.genai import errors as genai_errors
+
     if isinstance(exc, genai_errors.APIError):
         headers = getattr(exc.response, "headers", None) or {}
         return status_error(
@@ -327,6 +321,8 @@ def inline_batches(pending: list[Pending]) -> list[list[Pending]]:
 
 
 def user_turn(ask: Ask) -> types.Content:
+    from google.genai import types
+
     return types.Content(role="user", parts=[types.Part(text=ask.text)])
 
 
@@ -433,6 +429,8 @@ class GeminiLLM(LLMResource, VendorResource):
                         f"gemini {model} answered twice without a valid {ask.schema.__name__}: "
                         f"{error}"
                     ) from None
+                from google.genai import types
+
                 contents += [
                     types.Content(role="model", parts=[types.Part(text=text or "")]),
                     types.Content(role="user", parts=[types.Part(text=retry_text(error))]),
@@ -457,6 +455,8 @@ class GeminiLLM(LLMResource, VendorResource):
         return response.text
 
     def _config(self, ask: Ask) -> types.GenerateContentConfig:
+        from google.genai import types
+
         return types.GenerateContentConfig(
             system_instruction=ask.system,
             response_mime_type="application/json",
@@ -466,6 +466,8 @@ class GeminiLLM(LLMResource, VendorResource):
 
     def _call(self, request: Callable[[genai.Client], Sent]) -> Sent:
         """``request`` through the SDK at the rate limit, retried per the vendor policy."""
+        from google.genai import errors as genai_errors
+
         client = self._sdk()
         limiter = limiter_for(
             PROVIDER, overrides=self.requests_per_minute, redis_url=self.redis_url
@@ -539,6 +541,8 @@ class GeminiLLM(LLMResource, VendorResource):
         )
 
     def _submit(self, model: str, pending: list[Pending]) -> types.BatchJob:
+        from google.genai import types
+
         requests = [
             types.InlinedRequest(
                 contents=[user_turn(p.ask)],
@@ -557,7 +561,7 @@ class GeminiLLM(LLMResource, VendorResource):
         ``batch_wait_s`` is cancelled (and returned as it last was)."""
         name = str(job.name)
         waited = 0.0
-        while job.state not in BATCH_ENDED:
+        while job.state is None or job.state.value not in BATCH_ENDED:
             if waited >= self.batch_wait_s:
                 try:
                     self._call(lambda client: client.batches.cancel(name=name))
@@ -576,8 +580,8 @@ class GeminiLLM(LLMResource, VendorResource):
         without their request's metadata, by position: Google keeps the requests' order)."""
         state = job.state.value if job.state is not None else "JOB_STATE_UNSPECIFIED"
         prepared.batches[str(job.name)] = state
-        if job.state != types.JobState.JOB_STATE_SUCCEEDED:
-            why = "still running: cancelled" if job.state not in BATCH_ENDED else "ended"
+        if state != BATCH_SUCCEEDED:
+            why = "still running: cancelled" if state not in BATCH_ENDED else "ended"
             _miss_all(prepared, pending, f"batch {job.name} {why} {state}")
             return
         by_key = {p.key: p for p in pending}
@@ -625,6 +629,9 @@ class GeminiLLM(LLMResource, VendorResource):
         if not self.api_key:
             raise LLMError("gemini: GEMINI_API_KEY is not set")
         if self._client is None:
+            from google import genai
+            from google.genai import types
+
             self._client = genai.Client(
                 api_key=self.api_key,
                 http_options=types.HttpOptions(
