@@ -49,17 +49,32 @@ POLL_SECONDS = 0.1
 PROBE_TIMEOUT_S = 2.0
 LOADED_REPOSITORIES = "{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }"
 PR_SET_CHILD_SUBREAPER = 36
+POSTGRES_STORAGE = {"postgres": {"postgres_url": {"env": "AUTOCLIP_DAGSTER_POSTGRES_URL"}}}
+"""The instance's storage with ``AUTOCLIP_DAGSTER_POSTGRES_URL`` set: read from the environment
+by every Dagster process, so no password is written to the file."""
 
 Output = int | IO[bytes] | None
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
     """DAGSTER_HOME inside the data dir, with the repository's dagster.yaml unless the
-    instance has its own already (an edited one is kept)."""
+    instance has its own already (an edited one is kept). With ``dagster_postgres_url`` set,
+    the instance's storage is that PostgreSQL database (production's storage); unset, the
+    storage this wrote is taken out again (the SQLite files in the folder)."""
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
-    if DAGSTER_YAML.is_file() and not (home / "dagster.yaml").is_file():
-        shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    instance_yaml = home / "dagster.yaml"
+    if DAGSTER_YAML.is_file() and not instance_yaml.is_file():
+        shutil.copyfile(DAGSTER_YAML, instance_yaml)
+    instance = yaml.safe_load(instance_yaml.read_text()) if instance_yaml.is_file() else None
+    instance = instance or {}
+    if settings.dagster_postgres_url:
+        instance["storage"] = POSTGRES_STORAGE
+    elif instance.get("storage") == POSTGRES_STORAGE:
+        del instance["storage"]
+    else:
+        return home
+    instance_yaml.write_text(yaml.safe_dump(instance, sort_keys=False))
     return home
 
 

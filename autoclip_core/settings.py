@@ -293,6 +293,11 @@ class Settings(BaseSettings):
     dagster_location: str = Field(
         default="autoclip", description="The code location of the pipeline (workspace.yaml)."
     )
+    dagster_postgres_url: str | None = Field(
+        default=None,
+        description="`make dev`'s Dagster instance's run, event and schedule storage: a "
+        "postgresql+psycopg2:// URL (SQLite files in the instance folder if unset).",
+    )
     dagster_url: str | None = Field(
         default=None,
         description="Base URL of the Dagster UI for links to runs; unset: the GraphQL URL's.",

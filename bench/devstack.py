@@ -222,10 +222,10 @@ class DevStack:
         base_url = postgres_url()
         databases = [name] + ([f"{name}_dagster"] if dagster_storage == "postgres" else [])
         urls = [fresh_database(base_url, database) for database in databases]
-        storage = {"postgres": {"postgres_url": _psycopg2(urls[1])}} if urls[1:] else None
+        dagster_url = _psycopg2(urls[1]) if urls[1:] else None
         try:
             with tempfile.TemporaryDirectory(prefix=f"{name}-") as root:
-                with cls._started(Path(root), urls[0], max_concurrent_runs, storage) as stack:
+                with cls._started(Path(root), urls[0], max_concurrent_runs, dagster_url) as stack:
                     yield stack
         finally:
             for database in databases:
@@ -238,7 +238,7 @@ class DevStack:
         root: Path,
         database_url: str,
         max_concurrent_runs: int | None,
-        storage: dict[str, Any] | None,
+        dagster_url: str | None,
     ) -> Iterator[DevStack]:
         settings = Settings(data_dir=root / "data", api_port=free_port(), dagster_port=free_port())
         home = settings.dagster_home
@@ -246,8 +246,6 @@ class DevStack:
         instance = yaml.safe_load(DAGSTER_YAML.read_text())
         if max_concurrent_runs is not None:
             instance["concurrency"]["runs"]["max_concurrent_runs"] = max_concurrent_runs
-        if storage is not None:
-            instance["storage"] = storage
         (home / "dagster.yaml").write_text(yaml.safe_dump(instance))
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCLIP_")}
         env |= {
@@ -257,6 +255,8 @@ class DevStack:
             "AUTOCLIP_METRICS_PORT": "0",
             "AUTOCLIP_FEEDS": "",
         }
+        if dagster_url is not None:  # autoclip dev puts the instance's storage there
+            env["AUTOCLIP_DAGSTER_POSTGRES_URL"] = dagster_url
         log_path = root / "dev.log"
         command = [
             str(Path(sys.executable).with_name("autoclip")), "dev",

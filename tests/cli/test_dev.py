@@ -13,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
-from autoclip_cli.dev import Supervisor, free_port
+from autoclip_cli.dev import Supervisor, free_port, prepare_dagster_home
+from autoclip_core.settings import Settings
 
 AUTOCLIP = Path(sys.executable).with_name("autoclip")
 STARTUP_TIMEOUT_S = 180.0
@@ -176,3 +178,22 @@ def test_dev_serves_the_api_and_dagster_then_stops_everything_within_10_s_of_sig
     for port in (api_port, dagster_port):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_a_dagster_postgres_url_puts_the_instance_storage_on_postgresql_until_unset(
+    tmp_path: Path,
+) -> None:
+    url = "postgresql+psycopg2://dagster:s3cret@db.example:5432/dagster"
+    instance_yaml = prepare_dagster_home(Settings(data_dir=tmp_path)) / "dagster.yaml"
+    assert "storage" not in yaml.safe_load(instance_yaml.read_text())
+
+    prepare_dagster_home(Settings(data_dir=tmp_path, dagster_postgres_url=url))
+    instance = yaml.safe_load(instance_yaml.read_text())
+    assert instance["storage"] == {
+        "postgres": {"postgres_url": {"env": "AUTOCLIP_DAGSTER_POSTGRES_URL"}}
+    }
+    assert instance["run_queue"] == {"dequeue_interval_seconds": 1}  # the rest is kept
+    assert "s3cret" not in instance_yaml.read_text()
+
+    prepare_dagster_home(Settings(data_dir=tmp_path))
+    assert "storage" not in yaml.safe_load(instance_yaml.read_text())
