@@ -8,7 +8,6 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi.exceptions import RequestValidationError
@@ -39,6 +38,7 @@ from autoclip_api.context import ApiContext
 from autoclip_api.core.errors import Conflict, NotFound
 from autoclip_api.core.types import as_utc
 from autoclip_api.dagster.client import DagsterError
+from autoclip_api.media.service import remove_stored
 from autoclip_api.projects.service import check_references, readable_project
 from autoclip_core.db.channels import ChannelRepository, publish_targets
 from autoclip_core.db.content import (
@@ -409,10 +409,7 @@ class ContentService:
         self._refuse_while_active(session, content)
         unshared = ContentRepository(session).delete(content)
         session.commit()
-        for key in unshared:
-            path = storage_path(api, key)
-            if path is not None:
-                path.unlink(missing_ok=True)
+        remove_stored(api.settings, unshared)
         try:
             api.dagster.delete_partition(CONTENT_PARTITIONS, content.id)
         except DagsterError as exc:
@@ -545,13 +542,6 @@ class ContentService:
             return readable_project(session, subject, project_id)
         except NotFound:
             raise refuse("project_id", "no such project", "unknown_project") from None
-
-
-def storage_path(api: ApiContext, key: str) -> Path | None:
-    """The local file of a storage key, if it lies inside the media folder."""
-    root = api.settings.media_dir.resolve()
-    path = (root / key).resolve()
-    return path if root in path.parents else None
 
 
 content_service = ContentService()

@@ -236,6 +236,31 @@ class MediaService:
         return path
 
 
+def remove_stored(settings: Settings, keys: list[str]) -> None:
+    """Deletes these storage keys' files (a deleted item's media no other item shares): the
+    objects of the bucket with S3 storage, else the files inside the media folder. A store
+    that fails is logged, not raised: the item is gone either way, and what is left behind is
+    content-addressed, so it is only space."""
+    if not keys:
+        return
+    if settings.storage_provider == "s3":
+        try:
+            answer = s3_client(settings.s3_endpoint_url).delete_objects(
+                Bucket=settings.s3_bucket or "",
+                Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+            )
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("media of a deleted item left in the bucket: %s", exc)
+            return
+        for error in answer.get("Errors", []):
+            logger.warning("media left in the bucket: %s (%s)", error.get("Key"), error.get("Code"))
+        return
+    for key in keys:
+        path = MediaService._path(settings.media_dir, key)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
 @functools.cache
 def s3_client(endpoint_url: str | None) -> Any:
     """One client per process (boto3 clients are thread-safe and refresh their credentials)."""

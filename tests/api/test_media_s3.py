@@ -175,3 +175,20 @@ async def test_tenancy_holds_and_missing_captions_are_404_with_s3(
     gone = await client.get(f"{base}/captions", headers=owner.headers)
     assert gone.status_code == 404
     assert gone.json() == problem(404, "The captions file is no longer stored")
+
+
+async def test_deleting_an_item_removes_its_objects_from_the_bucket(
+    client: ApiClient, app: FastAPI, pg_url: str, endpoint: str, bucket: str
+) -> None:
+    storage = S3Storage.from_settings(app.state.api.settings)
+    owner = await client.register()
+    content_id = await item_on_s3(client, pg_url, storage, owner)
+    storage.put_bytes("video/ef/ef56.mp4", b"another item's movie")
+    assert set(objects(endpoint, bucket)) == {
+        "video/ab/ab12.mp4", "captions/cd/cd34.json", "video/ef/ef56.mp4"
+    }  # fmt: skip
+
+    deleted = await client.delete(f"/api/v1/contents/{content_id}", headers=owner.headers)
+
+    assert deleted.status_code == 204
+    assert set(objects(endpoint, bucket)) == {"video/ef/ef56.mp4"}
