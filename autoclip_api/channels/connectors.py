@@ -15,7 +15,13 @@ import httpx
 from autoclip_api.channels.connect import ChannelConnector, ConnectedAccount, ConnectError
 from autoclip_core.settings import Settings
 from resources.errors import PublishError
-from resources.publisher.google_oauth import GoogleOAuth, authorization_url, challenge
+from resources.publisher.google_oauth import (
+    CHANNELS_MINE,
+    GoogleOAuth,
+    YouTubeChannel,
+    authorization_url,
+    challenge,
+)
 
 
 class YouTubeConnector:
@@ -57,22 +63,17 @@ class YouTubeConnector:
         try:
             response = httpx.get(
                 f"{self.api_base}/youtube/v3/channels",
-                params={"part": "snippet", "mine": "true"},
+                params=CHANNELS_MINE,
                 headers={"Authorization": f"Bearer {access_token}"},
                 timeout=self.timeout,
             )
             response.raise_for_status()
-            items = response.json().get("items") or []
+            channel = YouTubeChannel.of(response.json())
         except (httpx.HTTPError, ValueError, AttributeError) as failed:
             raise ConnectError(f"youtube channels.list: {failed}") from None
-        if not items:
-            raise ConnectError("the Google account has no YouTube channel")
-        snippet = items[0].get("snippet") or {}
-        return {
-            "id": str(items[0].get("id", "")),
-            "name": str(snippet.get("title", "")),
-            "handle": str(snippet.get("customUrl", "")),
-        }
+        except PublishError:
+            raise ConnectError("the Google account has no YouTube channel") from None
+        return {"id": channel.id, "name": channel.title, "handle": channel.custom_url}
 
 
 class TikTokConnector:

@@ -84,6 +84,31 @@ def authorization_url(
     return f"{endpoint}?{urlencode(query)}"
 
 
+CHANNELS_MINE = {"part": "snippet", "mine": "true"}
+"""``channels.list`` parameters for the channel the access token was granted for."""
+
+
+@dataclass(frozen=True)
+class YouTubeChannel:
+    id: str
+    title: str
+    custom_url: str
+
+    @classmethod
+    def of(cls, body: dict[str, object]) -> YouTubeChannel:
+        """The first channel of a ``channels.list?mine=true`` answer (``PublishError`` when the
+        account has none)."""
+        items = body.get("items") or []
+        if not isinstance(items, list) or not items:
+            raise PublishError("youtube: the authorised account has no YouTube channel")
+        snippet = items[0].get("snippet") or {}
+        return cls(
+            str(items[0].get("id", "")),
+            str(snippet.get("title", "")),
+            str(snippet.get("customUrl", "")),
+        )
+
+
 @dataclass(frozen=True)
 class GoogleTokens:
     access_token: str

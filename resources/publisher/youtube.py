@@ -51,7 +51,12 @@ from resources.publisher.base import (
     UploadJournal,
     VideoStats,
 )
-from resources.publisher.google_oauth import GoogleOAuth, tls_context
+from resources.publisher.google_oauth import (
+    CHANNELS_MINE,
+    GoogleOAuth,
+    YouTubeChannel,
+    tls_context,
+)
 from resources.vendors.http import RETRYABLE_STATUS, RetryPolicy, redact, retry_after_seconds
 
 VENDOR = "youtube"
@@ -244,21 +249,9 @@ class YouTubePublisher(PublisherResource):
     def channel_identity(self, account: ChannelAccount) -> dict[str, str]:
         """The authorised channel: ``id``, ``title`` and ``custom_url`` (``channels.list``)."""
         with self.session(account) as api:
-            body = api.call(
-                "GET",
-                "/youtube/v3/channels",
-                "channels.list",
-                params={"part": "snippet", "mine": "true"},
-            )
-        items = body.get("items") or []
-        if not items:
-            raise PublishError("youtube: the authorised account has no YouTube channel")
-        snippet = items[0].get("snippet") or {}
-        return {
-            "id": str(items[0]["id"]),
-            "title": str(snippet.get("title", "")),
-            "custom_url": str(snippet.get("customUrl", "")),
-        }
+            body = api.call("GET", "/youtube/v3/channels", "channels.list", params=CHANNELS_MINE)
+        channel = YouTubeChannel.of(body)
+        return {"id": channel.id, "title": channel.title, "custom_url": channel.custom_url}
 
     def waiting_with(
         self, sleep: Callable[[float], None], now: Callable[[], datetime] | None = None
