@@ -171,8 +171,15 @@ class ContentRepository(Repository):
                 c.video_key = video_key
 
     def mark_published(self, content_id: str, url: str) -> None:
+        """The item's link; a ready item (a publish run's) becomes ``published`` at once, so
+        a creator sees it as soon as the upload is done, not when the run-status sensor
+        next looks. An item still ``processing`` (published by its own content run) moves
+        when the sensor records the run: ready, then published."""
         with self._session() as s:
-            content_or_raise(s, content_id).published_url = url
+            content = content_or_raise(s, content_id)
+            content.published_url = url
+            if ContentState(content.state) in {ContentState.READY, ContentState.FAILED_UPLOAD}:
+                _move(content, ContentState.PUBLISHED, None)
 
     def approve(self, content_id: str, by: str, note: str | None = None) -> datetime:
         """Record a reviewer's approval of a ready item; when it was approved."""

@@ -167,6 +167,18 @@ def test_a_rerun_and_a_second_request_report_the_published_uploads(
     assert uploads["local"].platform_id == ITEM
 
 
+def test_a_publish_run_shows_a_ready_item_published_when_its_upload_is_done(
+    item: Item, tmp_path: Path
+) -> None:
+    """Approve → published does not wait for the run-status sensor's next look."""
+    publisher = RecordingPublisher(root=str(tmp_path / "channels"))
+    result = publish_item(item.settings, ITEM, item.video, ["local"], publisher=publisher)
+    assert result.success
+    status = ContentRepository(item.database).status(ITEM)
+    assert status.state == ContentState.PUBLISHED
+    assert status.published_url == result.output_for_node("publication").url
+
+
 def test_a_step_retried_mid_upload_resumes_the_session_it_journaled(
     item: Item, tmp_path: Path
 ) -> None:
