@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import SecretStr
@@ -20,54 +20,120 @@ from autoclip_core.crypto import channel_token_key, local_key_path
 from autoclip_core.db.quota import QuotaPolicy, api_project
 from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
-from resources.llm.gemini import GeminiLLM
 from resources.llm.local import LocalLLM
 from resources.publisher.accounts import ChannelAccounts
 from resources.publisher.local import LocalChannelPublisher
 from resources.publisher.router import PlatformRouter
-from resources.publisher.tiktok import TikTokPublisher
-from resources.publisher.youtube import YouTubePublisher
 from resources.renderer.choice import RendererChoice
-from resources.renderer.creatomate import CreatomateRenderer
 from resources.renderer.ffmpeg import FFmpegRenderer
 from resources.storage.filesystem import FilesystemStorage
-from resources.storage.s3 import S3Storage
 from resources.tts.chain import TTSChain
-from resources.tts.elevenlabs import ElevenLabsTTS
 from resources.tts.espeak import EspeakTTS
-from resources.tts.google import GoogleTTS
-from resources.tts.openai import OpenAITTS
 from resources.vendors.chain import linked
 from resources.visuals.chain import VisualsChain
 from resources.visuals.local import LocalVisuals
-from resources.visuals.openai_images import OpenAIImagesVisuals
-from resources.visuals.pexels import PexelsVisuals
-from resources.visuals.pixabay import PixabayVisuals
+
+if TYPE_CHECKING:
+    from resources.renderer.creatomate import CreatomateRenderer
 
 Factory = Callable[[Settings], dg.ConfigurableResource]
+
+# An outside provider's module, and the SDK it brings (google-genai, elevenlabs, boto3 and
+# dagster-aws…), is imported by its factory, only when settings choose it: every Dagster run
+# starts a process that loads these definitions before its first step.
+
+
+def gemini_llm(s: Settings) -> dg.ConfigurableResource:
+    from resources.llm.gemini import GeminiLLM
+
+    return GeminiLLM(
+        **vendor_config(s, "gemini"),
+        analysis_model=s.gemini_analysis_model,
+        script_model=s.gemini_script_model,
+    )
+
+
+def elevenlabs_tts(s: Settings) -> dg.ConfigurableResource:
+    from resources.tts.elevenlabs import ElevenLabsTTS
+
+    return ElevenLabsTTS(**vendor_config(s, "elevenlabs"))
+
+
+def openai_tts(s: Settings) -> dg.ConfigurableResource:
+    from resources.tts.openai import OpenAITTS
+
+    return OpenAITTS(**vendor_config(s, "openai"))
+
+
+def google_tts(s: Settings) -> dg.ConfigurableResource:
+    from resources.tts.google import GoogleTTS
+
+    return GoogleTTS(**vendor_config(s, "google_tts"))
+
+
+def pexels_visuals(s: Settings) -> dg.ConfigurableResource:
+    from resources.visuals.pexels import PexelsVisuals
+
+    return PexelsVisuals(**vendor_config(s, "pexels"), media=s.stock_media)
+
+
+def pixabay_visuals(s: Settings) -> dg.ConfigurableResource:
+    from resources.visuals.pixabay import PixabayVisuals
+
+    return PixabayVisuals(**vendor_config(s, "pixabay"), media=s.stock_media)
+
+
+def openai_images_visuals(s: Settings) -> dg.ConfigurableResource:
+    from resources.visuals.openai_images import OpenAIImagesVisuals
+
+    return OpenAIImagesVisuals(**vendor_config(s, "openai"))
+
+
+def youtube_publisher(s: Settings) -> dg.ConfigurableResource:
+    from resources.publisher.youtube import YouTubePublisher
+
+    return YouTubePublisher(
+        base_url=s.youtube_base_url,
+        oauth_base_url=s.google_oauth_base_url,
+        client_id=required(s, "youtube_client_id"),
+        client_secret=required(s, "youtube_client_secret"),
+    )
+
+
+def tiktok_publisher(s: Settings) -> dg.ConfigurableResource:
+    from resources.publisher.tiktok import TikTokPublisher
+
+    return TikTokPublisher(
+        base_url=s.tiktok_base_url,
+        client_key=required(s, "tiktok_client_key"),
+        client_secret=required(s, "tiktok_client_secret"),
+    )
+
+
+def s3_storage(s: Settings) -> dg.ConfigurableResource:
+    from resources.storage.s3 import S3Storage
+
+    return S3Storage.from_settings(s)
+
 
 PROVIDERS: dict[str, dict[str, Factory]] = {
     "llm": {
         "local": lambda s: LocalLLM(),
-        "gemini": lambda s: GeminiLLM(
-            **vendor_config(s, "gemini"),
-            analysis_model=s.gemini_analysis_model,
-            script_model=s.gemini_script_model,
-        ),
+        "gemini": gemini_llm,
     },
     "tts": {
         "espeak": lambda s: EspeakTTS(),
-        "elevenlabs": lambda s: ElevenLabsTTS(**vendor_config(s, "elevenlabs")),
-        "openai": lambda s: OpenAITTS(**vendor_config(s, "openai")),
-        "google": lambda s: GoogleTTS(**vendor_config(s, "google_tts")),
+        "elevenlabs": elevenlabs_tts,
+        "openai": openai_tts,
+        "google": google_tts,
     },
     "visuals": {
         "local": lambda s: LocalVisuals(
             library_dir=str(s.media_library_dir) if s.media_library_dir else None
         ),
-        "pexels": lambda s: PexelsVisuals(**vendor_config(s, "pexels"), media=s.stock_media),
-        "pixabay": lambda s: PixabayVisuals(**vendor_config(s, "pixabay"), media=s.stock_media),
-        "openai-images": lambda s: OpenAIImagesVisuals(**vendor_config(s, "openai")),
+        "pexels": pexels_visuals,
+        "pixabay": pixabay_visuals,
+        "openai-images": openai_images_visuals,
     },
     "renderer": {
         "ffmpeg": lambda s: renderers(s, "ffmpeg"),
@@ -75,21 +141,12 @@ PROVIDERS: dict[str, dict[str, Factory]] = {
     },
     "publisher": {
         "local": lambda s: LocalChannelPublisher(root=str(s.root / "channels")),
-        "youtube": lambda s: YouTubePublisher(
-            base_url=s.youtube_base_url,
-            oauth_base_url=s.google_oauth_base_url,
-            client_id=required(s, "youtube_client_id"),
-            client_secret=required(s, "youtube_client_secret"),
-        ),
-        "tiktok": lambda s: TikTokPublisher(
-            base_url=s.tiktok_base_url,
-            client_key=required(s, "tiktok_client_key"),
-            client_secret=required(s, "tiktok_client_secret"),
-        ),
+        "youtube": youtube_publisher,
+        "tiktok": tiktok_publisher,
     },
     "storage": {
         "filesystem": lambda s: FilesystemStorage(root=str(s.media_dir)),
-        "s3": S3Storage.from_settings,
+        "s3": s3_storage,
     },
 }
 
@@ -182,6 +239,8 @@ def channel_accounts(settings: Settings) -> ChannelAccounts:
 def creatomate_renderer(settings: Settings) -> CreatomateRenderer:
     """Creatomate, fetching the pipeline's media by presigned URLs of the storage: refused
     here, before any run, when the storage has no URLs to give."""
+    from resources.renderer.creatomate import CreatomateRenderer
+
     if settings.storage_provider == "filesystem":
         raise ProviderConfigError(
             "Creatomate fetches every media file by URL and filesystem storage has none to "
@@ -253,6 +312,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         url=settings.app_database_url,
         document_store=settings.document_store,
         mongodb_url=optional(settings, "mongodb_url"),
+        redis_url=optional(settings, "redis_url"),
     )
     resources["accounts"] = channel_accounts(settings)
     resources["io_manager"] = dg.FilesystemIOManager(base_dir=str(settings.root / "io"))

@@ -115,8 +115,15 @@ def test_blocks_nest_and_the_inner_one_gets_the_reports() -> None:
 
 
 def test_every_paid_provider_has_prices() -> None:
-    import resources.registry  # noqa: F401 - loads every provider module
+    import importlib
+    import pkgutil
+
+    import resources
     from resources.vendors.base import VendorResource
+
+    # The registry imports a vendor's module only when it is chosen: load them all here.
+    for module in pkgutil.walk_packages(resources.__path__, "resources."):
+        importlib.import_module(module.name)
     from resources.vendors.prices import PRICES
 
     def subclasses(cls: type) -> set[type]:

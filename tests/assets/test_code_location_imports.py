@@ -1,0 +1,82 @@
+"""Every Dagster run starts a process that loads the code location before its first step:
+a vendor's SDK is imported there only when settings choose that vendor."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# provider module -> the SDK it brings (the module itself where the SDK loads only on a call)
+VENDOR_MODULES = {
+    "elevenlabs": "resources.tts.elevenlabs",
+    "boto3": "resources.storage.s3",
+    "dagster_aws": "resources.storage.s3",
+    "resources.llm.gemini": "resources.llm.gemini",
+    "resources.tts.openai": "resources.tts.openai",
+    "resources.tts.google": "resources.tts.google",
+    "resources.visuals.pexels": "resources.visuals.pexels",
+    "resources.visuals.pixabay": "resources.visuals.pixabay",
+    "resources.visuals.openai_images": "resources.visuals.openai_images",
+    "resources.renderer.creatomate": "resources.renderer.creatomate",
+    "resources.publisher.youtube": "resources.publisher.youtube",
+    "resources.publisher.tiktok": "resources.publisher.tiktok",
+}
+SDKS = ("elevenlabs", "google.genai", "boto3", "botocore", "dagster_aws")
+
+# Loads the definitions as a run worker does (the module, then its repository and a job) and
+# prints which of the watched modules that imported.
+LOAD = """
+import json, sys
+from autoclip_assets.definitions import build_definitions
+from autoclip_core.settings import get_settings
+build_definitions(get_settings()).get_repository_def().get_job("content_job")
+print(json.dumps(sorted(m for m in sys.argv[1:] if m in sys.modules)))
+"""
+
+VENDOR_ENV = {
+    "AUTOCLIP_LLM_PROVIDER": "gemini",
+    "GEMINI_API_KEY": "test-key",
+    "AUTOCLIP_TTS_PROVIDER": "elevenlabs, openai, google",
+    "ELEVENLABS_API_KEY": "test-key",
+    "OPENAI_API_KEY": "test-key",
+    "GOOGLE_TTS_API_KEY": "test-key",
+    "AUTOCLIP_VISUALS_PROVIDER": "pexels, pixabay, openai-images",
+    "PEXELS_API_KEY": "test-key",
+    "PIXABAY_API_KEY": "test-key",
+    "AUTOCLIP_RENDERER_PROVIDER": "creatomate",
+    "CREATOMATE_API_KEY": "test-key",
+    "AUTOCLIP_STORAGE_PROVIDER": "s3",
+    "AUTOCLIP_S3_BUCKET": "media",
+    "AUTOCLIP_PUBLISHER_PROVIDER": "youtube, tiktok",
+    "AUTOCLIP_YOUTUBE_CLIENT_ID": "client",
+    "AUTOCLIP_YOUTUBE_CLIENT_SECRET": "secret",
+    "AUTOCLIP_TIKTOK_CLIENT_KEY": "client",
+    "AUTOCLIP_TIKTOK_CLIENT_SECRET": "secret",
+}
+
+
+def imported_by_loading(tmp_path: Path, env: dict[str, str]) -> set[str]:
+    watched = sorted({*VENDOR_MODULES, *VENDOR_MODULES.values(), *SDKS})
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", LOAD, *watched],
+        env={"PATH": os.environ.get("PATH", "/usr/bin"), "AUTOCLIP_DATA_DIR": str(tmp_path),
+             **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_local_providers_load_without_any_vendor_module_or_sdk(tmp_path: Path) -> None:
+    assert imported_by_loading(tmp_path, {}) == set()
+
+
+def test_the_chosen_vendors_load_their_modules_and_sdks(tmp_path: Path) -> None:
+    imported = imported_by_loading(tmp_path, VENDOR_ENV)
+    assert {*VENDOR_MODULES, *VENDOR_MODULES.values()} <= imported
