@@ -48,7 +48,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from resources.publisher.base import ChannelAccount, ChannelSettings, PublishRequest
-from resources.publisher.tiktok import TikTokError, TikTokPublisher
+from resources.publisher.tiktok import TikTokPublisher
+from resources.publisher.tiktok_api import TikTokError
 from resources.publisher.youtube import CHUNK_UNIT, YouTubePublisher
 from tests.fakes.faults import reset
 from tests.fakes.net import running_server

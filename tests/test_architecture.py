@@ -44,7 +44,7 @@ RULES = (
         "autoclip_api",
         ("dagster", "autoclip_assets", "autoclip_cli", "resources", "sensors", "schedules"),
         allowed=("dagster_graphql", "resources.errors", "resources.publisher.google_oauth",
-                 "resources.publisher.tiktok"),
+                 "resources.publisher.tiktok_oauth"),
         why="the API drives Dagster through its GraphQL client only, never asset code; it "
         "connects channels with the publishers' own OAuth clients",
     ),

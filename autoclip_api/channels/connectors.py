@@ -1,11 +1,9 @@
 """The platforms' side of connecting a channel, through the publishers' own OAuth clients
-(``resources/publisher/google_oauth.py``, ``resources/publisher/tiktok.py``): one client per
-platform, so the tokens the API stores are the ones the pipeline refreshes.
+(``resources/publisher/google_oauth.py``, ``resources/publisher/tiktok_oauth.py``): one client
+per platform, so the tokens the API stores are the ones the pipeline refreshes.
 
 A platform is offered only when its OAuth client is configured (YouTube:
 ``AUTOCLIP_YOUTUBE_CLIENT_ID``/``_SECRET``; TikTok: ``AUTOCLIP_TIKTOK_CLIENT_KEY``/``_SECRET``).
-TikTok's client lives with its publisher (a Dagster resource): it is imported only when TikTok
-is configured.
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ from resources.publisher.google_oauth import (
     authorization_url,
     challenge,
 )
+from resources.publisher.tiktok_oauth import TikTokOAuth
 
 
 class YouTubeConnector:
@@ -78,10 +77,8 @@ class YouTubeConnector:
 
 class TikTokConnector:
     def __init__(self, settings: Settings, client_key: str, client_secret: str) -> None:
-        from resources.publisher.tiktok import TikTokPublisher
-
-        self.client = TikTokPublisher(
-            base_url=settings.tiktok_base_url, client_key=client_key, client_secret=client_secret
+        self.client = TikTokOAuth(
+            settings.tiktok_base_url, client_key=client_key, client_secret=client_secret
         )
 
     def authorization_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:
