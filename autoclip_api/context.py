@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -27,6 +27,7 @@ from autoclip_api.core.secrets import jwt_secret
 from autoclip_api.dagster.client import DagsterClient
 from autoclip_api.email.mailer import Mailer
 from autoclip_api.templates.preview import PreviewRenderer
+from autoclip_core.cache_versions import Publisher
 from autoclip_core.crypto import TokenCipher, channel_token_key
 from autoclip_core.db.engine import Database, make_engine
 from autoclip_core.db.migrate import check_current
@@ -35,8 +36,9 @@ from autoclip_core.settings import Settings
 logger = logging.getLogger("autoclip_api.cache")
 
 # Safety nets only: a committed change reaches every process's caches on the next request
-# through the cache versions (core/ratelimit.py). These bound what a lost version bump (Redis
-# failing at that very moment) or a write that bypassed the API can leave behind.
+# through the cache versions (autoclip_core/cache_versions.py). These bound what a lost version
+# bump (Redis failing at that very moment) or a write made outside the repositories (SQL by
+# hand) can leave behind.
 AUTH_CACHE_MAX_AGE_SECONDS = 5.0
 ORG_CACHE_MAX_AGE_SECONDS = 60.0
 
@@ -47,8 +49,9 @@ class ApiContext:
     engine: Engine
     sessions: sessionmaker[Session]
     """Request sessions (``SessionDep``): the caller commits."""
-    database: Database = field(init=False)
-    """Transactions of their own on the same engine (the webhook's intake retries one)."""
+    database: Database
+    """Transactions of their own on the same engine (the webhook's intake retries one); their
+    commits bump the cache versions as the request sessions' do."""
     limiter: RateLimiter
     tokens: TokenCodec
     passwords: Passwords
@@ -101,12 +104,12 @@ class ApiContext:
         org_cache: VersionedCache[Hashable, bytes] = VersionedCache(
             max_entries=256, max_age_seconds=ORG_CACHE_MAX_AGE_SECONDS
         )
+        bump = _bump_versions(limiter, [auth_cache, org_cache])
         return cls(
             settings=settings,
             engine=engine,
-            sessions=make_sessionmaker(
-                engine, on_commit=_bump_versions(limiter, [auth_cache, org_cache])
-            ),
+            sessions=make_sessionmaker(engine, on_commit=bump),
+            database=Database(engine, on_commit=bump),
             limiter=limiter,
             tokens=TokenCodec(
                 secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
@@ -129,9 +132,6 @@ class ApiContext:
             channel_connectors=connectors(settings),
         )
 
-    def __post_init__(self) -> None:
-        self.database = Database(self.engine)
-
     def close(self) -> None:
         self.dagster.close()
         self.mailer.close()
@@ -144,9 +144,7 @@ class ApiContext:
         self.close()
 
 
-def _bump_versions(
-    limiter: RateLimiter, caches: Sequence[VersionedCache[Any, Any]]
-) -> Callable[[list[str]], None]:
+def _bump_versions(limiter: RateLimiter, caches: Sequence[VersionedCache[Any, Any]]) -> Publisher:
     """After a commit: new versions for the scopes it changed. If the limiter store cannot take
     them, this process drops its own caches at once and the others' entries age out."""
 

@@ -21,14 +21,10 @@ from autoclip_api.auth.subject import AuthSubject, OrgAccess
 from autoclip_api.context import ApiDep
 from autoclip_api.core.db import SessionDep
 from autoclip_api.core.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
-from autoclip_api.core.ratelimit import (
-    Admission,
-    LimiterUnavailable,
-    org_scope,
-    user_scope,
-)
+from autoclip_api.core.ratelimit import Admission, LimiterUnavailable
 from autoclip_api.core.types import is_hex_id
 from autoclip_api.organizations.repository import MembershipRepository
+from autoclip_core.cache_versions import org_scope, user_scope
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login.")
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]

@@ -9,8 +9,7 @@ from typing import cast
 from sqlalchemy import Table, and_, delete, select, update
 from sqlalchemy.orm import Session
 
-from autoclip_api.core.db import changed
-from autoclip_api.core.ratelimit import user_scope
+from autoclip_core.cache_versions import changed, user_scope
 from autoclip_core.db.models import (
     AuthSession,
     EmailToken,

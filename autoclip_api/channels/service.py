@@ -22,10 +22,9 @@ from autoclip_api.channels.schemas import (
     ChannelRead,
 )
 from autoclip_api.context import ApiContext
-from autoclip_api.core.db import changed
 from autoclip_api.core.errors import Conflict, NotFound
-from autoclip_api.core.ratelimit import org_scope
 from autoclip_api.projects.service import readable_or_404, readable_project, slugify
+from autoclip_core.cache_versions import changed, org_scope
 from autoclip_core.db.channels import ChannelRepository, initial_state
 from autoclip_core.db.models import Channel, Project, new_id, utcnow
 from autoclip_core.db.quota import QuotaLeft, QuotaPolicy, QuotaRepository, api_project

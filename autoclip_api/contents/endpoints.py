@@ -52,9 +52,9 @@ def submit_when_committed(api: ApiContext, background: BackgroundTasks) -> OnReq
 
 
 @router.get("", response_model=ContentList, responses=error_responses(401, 403, 422, 429))
-def list_contents(
+async def list_contents(
     subject: ContentsRead,
-    session: SessionDep,
+    api: ApiDep,
     project_id: Annotated[str | None, Query(pattern=HEX_ID.pattern)] = None,
     state: ContentState | None = None,
     language: Annotated[
@@ -71,7 +71,7 @@ def list_contents(
     """Your organisation's content items, newest first."""
     where = ContentFilter(project_id=project_id, state=state, language=language, q=q)
     return json_bytes(
-        content_service.list_json(session, subject, where, cursor=cursor, limit=limit)
+        await content_service.list_json(api, subject, where, cursor=cursor, limit=limit)
     )
 
 

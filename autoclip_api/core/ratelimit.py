@@ -6,12 +6,11 @@ refuses several workers without Redis).
 **Rate limits.** ``hit`` counts one event against ``key`` and says whether it is within
 ``limit`` for the current window (which starts at the key's first event).
 
-**Cache versions.** A cached answer is tagged with the version of its *scope* (``user:<id>``:
-a user's sessions and roles; ``org:<id>``: an organisation's data), read at the start of the
-request that computed it, and served only while the scope still has that version. A write
-bumps the versions of the scopes it changed once its transaction commits (``core/db.py``), so
-every request that starts after the write misses. Versions are random tokens, never counters:
-one that Redis lost (restart, eviction) comes back as a new value, never as an old one.
+**Cache versions.** A cached answer is tagged with the version of its *scope*, read at the
+start of the request that computed it, and served only while the scope still has that version
+(the scopes and the key scheme: ``autoclip_core/cache_versions.py``). A write bumps the
+versions of the scopes it changed once its transaction commits, so every request that starts
+after the write misses.
 
 **Back-off.** ``attempt`` counts one attempt against several records at once (sign-in: the
 account from this address, and the address) unless one of them must still wait; after a
@@ -31,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -45,9 +43,11 @@ from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.retry import Retry
 
+from autoclip_core.cache_versions import VERSION_TTL_SECONDS, bump, new_version, version_key
+
 logger = logging.getLogger(__name__)
 
-VERSION_TTL_SECONDS = 24 * 3600  # an idle scope's version may lapse: it comes back new
+_WINDOWS = "autoclip:rl:"
 
 # KEYS[1]: the window; ARGV[1]: its length (ms). Leaves ``count`` and ``ttl`` (ms left).
 _WINDOW = """
@@ -199,20 +199,6 @@ def hashed(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
-def user_scope(user_id: str) -> str:
-    """A user's sessions and memberships (the state ``authenticate`` reads)."""
-    return f"user:{user_id}"
-
-
-def org_scope(org_id: str) -> str:
-    """An organisation's data (its projects...)."""
-    return f"org:{org_id}"
-
-
-def new_version() -> str:
-    return secrets.token_hex(8)
-
-
 class MemoryRateLimiter:
     """Per-process state (the local default: one process, no Redis)."""
 
@@ -313,7 +299,6 @@ class RedisRateLimiter:
         self,
         url: str,
         *,
-        prefix: str = "autoclip:",
         timeout_seconds: float = 0.5,
         breaker_seconds: float = 2.0,
     ) -> None:
@@ -332,8 +317,6 @@ class RedisRateLimiter:
         self._aclient: aioredis.Redis | None = None
         self._aloop: asyncio.AbstractEventLoop | None = None
         self._ascripts: tuple[AsyncScript, AsyncScript] | None = None
-        self._windows = prefix + "rl:"
-        self._versions = prefix + "v:"
         self._breaker_seconds = breaker_seconds
         self._open_until = 0.0
 
@@ -342,7 +325,7 @@ class RedisRateLimiter:
     def hit(self, key: str, *, limit: int, window_seconds: int) -> Hit:
         self._guard()
         try:
-            count, ttl_ms = self._hit(keys=[self._windows + key], args=[window_seconds * 1000])
+            count, ttl_ms = self._hit(keys=[_WINDOWS + key], args=[window_seconds * 1000])
         except (redis.RedisError, OSError) as exc:
             raise self._trip(exc) from exc
         return Hit(int(count), limit, int(ttl_ms) / 1000)
@@ -350,7 +333,7 @@ class RedisRateLimiter:
     def reset(self, key: str) -> None:
         self._guard()
         try:
-            self._client.delete(self._windows + key)
+            self._client.delete(_WINDOWS + key)
         except (redis.RedisError, OSError) as exc:
             raise self._trip(exc) from exc
 
@@ -365,7 +348,7 @@ class RedisRateLimiter:
                 round(backoff.forget_seconds * 1000),
             ]
         try:
-            wait_ms = self._attempt(keys=[self._windows + key for key, _ in records], args=args)
+            wait_ms = self._attempt(keys=[_WINDOWS + key for key, _ in records], args=args)
         except (redis.RedisError, OSError) as exc:
             raise self._trip(exc) from exc
         return int(wait_ms) / 1000
@@ -373,7 +356,7 @@ class RedisRateLimiter:
     def forgive(self, key: str) -> None:
         self._guard()
         try:
-            self._forgive(keys=[self._windows + key])
+            self._forgive(keys=[_WINDOWS + key])
         except (redis.RedisError, OSError) as exc:
             raise self._trip(exc) from exc
 
@@ -382,10 +365,7 @@ class RedisRateLimiter:
             return
         self._guard()
         try:
-            with self._client.pipeline(transaction=False) as pipe:
-                for scope in scopes:
-                    pipe.set(self._versions + scope, new_version(), ex=VERSION_TTL_SECONDS)
-                pipe.execute()
+            bump(self._client, scopes)
         except (redis.RedisError, OSError) as exc:
             raise self._trip(exc) from exc
 
@@ -394,7 +374,7 @@ class RedisRateLimiter:
     ) -> Admission:
         self._guard()
         admit, _ = self._scripts()
-        keys = [self._windows + key, *(self._versions + s for s in scopes)]
+        keys = [_WINDOWS + key, *map(version_key, scopes)]
         try:
             reply = await admit(
                 keys=keys, args=[window_seconds * 1000, new_version(), VERSION_TTL_SECONDS]
@@ -410,7 +390,7 @@ class RedisRateLimiter:
         self._guard()
         _, refund = self._scripts()
         try:
-            await refund(keys=[self._windows + key])
+            await refund(keys=[_WINDOWS + key])
         except (redis.RedisError, OSError) as exc:  # TimeoutError is an OSError
             raise self._trip(exc) from exc
 

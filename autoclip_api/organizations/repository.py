@@ -6,8 +6,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from autoclip_api.core.db import changed
-from autoclip_api.core.ratelimit import org_scope, user_scope
+from autoclip_core.cache_versions import changed, org_scope, user_scope
 from autoclip_core.db.models import Invitation, Membership, Organization, User
 
 

@@ -14,12 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.context import ApiContext
-from autoclip_api.core.db import changed
 from autoclip_api.core.errors import NotFound
-from autoclip_api.core.ratelimit import org_scope
 from autoclip_api.core.types import is_hex_id
 from autoclip_api.projects.schemas import ProjectCreate, ProjectList, ProjectRead, ProjectUpdate
 from autoclip_api.templates.references import template_reference_problem
+from autoclip_core.cache_versions import changed, org_scope
 from autoclip_core.db.channels import ChannelRepository
 from autoclip_core.db.models import Project, new_id, utcnow
 from autoclip_core.db.projects import ProjectRepository

@@ -16,9 +16,7 @@ from sqlalchemy.orm import Session
 
 from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.context import ApiContext
-from autoclip_api.core.db import changed
 from autoclip_api.core.errors import ApiError, Conflict, Forbidden
-from autoclip_api.core.ratelimit import org_scope
 from autoclip_api.projects.service import readable_or_404
 from autoclip_api.templates.preview import Preview, as_the_pipeline_fills
 from autoclip_api.templates.schemas import (
@@ -28,6 +26,7 @@ from autoclip_api.templates.schemas import (
     TemplateRead,
     TemplateUpdate,
 )
+from autoclip_core.cache_versions import changed, org_scope
 from autoclip_core.db.models import VideoTemplate, new_id, utcnow
 from autoclip_core.db.templates import TemplateRepository
 from autoclip_core.render.engine import RenderError

@@ -3,8 +3,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from autoclip_api.core.db import changed
-from autoclip_api.core.ratelimit import user_scope
+from autoclip_core.cache_versions import changed, user_scope
 from autoclip_core.db.models import User
 
 

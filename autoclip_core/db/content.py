@@ -8,7 +8,9 @@ Ingestion keeps an item's canonical URL and fingerprint in ``ContentItem.payload
 ``SourceItem`` JSON); items stored without them fall back to their URL column.
 
 The API reads items through :meth:`ContentRepository.get_readable_statement`: an item is
-readable by the organisation that owns its project, and by nobody else.
+readable by the organisation that owns its project, and by nobody else. Every write of an
+item's row, from any process, marks that organisation's data changed
+(``autoclip_core.cache_versions``): the API serves its lists of items from a cache.
 """
 
 from __future__ import annotations
@@ -18,10 +20,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Select, Table, and_, delete, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    Table,
+    and_,
+    delete,
+    event,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session, object_session
 
+from autoclip_core.cache_versions import changed, org_scope
 from autoclip_core.db.channels import publish_targets
 from autoclip_core.db.engine import Repository, aware
 from autoclip_core.db.models import ContentEvent, ContentItem, ContentMedia, Project, utcnow
@@ -448,10 +464,38 @@ class ContentRepository(Repository):
                 else set()
             )
             s.execute(delete(ContentItem).where(ContentItem.id == content.id))
+            _changed(s, s.connection(), content.project_id)  # a bulk delete: no ORM event
         return sorted(keys - shared)
 
 
 _EDITABLE = frozenset({"title", "template_id", "channels", "script_override"})
+
+
+_PROJECT_ORGS = "autoclip.project_orgs"
+
+
+@event.listens_for(ContentItem, "after_insert")
+@event.listens_for(ContentItem, "after_update")
+@event.listens_for(ContentItem, "after_delete")
+def _row_written(_mapper: Mapper[Any], connection: Connection, content: ContentItem) -> None:
+    """Every flushed write of an item's row, whichever code made it."""
+    session = object_session(content)
+    if session is not None:
+        _changed(session, connection, content.project_id)
+
+
+def _changed(session: Session, connection: Connection, project_id: str) -> None:
+    """Marks the data of the project's organisation changed (the sources file's projects have
+    none: their items are in no API answer). A project's organisation is looked up once per
+    session."""
+    orgs: dict[str, str | None] = session.info.setdefault(_PROJECT_ORGS, {})
+    if project_id not in orgs:
+        orgs[project_id] = connection.scalar(
+            select(Project.org_id).where(Project.id == project_id)
+        )
+    org_id = orgs[project_id]
+    if org_id is not None:
+        changed(session, org_scope(org_id))
 
 
 def _require(content: ContentItem, state: ContentState, message: str) -> None:

@@ -17,6 +17,8 @@ from typing import Any, overload
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from autoclip_core.cache_versions import Publisher, publish_on_commit
+
 DEFAULT_POOL_SIZE = 10
 PING_IDLE_SECONDS = 1.0
 """A pooled PostgreSQL connection idle this long is pinged before use. One used more recently
@@ -81,15 +83,20 @@ def make_engine(
 
 
 class Database:
-    """The app database for code outside a request: each ``transaction()`` commits on exit."""
+    """The app database for code outside a request: each ``transaction()`` commits on exit.
 
-    def __init__(self, engine: Engine) -> None:
+    ``on_commit`` receives the cache scopes each committed transaction marked as changed
+    (``autoclip_core.cache_versions``)."""
+
+    def __init__(self, engine: Engine, *, on_commit: Publisher | None = None) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        if on_commit is not None:
+            publish_on_commit(self._sessions, on_commit)
 
     @classmethod
-    def open(cls, url: str) -> Database:
-        return cls(make_engine(url))
+    def open(cls, url: str, *, on_commit: Publisher | None = None) -> Database:
+        return cls(make_engine(url), on_commit=on_commit)
 
     @property
     def url(self) -> str:

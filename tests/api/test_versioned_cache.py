@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from autoclip_api.core.cache import VersionedCache
-from autoclip_api.core.db import changed, make_sessionmaker
+from autoclip_api.core.db import make_sessionmaker
+from autoclip_core.cache_versions import changed
 
 pytestmark = pytest.mark.anyio
 
