@@ -9,8 +9,8 @@ settings; ``app.py`` the ``create_app()`` factory.
 
 Hot reads are served from per-process caches checked on every request against versions kept
 in Redis (``core/ratelimit.py``, ``core/cache.py``); repositories mark what each write changes
-(``core.db.changed``) and the commit bumps those versions, so a change is seen by the next
-request in every process.
+(``autoclip_core.cache_versions.changed``) and the commit bumps those versions, so a change is
+seen by the next request in every process.
 
 Run it with ``make api`` or ``python -m autoclip_api serve``.
 """

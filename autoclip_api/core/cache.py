@@ -1,9 +1,11 @@
 """In-process caches of answers tagged with the version of the data they were computed from.
 
-The versions live in the rate-limit store (``core/ratelimit.py``): each request reads the current
-version of its scopes before anything else, and a cached answer is served only if it was
-computed at that same version. A committed write bumps the version, so the next request
-computes afresh — in every process, since they all read the one shared version.
+The versions live in the rate-limit store (``core/ratelimit.py``; the key scheme:
+``autoclip_core/cache_versions.py``): each request reads the current version of its scopes
+before anything else, and a cached answer is served only if it was computed at that same
+version. A committed write bumps the version, so the next request computes afresh — in every
+process, since they all read the one shared version (with Redis, the pipeline's processes bump
+it too).
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ class VersionedCache(Generic[K, V]):
 
     ``max_age_seconds`` is a safety net, not the invalidation: it bounds how long an answer
     can outlive a change whose version bump was lost (Redis failing at that very moment) or
-    that bypassed the API. Used from the event loop only, except :meth:`invalidate_all`; least
-    recently used entries go first.
+    that bypassed the repositories (SQL by hand). Used from the event loop only, except
+    :meth:`invalidate_all`; least recently used entries go first.
     """
 
     def __init__(
