@@ -6,7 +6,10 @@ Needs PostgreSQL and Redis (``make bench-api`` starts both through
 (10 per project, from text) through the API, serves it like production (``python -m
 autoclip_api serve --workers N``, ``AUTOCLIP_ENV=prod``, one worker per core by default,
 ``--log-level WARNING``: no log line per request), and runs wrk on loopback against each
-endpoint: 50 connections for 20 s after a short warm-up. Prints each run's details — among
+endpoint: 50 connections for 20 s after a short warm-up. Nothing writes during the runs, so
+both answers come from each worker's organisation cache after its first miss (the version
+in Redis holds): what is measured is authentication, the one Redis round trip and sending
+the cached bytes. Prints each run's details — among
 them the server's CPU time per request (all its processes, from /proc), which depends far
 less on other load on the machine than the latencies do — then as its LAST line one JSON
 object: ``{"concurrency", "endpoints": {"GET <path>": {"rps", "p50_ms", "p95_ms", "p99_ms",
