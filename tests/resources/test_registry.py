@@ -80,3 +80,14 @@ def test_a_key_given_to_the_settings_object_is_passed_as_is(tmp_path: Path) -> N
     config = vendor_config(settings, "pexels")
     assert config["api_key"] == "pk"
     assert config["requests_per_minute"] == {"pexels": 5.0}
+
+
+def test_the_app_database_gets_the_redis_url_of_the_cache_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Redis, the pipeline's commits bump the cache versions the API reads there."""
+    monkeypatch.delenv("AUTOCLIP_REDIS_URL", raising=False)
+    assert build_resources(Settings(data_dir=tmp_path))["app_db"].redis_url is None
+    monkeypatch.setenv("AUTOCLIP_REDIS_URL", "redis://127.0.0.1:9/0")
+    app_db = build_resources(Settings(data_dir=tmp_path))["app_db"]
+    assert app_db.redis_url == dg.EnvVar("AUTOCLIP_REDIS_URL")
