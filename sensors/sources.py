@@ -13,6 +13,7 @@ polled sources created through the API (read from the ``sources`` table on every
 """
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
@@ -21,11 +22,13 @@ from autoclip_assets.jobs import content_job
 from autoclip_assets.partitions import content_items
 from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.ingest.config import SourcesConfig, configured_sources, with_legacy_feeds
-from autoclip_core.ingest.engine import IngestEngine, NewItem, TickOutcome
 from autoclip_core.ingest.state import IngestCursor
 from autoclip_core.pipeline_names import PROJECT_TAG, SOURCE_TAG, TRIGGER_TAG, Trigger
 from autoclip_core.settings import Settings
 from resources.app_database import AppDatabase
+
+if TYPE_CHECKING:
+    from autoclip_core.ingest.engine import NewItem, TickOutcome
 
 SENSOR_INTERVAL_SECONDS = 30
 
@@ -43,7 +46,7 @@ def sources_config(settings: Settings) -> SourcesConfig:
 
 
 def content_run_requests(
-    projects: ProjectRepository, new_items: Iterable[NewItem]
+    projects: ProjectRepository, new_items: Iterable["NewItem"]
 ) -> list[dg.RunRequest]:
     """A ``content_job`` run per new item of a project that auto-generates.
 
@@ -69,7 +72,7 @@ def content_run_requests(
     ]
 
 
-def run_requests(outcome: TickOutcome, projects: ProjectRepository) -> list[dg.RunRequest]:
+def run_requests(outcome: "TickOutcome", projects: ProjectRepository) -> list[dg.RunRequest]:
     return content_run_requests(projects, (*outcome.new_items, *outcome.recovered))
 
 
@@ -86,6 +89,10 @@ def build_sources_sensor(
     def sources_sensor(
         context: dg.SensorEvaluationContext, app_db: AppDatabase, feed_sources: FeedSources
     ) -> dg.SensorResult:
+        # The engine and its fetchers and parsers load here, in the daemon: every run worker
+        # loads these definitions and never polls.
+        from autoclip_core.ingest.engine import IngestEngine
+
         effective = with_legacy_feeds(config, list(feed_sources.feeds), feed_sources.project)
         engine = IngestEngine(
             effective,

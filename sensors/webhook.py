@@ -17,7 +17,6 @@ import dagster as dg
 from autoclip_assets.jobs import content_job
 from autoclip_assets.partitions import content_items
 from autoclip_core.ingest.config import source_key
-from autoclip_core.ingest.engine import NewItem
 from autoclip_core.ingest.state import utcnow
 from resources.app_database import AppDatabase
 from sensors.sources import content_run_requests
@@ -60,6 +59,8 @@ def webhook_items_sensor(
     cursor = max(newest, watermark).isoformat() if watermark else newest.isoformat()
     if not new:
         return dg.SensorResult(skip_reason="every pushed item has its partition", cursor=cursor)
+    from autoclip_core.ingest.engine import NewItem  # see sources_sensor: daemon only
+
     items = [NewItem(p.project, p.id, source_key(p.project, p.source_id)) for p in new]
     context.log.info(f"{len(items)} pushed item(s) get partitions")
     return dg.SensorResult(

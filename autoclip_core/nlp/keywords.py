@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-
-from kiwipiepy import Token
+from typing import TYPE_CHECKING
 
 from autoclip_core.nlp import english
 from autoclip_core.nlp.korean import morphemes
 from autoclip_core.schemas import Language
+
+if TYPE_CHECKING:
+    from kiwipiepy import Token
 
 KOREAN_NOUN_TAGS = frozenset({"NNG", "NNP"})
 KOREAN_KEYWORD_TAGS = KOREAN_NOUN_TAGS | {"SL"}

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
-from kiwipiepy import Kiwi, Token
+if TYPE_CHECKING:
+    from kiwipiepy import Kiwi, Token
 
 
 @cache
 def kiwi() -> Kiwi:
+    # Imported here: a process that reads no Korean (a run worker publishing, or on English
+    # items) never loads the library.
+    from kiwipiepy import Kiwi
+
     return Kiwi()
 
 

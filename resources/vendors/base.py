@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import dagster as dg
 from pydantic import Field
 
 from resources.vendors.cache import AnswerCache
-from resources.vendors.http import RetryPolicy, VendorClient
 from resources.vendors.ratelimit import limiter_for
+
+if TYPE_CHECKING:
+    from resources.vendors.http import VendorClient
 
 
 class VendorResource(dg.ConfigurableResource):
@@ -31,6 +33,10 @@ class VendorResource(dg.ConfigurableResource):
 
     def vendor_client(self, *, sleep: Callable[[float], None] | None = None) -> VendorClient:
         """A client with this vendor's retry policy, rate limit and key (kept out of errors)."""
+        # httpx is imported here, when a vendor is called: the assets import this module for
+        # ``output_config`` in every run, local providers included.
+        from resources.vendors.http import RetryPolicy, VendorClient
+
         extra = {"sleep": sleep} if sleep is not None else {}
         return VendorClient(
             self.vendor,
