@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from autoclip_api.auth.permissions import Permission, Role, permissions_of
-from autoclip_api.auth.service import auth_service
+from autoclip_api.auth.sessions import session_service
 from autoclip_api.auth.subject import AuthSubject, OrgAccess
 from autoclip_api.context import ApiDep
 from autoclip_api.core.db import SessionDep
@@ -40,7 +40,7 @@ async def current_subject(request: Request, api: ApiDep, credentials: BearerDep)
     """
     if credentials is None:
         raise Unauthorized()
-    claims = auth_service.decode(api, credentials.credentials)
+    claims = session_service.decode(api, credentials.credentials)
     limit_key = f"user:{claims.user_id}"
     scopes = [user_scope(claims.user_id)]
     if claims.org_id is not None:
@@ -59,7 +59,7 @@ async def current_subject(request: Request, api: ApiDep, credentials: BearerDep)
         user_version = admission.versions[0]
         org_version = admission.versions[1] if claims.org_id is not None else None
     try:
-        subject = await auth_service.authenticate(
+        subject = await session_service.authenticate(
             api, claims, user_version=user_version, org_version=org_version
         )
     except Unauthorized:

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Path, Request, Response, status
 
 from autoclip_api.auth.dependencies import Authenticated, Public
 from autoclip_api.auth.email_flows import email_flows
+from autoclip_api.auth.oauth_sign_in import oauth_sign_in_service
+from autoclip_api.auth.password_sign_in import password_sign_in_service
 from autoclip_api.auth.schemas import (
     EmailVerified,
     ForgotPassword,
@@ -21,7 +23,8 @@ from autoclip_api.auth.schemas import (
     TokenPair,
     VerifyEmailRequest,
 )
-from autoclip_api.auth.service import auth_service
+from autoclip_api.auth.sessions import session_service
+from autoclip_api.auth.sign_up import sign_up_service
 from autoclip_api.context import ApiDep
 from autoclip_api.core.db import SessionDep
 from autoclip_api.core.responses import error_responses
@@ -47,25 +50,25 @@ def register(
 ) -> TokenPair:
     """Create a user and an organisation in which the user is ``owner``; sign in. A link to
     verify the e-mail address is mailed to it (``POST /auth/verify-email``)."""
-    return auth_service.register(session, api, body, client_ip(request))
+    return sign_up_service.register(session, api, body, client_ip(request))
 
 
 @router.post("/login", dependencies=[Public], responses=error_responses(401, 403, 429, 503))
 def login(body: LoginRequest, request: Request, api: ApiDep, session: SessionDep) -> TokenPair:
     """Sign in with email and password; every sign-in opens a new session (``sid``)."""
-    return auth_service.login(session, api, body, client_ip(request))
+    return password_sign_in_service.login(session, api, body, client_ip(request))
 
 
 @router.post("/refresh", dependencies=[Public], responses=error_responses(401, 429, 503))
 def refresh(body: RefreshRequest, request: Request, api: ApiDep, session: SessionDep) -> TokenPair:
     """Exchange a refresh token for a new pair (rotation). Reusing one revokes its session."""
-    return auth_service.refresh(session, api, body.refresh_token, client_ip(request))
+    return session_service.refresh(session, api, body.refresh_token, client_ip(request))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 429))
 def logout(subject: Authenticated, session: SessionDep) -> Response:
     """Revoke the current session: its access and refresh tokens stop working at once."""
-    auth_service.logout(session, subject)
+    session_service.logout(session, subject)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -84,7 +87,9 @@ def reauthenticate(
     """Confirm the password in this session: for the next 5 minutes it may set a first
     password, change the e-mail address and link or unlink Google. Throttled like a sign-in.
     (An account without a password signs in with Google again instead.)"""
-    auth_service.reauthenticate(session, api, subject, body.password, client_ip(request))
+    password_sign_in_service.reauthenticate(
+        session, api, subject, body.password, client_ip(request)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -102,7 +107,7 @@ def oauth_authorize(
 ) -> OAuthAuthorization:
     """Step 1: the provider's authorization URL (with the client's PKCE S256 challenge and a
     nonce) and its state."""
-    return auth_service.oauth_authorize(session, api, provider, body, client_ip(request))
+    return oauth_sign_in_service.authorize(session, api, provider, body, client_ip(request))
 
 
 @router.post(
@@ -125,7 +130,7 @@ def oauth_sign_in(
     e-mail address is linked only if they verified it. An account whose address was never
     verified answers 409: sign in with its password and link Google from the settings.
     """
-    return auth_service.oauth_sign_in(session, api, provider, body, client_ip(request))
+    return oauth_sign_in_service.sign_in(session, api, provider, body, client_ip(request))
 
 
 # e-mail verification and password reset ------------------------------------------------------

@@ -5,8 +5,8 @@ from fastapi import APIRouter, Request, Response, status
 from autoclip_api.auth.dependencies import Authenticated
 from autoclip_api.auth.email_flows import email_flows
 from autoclip_api.auth.endpoints import ProviderName, client_ip
+from autoclip_api.auth.oauth_sign_in import oauth_sign_in_service
 from autoclip_api.auth.schemas import MailAccepted, OAuthCallbackRequest
-from autoclip_api.auth.service import auth_service
 from autoclip_api.context import ApiDep
 from autoclip_api.core.db import SessionDep
 from autoclip_api.core.responses import error_responses
@@ -76,7 +76,7 @@ def link_identity(
     api: ApiDep,
     session: SessionDep,
 ) -> Response:
-    auth_service.link_identity(session, api, subject, provider, body, client_ip(request))
+    oauth_sign_in_service.link_identity(session, api, subject, provider, body, client_ip(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -89,7 +89,7 @@ def link_identity(
 def unlink_identity(
     provider: ProviderName, subject: Authenticated, api: ApiDep, session: SessionDep
 ) -> Response:
-    auth_service.unlink_identity(session, api, subject, provider)
+    oauth_sign_in_service.unlink_identity(session, api, subject, provider)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

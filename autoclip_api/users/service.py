@@ -6,11 +6,11 @@ from sqlalchemy.orm import Session
 
 from autoclip_api.auth import audit
 from autoclip_api.auth.notices import SecurityNotice
+from autoclip_api.auth.password_sign_in import password_sign_in_service
 from autoclip_api.auth.passwords import enforce_password_policy
 from autoclip_api.auth.permissions import Role, sorted_permissions
 from autoclip_api.auth.recent import require_recent_auth
 from autoclip_api.auth.repository import AuthSessionRepository
-from autoclip_api.auth.service import auth_service
 from autoclip_api.auth.subject import AuthSubject
 from autoclip_api.context import ApiContext
 from autoclip_api.core.errors import Conflict, Forbidden, Unauthorized
@@ -44,7 +44,7 @@ class UserService:
             if user.password_hash is None:
                 require_recent_auth(session, subject)
             elif data.current_password is None or (
-                auth_service.check_password(
+                password_sign_in_service.check_password(
                     session, api, user.email, data.current_password, client_ip
                 )
                 is None

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from autoclip_api.auth.service import auth_service
+from autoclip_api.auth.sessions import session_service
 from autoclip_api.projects.schemas import ProjectList
 from autoclip_api.projects.service import project_service
 from tests.api.conftest import client_for, outbox_of
@@ -41,7 +41,7 @@ async def writer(app_factory: Callable[..., FastAPI]) -> AsyncIterator[ApiClient
 def loads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How often the session state and the project lists were read from the database."""
     counts = {"session": 0, "projects": 0}
-    session_context, list_page = auth_service._session_context, project_service.list
+    session_context, list_page = session_service._session_context, project_service.list
 
     def counted_session_context(*args: Any) -> Any:
         counts["session"] += 1
@@ -51,7 +51,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["projects"] += 1
         return list_page(*args, **kwargs)
 
-    monkeypatch.setattr(auth_service, "_session_context", counted_session_context)
+    monkeypatch.setattr(session_service, "_session_context", counted_session_context)
     monkeypatch.setattr(project_service, "list", counted_list)
     return counts
 
