@@ -15,7 +15,8 @@ from autoclip_core.schemas import ContentAnalysis, Script, SourceItem, TopicSele
 from autoclip_core.settings import Settings
 from resources.errors import LLMError
 from resources.llm.base import LLMResource
-from resources.llm.gemini import GeminiLLM, usage_units
+from resources.llm.gemini import GeminiLLM
+from resources.llm.gemini_transforms import usage_units
 from resources.registry import provider
 from resources.vendors.prices import cost_usd
 from resources.vendors.usage import recording_usage

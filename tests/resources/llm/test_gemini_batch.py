@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from autoclip_core.schemas import ContentAnalysis, SourceItem, TopicSelection
-from resources.llm import gemini
+from resources.llm import gemini_batch
 from resources.llm.base import AnalysisQuestion, JudgeQuestion, ScriptQuestion
 from resources.llm.gemini import GeminiLLM
+from resources.llm.gemini_transforms import analysis_ask
 from resources.vendors.prices import cost_usd
 from resources.vendors.usage import recording_usage
 from tests.core.nlp.articles import EN_ARTICLE, EN_TITLE, KO_ARTICLE, KO_TITLE
@@ -280,9 +281,9 @@ def test_a_blocked_prompt_is_left_to_the_ordinary_call(fake: FakeGemini, llm: Ge
 def test_requests_past_the_inline_size_limit_go_in_more_batches(
     fake: FakeGemini, llm: GeminiLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ask = gemini.analysis_ask(ITEMS[0], "en")
+    ask = analysis_ask(ITEMS[0], "en")
     one = len(ask.system.encode()) + len(ask.text.encode()) + 2_000
-    monkeypatch.setattr(gemini, "INLINE_LIMIT_BYTES", 2.5 * one)  # two of the three fit
+    monkeypatch.setattr(gemini_batch, "INLINE_LIMIT_BYTES", 2.5 * one)  # two of the three fit
     prepared = llm.prepare(analyses())
     sizes = [len(b["batch"]["inputConfig"]["requests"]["requests"]) for b in created_bodies(fake)]
     assert sizes == [2, 1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from google.genai import types
 
-from resources.llm.gemini import block_reason
+from resources.llm.gemini_transforms import block_reason
 
 
 @pytest.mark.parametrize(
