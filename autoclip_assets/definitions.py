@@ -12,6 +12,7 @@ from autoclip_assets.ingest import source_item
 from autoclip_assets.jobs import content_job, performance_job, publish_job
 from autoclip_assets.llm_batch import llm_batch_job
 from autoclip_assets.media import narration, scene_images, video
+from autoclip_assets.pools import vendor_pools, with_vendor_pools
 from autoclip_assets.publishing import publication, safety_postcheck
 from autoclip_assets.scripting import script
 from autoclip_core.settings import Settings, get_settings
@@ -42,8 +43,9 @@ CHECKS = [safety_precheck, safety_postcheck]
 def build_definitions(settings: Settings) -> dg.Definitions:
     # The daily batch asks Gemini's Batch API first only where Gemini is the LLM provider.
     prepare = settings.gemini_batch and settings.llm_provider == "gemini"
+    resources = build_resources(settings)
     return dg.Definitions(
-        assets=ASSETS,
+        assets=with_vendor_pools(ASSETS, vendor_pools(settings, resources["renderer"])),
         asset_checks=CHECKS,
         jobs=[content_job, publish_job, performance_job, *([llm_batch_job] if prepare else [])],
         sensors=[
@@ -56,7 +58,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         schedules=[build_daily_batch_schedule(prepare=prepare), performance_schedule],
         resources={
-            **build_resources(settings),
+            **resources,
             "feed_sources": FeedSources(feeds=settings.feed_list, project=settings.default_project),
         },
     )

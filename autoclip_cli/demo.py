@@ -21,6 +21,7 @@ from dagster import DagsterRunStatus
 
 from autoclip_assets.definitions import build_definitions
 from autoclip_assets.partitions import content_items
+from autoclip_assets.pools import apply_pool_limits
 from autoclip_cli.dev import prepare_dagster_home
 from autoclip_core.db.migrate import SchemaNotCurrentError
 from autoclip_core.db.uploads import UploadRepository, UploadState
@@ -51,9 +52,11 @@ class ItemOutcome:
 
 
 def prepare_instance(settings: Settings) -> dg.DagsterInstance:
-    """The persistent local instance: DAGSTER_HOME inside the data dir, with our dagster.yaml."""
+    """The persistent local instance: DAGSTER_HOME inside the data dir, with our dagster.yaml
+    and the settings' pool limits."""
     os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings))
     instance = dg.DagsterInstance.get()
+    apply_pool_limits(instance, settings)
     release_interrupted_demo_runs(instance)
     return instance
 

@@ -1,13 +1,14 @@
 """``autoclip dev``: the Dagster webserver, the Dagster daemon and the API, together.
 
 Migrates the app database (``python -m autoclip_api migrate``) and the Dagster instance
-(``dagster instance migrate``) first, then starts the processes, all state under
-``AUTOCLIP_DATA_DIR`` (the instance in its ``dagster/``): one Dagster code server of the
-pipeline (``workspace.yaml``'s module) that the webserver and the daemon share, the webserver on
-``AUTOCLIP_DAGSTER_PORT``, the daemon, and the API on ``AUTOCLIP_API_PORT``, pointed at the
-webserver's GraphQL endpoint. Loading ``workspace.yaml`` themselves, the webserver and the
-daemon would each start a code server of their own and import the pipeline twice, CPU and memory
-taken from the renders; the shared one also launches the runs.
+(``dagster instance migrate``) and sets its pools' limits (``autoclip pools``) first, then
+starts the processes, all state under ``AUTOCLIP_DATA_DIR`` (the instance in its
+``dagster/``): one Dagster code server of the pipeline (``workspace.yaml``'s module) that the
+webserver and the daemon share, the webserver on ``AUTOCLIP_DAGSTER_PORT``, the daemon, and
+the API on ``AUTOCLIP_API_PORT``, pointed at the webserver's GraphQL endpoint. Loading
+``workspace.yaml`` themselves, the webserver and the daemon would each start a code server of
+their own and import the pipeline twice, CPU and memory taken from the renders; the shared one
+also launches the runs.
 Ctrl-C or SIGTERM stops them all: each runs in a process group of its own (with whatever it
 starts: runs), the signal is passed on to every group, and a group still alive after the grace
 period is killed. A process that exits by itself stops the others (a half stack only confuses).
@@ -130,6 +131,7 @@ class Stack:
         return [
             ("migrate app database", [sys.executable, "-m", "autoclip_api", "migrate"], False),
             ("migrate dagster instance", [_executable("dagster"), "instance", "migrate"], True),
+            ("set pool limits", [sys.executable, "-m", "autoclip_cli.main", "pools"], False),
         ]
 
     @property

@@ -8,6 +8,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "demo": "autoclip_cli.demo",
         "dev": "autoclip_cli.dev",
+        "pools": "autoclip_cli.pools",
         "render": "autoclip_cli.render",
     }
     if not args or args[0] not in commands:

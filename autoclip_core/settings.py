@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, PositiveInt, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "test", "prod"]
@@ -157,6 +157,17 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='JSON, e.g. {"gemini": 60, "elevenlabs": 100}: overrides the documented '
         "limits in resources/vendors/ratelimit.py (0: no limit).",
+    )
+    pool_limits: dict[str, PositiveInt] = Field(
+        default_factory=dict,
+        description='JSON, e.g. {"elevenlabs": 5, "gemini": 8}: steps holding a Dagster pool '
+        "(a vendor's, autoclip_assets/pools.py) at once across all runs, over its default; "
+        "set on the instance when `autoclip dev`, `autoclip demo` or `autoclip pools` start.",
+    )
+    elevenlabs_plan: Literal["free", "starter", "creator", "pro", "scale", "business"] = Field(
+        default="free",
+        description="The ElevenLabs subscription: its concurrent requests are the elevenlabs "
+        "pool's default limit.",
     )
 
     # Publishing platforms: the OAuth app (connect flow and refresh) and, for headless use
