@@ -149,6 +149,7 @@ def test_dev_serves_the_api_and_dagster_then_stops_everything_within_10_s_of_sig
         assert "dagster_webserver_version" in info.json()
         assert (tmp_path / "data" / "dagster" / "dagster.yaml").is_file()
         assert (tmp_path / "data" / "autoclip.db").is_file()
+        assert "pool ffmpeg: 1 at once" in log.read_text()  # the instance's pool limits
 
         processes = descendants(dev.pid)
         commands = " ".join(
