@@ -21,7 +21,7 @@ from schedules.daily_batch import build_daily_batch_schedule
 from schedules.performance import performance_schedule
 from sensors.approvals import approval_sensor
 from sensors.llm_batch import llm_batch_sensors
-from sensors.run_status import run_status_sensors
+from sensors.run_status import run_status_sensor
 from sensors.sources import FeedSources, build_sources_sensor, sources_config
 from sensors.uploads import upload_retry_sensor
 from sensors.webhook import webhook_items_sensor
@@ -53,7 +53,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             webhook_items_sensor,
             approval_sensor,
             upload_retry_sensor,
-            *run_status_sensors,
+            run_status_sensor,
             *(llm_batch_sensors if prepare else []),
         ],
         schedules=[build_daily_batch_schedule(prepare=prepare), performance_schedule],

@@ -1,7 +1,7 @@
 """Keep content, job and upload states in the app database current with Dagster runs.
 
 ``sync_run`` is the one place that maps a run's status onto the content states
-(``autoclip_core.states``); the run-status sensors below call it (and so does the demo
+(``autoclip_core.states``); the run-status sensor below calls it (and so does the demo
 after in-process runs). A run the API submitted carries its request's id (``REQUEST_TAG``),
 which links it to that ``jobs`` row. When a run ends, each step's state, times, tries and
 real error (Dagster's own run failure says only "Steps failed") and the checks' verdicts
@@ -9,14 +9,13 @@ are recorded on its job; a run that published records each channel's receipt.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus
 from dagster._core.events.log import EventLogEntry
 
-from autoclip_assets.jobs import content_job, publish_job
 from autoclip_core.db.content import ContentRepository, UnknownContentError
 from autoclip_core.db.engine import Database
 from autoclip_core.db.jobs import CheckRecord, JobRepository, StepRecord, StepState
@@ -227,28 +226,39 @@ def _target_channels(run: DagsterRun, uploads: UploadRepository, content_id: str
     return [u.channel for u in uploads.of_content(content_id) if u.state in UNFINISHED]
 
 
-def _status_sensor(status: DagsterRunStatus) -> dg.RunStatusSensorDefinition:
-    @dg.run_status_sensor(
-        name=f"content_run_{status.value.lower()}_sensor",
-        run_status=status,
-        monitored_jobs=[content_job, publish_job],
-        minimum_interval_seconds=5,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Records {status.value} content runs in the app database.",
+# Runs updated this long before the newest one already seen are read again: a run whose
+# update committed a moment after a later one would otherwise be skipped (``sync_run`` ignores
+# what it has already recorded).
+RESCAN = timedelta(seconds=2)
+RUNS_PER_TICK = 500
+
+
+@dg.sensor(
+    name="content_run_status_sensor",
+    minimum_interval_seconds=2,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Records content and publish runs' states in the app database as they change.",
+)
+def run_status_sensor(
+    context: dg.SensorEvaluationContext, app_db: AppDatabase
+) -> dg.SkipReason | None:
+    """Every run updated since the last tick, in the order of their updates, through
+    ``sync_run`` with the status it has now (a status passed between two ticks is filled in
+    by ``sync_run``). One sensor for every status: each tick costs the daemon a call into the
+    code location, and five run-status sensors (one per status) made five."""
+    seen = datetime.fromisoformat(context.cursor) if context.cursor else None
+    records = context.instance.get_run_records(
+        filters=dg.RunsFilter(updated_after=seen - RESCAN if seen else None),
+        limit=RUNS_PER_TICK,
+        order_by="update_timestamp",
+        ascending=True,
     )
-    def _sensor(context: dg.RunStatusSensorContext, app_db: AppDatabase) -> None:
-        sync_run(app_db.database, context.instance, context.dagster_run, status)
-
-    return _sensor
-
-
-run_status_sensors = [
-    _status_sensor(status)
-    for status in (
-        DagsterRunStatus.QUEUED,
-        DagsterRunStatus.STARTED,
-        DagsterRunStatus.SUCCESS,
-        DagsterRunStatus.FAILURE,
-        DagsterRunStatus.CANCELED,
-    )
-]
+    for record in records:
+        run = record.dagster_run
+        if run.status in RUN_TO_JOB_STATE:
+            sync_run(app_db.database, context.instance, run, run.status)
+    newest = max((r.update_timestamp for r in records), default=seen)
+    if newest is None or newest == seen:
+        return dg.SkipReason("no run changed")
+    context.update_cursor(newest.isoformat())
+    return None

@@ -1,4 +1,4 @@
-"""sync_run maps run events onto content/job states, whatever order the sensors see them in."""
+"""sync_run maps run events onto content/job states, whatever order the sensor sees them in."""
 
 import itertools
 from collections.abc import Iterator
@@ -25,7 +25,8 @@ from autoclip_core.pipeline_names import (
 )
 from autoclip_core.schemas import SourceItem
 from autoclip_core.states import ContentState, JobState
-from sensors.run_status import sync_run
+from resources.app_database import AppDatabase
+from sensors.run_status import run_status_sensor, sync_run
 
 S = DagsterRunStatus
 
@@ -208,3 +209,54 @@ def test_a_publish_run_records_each_channels_upload(
             1,
         )
         assert content.status("p-1").state == ContentState.PUBLISHED
+
+
+# the sensor: every run changed since its last tick, whatever the status --------------------
+
+
+def content_run(instance: dg.DagsterInstance, errors: list[Exception]) -> str:
+    """A real ``content_job`` run of the item ``p-1`` on ``instance``; its run id."""
+    job = dg.define_asset_job(CONTENT_JOB)
+    defs = dg.Definitions(assets=[flaky(errors)], jobs=[job])
+    result = defs.resolve_job_def(CONTENT_JOB).execute_in_process(
+        instance=instance, tags={PARTITION_TAG: "p-1"}, raise_on_error=False
+    )
+    return result.run_id
+
+
+def tick(
+    instance: dg.DagsterInstance, db: Database, cursor: str | None
+) -> tuple[dg.SkipReason | None, str | None]:
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"app_db": AppDatabase(url=db.url)}
+    )
+    outcome = run_status_sensor(context)
+    return outcome, context.cursor
+
+
+def test_the_sensor_records_each_run_changed_since_its_last_tick(db: Database) -> None:
+    with dg.instance_for_test() as instance:
+        other = dg.materialize([flaky([])], instance=instance, tags={PARTITION_TAG: "p-1"})
+        assert other.success  # a run of another job: ignored
+        failed = content_run(instance, [dg.Failure(description="tts: gone", allow_retries=False)])
+        skipped, cursor = tick(instance, db, None)
+        assert skipped is None
+        assert cursor is not None
+        status = ContentRepository(db).status("p-1")
+        assert (status.state, status.reason) == (ContentState.FAILED, "tts: gone")
+        # nothing changed since: the next tick records nothing and keeps its place
+        again, same = tick(instance, db, cursor)
+        assert isinstance(again, dg.SkipReason)
+        assert same == cursor
+        retried = content_run(instance, [])  # the item made again
+        _, newer = tick(instance, db, cursor)
+        assert newer is not None
+        assert newer > cursor
+        assert ContentRepository(db).status("p-1").state == ContentState.READY
+        jobs = JobRepository(db).of_content("p-1")
+        assert sorted(jobs) == sorted(
+            [
+                (failed, CONTENT_JOB, "failed", "tts: gone"),
+                (retried, CONTENT_JOB, "completed", None),
+            ]
+        )
