@@ -49,3 +49,14 @@ def test_the_demo_instance_gets_the_settings_pool_limits(
     with prepare_instance(settings):
         pass
     assert pool_limits(settings.dagster_home)["ffmpeg"] == 2
+
+
+def test_autoclip_pools_without_dagster_home_prepares_the_data_dirs_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", "restored after the test")
+    monkeypatch.delenv("DAGSTER_HOME")
+    monkeypatch.setenv("AUTOCLIP_DATA_DIR", str(tmp_path))
+    assert main(["pools"]) == 0
+    assert pool_limits(tmp_path / "dagster")["espeak"] == 1
+    assert (tmp_path / "dagster" / "dagster.yaml").is_file()
