@@ -7,7 +7,7 @@ Prints the baseline, each item's ``generate`` → ``ready`` time, and as its LAS
 object: ``shorts_per_hour``, ``p50_s``, ``p95_s`` (per item, ``generate`` → ``ready``),
 ``max_concurrent_runs`` (peak of runs executing at once, from Dagster's run records),
 ``wall_s``, ``single_item_s`` and the rate one at a time would give, the median render step
-and the share of the wall time some render was under way (the ``renderer`` pool runs one at a
+and the share of the wall time some render was under way (the ``ffmpeg`` pool runs one at a
 time: the run queue's limits should keep it busy), the CPU time per short of the whole stack
 (every process ``autoclip dev`` started: runs, renders, Dagster, the API) and the rate the
 machine's cores allow at that cost — which other work on the machine hardly changes, unlike
