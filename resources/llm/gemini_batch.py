@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,14 +25,14 @@ from resources.llm.gemini_transforms import (
     user_turn,
     validation_summary,
 )
+from resources.vendors.cache import AnswerCache
 from resources.vendors.prices import BATCH
 from resources.vendors.usage import reporting_to
 
 if TYPE_CHECKING:  # the SDK is imported where it is called: every process that loads the
     # pipeline (each run worker) imports this module, most never call Gemini (~0.5 s)
+    from google import genai
     from google.genai import types
-
-    from resources.llm.gemini import GeminiLLM  # which imports this module to run its batches
 
 INLINE_LIMIT_BYTES = 16_000_000
 """Inlined requests of one batch stay under this (Google's limit is 20 MB a batch; the rest is
@@ -75,11 +75,29 @@ def _miss_all(prepared: Prepared, pending: list[Pending], why: str) -> None:
             prepared.miss(content_id, why)
 
 
-class BatchRun:
-    """One ``prepare``: ``llm`` for its models, its generation config, its SDK calls and its
-    answer cache; ``sleep`` between looks at a batch."""
+Sent = TypeVar("Sent")
 
-    def __init__(self, llm: GeminiLLM, sleep: Callable[[float], None]) -> None:
+
+class BatchingLLM(Protocol):
+    """What a batch run needs of ``GeminiLLM``: the model and question each question maps to,
+    the generation config, its SDK calls and answer cache, and how it follows a batch."""
+
+    batch_poll_s: float
+    batch_wait_s: float
+
+    def ask_for(self, question: Question) -> tuple[str, Ask, Callable[[BaseModel], None]]: ...
+
+    def generation_config(self, ask: Ask) -> types.GenerateContentConfig: ...
+
+    def call(self, request: Callable[[genai.Client], Sent]) -> Sent: ...
+
+    def answer_cache(self) -> AnswerCache: ...
+
+
+class BatchRun:
+    """One ``prepare`` of ``llm``; ``sleep`` between looks at a batch."""
+
+    def __init__(self, llm: BatchingLLM, sleep: Callable[[float], None]) -> None:
         self.llm = llm
         self.sleep = sleep
 

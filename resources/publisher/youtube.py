@@ -163,7 +163,8 @@ class YouTubePublisher(PublisherResource):
             state = journal.load()
             video_id = state.get("platform_id")
             if not video_id:
-                resource, progress = ResumableUpload(api).upload(request, account, journal, state)
+                upload = ResumableUpload(api, self.chunk_size)
+                resource, progress = upload.upload(request, account, journal, state)
                 video_id = str(resource["id"])
                 journal.save(
                     platform_id=video_id,
@@ -251,7 +252,18 @@ class YouTubePublisher(PublisherResource):
             sleep=sleep,
             now=now,
         )
-        return YouTubeSession(self, account, account.tokens, oauth, sleep=sleep, now=now)
+        return YouTubeSession(
+            account,
+            account.tokens,
+            oauth,
+            base_url=self.base_url,
+            timeout_s=self.timeout_s,
+            policy=RetryPolicy(
+                attempts=self.attempts, base=self.backoff_base_s, cap=self.backoff_cap_s
+            ),
+            sleep=sleep,
+            now=now,
+        )
 
 
 def _utc_now() -> datetime:
@@ -267,10 +279,12 @@ def _timestamp(value: str) -> datetime:
 
 
 class ResumableUpload:
-    """The video's bytes through a resumable upload session of ``api``."""
+    """The video's bytes through a resumable upload session of ``api``, ``chunk_size`` bytes a
+    PUT."""
 
-    def __init__(self, api: YouTubeSession) -> None:
+    def __init__(self, api: YouTubeSession, chunk_size: int) -> None:
         self.api = api
+        self.chunk_size = chunk_size
 
     def upload(
         self,
@@ -385,7 +399,7 @@ class ResumableUpload:
             response = self.put(session_uri, b"", f"bytes */{size}")
         else:
             media.seek(offset)
-            chunk = media.read(self.api.config.chunk_size)
+            chunk = media.read(self.chunk_size)
             progress.bytes_put += len(chunk)
             response = self.put(
                 session_uri, chunk, f"bytes {offset}-{offset + len(chunk) - 1}/{size}"

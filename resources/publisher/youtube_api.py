@@ -16,7 +16,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -25,9 +25,6 @@ from resources.errors import PublishError, QuotaExhausted, ReconnectRequired
 from resources.publisher.base import ChannelAccount, TokenStore
 from resources.publisher.google_oauth import GoogleOAuth, tls_context
 from resources.vendors.http import RETRYABLE_STATUS, RetryPolicy, redact, retry_after_seconds
-
-if TYPE_CHECKING:
-    from resources.publisher.youtube import YouTubePublisher
 
 UPLOAD_LIMIT_WAIT_S = 24 * 3600.0
 PER_SECOND_LIMITS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
@@ -51,27 +48,24 @@ class YouTubeSession:
 
     def __init__(
         self,
-        config: YouTubePublisher,
         account: ChannelAccount,
         tokens: TokenStore,
         oauth: GoogleOAuth,
         *,
+        base_url: str,
+        timeout_s: float,
+        policy: RetryPolicy,
         sleep: Callable[[float], None],
         now: Callable[[], datetime],
     ) -> None:
-        self.config = config
         self.account = account
         self.tokens = tokens
         self.oauth = oauth
         self.sleep = sleep
         self.now = now
-        self.base = config.base_url.rstrip("/")
-        self.policy = RetryPolicy(
-            attempts=config.attempts, base=config.backoff_base_s, cap=config.backoff_cap_s
-        )
-        self.http = httpx.Client(
-            timeout=config.timeout_s, follow_redirects=False, verify=tls_context()
-        )
+        self.base = base_url.rstrip("/")
+        self.policy = policy
+        self.http = httpx.Client(timeout=timeout_s, follow_redirects=False, verify=tls_context())
         oauth.http = self.http
         self._access: str | None = None
 
@@ -142,7 +136,7 @@ class YouTubeSession:
         reason, message = google_reason(response)
         text = redact(
             f"youtube: {operation}: HTTP {response.status_code} {reason}: {message}",
-            [self._access or "", self.config.client_secret],
+            [self._access or "", self.oauth.client_secret],
         )[:500]
         if reason in ("quotaExceeded", "dailyLimitExceeded"):
             if self.account.quota is not None:
