@@ -1,10 +1,12 @@
 """TikTok's OAuth v2 against the fake TikTok (tests/fakes/tiktok.py): the authorization URL
 with PKCE, the callback's code exchange, the creator's identity, access tokens renewed under the
 TokenStore lock with the rotated refresh token kept — never one refresh token spent twice, even
-by two renewals at once."""
+by two renewals at once; and connecting a channel loads no Dagster into the API."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -275,3 +277,19 @@ def test_a_token_about_to_expire_is_renewed_before_use(
     assert len(tiktok.refreshes()) == 2
     assert store.saved[-1].expires_at is not None
     assert store.saved[-1].expires_at - store.saved[0].expires_at == timedelta(seconds=86_370)
+
+
+@pytest.mark.parametrize(
+    ("module", "loads_dagster"),
+    [("autoclip_api.channels.connectors", False), ("resources.publisher.tiktok", True)],
+)
+def test_the_apis_channel_connector_loads_no_dagster_unlike_the_publisher(
+    module: str, loads_dagster: bool
+) -> None:
+    """The API connects TikTok channels through this module alone: the publisher (a Dagster
+    resource) would bring Dagster into every API process."""
+    probe = f"import sys, {module}; print('dagster' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == str(loads_dagster)
