@@ -26,6 +26,7 @@ DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "docker-compose.yaml"
 HELM_VALUES = DEPLOY / "helm" / "values.yaml"
 MIGRATE = ["python", "-m", "autoclip_api", "migrate"]
+POOLS = ["python", "-m", "autoclip_cli.main", "pools"]
 SERVE = ["python", "-m", "autoclip_api", "serve"]
 DAGSTER_PROCESSES = ("dagster", "dagster-webserver", "dagster-daemon")
 DEFAULT_LAUNCHER = {"module": "dagster._core.launcher", "class": "DefaultRunLauncher"}
@@ -178,6 +179,7 @@ def test_the_api_and_every_dagster_service_start_after_a_successful_migrate() ->
     dagster = [n for n, (s, d) in services.items() if _command(s, d)[0] in DAGSTER_PROCESSES]
     assert {"dagster-webserver", "dagster-daemon"} <= {_command(*services[n])[0] for n in dagster}
     (migrate,) = migrates
+    assert _runs(_command(*services[migrate]), POOLS), "the release sets the vendor pools' limits"
     for name in [*apis, *dagster]:
         depends = services[name][0].get("depends_on", {})
         assert isinstance(depends, dict), f"{name}: depends_on without conditions"
