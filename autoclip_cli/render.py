@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from autoclip_core.render.engine import EngineConfig, FFmpegEngine, RenderError, RenderJob
+from autoclip_core.render.engine import FFmpegEngine, RenderError, RenderJob
+from autoclip_core.render.engine_config import EngineConfig
 from autoclip_core.render.renderscript import TemplateError
 from autoclip_core.render.templates import build_render_script, load_template, read_json
 from autoclip_core.settings import Settings

@@ -496,7 +496,8 @@ def build_moviepy(spec: dict[str, Any]) -> Any:
 
 def floor_command(ffmpeg: str, still: Path, audio: Path, out: Path) -> list[str]:
     """Encode-only: one still decoded once and repeated in memory, the engine's encoders."""
-    from autoclip_core.render.engine import AUDIO_ARGS, EngineConfig
+    from autoclip_core.render.engine import AUDIO_ARGS
+    from autoclip_core.render.engine_config import EngineConfig
 
     frames = VIDEO_S * FPS
     return [

@@ -29,10 +29,10 @@ from autoclip_core.render.captions import Word, write_transcript
 from autoclip_core.render.engine import (
     AUDIO_ARGS,
     BITEXACT_ARGS,
-    EngineConfig,
     FFmpegEngine,
     RenderJob,
 )
+from autoclip_core.render.engine_config import EngineConfig
 from autoclip_core.render.ffmpeg_binary import run_ffmpeg
 from autoclip_core.render.fonts import font_path
 from autoclip_core.render.music import write_beat_track

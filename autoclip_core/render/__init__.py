@@ -8,6 +8,6 @@ drawn by one ffmpeg filter graph. Imports neither Dagster nor the database.
 * ``zoom`` — the sub-pixel Ken Burns zoom; ``video_graph`` — the whole ffmpeg video graph
 * ``captions`` — word timings (the transcript sidecar) → libass events; ``ass_subtitles``
 * ``audio_mix`` — mixing, ducking, loudness; ``music`` — synthesised background music
-* ``engine`` — ``FFmpegEngine``: runs a ``RenderJob`` with an ``EngineConfig``
+* ``engine`` — ``FFmpegEngine``: runs a ``RenderJob`` with an ``EngineConfig`` (``engine_config``)
 * ``ffmpeg_binary`` — the bundled ffmpeg, run with progress; ``probe`` — media inspection
 """

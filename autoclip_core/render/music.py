@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 SAMPLE_RATE = 48_000
 CHORD_SECONDS = 2.0
@@ -28,6 +30,10 @@ BEAT_SECONDS = 0.5
 
 def music_bed() -> np.ndarray:
     """The loop as float samples in [-1, 1], shape (frames, 2)."""
+    # numpy loads here, when the music is made: every run worker imports this module with
+    # the assets, a publish run's too.
+    import numpy as np
+
     per_chord = int(CHORD_SECONDS * SAMPLE_RATE)
     t = np.arange(per_chord) / SAMPLE_RATE
     envelope = np.minimum(1.0, t / 0.25) * np.minimum(1.0, (CHORD_SECONDS - t) / 0.25)
@@ -45,6 +51,8 @@ def music_bed() -> np.ndarray:
 def beat_track(seconds: float) -> np.ndarray:
     """``seconds`` of the beat track as float samples in [-1, 1], shape (frames, 2), peaking
     at 0.6. The right channel's notes are 0.3 % sharp, which widens the stereo image."""
+    import numpy as np  # see music_bed
+
     t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
     which = (t // CHORD_SECONDS).astype(int) % len(CHORDS_HZ)
     in_chord = t % CHORD_SECONDS

@@ -12,12 +12,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
-from av.container import InputContainer
 from pydantic import BaseModel
 
 from autoclip_core.render.ffmpeg_binary import FFmpegError, run_ffmpeg
+
+if TYPE_CHECKING:
+    import av
+    from av.container import InputContainer
 
 TRUNCATION_TOLERANCE_S = 0.1
 """How much earlier than declared a stream may end before the file counts as truncated."""
@@ -71,6 +74,10 @@ class _StreamExtent:
 
 def probe(path: Path) -> MediaProbe:
     """Container, video and audio facts about ``path``; CorruptMediaError if it is not sound."""
+    # PyAV loads on the first probe: every run worker imports this module with the assets,
+    # a publish run's too, which probes nothing.
+    import av
+
     if not path.is_file():
         raise CorruptMediaError(f"{path}: no such file")
     try:
@@ -81,6 +88,8 @@ def probe(path: Path) -> MediaProbe:
 
 
 def _probe_container(path: Path, container: InputContainer) -> MediaProbe:
+    import av  # loaded by ``probe``, the only caller
+
     video_stream = container.streams.video[0] if container.streams.video else None
     audio_stream = container.streams.audio[0] if container.streams.audio else None
     if video_stream is None and audio_stream is None:

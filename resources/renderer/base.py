@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import dagster as dg
 
-from autoclip_core.render.engine import RenderEngine, RenderError, RenderJob, RenderStats
-from autoclip_core.render.ffmpeg_binary import ProgressCallback
 from autoclip_core.render.renderscript import RenderScript, TemplateError
 from resources.errors import RendererError
+
+if TYPE_CHECKING:
+    from autoclip_core.render.engine import RenderEngine, RenderStats
+    from autoclip_core.render.ffmpeg_binary import ProgressCallback
 
 
 class RendererResource(dg.ConfigurableResource, ABC):
@@ -53,6 +55,10 @@ class RendererResource(dg.ConfigurableResource, ABC):
         A template the engine cannot render fails for good; a render that failed on the way
         (ffmpeg killed, a timeout) may succeed when tried again.
         """
+        # The engine (numpy, PyAV, the graph builder) loads in the step that renders, not in
+        # every run worker that loads the definitions (a publish run renders nothing).
+        from autoclip_core.render.engine import RenderError, RenderJob
+
         job = RenderJob(script, out_mp4, media_dir, snapshot)
         try:
             return self.engine().render(job, progress)

@@ -4,10 +4,14 @@ and a template's ``"renderer"`` (``ffmpeg`` or ``creatomate``) picks another one
 
 from __future__ import annotations
 
-from autoclip_core.render.engine import RenderEngine
+from typing import TYPE_CHECKING
+
 from resources.errors import RendererError
 from resources.renderer.base import RendererResource
 from resources.vendors.chain import unfold
+
+if TYPE_CHECKING:
+    from autoclip_core.render.engine import RenderEngine
 
 
 class RendererChoice(RendererResource):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import dagster as dg
 
-from autoclip_core.render.engine import EngineConfig, FFmpegEngine
+from autoclip_core.render.engine_config import EngineConfig
 from autoclip_core.settings import Settings
 from resources.renderer.base import RendererResource
+
+if TYPE_CHECKING:
+    from autoclip_core.render.engine import FFmpegEngine
 
 
 class FFmpegEngineConfig(EngineConfig, dg.Config):
@@ -27,4 +30,6 @@ class FFmpegRenderer(RendererResource):
         return cls(config=FFmpegEngineConfig.from_settings(settings))
 
     def engine(self) -> FFmpegEngine:
+        from autoclip_core.render.engine import FFmpegEngine  # see RendererResource.render
+
         return FFmpegEngine(self.config)

@@ -16,7 +16,7 @@ from PIL import Image
 
 from autoclip_api.core.errors import ServiceUnavailable
 from autoclip_api.templates.preview import Preview, PreviewRenderer
-from autoclip_core.render.engine import EngineConfig
+from autoclip_core.render.engine_config import EngineConfig
 from autoclip_core.render.templates import load_template
 from autoclip_core.template_checks import MAX_TEMPLATE_BYTES
 from tests.api.helpers import Account, ApiClient, problem

@@ -27,8 +27,10 @@ VENDOR_MODULES = {
     "resources.publisher.tiktok": "resources.publisher.tiktok",
 }
 SDKS = ("elevenlabs", "google.genai", "boto3", "botocore", "dagster_aws")
-# the sources sensor's fetchers and parsers, the vendors' HTTP client, the Korean analyser
-NOT_AT_LOAD = ("feedparser", "requests", "httpx", "httpx2", "kiwipiepy")
+# the sources sensor's fetchers and parsers, the vendors' HTTP client, the Korean analyser,
+# the render engine and what it draws and probes with (a publish run renders nothing)
+NOT_AT_LOAD = ("feedparser", "requests", "httpx", "httpx2", "kiwipiepy", "numpy", "av",
+               "autoclip_core.render.engine")  # fmt: skip
 
 # Loads the definitions as a run worker does (the module, then its repository and a job) and
 # prints which of the watched modules that imported.

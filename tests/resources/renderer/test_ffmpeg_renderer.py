@@ -9,13 +9,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from autoclip_core.render.engine import (
-    EngineConfig,
-    FFmpegEngine,
-    RenderError,
-    RenderJob,
-    RenderStats,
-)
+from autoclip_core.render.engine import FFmpegEngine, RenderError, RenderJob, RenderStats
+from autoclip_core.render.engine_config import EngineConfig
 from autoclip_core.render.ffmpeg_binary import ProgressCallback
 from autoclip_core.render.probe import probe
 from autoclip_core.render.renderscript import parse_render_script
