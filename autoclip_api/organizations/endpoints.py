@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 from autoclip_api.auth.dependencies import Authenticated
 from autoclip_api.context import ApiDep
 from autoclip_api.core.db import SessionDep
+from autoclip_api.core.query import KnownQueryOnly
 from autoclip_api.core.responses import error_responses
 from autoclip_api.organizations.auth import OrgMember, OrgSettingsModify
 from autoclip_api.organizations.schemas import (
@@ -35,7 +36,11 @@ def list_my_organizations(subject: Authenticated, session: SessionDep) -> Organi
     return organization_service.list_mine(session, subject)
 
 
-@router.get("/{org_id}/audit", responses=error_responses(401, 403, 404, 422, 429))
+@router.get(
+    "/{org_id}/audit",
+    responses=error_responses(401, 403, 404, 422, 429),
+    dependencies=[KnownQueryOnly],
+)
 def read_audit_log(
     access: OrgSettingsModify,
     session: SessionDep,

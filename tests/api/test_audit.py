@@ -77,7 +77,8 @@ async def test_the_log_is_paged_newest_first_and_for_owners_only(client: ApiClie
     stranger = await client.register()
     response = await client.get(f"/api/v1/orgs/{owner.org_id}/audit", headers=stranger.headers)
     assert response.status_code == 404
-    for bad in ({"limit": 0}, {"limit": 201}, {"before": 0}, {"before": "x"}):
+    misspelt = {"limt": 5}  # answered as if absent, it would page 50 events
+    for bad in ({"limit": 0}, {"limit": 201}, {"before": 0}, {"before": "x"}, misspelt):
         response = await client.get(
             f"/api/v1/orgs/{owner.org_id}/audit", params=bad, headers=owner.headers
         )
