@@ -299,7 +299,25 @@ class DevStack:
         return self.stack.graphql(query, **variables)
 
     def phases(self, run: dict[str, Any]) -> RunPhases:
-        """``run`` (a record of :meth:`runs`) split into its phases."""
+        """``run`` (a record of :meth:`runs`) split into its phases, once it has ended (an
+        item can show its outcome a moment before: a publication step records it)."""
+        at: dict[str, float] = {}
+
+        def ended() -> bool:
+            at.update(self._phase_times(run))
+            return "ended" in at
+
+        self.wait_until(f"the end of run {run['runId']}", ended, RUN_TIMEOUT_S)
+        return RunPhases(
+            submit_s=at["enqueued"] - at["created"],
+            queue_s=at["dequeued"] - at["enqueued"],
+            launch_s=at["started"] - at["dequeued"],
+            steps_s=at["ended"] - at["started"],
+            ended_at=at["ended"],
+        )
+
+    def _phase_times(self, run: dict[str, Any]) -> dict[str, float]:
+        """When ``run`` was created and reached each phase so far (epoch seconds)."""
         at: dict[str, float] = {"created": float(run["creationTime"])}
         cursor = None
         while True:
@@ -309,15 +327,8 @@ class DevStack:
                 if name is not None:
                     at.setdefault(name, int(event["timestamp"]) / 1000)
             if not page["hasMore"]:
-                break
+                return at
             cursor = page["cursor"]
-        return RunPhases(
-            submit_s=at["enqueued"] - at["created"],
-            queue_s=at["dequeued"] - at["enqueued"],
-            launch_s=at["started"] - at["dequeued"],
-            steps_s=at["ended"] - at["started"],
-            ended_at=at["ended"],
-        )
 
     def runs(self, **tags: str) -> list[dict[str, Any]]:
         """Dagster's runs with all these tags (every run: none given)."""

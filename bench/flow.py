@@ -126,7 +126,8 @@ def timeline(
     """Where the time from a request (``requested``, the epoch) until its outcome was seen
     through the API (``seen``) went: to the run's creation (the API, its outbox and the
     webserver), the run's phases in Dagster, and from the run's end until the API showed it
-    (the run-status sensors)."""
+    (the run-status sensor; negative when a step recorded it before the run ended, as a
+    publication does)."""
     phases = stack.phases(run)
     return {
         "to_run_s": float(run["creationTime"]) - requested,
