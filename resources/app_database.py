@@ -15,7 +15,8 @@ from autoclip_core.db.projects import ProjectRepository
 from autoclip_core.db.sources import SourceRepository
 from autoclip_core.db.templates import TemplateRepository
 from autoclip_core.db.usage import VendorUsageRepository
-from autoclip_core.documents.base import Backend, DocumentStore, open_store
+from autoclip_core.documents.base import Backend, DocumentStore
+from autoclip_core.documents.choice import open_store
 from autoclip_core.documents.table import TableDocumentStore
 
 

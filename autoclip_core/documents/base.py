@@ -100,20 +100,3 @@ def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_FIND:
         raise ValueError(f"limit must be 1..{MAX_FIND}, got {limit}")
     return limit
-
-
-def open_store(
-    backend: Backend, *, database_url: str, mongodb_url: str | None = None
-) -> DocumentStore:
-    """The chosen backend: the app database at ``database_url`` (``table``), or the MongoDB
-    at ``mongodb_url`` (its database named in the URL's path, ``autoclip`` when it names
-    none)."""
-    if backend == "mongodb":
-        if not mongodb_url:
-            raise ValueError("AUTOCLIP_DOCUMENT_STORE=mongodb needs AUTOCLIP_MONGODB_URL")
-        from autoclip_core.documents.mongodb import MongoDocumentStore
-
-        return MongoDocumentStore.connect(mongodb_url)
-    from autoclip_core.documents.table import TableDocumentStore
-
-    return TableDocumentStore.open(database_url)
