@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -110,6 +111,26 @@ def db(db_url: str) -> Iterator[Database]:
     database = Database.open(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _default_signal_dispositions() -> Iterator[None]:
+    """Each test starts with SIGINT and SIGTERM as Python has them when nothing changed them
+    (KeyboardInterrupt; terminate), and leaves them as it found them.
+
+    A run executed in this process maps SIGTERM onto SIGINT's handler, and a suite started in
+    the background of a non-interactive shell begins with SIGINT ignored: together they leave
+    both ignored, and child processes inherit an ignored signal, so a stop's SIGTERM or SIGINT
+    would not end them (tests/cli/test_dev.py).
+    """
+    names = (signal.SIGINT, signal.SIGTERM)
+    saved = {signum: signal.getsignal(signum) for signum in names}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for signum, handler in saved.items():
+        if handler is not None:
+            signal.signal(signum, handler)
 
 
 @pytest.fixture(autouse=True)

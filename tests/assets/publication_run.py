@@ -59,7 +59,11 @@ def publish_item(
             TopicSelection(selected=True, score=1, reason="r", channels=channels),
         ),
     ]
-    instance = instance or dg.DagsterInstance.ephemeral()
+    if instance is None:
+        # entered for the call: loading the definitions then finds this live instance's
+        # state storage, not one left behind by an instance already collected
+        with dg.DagsterInstance.ephemeral() as own:
+            return publish_item(settings, content_id, video, channels, instance=own, **resources)
     instance.add_dynamic_partitions(content_items.name, [content_id])
     return dg.materialize(
         [*upstream, publication],

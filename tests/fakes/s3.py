@@ -75,7 +75,11 @@ def moto_s3() -> Iterator[str]:
         yield origin
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # SIGTERM ignored (inherited): it still has to go
+            process.kill()
+            process.wait()
 
 
 @contextmanager
